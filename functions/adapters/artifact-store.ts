@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListPartsCommand,
+  type Part,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { s3 } from '#commons/clients';
+import { config } from '#commons/config';
+
+/**
+ * The artifacts bucket. Bytes go straight between the caller and S3 through presigned URLs; no
+ * artifact byte passes through a function, except the streamed hash of the commit step where the
+ * store keeps no SHA-256 checksum (local mode, multipart uploads).
+ */
+export const hexToBase64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64');
+const base64ToHex = (b64: string): string => Buffer.from(b64, 'base64').toString('hex');
+
+export interface UploadPlan {
+  method: 'PUT';
+  url?: string;
+  headers: Record<string, string>;
+  expiresAt: string;
+  uploadId?: string;
+  parts?: { partNumber: number; url: string; offset: number; sizeBytes: number }[];
+}
+
+const MAX_PARTS = 10_000;
+
+export const planUpload = async (
+  bucket: string,
+  key: string,
+  sha256: string,
+  sizeBytes: number,
+): Promise<UploadPlan> => {
+  const { presignTtlSeconds: expiresIn, multipartThresholdBytes, s3Checksums } = config();
+  const expiresAt = new Date(Date.now() + expiresIn * 1000).toISOString();
+  if (sizeBytes < multipartThresholdBytes) {
+    const checksum = s3Checksums ? { ChecksumSHA256: hexToBase64(sha256) } : {};
+    const url = await getSignedUrl(
+      s3(),
+      new PutObjectCommand({ Bucket: bucket, Key: key, ContentLength: sizeBytes, ...checksum }),
+      {
+        expiresIn,
+        // The caller must send these as headers, and S3 refuses a body of another size or hash.
+        signableHeaders: new Set(['content-length', ...(s3Checksums ? ['x-amz-checksum-sha256'] : [])]),
+        unhoistableHeaders: new Set(s3Checksums ? ['x-amz-checksum-sha256'] : []),
+      },
+    );
+    return {
+      method: 'PUT',
+      url,
+      headers: s3Checksums ? { 'x-amz-checksum-sha256': checksum.ChecksumSHA256! } : {},
+      expiresAt,
+    };
+  }
+  const partBytes = Math.max(config().multipartPartBytes, Math.ceil(sizeBytes / MAX_PARTS));
+  const count = Math.ceil(sizeBytes / partBytes);
+  const { UploadId } = await s3().send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  if (!UploadId) throw new Error('S3 returned no upload id');
+  const parts = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const offset = i * partBytes;
+      const size = Math.min(partBytes, sizeBytes - offset);
+      const url = await getSignedUrl(
+        s3(),
+        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: i + 1, ContentLength: size }),
+        { expiresIn, signableHeaders: new Set(['content-length']) },
+      );
+      return { partNumber: i + 1, url, offset, sizeBytes: size };
+    }),
+  );
+  return { method: 'PUT', headers: {}, expiresAt, uploadId: UploadId, parts };
+};
+
+/** Finish a multipart upload from the parts the caller reports, or from the parts S3 lists. */
+export const completeMultipart = async (
+  bucket: string,
+  key: string,
+  uploadId: string,
+  reported: { partNumber: number; etag: string }[] | undefined,
+): Promise<'completed' | 'missing'> => {
+  let parts: Part[];
+  if (reported?.length) parts = reported.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag }));
+  else {
+    parts = [];
+    let marker: string | undefined;
+    do {
+      const page = await s3().send(
+        new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
+      );
+      parts.push(...(page.Parts ?? []).map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag })));
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+    } while (marker);
+  }
+  if (parts.length === 0) return 'missing';
+  parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+  try {
+    await s3().send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === 'NoSuchUpload' || name === 'InvalidPart' || name === 'InvalidPartOrder') return 'missing';
+    throw error;
+  }
+  return 'completed';
+};
+
+export interface StoredObject {
+  sizeBytes: number;
+  /** Hex SHA-256 of the whole object when the store keeps one; undefined otherwise. */
+  sha256: string | undefined;
+  versionId: string | undefined;
+}
+
+export const inspectObject = async (bucket: string, key: string): Promise<StoredObject | undefined> => {
+  try {
+    const head = await s3().send(
+      new HeadObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(config().s3Checksums ? { ChecksumMode: 'ENABLED' } : {}),
+      }),
+    );
+    // A composite checksum ("<b64>-<parts>") of a multipart upload is not the object's SHA-256.
+    const full = head.ChecksumSHA256 && !head.ChecksumSHA256.includes('-') ? head.ChecksumSHA256 : undefined;
+    return {
+      sizeBytes: head.ContentLength ?? 0,
+      sha256: full ? base64ToHex(full) : undefined,
+      versionId: head.VersionId ?? undefined,
+    };
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === 'NotFound' || name === 'NoSuchKey') return undefined;
+    throw error;
+  }
+};
+
+/** SHA-256 of a stored object, read as a stream: memory stays flat whatever its size. */
+export const hashObject = async (
+  bucket: string,
+  key: string,
+  versionId?: string,
+): Promise<{ sha256: string; sizeBytes: number }> => {
+  const { Body } = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  for await (const chunk of Body as Readable) {
+    hash.update(chunk as Buffer);
+    sizeBytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), sizeBytes };
+};
+
+export const presignDownload = async (
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+  fileName: string | undefined,
+): Promise<{ url: string; expiresAt: string }> => {
+  const expiresIn = config().presignTtlSeconds;
+  const url = await getSignedUrl(
+    s3(),
+    new GetObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      VersionId: versionId,
+      ...(fileName
+        ? { ResponseContentDisposition: `attachment; filename="${fileName.replaceAll('"', '')}"` }
+        : {}),
+    }),
+    { expiresIn },
+  );
+  return { url, expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString() };
+};
+
+export const s3Uri = (bucket: string, key: string): string => `s3://${bucket}/${key}`;

@@ -1,0 +1,153 @@
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { doc } from '#commons/clients';
+import { config } from '#commons/config';
+import { type AuditEvent, chainEvent, GENESIS_HASH } from '#domain/audit';
+import { keys } from './keys.ts';
+
+/**
+ * Writes a state change and its audit event in one transaction. The model item carries the head
+ * of the model's chain (`auditSeq`, `auditHead`); every mutation moves it with a condition on the
+ * sequence it read, so two writers can never both append event n, and a change without its event
+ * (or an event without its change) cannot be committed.
+ */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export interface ChainHead {
+  name: string;
+  auditSeq: number;
+  auditHead: string;
+}
+
+export interface Mutation {
+  /** The model as read; its chain head is the condition of the write. Omitted when the model is created. */
+  head: ChainHead | undefined;
+  name: string;
+  actor: string;
+  action: string;
+  target: string;
+  before?: unknown;
+  after?: unknown;
+  at: string;
+  /** Created model item (with `head` undefined) or fields to set on the existing model item. */
+  createModel?: Record<string, unknown>;
+  modelSet?: Record<string, unknown>;
+  /** The other writes of the change; their conditions state the invariants. */
+  writes?: TransactItem[];
+}
+
+/** Another writer moved the model's chain first: read again and retry. */
+export class ChainConflict extends Error {
+  override readonly name = 'ChainConflict';
+}
+
+/** A condition of one of `writes` failed (index into `writes`), or the model already exists (-1). */
+export class WriteConditionFailed extends Error {
+  override readonly name = 'WriteConditionFailed';
+  constructor(
+    readonly index: number,
+    readonly item: Record<string, unknown> | undefined,
+  ) {
+    super(`condition of write ${index} failed`);
+  }
+}
+
+export const commitMutation = async (m: Mutation): Promise<AuditEvent> => {
+  const seq = (m.head?.auditSeq ?? 0) + 1;
+  const event = chainEvent({
+    model: m.name,
+    seq,
+    at: m.at,
+    actor: m.actor,
+    action: m.action,
+    target: m.target,
+    ...(m.before === undefined ? {} : { before: m.before }),
+    ...(m.after === undefined ? {} : { after: m.after }),
+    prevHash: m.head?.auditHead ?? GENESIS_HASH,
+  });
+  const TableName = config().tableName;
+
+  let modelWrite: TransactItem;
+  if (m.head === undefined) {
+    modelWrite = {
+      Put: {
+        TableName,
+        Item: { ...m.createModel, ...keys.model(m.name), auditSeq: seq, auditHead: event.hash },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  } else {
+    const names: Record<string, string> = { '#seq': 'auditSeq', '#head': 'auditHead' };
+    const values: Record<string, unknown> = {
+      ':seq': seq,
+      ':head': event.hash,
+      ':expected': m.head.auditSeq,
+    };
+    const sets = ['#seq = :seq', '#head = :head'];
+    Object.entries(m.modelSet ?? {}).forEach(([field, value], i) => {
+      names[`#f${i}`] = field;
+      values[`:f${i}`] = value;
+      sets.push(`#f${i} = :f${i}`);
+    });
+    modelWrite = {
+      Update: {
+        TableName,
+        Key: keys.model(m.name),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: '#seq = :expected',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    };
+  }
+
+  const auditWrite: TransactItem = {
+    Put: {
+      TableName,
+      Item: { ...keys.audit(m.name, seq), entity: 'audit', ...event },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  };
+
+  const writes = (m.writes ?? []).map((w) => withOldItemOnFailure(w));
+  try {
+    await doc().send(new TransactWriteCommand({ TransactItems: [modelWrite, auditWrite, ...writes] }));
+  } catch (error) {
+    if ((error as Error).name !== 'TransactionCanceledException') throw error;
+    const reasons = (error as { CancellationReasons?: { Code?: string; Item?: Record<string, unknown> }[] })
+      .CancellationReasons;
+    const failed = reasons?.findIndex((r) => r.Code === 'ConditionalCheckFailed') ?? -1;
+    if (failed === 0) {
+      if (m.head === undefined) throw new WriteConditionFailed(-1, undefined);
+      throw new ChainConflict(`the audit chain of ${m.name} moved`);
+    }
+    if (failed === 1) throw new ChainConflict(`audit event ${seq} of ${m.name} exists`);
+    if (failed > 1) throw new WriteConditionFailed(failed - 2, reasons?.[failed]?.Item);
+    throw error;
+  }
+  return event;
+};
+
+const withOldItemOnFailure = (write: TransactItem): TransactItem => {
+  for (const kind of ['Put', 'Update', 'Delete', 'ConditionCheck'] as const) {
+    const op = write[kind];
+    if (op) return { [kind]: { ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...op } } as TransactItem;
+  }
+  return write;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Run a read-then-commit step until it commits without a chain conflict. Contention on one model
+ * resolves one writer per round; jittered backoff keeps the rounds apart.
+ */
+export const retryOnConflict = async <T>(step: () => Promise<T>, attempts = 200): Promise<T> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!(error instanceof ChainConflict) || attempt >= attempts) throw error;
+      await sleep(Math.random() * Math.min(100, 5 * attempt));
+    }
+  }
+};

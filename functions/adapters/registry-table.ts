@@ -1,0 +1,392 @@
+import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { doc } from '#commons/clients';
+import { config } from '#commons/config';
+import type { AuditEvent } from '#domain/audit';
+import type { VersionStatus } from '#domain/lifecycle';
+import { type ChainHead, commitMutation, type TransactItem } from './audit-chain.ts';
+import { keys, MODEL_HEAD_UPPER_BOUND } from './keys.ts';
+
+/**
+ * The registry's access patterns on the one table: one named function per pattern. Every write
+ * goes through `commitMutation`, so it carries its audit event.
+ */
+export interface ModelItem extends ChainHead {
+  entity: 'model';
+  name: string;
+  description?: string;
+  owner: string;
+  tags: Record<string, string>;
+  riskTier?: 'low' | 'medium' | 'high';
+  purpose?: string;
+  latestVersion: number;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+export interface StoredArtifact {
+  sha256: string;
+  sizeBytes: number;
+  fileName?: string;
+  bucket: string;
+  key: string;
+  versionId?: string;
+  uploadId?: string;
+}
+
+export interface VersionItem {
+  entity: 'version';
+  name: string;
+  version: number;
+  status: VersionStatus;
+  statusReason?: string;
+  artifact: StoredArtifact;
+  framework?: string;
+  params: Record<string, string | number | boolean>;
+  metrics: Record<string, number>;
+  lineage: Record<string, unknown>;
+  description?: string;
+  tags: Record<string, string>;
+  liveDeployments?: number;
+  revision: number;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+export interface AliasItem {
+  entity: 'alias';
+  name: string;
+  alias: string;
+  version: number;
+  createdAt: string;
+  createdBy: string;
+}
+
+const table = () => config().tableName;
+
+const strip = <T>(item: Record<string, unknown> | undefined): T | undefined => {
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
+  return rest as T;
+};
+
+export interface Page<T> {
+  items: T[];
+  lastKey: Record<string, unknown> | undefined;
+}
+
+// ---- models ---------------------------------------------------------------------------------
+
+export const getModel = async (name: string): Promise<ModelItem | undefined> => {
+  const { Item } = await doc().send(
+    new GetCommand({ TableName: table(), Key: keys.model(name), ConsistentRead: true }),
+  );
+  return strip<ModelItem>(Item);
+};
+
+/** The model and its aliases: one Query over the head of the model's partition. */
+export const getModelWithAliases = async (
+  name: string,
+): Promise<{ model: ModelItem; aliases: AliasItem[] } | undefined> => {
+  const { Items = [] } = await doc().send(
+    new QueryCommand({
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND sk < :upper',
+      ExpressionAttributeValues: { ':pk': keys.model(name).pk, ':upper': MODEL_HEAD_UPPER_BOUND },
+      ConsistentRead: true,
+    }),
+  );
+  const model = Items.find((i) => i.entity === 'model');
+  if (!model) return undefined;
+  return {
+    model: strip<ModelItem>(model)!,
+    aliases: Items.filter((i) => i.entity === 'alias').map((i) => strip<AliasItem>(i)!),
+  };
+};
+
+export const listModels = async (options: {
+  prefix?: string;
+  tag?: { key: string; value: string };
+  limit: number;
+  startKey?: Record<string, unknown>;
+}): Promise<Page<ModelItem>> => {
+  const items: ModelItem[] = [];
+  let startKey = options.startKey;
+  const index = keys.modelIndex('');
+  // A tag filter may thin a page out; keep reading (a bounded number of times) to fill it.
+  for (let round = 0; round < 10; round++) {
+    const input: QueryCommandInput = {
+      TableName: table(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: options.prefix
+        ? 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)'
+        : 'gsi1pk = :pk',
+      ExpressionAttributeValues: {
+        ':pk': index.gsi1pk,
+        ...(options.prefix ? { ':prefix': options.prefix } : {}),
+      },
+      Limit: options.limit - items.length,
+      ExclusiveStartKey: startKey,
+    };
+    if (options.tag) {
+      input.FilterExpression = '#tags.#k = :v';
+      input.ExpressionAttributeNames = { '#tags': 'tags', '#k': options.tag.key };
+      input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':v': options.tag.value };
+    }
+    const page = await doc().send(new QueryCommand(input));
+    items.push(...(page.Items ?? []).map((i) => strip<ModelItem>(i)!));
+    startKey = page.LastEvaluatedKey;
+    if (!startKey || items.length >= options.limit) break;
+  }
+  return { items, lastKey: startKey };
+};
+
+export const createModel = (
+  item: Omit<ModelItem, 'auditSeq' | 'auditHead'>,
+  actor: string,
+): Promise<AuditEvent> =>
+  commitMutation({
+    head: undefined,
+    name: item.name,
+    actor,
+    action: 'model.created',
+    target: `model:${item.name}`,
+    after: item,
+    at: item.createdAt,
+    createModel: { ...item, ...keys.modelIndex(item.name) },
+  });
+
+export const updateModel = (
+  head: ModelItem,
+  set: Record<string, unknown>,
+  actor: string,
+  at: string,
+): Promise<AuditEvent> => {
+  const before = Object.fromEntries(Object.keys(set).map((k) => [k, head[k as keyof ModelItem]]));
+  return commitMutation({
+    head,
+    name: head.name,
+    actor,
+    action: 'model.updated',
+    target: `model:${head.name}`,
+    before,
+    after: set,
+    at,
+    modelSet: { ...set, updatedAt: at, updatedBy: actor },
+  });
+};
+
+// ---- versions -------------------------------------------------------------------------------
+
+export const getVersion = async (name: string, version: number): Promise<VersionItem | undefined> => {
+  const { Item } = await doc().send(
+    new GetCommand({ TableName: table(), Key: keys.version(name, version), ConsistentRead: true }),
+  );
+  return strip<VersionItem>(Item);
+};
+
+/** The model (for its chain head and owner) and one version, in one request. */
+export const getModelAndVersion = async (
+  name: string,
+  version: number,
+): Promise<{ model: ModelItem | undefined; version: VersionItem | undefined }> => {
+  let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> = {
+    [table()]: { Keys: [keys.model(name), keys.version(name, version)], ConsistentRead: true },
+  };
+  const found: Record<string, unknown>[] = [];
+  // BatchGet may hand keys back unprocessed under load; ask again for those.
+  for (let round = 0; round < 5 && Object.keys(request).length > 0; round++) {
+    const out = await doc().send(new BatchGetCommand({ RequestItems: request }));
+    found.push(...(out.Responses?.[table()] ?? []));
+    request = (out.UnprocessedKeys ?? {}) as typeof request;
+  }
+  return {
+    model: strip<ModelItem>(found.find((i) => i.entity === 'model')),
+    version: strip<VersionItem>(found.find((i) => i.entity === 'version')),
+  };
+};
+
+export const listVersions = async (
+  name: string,
+  options: { status?: VersionStatus; limit: number; startKey?: Record<string, unknown> },
+): Promise<Page<VersionItem>> => {
+  const items: VersionItem[] = [];
+  let startKey = options.startKey;
+  for (let round = 0; round < 10; round++) {
+    const input: QueryCommandInput = {
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
+      ExpressionAttributeValues: { ':pk': keys.model(name).pk, ':v': keys.versionPrefix },
+      ScanIndexForward: false,
+      Limit: options.limit - items.length,
+      ExclusiveStartKey: startKey,
+    };
+    if (options.status) {
+      input.FilterExpression = '#status = :status';
+      input.ExpressionAttributeNames = { '#status': 'status' };
+      input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':status': options.status };
+    }
+    const page = await doc().send(new QueryCommand(input));
+    items.push(...(page.Items ?? []).map((i) => strip<VersionItem>(i)!));
+    startKey = page.LastEvaluatedKey;
+    if (!startKey || items.length >= options.limit) break;
+  }
+  return { items, lastKey: startKey };
+};
+
+/** Version n+1 of a model: the model's counter moves with the chain, so numbers have no gaps. */
+export const insertVersion = (head: ModelItem, item: VersionItem, actor: string): Promise<AuditEvent> =>
+  commitMutation({
+    head,
+    name: head.name,
+    actor,
+    action: 'version.registered',
+    target: `version:${head.name}:${item.version}`,
+    after: item,
+    at: item.createdAt,
+    modelSet: { latestVersion: item.version },
+    writes: [
+      {
+        Put: {
+          TableName: table(),
+          Item: { ...keys.version(head.name, item.version), ...item },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    ],
+  });
+
+/**
+ * Change a version's fields, guarded by the statuses it may be in and, when given, the revision
+ * the caller saw. `WriteConditionFailed` (index 0) means the guard did not hold.
+ */
+export const changeVersion = (options: {
+  head: ModelItem;
+  version: VersionItem;
+  set: Record<string, unknown>;
+  fromStatuses?: readonly VersionStatus[];
+  expectRevision?: number;
+  /** Extra condition, e.g. no live deployment, with its own names and values. */
+  condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> };
+  action: string;
+  actor: string;
+  at: string;
+  before: unknown;
+  after: unknown;
+}): Promise<AuditEvent> => {
+  const { head, version } = options;
+  const names: Record<string, string> = { '#rev': 'revision', ...options.condition?.names };
+  const values: Record<string, unknown> = { ':one': 1, ...options.condition?.values };
+  const sets = ['#rev = #rev + :one'];
+  Object.entries({ ...options.set, updatedAt: options.at, updatedBy: options.actor }).forEach(
+    ([field, value], i) => {
+      names[`#s${i}`] = field;
+      values[`:s${i}`] = value;
+      sets.push(`#s${i} = :s${i}`);
+    },
+  );
+  const conditions = ['attribute_exists(pk)'];
+  if (options.fromStatuses) {
+    names['#status'] = 'status';
+    const placeholders = options.fromStatuses.map((s, i) => {
+      values[`:from${i}`] = s;
+      return `:from${i}`;
+    });
+    conditions.push(`#status IN (${placeholders.join(', ')})`);
+  }
+  if (options.expectRevision !== undefined) {
+    values[':expectedRev'] = options.expectRevision;
+    conditions.push('#rev = :expectedRev');
+  }
+  if (options.condition) conditions.push(`(${options.condition.expression})`);
+  return commitMutation({
+    head,
+    name: head.name,
+    actor: options.actor,
+    action: options.action,
+    target: `version:${head.name}:${version.version}`,
+    before: options.before,
+    after: options.after,
+    at: options.at,
+    writes: [
+      {
+        Update: {
+          TableName: table(),
+          Key: keys.version(head.name, version.version),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      },
+    ],
+  });
+};
+
+// ---- aliases --------------------------------------------------------------------------------
+
+export const getAlias = async (name: string, alias: string): Promise<AliasItem | undefined> => {
+  const { Item } = await doc().send(new GetCommand({ TableName: table(), Key: keys.alias(name, alias) }));
+  return strip<AliasItem>(Item);
+};
+
+/** Point an alias at a version, which must be READY at the moment of the write. */
+export const putAlias = (
+  head: ModelItem,
+  item: AliasItem,
+  previous: number | undefined,
+  actor: string,
+): Promise<AuditEvent> => {
+  const writes: TransactItem[] = [
+    {
+      ConditionCheck: {
+        TableName: table(),
+        Key: keys.version(head.name, item.version),
+        ConditionExpression: '#status = :ready',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':ready': 'READY' },
+      },
+    },
+    { Put: { TableName: table(), Item: { ...keys.alias(head.name, item.alias), ...item } } },
+  ];
+  return commitMutation({
+    head,
+    name: head.name,
+    actor,
+    action: 'alias.set',
+    target: `alias:${head.name}:${item.alias}`,
+    ...(previous === undefined ? {} : { before: { version: previous } }),
+    after: { version: item.version },
+    at: item.createdAt,
+    writes,
+  });
+};
+
+export const deleteAlias = (
+  head: ModelItem,
+  alias: AliasItem,
+  actor: string,
+  at: string,
+): Promise<AuditEvent> =>
+  commitMutation({
+    head,
+    name: head.name,
+    actor,
+    action: 'alias.deleted',
+    target: `alias:${head.name}:${alias.alias}`,
+    before: { version: alias.version },
+    at,
+    writes: [
+      {
+        Delete: {
+          TableName: table(),
+          Key: keys.alias(head.name, alias.alias),
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': alias.version },
+        },
+      },
+    ],
+  });

@@ -1,0 +1,71 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { config } from './config.ts';
+
+/**
+ * SDK clients, made once per process from the configuration and handed to adapters. Tests and
+ * local mode swap them with `setClients`. Endpoint overrides exist only in local mode.
+ */
+export interface Clients {
+  dynamo: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  s3: S3Client;
+  secrets: SecretsManagerClient;
+}
+
+const cache: Partial<Clients> = {};
+
+const localCredentials = () =>
+  config().mode === 'local' ? { credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } } : {};
+
+export const dynamo = (): DynamoDBClient => {
+  cache.dynamo ??= new DynamoDBClient({
+    region: config().region,
+    maxAttempts: 4,
+    ...(config().dynamodbEndpoint ? { endpoint: config().dynamodbEndpoint } : {}),
+    ...localCredentials(),
+  });
+  return cache.dynamo;
+};
+
+export const doc = (): DynamoDBDocumentClient => {
+  cache.doc ??= DynamoDBDocumentClient.from(dynamo(), {
+    marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+  });
+  return cache.doc;
+};
+
+export const s3 = (): S3Client => {
+  const local = config().s3Endpoint !== undefined;
+  cache.s3 ??= new S3Client({
+    region: config().region,
+    ...(local
+      ? {
+          endpoint: config().s3Endpoint,
+          forcePathStyle: true,
+          // s3rver stores aws-chunked bodies with their framing unless checksums are off.
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+        }
+      : {}),
+    ...localCredentials(),
+  });
+  return cache.s3;
+};
+
+export const secrets = (): SecretsManagerClient => {
+  cache.secrets ??= new SecretsManagerClient({ region: config().region });
+  return cache.secrets;
+};
+
+/** Replace some clients (tests: a throttling DynamoDB client; local mode: emulator endpoints). */
+export const setClients = (clients: Partial<Clients>): void => {
+  Object.assign(cache, clients);
+  if (clients.dynamo && !clients.doc) cache.doc = undefined;
+};
+
+export const resetClients = (): void => {
+  for (const key of Object.keys(cache) as (keyof Clients)[]) delete cache[key];
+};

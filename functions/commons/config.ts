@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+/**
+ * Configuration, read and validated once per process from the environment. A missing or
+ * malformed variable fails at cold start, not on the first request.
+ *
+ * The CDK app sets these on each function; local mode sets them before it imports a handler.
+ */
+const RoleName = z.enum(['admin', 'publisher', 'approver', 'deployer', 'auditor']);
+export type RoleName = z.infer<typeof RoleName>;
+
+export const RoleRule = z.object({
+  /** A principal (IAM ARN, role session name or local name); `*` matches any run of characters. */
+  pattern: z.string().min(1),
+  roles: z.array(RoleName),
+});
+export type RoleRule = z.infer<typeof RoleRule>;
+
+const jsonArray = <T extends z.ZodType>(item: T) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return z.array(item).parse(JSON.parse(text));
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `not a valid JSON list: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
+const EnvSchema = z.object({
+  STEWARD_MODE: z.enum(['aws', 'local']).default('aws'),
+  TABLE_NAME: z.string().min(1),
+  ARTIFACTS_BUCKET: z.string().min(1).optional(),
+  /** Ordered: the first rule whose pattern matches the principal gives its roles. */
+  STEWARD_ROLES: jsonArray(RoleRule).optional(),
+  /** AWS: the Secrets Manager secret holding the key that signs list cursors. */
+  CURSOR_SECRET_ARN: z.string().min(1).optional(),
+  /** Local mode: the cursor key itself (kept under STEWARD_DATA_DIR). */
+  STEWARD_CURSOR_KEY: z.string().min(32).optional(),
+  MULTIPART_THRESHOLD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(100 * 1024 * 1024),
+  MULTIPART_PART_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
+  PRESIGN_TTL_SECONDS: z.coerce.number().int().min(60).max(43_200).default(900),
+  /** `true` where the store keeps SHA-256 checksums (S3); local s3rver keeps none. */
+  S3_CHECKSUMS: z.enum(['true', 'false']).default('true'),
+  /** Local mode only: endpoint overrides for the emulators. */
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  S3_ENDPOINT: z.url().optional(),
+  AWS_REGION: z.string().default('us-east-1'),
+});
+
+export type Config = Readonly<{
+  mode: 'aws' | 'local';
+  tableName: string;
+  artifactsBucket: string | undefined;
+  roles: RoleRule[] | undefined;
+  cursorSecretArn: string | undefined;
+  cursorKey: string | undefined;
+  multipartThresholdBytes: number;
+  multipartPartBytes: number;
+  presignTtlSeconds: number;
+  s3Checksums: boolean;
+  dynamodbEndpoint: string | undefined;
+  s3Endpoint: string | undefined;
+  region: string;
+}>;
+
+export const parseConfig = (env: NodeJS.ProcessEnv): Config => {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    mode: e.STEWARD_MODE,
+    tableName: e.TABLE_NAME,
+    artifactsBucket: e.ARTIFACTS_BUCKET,
+    roles: e.STEWARD_ROLES,
+    cursorSecretArn: e.CURSOR_SECRET_ARN,
+    cursorKey: e.STEWARD_CURSOR_KEY,
+    multipartThresholdBytes: e.MULTIPART_THRESHOLD_BYTES,
+    multipartPartBytes: e.MULTIPART_PART_BYTES,
+    presignTtlSeconds: e.PRESIGN_TTL_SECONDS,
+    s3Checksums: e.S3_CHECKSUMS === 'true',
+    dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
+    s3Endpoint: e.S3_ENDPOINT,
+    region: e.AWS_REGION,
+  };
+};
+
+let current: Config | undefined;
+
+/** The process's configuration, parsed on first use (module load of a handler). */
+export const config = (): Config => {
+  current ??= parseConfig(process.env);
+  return current;
+};
+
+/** For tests and local mode: replace the configuration (and so the clients built from it). */
+export const resetConfig = (): void => {
+  current = undefined;
+};
+
+/** Which artifacts bucket; fails loudly in a function that was not granted one. */
+export const artifactsBucket = (): string => {
+  const bucket = config().artifactsBucket;
+  if (!bucket) throw new Error('ARTIFACTS_BUCKET is not configured for this function');
+  return bucket;
+};

@@ -1,0 +1,124 @@
+/**
+ * Typed errors. The HTTP error middleware turns each into an RFC 9457 problem; 4xx details are
+ * shown to the caller, anything else is logged and answered generically.
+ */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+export abstract class HttpError extends Error {
+  abstract readonly statusCode: number;
+  abstract readonly title: string;
+  readonly errors: FieldProblem[] | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    detail: string,
+    options: { errors?: FieldProblem[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail, { cause: options.cause });
+    this.name = new.target.name;
+    this.errors = options.errors;
+    this.headers = options.headers ?? {};
+  }
+
+  /** The problem type: a stable, documented URI per kind of error. */
+  get type(): string {
+    return `https://steward.dev/problems/${this.title.toLowerCase().replaceAll(' ', '-')}`;
+  }
+}
+
+export class ValidationError extends HttpError {
+  readonly statusCode = 400;
+  readonly title = 'Invalid request';
+}
+
+export class UnauthenticatedError extends HttpError {
+  readonly statusCode = 401;
+  readonly title = 'Unauthenticated';
+}
+
+export class ForbiddenError extends HttpError {
+  readonly statusCode = 403;
+  readonly title = 'Forbidden';
+}
+
+export class NotFoundError extends HttpError {
+  readonly statusCode = 404;
+  readonly title = 'Not found';
+}
+
+export class MethodNotAllowedError extends HttpError {
+  readonly statusCode = 405;
+  readonly title = 'Method not allowed';
+}
+
+export class ConflictError extends HttpError {
+  readonly statusCode = 409;
+  readonly title = 'Conflict';
+}
+
+export class GoneError extends HttpError {
+  readonly statusCode = 410;
+  readonly title = 'Gone';
+}
+
+export class PreconditionFailedError extends HttpError {
+  readonly statusCode = 412;
+  readonly title = 'Precondition failed';
+}
+
+export class PayloadTooLargeError extends HttpError {
+  readonly statusCode = 413;
+  readonly title = 'Payload too large';
+}
+
+export class UnsupportedMediaTypeError extends HttpError {
+  readonly statusCode = 415;
+  readonly title = 'Unsupported media type';
+}
+
+export class UnprocessableError extends HttpError {
+  readonly statusCode = 422;
+  readonly title = 'Unprocessable request';
+}
+
+export class ServiceUnavailableError extends HttpError {
+  readonly statusCode = 503;
+  readonly title = 'Service unavailable';
+}
+
+/** Faults of the storage services that go away on their own: the caller should retry. */
+const TRANSIENT = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TransactionConflictException',
+  'TransactionInProgressException',
+  'InternalServerError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'SlowDown',
+  'RequestTimeout',
+  'TimeoutError',
+  'ECONNRESET',
+  'ECONNREFUSED',
+]);
+
+export const isTransient = (error: unknown): boolean => {
+  if (!(error instanceof Error)) return false;
+  const meta = (error as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string })
+    .$metadata;
+  if (TRANSIENT.has(error.name)) return true;
+  const code = (error as { code?: string }).code;
+  if (code && TRANSIENT.has(code)) return true;
+  if ((error as { $retryable?: unknown }).$retryable) return true;
+  // A transaction cancelled because another transaction touched the same items.
+  if (error.name === 'TransactionCanceledException') {
+    const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+    return reasons.some((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError');
+  }
+  return meta?.httpStatusCode === 500 || meta?.httpStatusCode === 503;
+};

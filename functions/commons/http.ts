@@ -1,0 +1,238 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { ZodType, z } from 'zod';
+import { routes } from '#http/routes';
+import { config } from './config.ts';
+import {
+  type FieldProblem,
+  HttpError,
+  isTransient,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PreconditionFailedError,
+  ServiceUnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from './errors.ts';
+import { withIdempotency } from './idempotency.ts';
+import { type Principal, resolvePrincipal } from './identity.ts';
+import { logger, metrics, tracer } from './observability.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A request after the middleware: headers lower-cased, JSON parsed, caller resolved. */
+export interface HttpRequest {
+  operationId: string;
+  method: string;
+  /** The concrete path, e.g. `/v1/models/churn`. */
+  path: string;
+  principal: Principal;
+  headers: Readonly<Record<string, string>>;
+  pathParameters: Readonly<Record<string, string>>;
+  query: Readonly<Record<string, string>>;
+  body: unknown;
+  rawBody: string | undefined;
+  requestId: string;
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Operation = (request: HttpRequest) => Promise<HttpResponse>;
+
+const BASE_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+export const json = (
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResponse => ({
+  statusCode,
+  body,
+  headers,
+});
+
+/** `ETag` of a stored item: its revision, which every write bumps. */
+export const etagOf = (revision: number): string => `"${revision}"`;
+
+/** The revision an `If-Match` header asks for; undefined when the header is absent or `*`. */
+export const ifMatchRevision = (request: HttpRequest): number | undefined => {
+  const header = request.headers['if-match'];
+  if (header === undefined || header.trim() === '*') return undefined;
+  const match = /^\s*(?:W\/)?"(\d+)"\s*$/.exec(header);
+  if (!match) throw new PreconditionFailedError('If-Match must be an ETag this service issued');
+  return Number(match[1]);
+};
+
+const formatIssues = (issues: z.core.$ZodIssue[], where: string): FieldProblem[] =>
+  issues.flatMap((issue) => {
+    const base = [where, ...issue.path.map(String)].join('.');
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({ path: `${base}.${key}`, message: 'unknown field' }));
+    return [{ path: base, message: issue.message }];
+  });
+
+/** Validate one part of the request; every invalid field is named in the 400. */
+export const input = <S extends ZodType>(
+  schema: S,
+  value: unknown,
+  where: 'body' | 'query' | 'path',
+): z.output<S> => {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const errors = formatIssues(parsed.error.issues, where);
+  throw new ValidationError(
+    `${errors.length} invalid field${errors.length === 1 ? '' : 's'} in the ${where}`,
+    {
+      errors,
+    },
+  );
+};
+
+const lowerCaseHeaders = (headers: APIGatewayProxyEvent['headers']): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k.toLowerCase()] = v;
+  return out;
+};
+
+const ANONYMOUS: Principal = { id: 'anonymous', sessionName: undefined, roles: new Set() };
+
+const routeIndex = new Map(routes.map((r) => [`${r.method} ${r.path}`, r]));
+
+const parseBody = (event: APIGatewayProxyEvent, headers: Record<string, string>) => {
+  if (event.body === null || event.body === undefined || event.body === '')
+    return { body: undefined, raw: undefined };
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES)
+    throw new PayloadTooLargeError('the body is larger than 1 MiB');
+  const type = headers['content-type'] ?? '';
+  if (!/^application\/([a-z.+-]+\+)?json\b/i.test(type))
+    throw new UnsupportedMediaTypeError('the body must be application/json');
+  try {
+    return { body: JSON.parse(raw) as unknown, raw };
+  } catch (error) {
+    throw new ValidationError('the body is not valid JSON', {
+      errors: [{ path: 'body', message: (error as Error).message }],
+    });
+  }
+};
+
+const toRequest = (event: APIGatewayProxyEvent): HttpRequest => {
+  const route = routeIndex.get(`${event.httpMethod} ${event.resource}`);
+  if (!route) {
+    if (routes.some((r) => r.path === event.resource))
+      throw new MethodNotAllowedError(`${event.httpMethod} is not allowed on ${event.resource}`);
+    throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`);
+  }
+  const headers = lowerCaseHeaders(event.headers);
+  const { body, raw } = parseBody(event, headers);
+  // Public routes (health, later the approval links) have no IAM identity to resolve.
+  const principal =
+    route.auth === 'none' ? ANONYMOUS : resolvePrincipal(event, config().mode, config().roles);
+  return {
+    operationId: route.operationId,
+    method: event.httpMethod,
+    path: event.path,
+    principal,
+    headers,
+    pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
+    query: (event.queryStringParameters ?? {}) as Record<string, string>,
+    body,
+    rawBody: raw,
+    requestId: event.requestContext?.requestId ?? 'local',
+  };
+};
+
+const problem = (error: HttpError, requestId: string): APIGatewayProxyResult => ({
+  statusCode: error.statusCode,
+  headers: { ...BASE_HEADERS, 'content-type': 'application/problem+json', ...error.headers },
+  body: JSON.stringify({
+    type: error.type,
+    title: error.title,
+    status: error.statusCode,
+    detail: error.message,
+    ...(error.errors ? { errors: error.errors } : {}),
+    instance: requestId,
+  }),
+});
+
+/** The answer to any error: typed errors as they are, transient faults as 503, the rest as 500. */
+export const toProblem = (error: unknown, requestId: string): APIGatewayProxyResult => {
+  if (error instanceof HttpError) return problem(error, requestId);
+  if (isTransient(error)) {
+    logger.warn('transient storage fault', { error: error as Error });
+    return problem(
+      new ServiceUnavailableError('storage is busy; retry shortly', { headers: { 'retry-after': '1' } }),
+      requestId,
+    );
+  }
+  logger.error('unhandled error', { error: error as Error });
+  return {
+    statusCode: 500,
+    headers: { ...BASE_HEADERS, 'content-type': 'application/problem+json' },
+    body: JSON.stringify({
+      type: 'https://steward.dev/problems/internal-error',
+      title: 'Internal error',
+      status: 500,
+      detail: 'the request failed; it has been logged',
+      instance: requestId,
+    }),
+  };
+};
+
+const serialize = (response: HttpResponse): APIGatewayProxyResult => {
+  const headers: Record<string, string> = { ...BASE_HEADERS, ...response.headers };
+  if (response.body === undefined) return { statusCode: response.statusCode, headers, body: '' };
+  if (typeof response.body === 'string')
+    return { statusCode: response.statusCode, headers, body: response.body };
+  headers['content-type'] ??= 'application/json';
+  return { statusCode: response.statusCode, headers, body: JSON.stringify(response.body) };
+};
+
+/** Requests, client errors and faults per operation, as CloudWatch metrics (EMF). */
+const count = (result: APIGatewayProxyResult): APIGatewayProxyResult => {
+  metrics.addMetric('Requests', MetricUnit.Count, 1);
+  if (result.statusCode >= 500) metrics.addMetric('Faults', MetricUnit.Count, 1);
+  else if (result.statusCode >= 400) metrics.addMetric('ClientErrors', MetricUnit.Count, 1);
+  return result;
+};
+
+/**
+ * The one middleware stack of every HTTP function: logger with the Lambda context, metrics,
+ * tracer, then request parsing, identity, idempotency and problem+json errors.
+ */
+export const httpHandler = (operations: Readonly<Record<string, Operation>>) => {
+  const dispatch = async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
+    const requestId = event.requestContext?.requestId ?? 'local';
+    try {
+      const request = toRequest(event);
+      const operation = operations[request.operationId];
+      if (!operation) throw new NotFoundError(`${request.operationId} is not served by this function`);
+      logger.appendKeys({ operation: request.operationId, principal: request.principal.id });
+      metrics.addDimension('operation', request.operationId);
+      const response =
+        request.method === 'POST' ? await withIdempotency(request, operation) : await operation(request);
+      return count(serialize(response));
+    } catch (error) {
+      return count(toProblem(error, requestId));
+    }
+  };
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .handler(dispatch);
+};
+
+export { serialize as toResult };

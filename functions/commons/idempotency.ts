@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { claim, complete, getRecord, release } from '#adapters/idempotency-store';
+import { ConflictError, UnprocessableError, ValidationError } from './errors.ts';
+import type { HttpRequest, HttpResponse, Operation } from './http.ts';
+
+/**
+ * `Idempotency-Key` on mutating POSTs: the same key and body replay the first response, the same
+ * key with another body is refused with 422, and a key whose first request is still running gets
+ * 409. Keys are scoped to the caller. An error releases the key so the caller can retry.
+ */
+const HEADER = 'idempotency-key';
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+export const fingerprintOf = (request: HttpRequest): string =>
+  sha256(
+    `${request.method} ${request.path}\n${request.rawBody === undefined ? '' : JSON.stringify(request.body)}`,
+  );
+
+const replay = (stored: HttpResponse): HttpResponse => ({
+  ...stored,
+  headers: { ...stored.headers, 'idempotent-replayed': 'true' },
+});
+
+export const withIdempotency = async (request: HttpRequest, operation: Operation): Promise<HttpResponse> => {
+  const key = request.headers[HEADER];
+  if (key === undefined) return operation(request);
+  if (!/^[\x21-\x7e]{1,255}$/.test(key))
+    throw new ValidationError('Idempotency-Key must be 1-255 printable ASCII characters', {
+      errors: [{ path: 'headers.idempotency-key', message: '1-255 printable ASCII characters' }],
+    });
+  const hash = sha256(`${request.principal.id}\n${key}`);
+  const fingerprint = fingerprintOf(request);
+  const now = Math.floor(Date.now() / 1000);
+
+  if (!(await claim(hash, fingerprint, now))) {
+    const record = await getRecord(hash);
+    if (record && record.fingerprint !== fingerprint)
+      throw new UnprocessableError('this Idempotency-Key was used with another request', {
+        errors: [{ path: 'headers.idempotency-key', message: 'already used with a different body or path' }],
+      });
+    if (record?.state === 'COMPLETE' && record.response) return replay(record.response);
+    throw new ConflictError('a request with this Idempotency-Key is still in progress', {
+      headers: { 'retry-after': '1' },
+    });
+  }
+
+  let response: HttpResponse;
+  try {
+    response = await operation(request);
+  } catch (error) {
+    // Only responses are recorded; a refused or failed request frees the key for a corrected retry.
+    await release(hash).catch(() => undefined);
+    throw error;
+  }
+  await complete(hash, {
+    statusCode: response.statusCode,
+    body: response.body,
+    headers: response.headers ?? {},
+  });
+  return response;
+};

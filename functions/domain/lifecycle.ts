@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/**
+ * The version lifecycle. Storage enforces these moves with conditional writes built from
+ * `sourcesOf`, so two writers can never both move a version, and nothing moves off the graph.
+ *
+ *   PENDING_UPLOAD -> READY | FAILED
+ *   READY -> DEPRECATED -> ARCHIVED, READY -> ARCHIVED
+ */
+export const VersionStatus = z.enum(['PENDING_UPLOAD', 'READY', 'FAILED', 'DEPRECATED', 'ARCHIVED']);
+export type VersionStatus = z.infer<typeof VersionStatus>;
+
+const MOVES: Readonly<Record<VersionStatus, readonly VersionStatus[]>> = {
+  PENDING_UPLOAD: ['READY', 'FAILED'],
+  READY: ['DEPRECATED', 'ARCHIVED'],
+  DEPRECATED: ['ARCHIVED'],
+  FAILED: [],
+  ARCHIVED: [],
+};
+
+export const canMove = (from: VersionStatus, to: VersionStatus): boolean => MOVES[from].includes(to);
+
+/** Every status a version may be in to move to `to`. */
+export const sourcesOf = (to: VersionStatus): VersionStatus[] =>
+  VersionStatus.options.filter((from) => canMove(from, to));
+
+/** Moves a caller may ask for through the transitions route; the others happen at commit. */
+export const ManualTarget = z.enum(['DEPRECATED', 'ARCHIVED']);
+export type ManualTarget = z.infer<typeof ManualTarget>;
+
+/** A version can be served, aliased and approved only while READY. */
+export const isServable = (status: VersionStatus): boolean => status === 'READY';

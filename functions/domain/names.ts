@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/**
+ * Names that end up in keys, S3 object keys, ARNs and URLs. Only plain ASCII is accepted, so a
+ * look-alike letter from another script, a control character or a path separator can never make
+ * two names that read the same or escape their place. The messages say which rule was broken.
+ */
+const NON_ASCII = /[^\x20-\x7e]/;
+const CONTROL = /\p{Cc}/u;
+
+const explain = (value: string, what: string): string | undefined => {
+  if (CONTROL.test(value)) return `${what} must not contain control characters`;
+  if (NON_ASCII.test(value)) return `${what} must be plain ASCII (no look-alike or accented letters)`;
+  if (value.includes('/') || value.includes('\\')) return `${what} must not contain path separators`;
+  return undefined;
+};
+
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const ALIAS_NAME = /^[a-z0-9_-]{1,64}$/;
+const ENVIRONMENT_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+export const ModelName = z.string().superRefine((value, ctx) => {
+  const special = explain(value, 'a model name');
+  if (special) ctx.addIssue({ code: 'custom', message: special });
+  else if (!MODEL_NAME.test(value))
+    ctx.addIssue({
+      code: 'custom',
+      message: 'a model name is 1-128 characters of A-Z a-z 0-9 . _ - and starts with a letter or digit',
+    });
+});
+
+export const AliasName = z.string().superRefine((value, ctx) => {
+  const special = explain(value, 'an alias');
+  if (special) ctx.addIssue({ code: 'custom', message: special });
+  else if (!ALIAS_NAME.test(value))
+    ctx.addIssue({ code: 'custom', message: 'an alias is 1-64 characters of a-z 0-9 _ -' });
+  else if (/^\d+$/.test(value))
+    ctx.addIssue({ code: 'custom', message: 'an alias must not be an integer (it would read as a version)' });
+});
+
+export const EnvironmentName = z.string().superRefine((value, ctx) => {
+  const special = explain(value, 'an environment name');
+  if (special) ctx.addIssue({ code: 'custom', message: special });
+  else if (!ENVIRONMENT_NAME.test(value))
+    ctx.addIssue({ code: 'custom', message: 'an environment name is 1-32 characters of a-z 0-9 - ' });
+});
+
+/** A version number in a path: a positive integer written without sign or leading zeros. */
+export const VersionNumber = z
+  .string()
+  .regex(/^[1-9]\d{0,9}$/, 'a version is a positive integer')
+  .transform(Number);
+
+/** Free text shown to people: no control characters except newline and tab. */
+export const Text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => !/[^\P{Cc}\n\t]/u.test(v), 'must not contain control characters');
+
+/** A short label (file name, tag key): printable, no path separators. */
+export const Label = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((v) => !CONTROL.test(v), 'must not contain control characters')
+    .refine((v) => !v.includes('/') && !v.includes('\\'), 'must not contain path separators');
+
+export const Tags = z
+  .record(Label(128), Text(256))
+  .refine((tags) => Object.keys(tags).length <= 50, 'at most 50 tags');

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { ChainConflict, retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import {
+  deleteAlias,
+  getAlias,
+  getModel,
+  getModelAndVersion,
+  getVersion,
+  putAlias,
+} from '#adapters/registry-table';
+import { ConflictError, NotFoundError } from '#commons/errors';
+import { type HttpRequest, httpHandler, input, json } from '#commons/http';
+import { requireOwner, requireReader } from '#commons/identity';
+import { AliasPath } from '#domain/model';
+import { presentAlias, presentVersion } from './representations.ts';
+
+/** Aliases: a stable name (`champion`, `staging`) for one READY version of a model. */
+export const SetAliasBody = z.strictObject({ version: z.number().int().min(1) }).meta({ id: 'SetAlias' });
+
+export const operations = {
+  setAlias: async (request: HttpRequest) => {
+    const { model: name, alias } = input(AliasPath, request.pathParameters, 'path');
+    const body = input(SetAliasBody, request.body, 'body');
+    const at = new Date().toISOString();
+    const actor = request.principal.id;
+    const item = {
+      entity: 'alias' as const,
+      name,
+      alias,
+      version: body.version,
+      createdAt: at,
+      createdBy: actor,
+    };
+    try {
+      await retryOnConflict(async () => {
+        const { model, version } = await getModelAndVersion(name, body.version);
+        if (!model) throw new NotFoundError(`model ${name} does not exist`);
+        requireOwner(request.principal, model.owner);
+        if (!version) throw new NotFoundError(`version ${body.version} of ${name} does not exist`);
+        if (version.status !== 'READY')
+          throw new ConflictError(
+            `version ${body.version} is ${version.status}; an alias points at a READY version`,
+          );
+        const previous = await getAlias(name, alias);
+        await putAlias(model, item, previous?.version, actor);
+      });
+    } catch (error) {
+      if (error instanceof WriteConditionFailed)
+        throw new ConflictError(`version ${body.version} stopped being READY while the alias was set`);
+      throw error;
+    }
+    return json(200, presentAlias(item));
+  },
+
+  getAlias: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const { model: name, alias } = input(AliasPath, request.pathParameters, 'path');
+    const found = await getAlias(name, alias);
+    if (!found) throw new NotFoundError(`alias ${alias} of ${name} does not exist`);
+    const version = await getVersion(name, found.version);
+    if (!version) throw new NotFoundError(`version ${found.version} of ${name} does not exist`);
+    return json(200, { ...presentVersion(version), alias });
+  },
+
+  deleteAlias: async (request: HttpRequest) => {
+    const { model: name, alias } = input(AliasPath, request.pathParameters, 'path');
+    await retryOnConflict(async () => {
+      const [model, found] = await Promise.all([getModel(name), getAlias(name, alias)]);
+      if (!model) throw new NotFoundError(`model ${name} does not exist`);
+      requireOwner(request.principal, model.owner);
+      if (!found) throw new NotFoundError(`alias ${alias} of ${name} does not exist`);
+      try {
+        await deleteAlias(model, found, request.principal.id, new Date().toISOString());
+      } catch (error) {
+        // The alias moved between the read and the delete: read again.
+        if (error instanceof WriteConditionFailed) throw new ChainConflict('alias moved');
+        throw error;
+      }
+    });
+    return { statusCode: 204 };
+  },
+};
+
+export const handler = httpHandler(operations);

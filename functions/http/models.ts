@@ -1,0 +1,96 @@
+import { retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import {
+  createModel,
+  getModel,
+  getModelWithAliases,
+  listModels,
+  updateModel,
+} from '#adapters/registry-table';
+import { decodeCursor, encodeCursor } from '#commons/cursor';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '#commons/errors';
+import { etagOf, type HttpRequest, httpHandler, ifMatchRevision, input, json } from '#commons/http';
+import { requireOwner, requireReader, requireRole } from '#commons/identity';
+import { CreateModelBody, ListModelsQuery, ModelPath, UpdateModelBody } from '#domain/model';
+import { presentModel } from './representations.ts';
+
+/** The models resource: create, list, read and change model metadata. */
+export const operations = {
+  createModel: async (request: HttpRequest) => {
+    requireRole(request.principal, 'publisher');
+    const body = input(CreateModelBody, request.body, 'body');
+    const at = new Date().toISOString();
+    const actor = request.principal.id;
+    const item = {
+      entity: 'model' as const,
+      name: body.name,
+      ...(body.description === undefined ? {} : { description: body.description }),
+      owner: body.owner ?? actor,
+      tags: body.tags ?? {},
+      ...(body.riskTier ? { riskTier: body.riskTier } : {}),
+      ...(body.purpose === undefined ? {} : { purpose: body.purpose }),
+      latestVersion: 0,
+      createdAt: at,
+      createdBy: actor,
+      updatedAt: at,
+      updatedBy: actor,
+    };
+    try {
+      await createModel(item, actor);
+    } catch (error) {
+      if (error instanceof WriteConditionFailed) throw new ConflictError(`model ${body.name} already exists`);
+      throw error;
+    }
+    return json(201, presentModel({ ...item, auditSeq: 1, auditHead: '' }, []), {
+      etag: etagOf(1),
+      location: `/v1/models/${body.name}`,
+    });
+  },
+
+  listModels: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const query = input(ListModelsQuery, request.query, 'query');
+    const scope = `models|${query.prefix ?? ''}|${query.tag ? `${query.tag.key}=${query.tag.value}` : ''}`;
+    const page = await listModels({
+      ...(query.prefix ? { prefix: query.prefix } : {}),
+      ...(query.tag ? { tag: query.tag } : {}),
+      limit: query.limit,
+      startKey: await decodeCursor(query.cursor, scope),
+    });
+    const nextCursor = await encodeCursor(page.lastKey, scope);
+    return json(200, {
+      items: page.items.map((m) => presentModel(m)),
+      ...(nextCursor ? { nextCursor } : {}),
+    });
+  },
+
+  getModel: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const { model } = input(ModelPath, request.pathParameters, 'path');
+    const found = await getModelWithAliases(model);
+    if (!found) throw new NotFoundError(`model ${model} does not exist`);
+    return json(200, presentModel(found.model, found.aliases), { etag: etagOf(found.model.auditSeq) });
+  },
+
+  updateModel: async (request: HttpRequest) => {
+    const { model: name } = input(ModelPath, request.pathParameters, 'path');
+    const body = input(UpdateModelBody, request.body ?? {}, 'body');
+    const expected = ifMatchRevision(request);
+    const updated = await retryOnConflict(async () => {
+      const model = await getModel(name);
+      if (!model) throw new NotFoundError(`model ${name} does not exist`);
+      requireOwner(request.principal, model.owner);
+      // The model's ETag is its audit sequence: every change to it, or under it, moves it.
+      if (expected !== undefined && expected !== model.auditSeq)
+        throw new PreconditionFailedError('the model changed since it was read (If-Match)');
+      const set = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
+      if (Object.keys(set).length === 0) return model;
+      const at = new Date().toISOString();
+      const event = await updateModel(model, set, request.principal.id, at);
+      return { ...model, ...set, updatedAt: at, updatedBy: request.principal.id, auditSeq: event.seq };
+    });
+    const found = await getModelWithAliases(name);
+    return json(200, presentModel(updated, found?.aliases ?? []), { etag: etagOf(updated.auditSeq) });
+  },
+};
+
+export const handler = httpHandler(operations);

@@ -1,0 +1,203 @@
+import { z } from 'zod';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import {
+  AliasPath,
+  CreateModelBody,
+  ListModelsQuery,
+  Model,
+  ModelPath,
+  UpdateModelBody,
+} from '#domain/model';
+import {
+  CommitBody,
+  ListVersionsQuery,
+  RegisterVersionBody,
+  TransitionBody,
+  UpdateVersionBody,
+  Version,
+  VersionPath,
+} from '#domain/version';
+import { SetAliasBody } from './aliases.ts';
+import { routes } from './routes.ts';
+
+/**
+ * The OpenAPI 3.1 document, generated from the route table and the same zod schemas the handlers
+ * validate with, so the two cannot drift apart.
+ */
+const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    instance: z.string().optional(),
+  })
+  .meta({ id: 'Problem' });
+
+const Alias = z
+  .object({
+    name: z.string(),
+    alias: z.string(),
+    version: z.number().int(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+  })
+  .meta({ id: 'Alias' });
+
+const listOf = (item: z.ZodType, id: string) =>
+  z.object({ items: z.array(item), nextCursor: z.string().optional() }).meta({ id });
+
+const jsonBody = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+const ok = (status: string, description: string, schema?: z.ZodType) => ({
+  [status]: schema ? { description, ...jsonBody(schema) } : { description },
+});
+const problems = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      String(s),
+      { description: `problem (${s})`, content: { 'application/problem+json': { schema: Problem } } },
+    ]),
+  );
+
+const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .optional()
+  .meta({ description: 'replays the first response' });
+const ifMatch = z.string().optional().meta({ description: 'an ETag from a previous read' });
+
+const operations: Record<string, Omit<ZodOpenApiOperationObject, 'operationId'>> = {
+  getHealth: { summary: 'Liveness', responses: ok('200', 'ok', z.object({ status: z.literal('ok') })) },
+  getOpenApi: {
+    summary: 'This document',
+    responses: ok('200', 'the OpenAPI document', z.record(z.string(), z.unknown())),
+  },
+  createModel: {
+    summary: 'Create a model',
+    requestParams: { header: z.object({ 'idempotency-key': idempotencyKey }) },
+    requestBody: jsonBody(CreateModelBody),
+    responses: { ...ok('201', 'created', Model), ...problems(400, 403, 409, 413, 422) },
+  },
+  listModels: {
+    summary: 'List models',
+    requestParams: { query: ListModelsQuery },
+    responses: { ...ok('200', 'a page of models', listOf(Model, 'ModelList')), ...problems(400, 403) },
+  },
+  getModel: {
+    summary: 'Read a model with its aliases',
+    requestParams: { path: ModelPath },
+    responses: { ...ok('200', 'the model', Model), ...problems(403, 404) },
+  },
+  updateModel: {
+    summary: 'Change model metadata',
+    requestParams: { path: ModelPath, header: z.object({ 'if-match': ifMatch }) },
+    requestBody: jsonBody(UpdateModelBody),
+    responses: { ...ok('200', 'the model', Model), ...problems(400, 403, 404, 412) },
+  },
+  registerVersion: {
+    summary: 'Register a version and get its upload URL(s)',
+    requestParams: { path: ModelPath, header: z.object({ 'idempotency-key': idempotencyKey }) },
+    requestBody: jsonBody(RegisterVersionBody),
+    responses: {
+      ...ok('201', 'PENDING_UPLOAD with upload instructions', Version),
+      ...problems(400, 403, 404, 422),
+    },
+  },
+  listVersions: {
+    summary: 'List versions, newest first',
+    requestParams: { path: ModelPath, query: ListVersionsQuery },
+    responses: {
+      ...ok('200', 'a page of versions', listOf(Version, 'VersionList')),
+      ...problems(400, 403, 404),
+    },
+  },
+  getVersion: {
+    summary: 'Read a version',
+    requestParams: { path: VersionPath },
+    responses: { ...ok('200', 'the version', Version), ...problems(403, 404) },
+  },
+  updateVersion: {
+    summary: 'Change description or tags',
+    requestParams: { path: VersionPath, header: z.object({ 'if-match': ifMatch }) },
+    requestBody: jsonBody(UpdateVersionBody),
+    responses: { ...ok('200', 'the version', Version), ...problems(400, 403, 404, 412) },
+  },
+  commitVersion: {
+    summary: 'Check the uploaded artifact and make the version READY',
+    requestParams: { path: VersionPath, header: z.object({ 'idempotency-key': idempotencyKey }) },
+    requestBody: { ...jsonBody(CommitBody), required: false },
+    responses: { ...ok('200', 'READY', Version), ...problems(403, 404, 409, 422) },
+  },
+  getArtifactUrl: {
+    summary: 'A presigned download URL',
+    requestParams: { path: VersionPath },
+    responses: {
+      ...ok('200', 'presigned GET', z.object({ url: z.string(), expiresAt: z.string() })),
+      ...problems(403, 404, 409),
+    },
+  },
+  transitionVersion: {
+    summary: 'Deprecate or archive a version',
+    requestParams: { path: VersionPath, header: z.object({ 'idempotency-key': idempotencyKey }) },
+    requestBody: jsonBody(TransitionBody),
+    responses: { ...ok('200', 'the version', Version), ...problems(400, 403, 404, 409) },
+  },
+  setAlias: {
+    summary: 'Point an alias at a READY version',
+    requestParams: { path: AliasPath },
+    requestBody: jsonBody(SetAliasBody),
+    responses: { ...ok('200', 'the alias', Alias), ...problems(400, 403, 404, 409) },
+  },
+  getAlias: {
+    summary: 'The version an alias points at',
+    requestParams: { path: AliasPath },
+    responses: { ...ok('200', 'the version', Version), ...problems(403, 404) },
+  },
+  deleteAlias: {
+    summary: 'Remove an alias',
+    requestParams: { path: AliasPath },
+    responses: { '204': { description: 'removed' }, ...problems(403, 404) },
+  },
+};
+
+export const buildOpenApi = () => {
+  const paths: ZodOpenApiPathsObject = {};
+  for (const route of routes) {
+    const spec = operations[route.operationId];
+    if (!spec) throw new Error(`no OpenAPI description for ${route.operationId}`);
+    const tag = route.fn;
+    paths[route.path] ??= {};
+    (paths[route.path] as Record<string, ZodOpenApiOperationObject>)[route.method.toLowerCase()] = {
+      operationId: route.operationId,
+      tags: [tag],
+      ...(route.auth === 'iam' ? { security: [{ sigv4: [] }] } : { security: [] }),
+      ...spec,
+      responses: { ...spec.responses, ...(route.auth === 'iam' ? problems(401, 429, 503) : {}) },
+    };
+  }
+  return createDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Steward',
+      version: '1.0.0',
+      description: 'Model registry, lineage, audit trail, approvals, deployments and drift for AWS.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: '/', description: 'this deployment' }],
+    tags: [...new Set(routes.map((r) => r.fn))].map((name) => ({ name, description: `${name} operations` })),
+    security: [{ sigv4: [] }],
+    components: {
+      securitySchemes: {
+        sigv4: {
+          type: 'apiKey',
+          name: 'Authorization',
+          in: 'header',
+          description: 'AWS Signature Version 4 (IAM)',
+        },
+      },
+    },
+    paths,
+  });
+};

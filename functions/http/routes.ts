@@ -1,0 +1,104 @@
+/**
+ * The route table: the one place that says which method and path exist, which function serves
+ * them and whether API Gateway authorizes them with IAM. The CDK app builds the REST API from it,
+ * the local HTTP adapter matches requests against it, and the OpenAPI document is generated from
+ * it. Data only: importing it pulls no handler code into a bundle.
+ */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** One Lambda function per resource group. The name is also the entry file `functions/http/<fn>.ts`. */
+export type FunctionGroup = 'meta' | 'models' | 'versions' | 'aliases';
+
+export interface Route {
+  readonly method: HttpMethod;
+  /** The API Gateway resource path, with `{param}` placeholders. */
+  readonly path: string;
+  readonly fn: FunctionGroup;
+  readonly operationId: string;
+  /** `none` only for the public routes; everything else is IAM-authorized on AWS. */
+  readonly auth: 'iam' | 'none';
+}
+
+export const routes: readonly Route[] = [
+  { method: 'GET', path: '/v1/health', fn: 'meta', operationId: 'getHealth', auth: 'none' },
+  { method: 'GET', path: '/v1/openapi.json', fn: 'meta', operationId: 'getOpenApi', auth: 'iam' },
+
+  { method: 'POST', path: '/v1/models', fn: 'models', operationId: 'createModel', auth: 'iam' },
+  { method: 'GET', path: '/v1/models', fn: 'models', operationId: 'listModels', auth: 'iam' },
+  { method: 'GET', path: '/v1/models/{model}', fn: 'models', operationId: 'getModel', auth: 'iam' },
+  { method: 'PATCH', path: '/v1/models/{model}', fn: 'models', operationId: 'updateModel', auth: 'iam' },
+
+  {
+    method: 'POST',
+    path: '/v1/models/{model}/versions',
+    fn: 'versions',
+    operationId: 'registerVersion',
+    auth: 'iam',
+  },
+  {
+    method: 'GET',
+    path: '/v1/models/{model}/versions',
+    fn: 'versions',
+    operationId: 'listVersions',
+    auth: 'iam',
+  },
+  {
+    method: 'GET',
+    path: '/v1/models/{model}/versions/{version}',
+    fn: 'versions',
+    operationId: 'getVersion',
+    auth: 'iam',
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/models/{model}/versions/{version}',
+    fn: 'versions',
+    operationId: 'updateVersion',
+    auth: 'iam',
+  },
+  {
+    method: 'POST',
+    path: '/v1/models/{model}/versions/{version}/commit',
+    fn: 'versions',
+    operationId: 'commitVersion',
+    auth: 'iam',
+  },
+  {
+    method: 'GET',
+    path: '/v1/models/{model}/versions/{version}/artifact',
+    fn: 'versions',
+    operationId: 'getArtifactUrl',
+    auth: 'iam',
+  },
+  {
+    method: 'POST',
+    path: '/v1/models/{model}/versions/{version}/transitions',
+    fn: 'versions',
+    operationId: 'transitionVersion',
+    auth: 'iam',
+  },
+
+  {
+    method: 'PUT',
+    path: '/v1/models/{model}/aliases/{alias}',
+    fn: 'aliases',
+    operationId: 'setAlias',
+    auth: 'iam',
+  },
+  {
+    method: 'GET',
+    path: '/v1/models/{model}/aliases/{alias}',
+    fn: 'aliases',
+    operationId: 'getAlias',
+    auth: 'iam',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/models/{model}/aliases/{alias}',
+    fn: 'aliases',
+    operationId: 'deleteAlias',
+    auth: 'iam',
+  },
+];
+
+export const functionGroups: readonly FunctionGroup[] = [...new Set(routes.map((r) => r.fn))];

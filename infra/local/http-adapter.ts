@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { type FunctionGroup, type Route, routes } from '#http/routes';
+
+/**
+ * The HTTP adapter of local mode: turns a Node request into the API Gateway (REST, Lambda proxy)
+ * event the deployed API sends, calls the same handler the function runs, and writes its result.
+ * Routes come from the same table the CDK app builds the REST API from.
+ */
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** One loader per function group: the module is imported on its first request, like a cold start. */
+const loaders: Record<FunctionGroup, () => Promise<{ handler: unknown }>> = {
+  meta: () => import('#http/meta'),
+  models: () => import('#http/models'),
+  versions: () => import('#http/versions'),
+  aliases: () => import('#http/aliases'),
+};
+
+/** API Gateway's own payload limit; the handlers enforce the API's 1 MiB themselves. */
+const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+interface CompiledRoute {
+  route: Route;
+  pattern: RegExp;
+  params: string[];
+}
+
+const compile = (route: Route): CompiledRoute => {
+  const params: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const param = /^\{(\w+)\}$/.exec(segment);
+      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      params.push(param[1]!);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}$`), params };
+};
+
+const compiled = routes.map(compile);
+
+export const matchRoute = (method: string, path: string) => {
+  const candidates = compiled.filter((c) => c.pattern.test(path));
+  if (candidates.length === 0) return undefined;
+  const exact = candidates.find((c) => c.route.method === method) ?? candidates[0]!;
+  const values = exact.pattern.exec(path)!.slice(1);
+  return {
+    route: exact.route,
+    pathParameters: Object.fromEntries(exact.params.map((name, i) => [name, safeDecode(values[i]!)])),
+  };
+};
+
+const safeDecode = (value: string): string => {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+};
+
+const readBody = (req: IncomingMessage): Promise<Buffer | 'too-large'> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > GATEWAY_MAX_BODY) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+
+const lambdaContext = (fn: string, requestId: string): Context => ({
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: `steward-local-${fn}`,
+  functionVersion: '$LATEST',
+  invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:steward-local-${fn}`,
+  memoryLimitInMB: '512',
+  awsRequestId: requestId,
+  logGroupName: `/aws/lambda/steward-local-${fn}`,
+  logStreamName: 'local',
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+});
+
+export const toEvent = (
+  req: IncomingMessage,
+  url: URL,
+  route: Route,
+  pathParameters: Record<string, string>,
+  body: Buffer,
+  requestId: string,
+): APIGatewayProxyEvent => {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    const value = req.rawHeaders[i + 1]!;
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    query[k] = v;
+    (multiQuery[k] ??= []).push(v);
+  }
+  const hasQuery = Object.keys(query).length > 0;
+  const now = Date.now();
+  return {
+    resource: route.path,
+    path: url.pathname,
+    httpMethod: req.method ?? 'GET',
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: Object.keys(pathParameters).length ? pathParameters : null,
+    stageVariables: null,
+    body: body.length ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: null,
+      domainName: req.headers.host ?? 'localhost',
+      httpMethod: req.method ?? 'GET',
+      path: url.pathname,
+      protocol: `HTTP/${req.httpVersion}`,
+      requestId,
+      requestTimeEpoch: now,
+      resourceId: 'local',
+      resourcePath: route.path,
+      stage: 'local',
+      // As API Gateway does for a request it did not authenticate with IAM.
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        user: null,
+        userAgent: req.headers['user-agent'] ?? null,
+        userArn: null,
+      },
+    },
+  };
+};
+
+export type LocalRoute = (req: IncomingMessage, url: URL) => Promise<{ status: number; body: unknown }>;
+
+const send = (
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string | Buffer,
+) => {
+  res.writeHead(status, headers);
+  res.end(body);
+};
+
+const problem = (status: number, title: string, detail: string) =>
+  JSON.stringify({
+    type: `https://steward.dev/problems/${title.toLowerCase().replaceAll(' ', '-')}`,
+    title,
+    status,
+    detail,
+  });
+
+export const createRequestListener = (options: {
+  localRoutes: Record<string, LocalRoute>;
+  log: (line: string) => void;
+}): RequestListener => {
+  const handlers = new Map<FunctionGroup, Promise<Handler>>();
+  const handlerFor = (fn: FunctionGroup) => {
+    let loaded = handlers.get(fn);
+    if (!loaded) {
+      loaded = loaders[fn]().then((m) => m.handler as Handler);
+      handlers.set(fn, loaded);
+    }
+    return loaded;
+  };
+
+  return async (req, res) => {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let status = 500;
+    let label = url.pathname;
+    try {
+      const local = req.method === 'GET' ? options.localRoutes[url.pathname] : undefined;
+      const match = local ? undefined : matchRoute(req.method ?? 'GET', url.pathname);
+      if (local) {
+        const out = await local(req, url);
+        status = out.status;
+        send(
+          res,
+          status,
+          { 'content-type': 'application/json', 'cache-control': 'no-store' },
+          JSON.stringify(out.body),
+        );
+      } else if (!match) {
+        status = 404;
+        send(
+          res,
+          404,
+          { 'content-type': 'application/problem+json' },
+          problem(404, 'Not found', `no route for ${url.pathname}`),
+        );
+      } else {
+        const body = await readBody(req);
+        if (body === 'too-large') {
+          status = 413;
+          send(
+            res,
+            413,
+            { 'content-type': 'application/problem+json' },
+            problem(413, 'Payload too large', 'over 10 MB'),
+          );
+        } else {
+          const event = toEvent(req, url, match.route, match.pathParameters, body, requestId);
+          const handler = await handlerFor(match.route.fn);
+          const result = await handler(event, lambdaContext(match.route.fn, requestId));
+          status = result.statusCode;
+          const headers: Record<string, string> = { 'x-request-id': requestId };
+          for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+          send(
+            res,
+            status,
+            headers,
+            result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body,
+          );
+        }
+      }
+    } catch (error) {
+      status = 502;
+      // As API Gateway answers when the integration fails; the cause stays in the server's log.
+      options.log(`integration error: ${(error as Error).stack ?? String(error)}`);
+      if (!res.headersSent)
+        send(
+          res,
+          502,
+          { 'content-type': 'application/problem+json' },
+          problem(502, 'Bad gateway', 'internal server error'),
+        );
+    } finally {
+      label = url.pathname;
+      const principal = req.headers['x-steward-principal'] ?? '-';
+      options.log(
+        `${req.method} ${label} ${status} ${(performance.now() - started).toFixed(1)}ms ${principal}`,
+      );
+    }
+  };
+};

@@ -1,0 +1,38 @@
+import { startLocalSystem } from './system.ts';
+
+/**
+ * `npm start`: the whole of Steward on one port, state under STEWARD_DATA_DIR (default .steward).
+ */
+const port = Number(process.env.PORT ?? 4000);
+const dataDir = process.env.STEWARD_DATA_DIR ?? '.steward';
+const host = process.env.HOST ?? '127.0.0.1';
+
+const system = await startLocalSystem({
+  port,
+  dataDir,
+  host,
+  log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+});
+const url = `http://localhost:${port}`;
+process.stdout.write(
+  [
+    `Steward local mode is serving ${url}`,
+    `  state:     ${system.dataDir} (DynamoDB, S3 objects, events; delete it to start afresh)`,
+    `  S3:        ${system.s3.endpoint} (presigned upload and download URLs point here)`,
+    `  try:       curl ${url}/v1/health`,
+    `  identity:  send X-Steward-Principal: <name> (default local-user; 'admin' and 'auditor' are special)`,
+    '',
+  ].join('\n'),
+);
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write(`${signal}: stopping\n`);
+  await system.close();
+  process.stdout.write('stopped\n');
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { resetClients } from '#commons/clients';
+import { RoleRule, resetConfig } from '#commons/config';
+import { resetCursorKey } from '#commons/cursor';
+import { ensureTable, type LocalDynamo, startLocalDynamo } from './dynamo.ts';
+import { LocalEventBus } from './events.ts';
+import { createRequestListener } from './http-adapter.ts';
+import { type LocalS3, startLocalS3 } from './s3.ts';
+
+/**
+ * Local mode: the whole system in one process. DynamoDB (dynalite behind the transaction layer),
+ * S3 (s3rver) and the HTTP adapter, with the handlers configured exactly as the CDK app configures
+ * them on AWS, but for endpoint overrides and `STEWARD_MODE=local`.
+ */
+export const TABLE_NAME = 'steward';
+export const ARTIFACTS_BUCKET = 'steward-artifacts';
+
+export interface LocalSystemOptions {
+  /** Undefined: everything in memory and temporary files (tests). */
+  dataDir?: string;
+  port?: number;
+  host?: string;
+  /** Extra environment for the handlers (e.g. a small multipart threshold in tests). */
+  env?: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+export interface LocalSystem {
+  url: string;
+  dataDir: string | undefined;
+  dynamo: LocalDynamo;
+  s3: LocalS3;
+  events: LocalEventBus;
+  close(): Promise<void>;
+}
+
+const RolesFile = z.array(RoleRule);
+
+const cursorKeyFor = async (dataDir: string | undefined): Promise<string> => {
+  if (!dataDir) return randomBytes(32).toString('hex');
+  const file = join(dataDir, 'cursor.key');
+  const existing = await readFile(file, 'utf8').catch(() => undefined);
+  if (existing && existing.trim().length >= 32) return existing.trim();
+  const key = randomBytes(32).toString('hex');
+  await writeFile(file, key, { mode: 0o600 });
+  return key;
+};
+
+/** `roles.json` under the data dir replaces the default role map (API.md, local mode). */
+const rolesFor = async (dataDir: string | undefined): Promise<string | undefined> => {
+  if (!dataDir) return undefined;
+  const text = await readFile(join(dataDir, 'roles.json'), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  return JSON.stringify(RolesFile.parse(JSON.parse(text)));
+};
+
+export const startLocalSystem = async (options: LocalSystemOptions = {}): Promise<LocalSystem> => {
+  const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? (() => undefined);
+
+  const dynamo = await startLocalDynamo({ ...(dataDir ? { dataDir } : {}), host });
+  const s3 = await startLocalS3({ ...(dataDir ? { dataDir } : {}), host, buckets: [ARTIFACTS_BUCKET] });
+  const events = await LocalEventBus.open(dataDir);
+  const unsubscribe = dynamo.onWrite(events.onWrite);
+
+  const roles = await rolesFor(dataDir);
+  Object.assign(process.env, {
+    STEWARD_MODE: 'local',
+    TABLE_NAME,
+    ARTIFACTS_BUCKET,
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
+    S3_ENDPOINT: s3.endpoint,
+    S3_CHECKSUMS: 'false',
+    STEWARD_CURSOR_KEY: await cursorKeyFor(dataDir),
+    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_TRACE_ENABLED: 'false',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    ...(roles ? { STEWARD_ROLES: roles } : {}),
+    ...options.env,
+  });
+  if (!roles) delete process.env.STEWARD_ROLES;
+  resetConfig();
+  resetClients();
+  resetCursorKey();
+
+  const admin = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await ensureTable(admin, TABLE_NAME);
+  admin.destroy();
+
+  const server = createServer(
+    createRequestListener({
+      log,
+      localRoutes: {
+        '/local/info': async () => ({
+          status: 200,
+          body: { s3Endpoint: s3.endpoint, artifactsBucket: ARTIFACTS_BUCKET, dataDir: dataDir ?? null },
+        }),
+        '/local/events': async () => ({ status: 200, body: events.events }),
+        // Approval emails arrive with the approval workflow; until then nothing is ever sent.
+        '/local/outbox': async () => ({ status: 200, body: [] }),
+      },
+    }),
+  );
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((done) => server.listen(options.port ?? 0, host, done));
+  const { port } = server.address() as AddressInfo;
+
+  let closed = false;
+  return {
+    url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
+    dataDir,
+    dynamo,
+    s3,
+    events,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      });
+      unsubscribe();
+      await events.flush();
+      await Promise.all([dynamo.close(), s3.close()]);
+      resetClients();
+    },
+  };
+};
