@@ -7,6 +7,11 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    env: { AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' },
+    env: {
+      AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    },
   },
 });

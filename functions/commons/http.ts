@@ -1,6 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -201,16 +200,20 @@ const serialize = (response: HttpResponse): APIGatewayProxyResult => {
 };
 
 /** Requests, client errors and faults per operation, as CloudWatch metrics (EMF). */
-const count = (result: APIGatewayProxyResult): APIGatewayProxyResult => {
-  metrics.addMetric('Requests', MetricUnit.Count, 1);
-  if (result.statusCode >= 500) metrics.addMetric('Faults', MetricUnit.Count, 1);
-  else if (result.statusCode >= 400) metrics.addMetric('ClientErrors', MetricUnit.Count, 1);
+const count = (result: APIGatewayProxyResult, operationId: string | undefined): APIGatewayProxyResult => {
+  // A metric set of its own per request: nothing shared if one process serves requests side by side.
+  const single = metrics.singleMetric();
+  single.addDimension('operation', operationId ?? 'unrouted');
+  single.addMetric('Requests', MetricUnit.Count, 1);
+  if (result.statusCode >= 500) single.addMetric('Faults', MetricUnit.Count, 1);
+  else if (result.statusCode >= 400) single.addMetric('ClientErrors', MetricUnit.Count, 1);
   return result;
 };
 
 /**
- * The one middleware stack of every HTTP function: logger with the Lambda context, metrics,
- * tracer, then request parsing, identity, idempotency and problem+json errors.
+ * The one middleware stack of every HTTP function: logger with the Lambda context and tracer,
+ * then request parsing, identity, idempotency, problem+json errors and per-request metrics (each
+ * request flushes its own metric set, so no flush middleware is needed).
  */
 export const httpHandler = (operations: Readonly<Record<string, Operation>>) => {
   const dispatch = async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
@@ -220,17 +223,15 @@ export const httpHandler = (operations: Readonly<Record<string, Operation>>) => 
       const operation = operations[request.operationId];
       if (!operation) throw new NotFoundError(`${request.operationId} is not served by this function`);
       logger.appendKeys({ operation: request.operationId, principal: request.principal.id });
-      metrics.addDimension('operation', request.operationId);
       const response =
         request.method === 'POST' ? await withIdempotency(request, operation) : await operation(request);
-      return count(serialize(response));
+      return count(serialize(response), request.operationId);
     } catch (error) {
-      return count(toProblem(error, requestId));
+      return count(toProblem(error, requestId), undefined);
     }
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .handler(dispatch);
 };

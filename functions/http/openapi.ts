@@ -174,7 +174,7 @@ export const buildOpenApi = () => {
       tags: [tag],
       ...(route.auth === 'iam' ? { security: [{ sigv4: [] }] } : { security: [] }),
       ...spec,
-      responses: { ...spec.responses, ...(route.auth === 'iam' ? problems(401, 429, 503) : {}) },
+      responses: { ...spec.responses, ...problems(429), ...(route.auth === 'iam' ? problems(401, 503) : {}) },
     };
   }
   return createDocument({

@@ -144,7 +144,7 @@ export class Transactions {
       gets.push({ TableName, Key: key, spec });
     }
 
-    return this.deps.lock.shared(async () => {
+    return (async () => {
       const found = await Promise.all(
         gets.map(({ spec }) =>
           this.deps.backend.call<{ Item?: WireItem }>('GetItem', {

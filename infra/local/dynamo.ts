@@ -24,6 +24,7 @@ import {
   operationOf,
   parseBody,
   type RawResponse,
+  type RequestListener,
   sendRaw,
   type WireBody,
   type WireItem,
@@ -101,7 +102,10 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     deleteTableMs: 0,
     updateTableMs: 0,
   });
-  const backend = new Backend(await listen(engine, 0, '127.0.0.1'));
+  // Only so that dynalite's close() runs (it closes LevelDB after its server stops); every request
+  // reaches dynalite in-process, through its request listener.
+  await listen(engine, 0, '127.0.0.1');
+  const backend = new Backend(engine.listeners('request')[0] as RequestListener);
   const lock = new ReadWriteLock();
   const changes = new ChangeFeed();
   const schemas = new KeySchemas(backend);
@@ -212,7 +216,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     backend.forward(req.method ?? 'POST', req.url ?? '/', req.headers, body);
 
   const answer = async (operation: string, req: http.IncomingMessage, body: Buffer): Promise<RawResponse> => {
-    if (READS.has(operation)) return lock.shared(() => proxy(req, body));
+    if (READS.has(operation)) return proxy(req, body);
     switch (operation) {
       case 'PutItem':
       case 'UpdateItem':
@@ -266,7 +270,6 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
         // Requests still queued for the lock are dropped with their connections.
         front.closeAllConnections();
         await frontClosed;
-        backend.close();
         await stop(engine);
       });
     })();

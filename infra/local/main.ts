@@ -9,6 +9,7 @@ const host = process.env.HOST ?? '127.0.0.1';
 
 const system = await startLocalSystem({
   port,
+  s3Port: Number(process.env.S3_PORT ?? port + 1),
   dataDir,
   host,
   log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),

@@ -25,6 +25,8 @@ export interface LocalSystemOptions {
   /** Undefined: everything in memory and temporary files (tests). */
   dataDir?: string;
   port?: number;
+  /** The local S3's port; 0 or undefined: any free port. `npm start` uses PORT+1, so URLs survive a restart. */
+  s3Port?: number;
   host?: string;
   /** Extra environment for the handlers (e.g. a small multipart threshold in tests). */
   env?: Record<string, string>;
@@ -67,7 +69,12 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   const log = options.log ?? (() => undefined);
 
   const dynamo = await startLocalDynamo({ ...(dataDir ? { dataDir } : {}), host });
-  const s3 = await startLocalS3({ ...(dataDir ? { dataDir } : {}), host, buckets: [ARTIFACTS_BUCKET] });
+  const s3 = await startLocalS3({
+    ...(dataDir ? { dataDir } : {}),
+    host,
+    port: options.s3Port ?? 0,
+    buckets: [ARTIFACTS_BUCKET],
+  });
   const events = await LocalEventBus.open(dataDir);
   const unsubscribe = dynamo.onWrite(events.onWrite);
 

@@ -1,0 +1,97 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * `npm run demo`: a tour of Steward against a running local mode (`npm start` in another
+ * terminal). Each step prints what it sent and what came back.
+ */
+const base = (process.env.STEWARD_URL ?? 'http://localhost:4000').replace(/\/$/, '');
+const principal = process.env.STEWARD_PRINCIPAL ?? 'demo-pipeline';
+
+let step = 0;
+const say = (title: string, detail?: string) => {
+  step++;
+  process.stdout.write(`\n${step}. ${title}\n${detail ? `   ${detail.replaceAll('\n', '\n   ')}\n` : ''}`);
+};
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'x-steward-principal': principal, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  const parsed = text ? (JSON.parse(text) as any) : undefined;
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+  process.stdout.write(`   ${method} ${path} -> ${response.status}\n`);
+  return parsed;
+};
+
+const main = async () => {
+  const health = await fetch(`${base}/v1/health`).catch(() => undefined);
+  if (!health?.ok) {
+    process.stderr.write(`Steward is not answering at ${base}. Start it first: npm start\n`);
+    process.exit(1);
+  }
+  const name = `demo-churn-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
+
+  say('Create a model', `name ${name}, owned by ${principal}`);
+  await api('POST', '/v1/models', {
+    name,
+    description: 'Predicts which customers will cancel next month',
+    purpose: 'retention campaigns',
+    riskTier: 'medium',
+    tags: { team: 'growth' },
+  });
+
+  const artifact = Buffer.concat([Buffer.from('steward demo model weights\n'), randomBytes(64 * 1024)]);
+  const sha256 = createHash('sha256').update(artifact).digest('hex');
+  say('Register version 1', `artifact model.bin, ${artifact.length} bytes, sha256 ${sha256}`);
+  const registered = await api('POST', `/v1/models/${name}/versions`, {
+    artifact: { sha256, sizeBytes: artifact.length, fileName: 'model.bin' },
+    framework: 'xgboost',
+    params: { max_depth: 6, eta: 0.3 },
+    metrics: { auc: 0.91 },
+    lineage: {
+      code: { repository: 'https://git.example.com/growth/churn', commit: '4f2a9c1' },
+      datasets: [{ uri: 's3://example-data/churn/2026-11.parquet', sha256: 'a'.repeat(64), role: 'training' }],
+    },
+  });
+  process.stdout.write(`   status ${registered.status}; upload to ${new URL(registered.upload.url).origin} (presigned PUT)\n`);
+
+  say('Upload the file straight to S3 through the presigned URL (no byte passes through Steward)');
+  const put = await fetch(registered.upload.url, { method: 'PUT', headers: registered.upload.headers, body: artifact });
+  process.stdout.write(`   PUT <presigned> -> ${put.status}\n`);
+  if (!put.ok) throw new Error(`upload failed: ${await put.text()}`);
+
+  say('Commit: Steward checks the stored object against the registered size and sha256');
+  const committed = await api('POST', `/v1/models/${name}/versions/1/commit`);
+  process.stdout.write(`   status ${committed.status}, stored at ${committed.artifact.uri}\n`);
+
+  say('Point the alias champion at version 1');
+  await api('PUT', `/v1/models/${name}/aliases/champion`, { version: 1 });
+  const champion = await api('GET', `/v1/models/${name}/aliases/champion`);
+  process.stdout.write(`   champion -> version ${champion.version} (${champion.status})\n`);
+
+  say('Download it back through a presigned GET and compare');
+  const { url } = await api('GET', `/v1/models/${name}/versions/1/artifact`);
+  const downloaded = Buffer.from(await (await fetch(url)).arrayBuffer());
+  const same = createHash('sha256').update(downloaded).digest('hex') === sha256;
+  process.stdout.write(`   ${downloaded.length} bytes, ${same ? 'identical to what was uploaded' : 'DIFFERENT from the upload'}\n`);
+  if (!same) process.exitCode = 1;
+
+  say('The model now');
+  const model = await api('GET', `/v1/models/${name}`);
+  process.stdout.write(`   latestVersion ${model.latestVersion}, aliases ${JSON.stringify(model.aliases)}\n`);
+
+  say('Domain events emitted for this model (local stand-in for EventBridge)');
+  const events = (await api('GET', '/local/events')) as { 'detail-type': string; detail: { model: string; seq: number } }[];
+  for (const e of events.filter((e) => e.detail.model === name))
+    process.stdout.write(`   #${e.detail.seq} ${e['detail-type']}\n`);
+
+  process.stdout.write('\nDone.\n');
+};
+
+main().catch((error: Error) => {
+  process.stderr.write(`demo failed: ${error.message}\n`);
+  process.exit(1);
+});
