@@ -79,25 +79,34 @@ export const planUpload = async (
   return { method: 'PUT', headers: {}, expiresAt, uploadId: UploadId, parts };
 };
 
-/** Finish a multipart upload from the parts the caller reports, or from the parts S3 lists. */
+/**
+ * Finish a multipart upload from the parts the caller reports, or from the parts S3 lists.
+ * `gone`: the upload no longer exists, because an earlier commit completed it (and then died
+ * before recording the version) or it was aborted; the stored object, if any, tells which.
+ */
 export const completeMultipart = async (
   bucket: string,
   key: string,
   uploadId: string,
   reported: { partNumber: number; etag: string }[] | undefined,
-): Promise<'completed' | 'missing'> => {
+): Promise<'completed' | 'missing' | 'gone'> => {
   let parts: Part[];
   if (reported?.length) parts = reported.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag }));
   else {
     parts = [];
     let marker: string | undefined;
-    do {
-      const page = await s3().send(
-        new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
-      );
-      parts.push(...(page.Parts ?? []).map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag })));
-      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
-    } while (marker);
+    try {
+      do {
+        const page = await s3().send(
+          new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
+        );
+        parts.push(...(page.Parts ?? []).map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag })));
+        marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+      } while (marker);
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchUpload') return 'gone';
+      throw error;
+    }
   }
   if (parts.length === 0) return 'missing';
   parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
@@ -112,7 +121,8 @@ export const completeMultipart = async (
     );
   } catch (error) {
     const name = (error as Error).name;
-    if (name === 'NoSuchUpload' || name === 'InvalidPart' || name === 'InvalidPartOrder') return 'missing';
+    if (name === 'NoSuchUpload') return 'gone';
+    if (name === 'InvalidPart' || name === 'InvalidPartOrder') return 'missing';
     throw error;
   }
   return 'completed';

@@ -1,4 +1,4 @@
-import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import { type AuditEvent, chainEvent, GENESIS_HASH } from '#domain/audit';
@@ -28,7 +28,10 @@ export interface Mutation {
   before?: unknown;
   after?: unknown;
   at: string;
-  /** Created model item (with `head` undefined) or fields to set on the existing model item. */
+  /**
+   * Created model item (with `head` undefined; `entity: 'chain'` for a chain that belongs to no
+   * model) or fields to set on the existing model item.
+   */
   createModel?: Record<string, unknown>;
   modelSet?: Record<string, unknown>;
   /** The other writes of the change; their conditions state the invariants. */
@@ -103,7 +106,12 @@ export const commitMutation = async (m: Mutation): Promise<AuditEvent> => {
   const auditWrite: TransactItem = {
     Put: {
       TableName,
-      Item: { ...keys.audit(m.name, seq), entity: 'audit', ...event },
+      Item: {
+        ...keys.audit(m.name, seq),
+        ...keys.auditIndexes(m.name, seq, m.actor, m.at),
+        entity: 'audit',
+        ...event,
+      },
       ConditionExpression: 'attribute_not_exists(pk)',
     },
   };
@@ -117,6 +125,8 @@ export const commitMutation = async (m: Mutation): Promise<AuditEvent> => {
       .CancellationReasons;
     const failed = reasons?.findIndex((r) => r.Code === 'ConditionalCheckFailed') ?? -1;
     if (failed === 0) {
+      if (m.head === undefined && m.createModel?.entity === 'chain')
+        throw new ChainConflict(`${m.name} was started`);
       if (m.head === undefined) throw new WriteConditionFailed(-1, undefined);
       throw new ChainConflict(`the audit chain of ${m.name} moved`);
     }
@@ -150,4 +160,12 @@ export const retryOnConflict = async <T>(step: () => Promise<T>, attempts = 200)
       await sleep(Math.random() * Math.min(100, 5 * attempt));
     }
   }
+};
+
+/** The head of a chain as the model (or system chain) item keeps it. */
+export const readChainHead = async (name: string): Promise<ChainHead | undefined> => {
+  const { Item } = await doc().send(
+    new GetCommand({ TableName: config().tableName, Key: keys.model(name), ConsistentRead: true }),
+  );
+  return Item ? { name, auditSeq: Item.auditSeq as number, auditHead: Item.auditHead as string } : undefined;
 };

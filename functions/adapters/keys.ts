@@ -4,6 +4,9 @@
  */
 export const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 
+/** The audit chain of changes that belong to no model (environments, edges between other nodes). */
+export { SYSTEM_CHAIN } from '#domain/audit-query';
+
 export const keys = {
   model: (name: string) => ({ pk: `M#${name}`, sk: '#MODEL' }),
   /** All models, by name, for listing and prefix search. */
@@ -12,8 +15,25 @@ export const keys = {
   versionPrefix: 'V#',
   alias: (name: string, alias: string) => ({ pk: `M#${name}`, sk: `A#${alias}` }),
   aliasPrefix: 'A#',
+  card: (name: string) => ({ pk: `M#${name}`, sk: 'CARD' }),
   audit: (name: string, seq: number) => ({ pk: `AUDIT#${name}`, sk: pad(seq, 12) }),
   auditPartition: (name: string) => `AUDIT#${name}`,
+  /** Audit events by actor (gsi1) and by day (gsi2), each ordered by time. */
+  auditIndexes: (name: string, seq: number, actor: string, at: string) => ({
+    gsi1pk: `ACTOR#${actor}`,
+    gsi1sk: `${at}#${name}#${pad(seq, 12)}`,
+    gsi2pk: `AUDITDAY#${at.slice(0, 10)}`,
+    gsi2sk: `${at}#${name}#${pad(seq, 12)}`,
+  }),
+  auditActorPartition: (actor: string) => `ACTOR#${actor}`,
+  auditDayPartition: (day: string) => `AUDITDAY#${day}`,
+  environment: (name: string) => ({ pk: `ENV#${name}`, sk: '#ENV' }),
+  environmentIndex: (name: string) => ({ gsi1pk: 'ENVS', gsi1sk: name }),
+  environmentsPartition: 'ENVS',
+  /** An edge is stored twice: under its source (OUT) and under its target (IN). */
+  edgeOut: (from: string, relation: string, to: string) => ({ pk: `N#${from}`, sk: `OUT#${relation}#${to}` }),
+  edgeIn: (from: string, relation: string, to: string) => ({ pk: `N#${to}`, sk: `IN#${relation}#${from}` }),
+  node: (node: string) => `N#${node}`,
   idempotency: (hash: string) => ({ pk: `IDEM#${hash}`, sk: '#IDEM' }),
 } as const;
 

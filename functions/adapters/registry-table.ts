@@ -3,8 +3,11 @@ import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import type { AuditEvent } from '#domain/audit';
 import type { VersionStatus } from '#domain/lifecycle';
+import { registrationEdges } from '#domain/lineage';
+import type { LineageInput } from '#domain/reproducibility';
 import { type ChainHead, commitMutation, type TransactItem } from './audit-chain.ts';
 import { keys, MODEL_HEAD_UPPER_BOUND } from './keys.ts';
+import { edgeWrites } from './lineage-table.ts';
 
 /**
  * The registry's access patterns on the one table: one named function per pattern. Every write
@@ -43,9 +46,10 @@ export interface VersionItem {
   statusReason?: string;
   artifact: StoredArtifact;
   framework?: string;
-  params: Record<string, string | number | boolean>;
+  /** Absent when the registration named none (the manifest then says so). */
+  params?: Record<string, string | number | boolean>;
   metrics: Record<string, number>;
-  lineage: Record<string, unknown>;
+  lineage: LineageInput;
   description?: string;
   tags: Record<string, string>;
   liveDeployments?: number;
@@ -256,6 +260,8 @@ export const insertVersion = (head: ModelItem, item: VersionItem, actor: string)
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
+      // Where the version came from, recorded with it: lineage can never miss a registration.
+      ...edgeWrites(registrationEdges(head.name, item.version, item.lineage), item.createdAt, actor, false),
     ],
   });
 
@@ -390,3 +396,64 @@ export const deleteAlias = (
       },
     ],
   });
+
+// ---- model cards ----------------------------------------------------------------------------
+
+export interface CardItem {
+  entity: 'card';
+  name: string;
+  card: Record<string, unknown>;
+  revision: number;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+export const getCard = async (name: string): Promise<CardItem | undefined> => {
+  const { Item } = await doc().send(
+    new GetCommand({ TableName: table(), Key: keys.card(name), ConsistentRead: true }),
+  );
+  return strip<CardItem>(Item);
+};
+
+/**
+ * Replace the card, guarded by the revision read (0: no card yet). A risk tier on the card is the
+ * model's risk tier: both change in the same transaction.
+ */
+export const putCard = (
+  head: ModelItem,
+  card: Record<string, unknown> & { riskTier?: ModelItem['riskTier'] },
+  previous: CardItem | undefined,
+  actor: string,
+  at: string,
+): Promise<AuditEvent> => {
+  const revision = previous?.revision ?? 0;
+  const item: CardItem = {
+    entity: 'card',
+    name: head.name,
+    card,
+    revision: revision + 1,
+    updatedAt: at,
+    updatedBy: actor,
+  };
+  return commitMutation({
+    head,
+    name: head.name,
+    actor,
+    action: 'card.updated',
+    target: `card:${head.name}`,
+    ...(previous ? { before: previous.card } : {}),
+    after: card,
+    at,
+    ...(card.riskTier && card.riskTier !== head.riskTier ? { modelSet: { riskTier: card.riskTier } } : {}),
+    writes: [
+      {
+        Put: {
+          TableName: table(),
+          Item: { ...keys.card(head.name), ...item },
+          ConditionExpression: revision === 0 ? 'attribute_not_exists(pk)' : 'revision = :rev',
+          ...(revision === 0 ? {} : { ExpressionAttributeValues: { ':rev': revision } }),
+        },
+      },
+    ],
+  });
+};

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type EnvironmentDefaults as Defaults, EnvironmentDefaults } from '#domain/environment';
 
 /**
  * Configuration, read and validated once per process from the environment. A missing or
@@ -32,6 +33,23 @@ const EnvSchema = z.object({
   ARTIFACTS_BUCKET: z.string().min(1).optional(),
   /** Ordered: the first rule whose pattern matches the principal gives its roles. */
   STEWARD_ROLES: jsonArray(RoleRule).optional(),
+  /** Seed environment policies (`{name: policy}`); stored policies override them. */
+  STEWARD_ENVIRONMENTS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        const parsed = EnvironmentDefaults.safeParse(JSON.parse(text));
+        if (parsed.success) return parsed.data;
+        ctx.addIssue({
+          code: 'custom',
+          message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `not valid JSON: ${(error as Error).message}` });
+      }
+      return z.NEVER;
+    })
+    .optional(),
   /** AWS: the Secrets Manager secret holding the key that signs list cursors. */
   CURSOR_SECRET_ARN: z.string().min(1).optional(),
   /** Local mode: the cursor key itself (kept under STEWARD_DATA_DIR). */
@@ -60,6 +78,7 @@ export type Config = Readonly<{
   tableName: string;
   artifactsBucket: string | undefined;
   roles: RoleRule[] | undefined;
+  environments: Defaults;
   cursorSecretArn: string | undefined;
   cursorKey: string | undefined;
   multipartThresholdBytes: number;
@@ -83,6 +102,7 @@ export const parseConfig = (env: NodeJS.ProcessEnv): Config => {
     tableName: e.TABLE_NAME,
     artifactsBucket: e.ARTIFACTS_BUCKET,
     roles: e.STEWARD_ROLES,
+    environments: e.STEWARD_ENVIRONMENTS ?? {},
     cursorSecretArn: e.CURSOR_SECRET_ARN,
     cursorKey: e.STEWARD_CURSOR_KEY,
     multipartThresholdBytes: e.MULTIPART_THRESHOLD_BYTES,

@@ -60,3 +60,5 @@ export type Model = z.infer<typeof Model>;
 
 export const ModelPath = z.strictObject({ model: ModelName });
 export const AliasPath = z.strictObject({ model: ModelName, alias: AliasName });
+
+export const SetAliasBody = z.strictObject({ version: z.number().int().min(1) }).meta({ id: 'SetAlias' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ManualTarget, VersionStatus } from './lifecycle.ts';
-import { Label, ModelName, Tags, Text, VersionNumber } from './names.ts';
+import { EnvironmentName, Label, ModelName, Tags, Text, VersionNumber } from './names.ts';
 
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 is 64 lowercase hex characters');
 const Uri = z.string().min(1).max(2048);
@@ -15,7 +15,8 @@ export const Lineage = z.strictObject({
         role: Label(64).optional(),
       }),
     )
-    .max(100)
+    // Each dataset is an edge of two items in the registration's transaction (at most 100 items).
+    .max(40)
     .optional(),
   code: z.strictObject({ repository: Uri, commit: z.string().min(1).max(128) }).optional(),
   image: z
@@ -49,6 +50,8 @@ export const RegisterVersionBody = z
     lineage: Lineage.optional(),
     description: Text(4000).optional(),
     tags: Tags.optional(),
+    /** The environment the version is meant for; its policy may demand reproducibility. */
+    environment: EnvironmentName.optional(),
   })
   .meta({ id: 'RegisterVersion' });
 export type RegisterVersionBody = z.infer<typeof RegisterVersionBody>;

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { ChainConflict, retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
 import {
   deleteAlias,
@@ -11,12 +10,10 @@ import {
 import { ConflictError, NotFoundError } from '#commons/errors';
 import { type HttpRequest, httpHandler, input, json } from '#commons/http';
 import { requireOwner, requireReader } from '#commons/identity';
-import { AliasPath } from '#domain/model';
+import { AliasPath, SetAliasBody } from '#domain/model';
 import { presentAlias, presentVersion } from './representations.ts';
 
 /** Aliases: a stable name (`champion`, `staging`) for one READY version of a model. */
-export const SetAliasBody = z.strictObject({ version: z.number().int().min(1) }).meta({ id: 'SetAlias' });
-
 export const operations = {
   setAlias: async (request: HttpRequest) => {
     const { model: name, alias } = input(AliasPath, request.pathParameters, 'path');

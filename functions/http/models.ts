@@ -11,6 +11,7 @@ import { ConflictError, NotFoundError, PreconditionFailedError } from '#commons/
 import { etagOf, type HttpRequest, httpHandler, ifMatchRevision, input, json } from '#commons/http';
 import { requireOwner, requireReader, requireRole } from '#commons/identity';
 import { CreateModelBody, ListModelsQuery, ModelPath, UpdateModelBody } from '#domain/model';
+import { cardOperations } from './cards.ts';
 import { presentModel } from './representations.ts';
 
 /** The models resource: create, list, read and change model metadata. */
@@ -93,4 +94,4 @@ export const operations = {
   },
 };
 
-export const handler = httpHandler(operations);
+export const handler = httpHandler({ ...operations, ...cardOperations });

@@ -1,11 +1,17 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import { ListAuditQuery, VerifyQuery } from '#domain/audit-query';
+import { ModelCard } from '#domain/card';
+import { EnvironmentPath, EnvironmentPolicy } from '#domain/environment';
+import { InventoryQuery } from '#domain/inventory';
+import { CreateEdgeBody, LineageQuery, NodeKind } from '#domain/lineage';
 import {
   AliasPath,
   CreateModelBody,
   ListModelsQuery,
   Model,
   ModelPath,
+  SetAliasBody,
   UpdateModelBody,
 } from '#domain/model';
 import {
@@ -17,7 +23,6 @@ import {
   Version,
   VersionPath,
 } from '#domain/version';
-import { SetAliasBody } from './aliases.ts';
 import { routes } from './routes.ts';
 
 /**
@@ -44,6 +49,29 @@ const Alias = z
     createdBy: z.string(),
   })
   .meta({ id: 'Alias' });
+
+const NodeOut = z.object({ kind: NodeKind, id: z.string() }).passthrough();
+const Graph = z
+  .object({
+    nodes: z.array(NodeOut),
+    edges: z.array(z.object({ from: NodeOut, to: NodeOut, relation: z.string() })),
+  })
+  .meta({ id: 'LineageGraph' });
+
+const AuditEventSchema = z
+  .object({
+    model: z.string(),
+    seq: z.number().int(),
+    at: z.string(),
+    actor: z.string(),
+    action: z.string(),
+    target: z.string(),
+    before: z.unknown().optional(),
+    after: z.unknown().optional(),
+    hash: z.string(),
+    prevHash: z.string(),
+  })
+  .meta({ id: 'AuditEvent' });
 
 const listOf = (item: z.ZodType, id: string) =>
   z.object({ items: z.array(item), nextCursor: z.string().optional() }).meta({ id });
@@ -154,6 +182,107 @@ const operations: Record<string, Omit<ZodOpenApiOperationObject, 'operationId'>>
     summary: 'The version an alias points at',
     requestParams: { path: AliasPath },
     responses: { ...ok('200', 'the version', Version), ...problems(403, 404) },
+  },
+  getCard: {
+    summary: 'The model card',
+    requestParams: { path: ModelPath },
+    responses: { ...ok('200', 'the card', ModelCard), ...problems(403, 404) },
+  },
+  putCard: {
+    summary: 'Replace the model card (audited)',
+    requestParams: { path: ModelPath, header: z.object({ 'if-match': ifMatch }) },
+    requestBody: jsonBody(ModelCard),
+    responses: { ...ok('200', 'the card', ModelCard), ...problems(400, 403, 404, 412) },
+  },
+  getManifest: {
+    summary: 'What it takes to rebuild the version, and what is missing',
+    requestParams: { path: VersionPath },
+    responses: {
+      ...ok(
+        '200',
+        'the manifest',
+        z
+          .object({
+            reproducible: z.boolean(),
+            missing: z.array(z.object({ path: z.string(), message: z.string() })),
+          })
+          .passthrough()
+          .meta({ id: 'Manifest' }),
+      ),
+      ...problems(403, 404),
+    },
+  },
+  createEdge: {
+    summary: 'Record a lineage edge',
+    requestParams: { header: z.object({ 'idempotency-key': idempotencyKey }) },
+    requestBody: jsonBody(CreateEdgeBody),
+    responses: { ...ok('201', 'the edge', CreateEdgeBody), ...problems(400, 403, 404, 409) },
+  },
+  getLineage: {
+    summary: 'Walk the lineage graph (JSON, or Mermaid with Accept: text/vnd.mermaid)',
+    requestParams: { query: LineageQuery },
+    responses: {
+      '200': {
+        description: 'the graph',
+        content: {
+          'application/json': { schema: Graph },
+          'text/vnd.mermaid': { schema: z.string() },
+        },
+      },
+      ...problems(400, 403, 404),
+    },
+  },
+  listAudit: {
+    summary: 'Audit events by model, actor and time',
+    requestParams: { query: ListAuditQuery },
+    responses: {
+      ...ok('200', 'a page of events', listOf(AuditEventSchema, 'AuditEventList')),
+      ...problems(400, 403),
+    },
+  },
+  verifyAudit: {
+    summary: "Recompute a model's audit hash chain",
+    requestParams: { query: VerifyQuery },
+    responses: {
+      ...ok(
+        '200',
+        'the outcome',
+        z.object({
+          model: z.string(),
+          valid: z.boolean(),
+          events: z.number().int(),
+          brokenAt: z.number().int().optional(),
+        }),
+      ),
+      ...problems(400, 403),
+    },
+  },
+  listEnvironments: {
+    summary: 'Environments and their policies',
+    responses: {
+      ...ok('200', 'the environments', z.object({ items: z.array(EnvironmentPolicy) })),
+      ...problems(403),
+    },
+  },
+  putEnvironment: {
+    summary: "Set an environment's policy (admin)",
+    requestParams: { path: EnvironmentPath, header: z.object({ 'if-match': ifMatch }) },
+    requestBody: jsonBody(EnvironmentPolicy),
+    responses: { ...ok('200', 'the environment', EnvironmentPolicy), ...problems(400, 403, 412) },
+  },
+  getInventory: {
+    summary: 'One row per model (JSON or CSV)',
+    requestParams: { query: InventoryQuery },
+    responses: {
+      '200': {
+        description: 'the inventory',
+        content: {
+          'application/json': { schema: z.object({ items: z.array(z.record(z.string(), z.unknown())) }) },
+          'text/csv': { schema: z.string() },
+        },
+      },
+      ...problems(400, 403),
+    },
   },
   deleteAlias: {
     summary: 'Remove an alias',

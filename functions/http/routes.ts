@@ -7,7 +7,15 @@
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** One Lambda function per resource group. The name is also the entry file `functions/http/<fn>.ts`. */
-export type FunctionGroup = 'meta' | 'models' | 'versions' | 'aliases';
+export type FunctionGroup =
+  | 'meta'
+  | 'models'
+  | 'versions'
+  | 'aliases'
+  | 'lineage'
+  | 'audit'
+  | 'environments'
+  | 'inventory';
 
 export interface Route {
   readonly method: HttpMethod;
@@ -99,6 +107,39 @@ export const routes: readonly Route[] = [
     operationId: 'deleteAlias',
     auth: 'iam',
   },
+
+  { method: 'GET', path: '/v1/models/{model}/card', fn: 'models', operationId: 'getCard', auth: 'iam' },
+  { method: 'PUT', path: '/v1/models/{model}/card', fn: 'models', operationId: 'putCard', auth: 'iam' },
+  {
+    method: 'GET',
+    path: '/v1/models/{model}/versions/{version}/manifest',
+    fn: 'versions',
+    operationId: 'getManifest',
+    auth: 'iam',
+  },
+
+  { method: 'POST', path: '/v1/lineage/edges', fn: 'lineage', operationId: 'createEdge', auth: 'iam' },
+  { method: 'GET', path: '/v1/lineage', fn: 'lineage', operationId: 'getLineage', auth: 'iam' },
+
+  { method: 'GET', path: '/v1/audit', fn: 'audit', operationId: 'listAudit', auth: 'iam' },
+  { method: 'GET', path: '/v1/audit/verify', fn: 'audit', operationId: 'verifyAudit', auth: 'iam' },
+
+  {
+    method: 'GET',
+    path: '/v1/environments',
+    fn: 'environments',
+    operationId: 'listEnvironments',
+    auth: 'iam',
+  },
+  {
+    method: 'PUT',
+    path: '/v1/environments/{environment}',
+    fn: 'environments',
+    operationId: 'putEnvironment',
+    auth: 'iam',
+  },
+
+  { method: 'GET', path: '/v1/inventory', fn: 'inventory', operationId: 'getInventory', auth: 'iam' },
 ];
 
 export const functionGroups: readonly FunctionGroup[] = [...new Set(routes.map((r) => r.fn))];

@@ -5,8 +5,10 @@ import {
   inspectObject,
   planUpload,
   presignDownload,
+  s3Uri,
 } from '#adapters/artifact-store';
-import { retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { ChainConflict, retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { resolveEnvironment } from '#adapters/environments-table';
 import {
   changeVersion,
   getModel,
@@ -19,11 +21,18 @@ import {
 } from '#adapters/registry-table';
 import { artifactsBucket } from '#commons/config';
 import { decodeCursor, encodeCursor } from '#commons/cursor';
-import { ConflictError, NotFoundError, PreconditionFailedError, UnprocessableError } from '#commons/errors';
+import {
+  ConflictError,
+  NotFoundError,
+  PreconditionFailedError,
+  UnprocessableError,
+  ValidationError,
+} from '#commons/errors';
 import { etagOf, type HttpRequest, httpHandler, ifMatchRevision, input, json } from '#commons/http';
 import { requireOwner, requireReader, requireRole } from '#commons/identity';
 import { canMove, sourcesOf } from '#domain/lifecycle';
 import { ModelPath } from '#domain/model';
+import { missingForReproducibility } from '#domain/reproducibility';
 import {
   CommitBody,
   ListVersionsQuery,
@@ -52,7 +61,54 @@ const rereadModel = async (name: string, first: ModelItem, attempt: number): Pro
   return model;
 };
 
+/**
+ * Retries read the version again too, where what is written depends on it (the revision a PATCH
+ * is guarded by, the status an audit event records as `before`).
+ */
+const rereadBoth = async (
+  name: string,
+  version: number,
+  first: { model: ModelItem; version: VersionItem },
+  attempt: number,
+): Promise<{ model: ModelItem; version: VersionItem }> => {
+  if (attempt === 0) return first;
+  const found = await getModelAndVersion(name, version);
+  if (!found.model) throw new NotFoundError(`model ${name} does not exist`);
+  if (!found.version) throw new NotFoundError(`version ${version} of ${name} does not exist`);
+  return found as { model: ModelItem; version: VersionItem };
+};
+
 const nowIso = () => new Date().toISOString();
+
+/**
+ * A high-risk model, or an environment whose policy says so, takes only versions that can be
+ * rebuilt: the 400 names every missing registration field.
+ */
+const requireReproducibleWhereDemanded = async (model: ModelItem, body: RegisterVersionBody) => {
+  let demandedBy: string | undefined =
+    model.riskTier === 'high' ? `model ${model.name} is high risk` : undefined;
+  if (body.environment) {
+    const environment = await resolveEnvironment(body.environment);
+    if (!environment)
+      throw new ValidationError(`environment ${body.environment} does not exist`, {
+        errors: [{ path: 'body.environment', message: 'unknown environment' }],
+      });
+    if (environment.policy.requireReproducibility)
+      demandedBy ??= `environment ${body.environment} requires it`;
+  }
+  if (!demandedBy) return;
+  const missing = missingForReproducibility(body);
+  if (missing.length)
+    throw new ValidationError(
+      `this version must be reproducible (${demandedBy}); missing: ${missing.map((m) => m.path).join(', ')}`,
+      {
+        errors: missing.map((m) => ({
+          path: `body.${m.path}`,
+          message: `required for reproducibility: ${m.message}`,
+        })),
+      },
+    );
+};
 
 export const operations = {
   registerVersion: async (request: HttpRequest) => {
@@ -62,6 +118,7 @@ export const operations = {
     const first = await getModel(name);
     if (!first) throw new NotFoundError(`model ${name} does not exist`);
     requireOwner(request.principal, first.owner);
+    await requireReproducibleWhereDemanded(first, body);
 
     const bucket = artifactsBucket();
     const key = `models/${name}/${randomUUID()}/${body.artifact.fileName ?? 'artifact'}`;
@@ -86,7 +143,7 @@ export const operations = {
           ...(upload.uploadId ? { uploadId: upload.uploadId } : {}),
         },
         ...(body.framework ? { framework: body.framework } : {}),
-        params: body.params ?? {},
+        ...(body.params ? { params: body.params } : {}),
         metrics: body.metrics ?? {},
         lineage: body.lineage ?? {},
         ...(body.description === undefined ? {} : { description: body.description }),
@@ -144,26 +201,38 @@ export const operations = {
       return json(200, presentVersion(found.version), { etag: etagOf(found.version.revision) });
     const at = nowIso();
     let attempt = 0;
+    let current = found.version;
     try {
-      await retryOnConflict(async () =>
-        changeVersion({
-          head: await rereadModel(name, found.model, attempt++),
-          version: found.version,
-          set,
-          expectRevision: found.version.revision,
-          action: 'version.updated',
-          actor: request.principal.id,
-          at,
-          before: Object.fromEntries(Object.keys(set).map((k) => [k, found.version[k as keyof VersionItem]])),
-          after: set,
-        }),
-      );
+      await retryOnConflict(async () => {
+        const fresh = await rereadBoth(name, version, found, attempt++);
+        current = fresh.version;
+        if (expected !== undefined && expected !== current.revision)
+          throw new PreconditionFailedError('the version changed since it was read (If-Match)');
+        try {
+          return await changeVersion({
+            head: fresh.model,
+            version: current,
+            set,
+            expectRevision: current.revision,
+            action: 'version.updated',
+            actor: request.principal.id,
+            at,
+            before: Object.fromEntries(Object.keys(set).map((k) => [k, current[k as keyof VersionItem]])),
+            after: set,
+          });
+        } catch (error) {
+          // Without If-Match the caller set no precondition: another change in between is read again.
+          if (error instanceof WriteConditionFailed && expected === undefined)
+            throw new ChainConflict(`version ${version} of ${name} moved`);
+          throw error;
+        }
+      });
     } catch (error) {
       if (error instanceof WriteConditionFailed)
         throw new PreconditionFailedError('the version changed while it was being updated');
       throw error;
     }
-    const updated = { ...found.version, ...set, revision: found.version.revision + 1, updatedAt: at };
+    const updated = { ...current, ...set, revision: current.revision + 1, updatedAt: at };
     return json(200, presentVersion(updated), { etag: etagOf(updated.revision) });
   },
 
@@ -241,21 +310,51 @@ export const operations = {
     return json(200, await presignDownload(bucket, key, versionId, fileName));
   },
 
+  getManifest: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const { model: name, version } = input(VersionPath, request.pathParameters, 'path');
+    const item = await getVersion(name, version);
+    if (!item) throw new NotFoundError(`version ${version} of ${name} does not exist`);
+    const missing = missingForReproducibility(item);
+    const { lineage } = item;
+    return json(200, {
+      name,
+      version,
+      status: item.status,
+      reproducible: missing.length === 0,
+      missing,
+      artifact: {
+        sha256: item.artifact.sha256,
+        sizeBytes: item.artifact.sizeBytes,
+        uri: s3Uri(item.artifact.bucket, item.artifact.key),
+        ...(item.artifact.versionId ? { versionId: item.artifact.versionId } : {}),
+      },
+      ...(item.framework ? { framework: item.framework } : {}),
+      ...(lineage.code ? { code: lineage.code } : {}),
+      ...(lineage.image ? { image: lineage.image } : {}),
+      datasets: lineage.datasets ?? [],
+      ...(lineage.trainingRun ? { trainingRun: lineage.trainingRun } : {}),
+      ...(item.params ? { params: item.params } : {}),
+    });
+  },
+
   transitionVersion: async (request: HttpRequest) => {
     const { model: name, version } = input(VersionPath, request.pathParameters, 'path');
     const body = input(TransitionBody, request.body, 'body');
     const found = await loadForChange(request, name, version);
-    if (!canMove(found.version.status, body.to))
-      throw new ConflictError(`a ${found.version.status} version cannot move to ${body.to}`);
     const at = nowIso();
     let attempt = 0;
     try {
-      await retryOnConflict(async () =>
-        changeVersion({
-          head: await rereadModel(name, found.model, attempt++),
-          version: found.version,
+      await retryOnConflict(async () => {
+        const fresh = await rereadBoth(name, version, found, attempt++);
+        const from = fresh.version.status;
+        if (!canMove(from, body.to)) throw new ConflictError(`a ${from} version cannot move to ${body.to}`);
+        return changeVersion({
+          head: fresh.model,
+          version: fresh.version,
           set: { status: body.to, statusReason: body.reason },
-          fromStatuses: sourcesOf(body.to),
+          // The status read, exactly: it is the `before` of the audit event.
+          fromStatuses: [from],
           ...(body.to === 'ARCHIVED'
             ? {
                 condition: {
@@ -267,10 +366,10 @@ export const operations = {
           action: 'version.transitioned',
           actor: request.principal.id,
           at,
-          before: { status: found.version.status },
+          before: { status: from },
           after: { status: body.to, reason: body.reason },
-        }),
-      );
+        });
+      });
     } catch (error) {
       if (error instanceof WriteConditionFailed) {
         const now = await getVersion(name, version);

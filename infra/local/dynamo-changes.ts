@@ -104,15 +104,22 @@ const mapFromWire = (item: WireItem): Record<string, AttributeValue> => {
 const toNative = (item: WireItem): Record<string, unknown> =>
   unmarshall(mapFromWire(item), { wrapNumbers: wrapNumber });
 
-/** Deep equality of two JSON values, ignoring the order of object keys. */
-export const sameValue = (a: unknown, b: unknown): boolean => {
+const SET_TYPES = new Set(['SS', 'NS', 'BS']);
+
+/** Deep equality of two images in DynamoDB JSON: object keys and set members in any order. */
+export const sameValue = (a: unknown, b: unknown, setMembers = false): boolean => {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (setMembers && Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && sameValue([...a].sort(), [...b].sort());
+  }
   const aKeys = Object.keys(a);
   const bRecord = b as Record<string, unknown>;
   if (aKeys.length !== Object.keys(b).length) return false;
   return aKeys.every(
-    (key) => Object.hasOwn(bRecord, key) && sameValue((a as Record<string, unknown>)[key], bRecord[key]),
+    (key) =>
+      Object.hasOwn(bRecord, key) &&
+      sameValue((a as Record<string, unknown>)[key], bRecord[key], SET_TYPES.has(key)),
   );
 };

@@ -112,9 +112,11 @@ export class Transactions {
       if (failed) throw cancelled(plan, outcomes, snapshots);
 
       for (const [i, op] of plan.entries()) {
-        if (op.kind !== 'ConditionCheck') {
-          this.deps.changes.emit(op.tableName, op.schema, snapshots[i], outcomes[i]?.newImage);
-        }
+        if (op.kind === 'ConditionCheck') continue;
+        // A put's image is read back: dynalite normalizes numbers as DynamoDB does.
+        const newImage =
+          op.kind === 'Put' ? await readItem(backend, op.tableName, op.key) : outcomes[i]?.newImage;
+        this.deps.changes.emit(op.tableName, op.schema, snapshots[i], newImage);
       }
       if (token) this.remember(token, fingerprint);
       return answer;
@@ -134,7 +136,7 @@ export class Transactions {
       }
       const { TableName, Key } = spec;
       if (typeof TableName !== 'string') throw validationError('TableName must be a string');
-      const schema = await this.deps.schemas.get(TableName);
+      const schema = await this.schemaOf(TableName);
       const key = keyOf(schema, isObject(Key) ? (Key as WireItem) : undefined);
       if (!key) throw validationError('The provided key element does not match the schema');
       const id = itemId(TableName, schema, key);
@@ -144,7 +146,7 @@ export class Transactions {
       gets.push({ TableName, Key: key, spec });
     }
 
-    return (async () => {
+    return this.deps.lock.shared(async () => {
       const found = await Promise.all(
         gets.map(({ spec }) =>
           this.deps.backend.call<{ Item?: WireItem }>('GetItem', {
@@ -199,7 +201,7 @@ export class Transactions {
       if (kind === 'Update' && typeof spec.UpdateExpression !== 'string') {
         throw validationError(mustNotBeNull(`transactItems.${i + 1}.member.update.updateExpression`));
       }
-      const schema = await this.deps.schemas.get(TableName);
+      const schema = await this.schemaOf(TableName);
       const source = kind === 'Put' ? spec.Item : spec.Key;
       const key = keyOf(schema, isObject(source) ? (source as WireItem) : undefined);
       if (!key) {
@@ -216,6 +218,18 @@ export class Transactions {
       plan.push({ kind, tableName: TableName, schema, key, spec });
     }
     return plan;
+  }
+
+  /** The key schema; a missing table is answered as transactions answer it (no table name). */
+  private async schemaOf(tableName: string): Promise<KeySchema> {
+    try {
+      return await this.deps.schemas.get(tableName);
+    } catch (error) {
+      if (error instanceof DynamoError && error.type === 'ResourceNotFoundException') {
+        throw serviceError('ResourceNotFoundException', 'Requested resource not found');
+      }
+      throw error;
+    }
   }
 
   private replayed(token: string, fingerprint: string): boolean {

@@ -57,7 +57,13 @@ export class TtlSweeper {
     return run;
   }
 
-  async describe(tableName: string): Promise<WireBody> {
+  async describe(request: WireBody): Promise<WireBody> {
+    const tableName = request.TableName;
+    if (typeof tableName !== 'string') {
+      throw validationError(
+        "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null",
+      );
+    }
     await this.deps.schemas.get(tableName);
     const attribute = this.attributeOf(tableName);
     return {

@@ -89,7 +89,7 @@ interface Target {
   schema: KeySchema;
   key: WireItem;
   oldImage: WireItem | undefined;
-  put?: WireItem;
+  isPut: boolean;
 }
 
 export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
@@ -142,8 +142,8 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
         schema,
         key,
         oldImage: await read(TableName, key),
+        isPut: operation === 'PutItem',
       };
-      if (operation === 'PutItem') target.put = source;
       return target;
     } catch {
       return undefined;
@@ -159,12 +159,8 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
       if (!target) return response;
       if (response.status === 200) {
         if (changes.active) {
-          const newImage =
-            operation === 'PutItem'
-              ? target.put
-              : operation === 'DeleteItem'
-                ? undefined
-                : await read(target.tableName, target.key);
+          // Read back rather than taken from the request: dynalite normalizes numbers as DynamoDB does.
+          const newImage = operation === 'DeleteItem' ? undefined : await read(target.tableName, target.key);
           changes.emit(target.tableName, target.schema, target.oldImage, newImage);
         }
         return response;
@@ -184,8 +180,10 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
       const response = await backend.forward(req.method ?? 'POST', req.url ?? '/', req.headers, body);
       // dynalite writes a whole batch or answers an error; it never leaves UnprocessedItems.
       if (response.status === 200 && targets) {
-        for (const target of targets)
-          changes.emit(target.tableName, target.schema, target.oldImage, target.put);
+        for (const target of targets) {
+          const newImage = target.isPut ? await read(target.tableName, target.key) : undefined;
+          changes.emit(target.tableName, target.schema, target.oldImage, newImage);
+        }
       }
       return response;
     });
@@ -216,7 +214,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     backend.forward(req.method ?? 'POST', req.url ?? '/', req.headers, body);
 
   const answer = async (operation: string, req: http.IncomingMessage, body: Buffer): Promise<RawResponse> => {
-    if (READS.has(operation)) return proxy(req, body);
+    if (READS.has(operation)) return lock.shared(() => proxy(req, body));
     switch (operation) {
       case 'PutItem':
       case 'UpdateItem':
@@ -229,7 +227,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
       case 'TransactGetItems':
         return jsonResponse(200, await transactions.get(requestOf(body)));
       case 'DescribeTimeToLive':
-        return jsonResponse(200, await sweeper.describe(String(requestOf(body).TableName)));
+        return jsonResponse(200, await sweeper.describe(requestOf(body)));
       case 'UpdateTimeToLive':
         return jsonResponse(200, await sweeper.update(requestOf(body)));
       default:
@@ -252,7 +250,8 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
       answer(operationOf(req.headers), req, Buffer.concat(chunks))
         .catch(errorResponse)
         .then((response) => {
-          if (!closed) sendRaw(res, response);
+          if (closed) res.destroy();
+          else sendRaw(res, response);
         })
         .catch(() => res.destroy());
     });
@@ -276,9 +275,8 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     return closing;
   };
 
-  const host = options.host ?? '127.0.0.1';
   return {
-    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    endpoint: endpointFor(options.host ?? '127.0.0.1', port),
     close,
     onWrite: (listener: WriteListener) => changes.subscribe(listener),
     sweepExpired: (nowSeconds?: number) => sweeper.sweep(nowSeconds),
@@ -343,6 +341,12 @@ const requestOf = (body: Buffer): WireBody => {
   const request = parseBody(body);
   if (!request) throw new DynamoError(400, { __type: 'com.amazon.coral.service#SerializationException' });
   return request;
+};
+
+/** A URL a client on this machine can use; a wildcard listen address is reached through loopback. */
+const endpointFor = (host: string, port: number): string => {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 };
 
 const listen = (server: http.Server, port: number, host: string): Promise<number> =>

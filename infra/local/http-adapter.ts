@@ -16,6 +16,10 @@ const loaders: Record<FunctionGroup, () => Promise<{ handler: unknown }>> = {
   models: () => import('#http/models'),
   versions: () => import('#http/versions'),
   aliases: () => import('#http/aliases'),
+  lineage: () => import('#http/lineage'),
+  audit: () => import('#http/audit'),
+  environments: () => import('#http/environments'),
+  inventory: () => import('#http/inventory'),
 };
 
 /** API Gateway's own payload limit; the handlers enforce the API's 1 MiB themselves. */

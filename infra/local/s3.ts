@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { fillMultipartGaps } from './s3-gaps.ts';
 
 /**
  * Local S3: s3rver on disk, with the artifacts bucket and a CORS rule like the deployed bucket's,
@@ -46,6 +47,7 @@ export const startLocalS3 = async (options: {
     vhostBuckets: false,
     configureBuckets: options.buckets.map((name) => ({ name, configs: [CORS] })),
   });
+  fillMultipartGaps(server);
   const address = (await server.run()) as AddressInfo;
   return {
     endpoint: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { resetClients } from '#commons/clients';
 import { RoleRule, resetConfig } from '#commons/config';
 import { resetCursorKey } from '#commons/cursor';
+import { LOCAL_DEFAULT_ENVIRONMENTS } from '#domain/environment';
 import { ensureTable, type LocalDynamo, startLocalDynamo } from './dynamo.ts';
 import { LocalEventBus } from './events.ts';
 import { createRequestListener } from './http-adapter.ts';
@@ -87,6 +88,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     S3_ENDPOINT: s3.endpoint,
     S3_CHECKSUMS: 'false',
     STEWARD_CURSOR_KEY: await cursorKeyFor(dataDir),
+    STEWARD_ENVIRONMENTS: JSON.stringify(LOCAL_DEFAULT_ENVIRONMENTS),
     AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_TRACE_ENABLED: 'false',

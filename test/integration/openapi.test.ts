@@ -35,16 +35,22 @@ describe('GET /v1/openapi.json', () => {
     const schemas = document.components.schemas;
     expect(schemas.CreateModel.required).toContain('name');
     expect(schemas.CreateModel.additionalProperties).toBe(false);
-    expect(schemas.RegisterVersion.properties.artifact.required).toEqual(expect.arrayContaining(['sha256', 'sizeBytes']));
+    expect(schemas.RegisterVersion.properties.artifact.required).toEqual(
+      expect.arrayContaining(['sha256', 'sizeBytes']),
+    );
   });
 
   it('passes the Redocly linter with no errors and no warnings', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'steward-openapi-'));
     const file = join(dir, 'openapi.json');
     await writeFile(file, JSON.stringify(document));
-    const { stdout, stderr } = await run(process.execPath, ['node_modules/@redocly/cli/bin/cli.js', 'lint', file], {
-      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
-    }).catch((error: { stdout: string; stderr: string }) => {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['node_modules/@redocly/cli/bin/cli.js', 'lint', file],
+      {
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+      },
+    ).catch((error: { stdout: string; stderr: string }) => {
       throw new Error(`redocly lint failed:\n${error.stdout}\n${error.stderr}`);
     });
     const output = `${stdout}\n${stderr}`;

@@ -104,7 +104,10 @@ describe('storage throttling', () => {
         ExpressionAttributeValues: { ':pk': `AUDIT#${MODEL}` },
       }),
     );
-    const events = Items.map(({ pk: _pk, sk: _sk, entity: _e, ...event }) => event as AuditEvent);
+    const events = Items.map(
+      ({ pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, gsi2pk: _g3, gsi2sk: _g4, entity: _e, ...event }) =>
+        event as AuditEvent,
+    );
     expect(verifyChain(events)).toEqual({ valid: true, events: events.length });
     const registered = events.filter((e) => e.action === 'version.registered').map((e) => e.target);
     expect(registered.sort()).toEqual(numbers.map((n) => `version:${MODEL}:${n}`).sort());

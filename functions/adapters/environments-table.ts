@@ -1,0 +1,101 @@
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { doc } from '#commons/clients';
+import { config } from '#commons/config';
+import type { EnvironmentPolicy } from '#domain/environment';
+import { commitMutation, readChainHead } from './audit-chain.ts';
+import { keys, SYSTEM_CHAIN } from './keys.ts';
+
+/**
+ * Environment policies. Stored policies override the seeded defaults; every change is audited
+ * on the system chain (environments belong to no model).
+ */
+const table = () => config().tableName;
+
+export interface EnvironmentItem extends EnvironmentPolicy {
+  name: string;
+  revision: number;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+const strip = (item: Record<string, unknown>): EnvironmentItem => {
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, entity: _e, ...rest } = item;
+  return rest as unknown as EnvironmentItem;
+};
+
+export const listStoredEnvironments = async (): Promise<EnvironmentItem[]> => {
+  const items: EnvironmentItem[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await doc().send(
+      new QueryCommand({
+        TableName: table(),
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.environmentsPartition },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(out.Items ?? []).map(strip));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+};
+
+export const getStoredEnvironment = async (name: string): Promise<EnvironmentItem | undefined> => {
+  const { Item } = await doc().send(
+    new GetCommand({ TableName: table(), Key: keys.environment(name), ConsistentRead: true }),
+  );
+  return Item ? strip(Item) : undefined;
+};
+
+/** Write a policy, guarded by the revision the caller saw (0: none stored yet). */
+export const putEnvironment = async (
+  name: string,
+  policy: EnvironmentPolicy,
+  previous: EnvironmentItem | EnvironmentPolicy | undefined,
+  expectedRevision: number,
+  actor: string,
+  at: string,
+): Promise<EnvironmentItem> => {
+  const head = await readChainHead(SYSTEM_CHAIN);
+  const item: EnvironmentItem = {
+    ...policy,
+    name,
+    revision: expectedRevision + 1,
+    updatedAt: at,
+    updatedBy: actor,
+  };
+  await commitMutation({
+    head,
+    name: SYSTEM_CHAIN,
+    actor,
+    action: 'environment.updated',
+    target: `environment:${name}`,
+    ...(previous ? { before: previous } : {}),
+    after: policy,
+    at,
+    ...(head ? {} : { createModel: { entity: 'chain', name: SYSTEM_CHAIN } }),
+    writes: [
+      {
+        Put: {
+          TableName: table(),
+          Item: { ...keys.environment(name), ...keys.environmentIndex(name), entity: 'environment', ...item },
+          ConditionExpression: expectedRevision === 0 ? 'attribute_not_exists(pk)' : 'revision = :rev',
+          ...(expectedRevision === 0 ? {} : { ExpressionAttributeValues: { ':rev': expectedRevision } }),
+        },
+      },
+    ],
+  });
+  return item;
+};
+
+/** The policy in force: the stored one, else the seeded default; undefined for an unknown name. */
+export const resolveEnvironment = async (
+  name: string,
+): Promise<{ policy: EnvironmentPolicy; stored: EnvironmentItem | undefined } | undefined> => {
+  const stored = await getStoredEnvironment(name);
+  if (stored) return { policy: stored, stored };
+  const seeded = config().environments[name];
+  return seeded ? { policy: seeded, stored: undefined } : undefined;
+};

@@ -1,0 +1,146 @@
+import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { doc } from '#commons/clients';
+import { config } from '#commons/config';
+import { type Direction, type Edge, type Graph, type NodeRef, nodeKey } from '#domain/lineage';
+import type { TransactItem } from './audit-chain.ts';
+import { keys } from './keys.ts';
+
+/**
+ * Lineage edges. Each edge is two items, one under its source (`OUT#...`) and one under its
+ * target (`IN#...`), so a walk in either direction is one Query per node; a walk fetches each
+ * level's nodes in parallel, so the requests in sequence grow with the depth, not the graph.
+ */
+const table = () => config().tableName;
+
+interface EdgeItem {
+  from: NodeRef;
+  to: NodeRef;
+  relation: string;
+  attributes?: Record<string, unknown>;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** The two items of each edge, for a transaction; `onlyNew` refuses an edge that exists. */
+export const edgeWrites = (edges: Edge[], at: string, actor: string, onlyNew: boolean): TransactItem[] =>
+  edges.flatMap((edge) => {
+    const from = nodeKey(edge.from);
+    const to = nodeKey(edge.to);
+    const item: EdgeItem & { entity: 'edge' } = {
+      entity: 'edge',
+      from: edge.from,
+      to: edge.to,
+      relation: edge.relation,
+      ...(edge.attributes && Object.keys(edge.attributes).length ? { attributes: edge.attributes } : {}),
+      createdAt: at,
+      createdBy: actor,
+    };
+    const condition = onlyNew ? { ConditionExpression: 'attribute_not_exists(pk)' } : {};
+    return [
+      {
+        Put: {
+          TableName: table(),
+          Item: { ...keys.edgeOut(from, edge.relation, to), ...item },
+          ...condition,
+        },
+      },
+      { Put: { TableName: table(), Item: { ...keys.edgeIn(from, edge.relation, to), ...item } } },
+    ];
+  });
+
+const queryEdges = async (node: NodeRef, side: 'OUT' | 'IN'): Promise<EdgeItem[]> => {
+  const items: EdgeItem[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc().send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :side)',
+        ExpressionAttributeValues: { ':pk': keys.node(nodeKey(node)), ':side': `${side}#` },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...((page.Items ?? []) as EdgeItem[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+};
+
+/** Details of the model-version nodes (status, dates), one parallel round of BatchGets. */
+const describeVersions = async (nodes: NodeRef[]): Promise<Map<string, Record<string, unknown>>> => {
+  const versions = nodes
+    .filter((n) => n.kind === 'model-version')
+    .map((n) => {
+      const at = n.id.lastIndexOf(':');
+      return { node: n, name: n.id.slice(0, at), version: Number(n.id.slice(at + 1)) };
+    })
+    .filter((v) => v.name && Number.isInteger(v.version) && v.version > 0);
+  const details = new Map<string, Record<string, unknown>>();
+  const chunks: (typeof versions)[] = [];
+  for (let i = 0; i < versions.length; i += 100) chunks.push(versions.slice(i, i + 100));
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      let request: Record<string, { Keys: Record<string, unknown>[] }> = {
+        [table()]: { Keys: chunk.map((v) => keys.version(v.name, v.version)) },
+      };
+      for (let round = 0; round < 5 && Object.keys(request).length; round++) {
+        const out = await doc().send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of out.Responses?.[table()] ?? [])
+          details.set(`model-version:${item.name}:${item.version}`, {
+            status: item.status,
+            createdAt: item.createdAt,
+            createdBy: item.createdBy,
+          });
+        request = (out.UnprocessedKeys ?? {}) as typeof request;
+      }
+    }),
+  );
+  return details;
+};
+
+/**
+ * Walk from `start` up to `depth` levels. Upstream follows edges backwards, downstream forwards;
+ * `both` is the union of the two walks (it does not turn around, so siblings are not pulled in).
+ */
+export const walkLineage = async (start: NodeRef, direction: Direction, depth: number): Promise<Graph> => {
+  const nodes = new Map<string, NodeRef>([[nodeKey(start), start]]);
+  const edges = new Map<string, Edge>();
+  const sides: ('OUT' | 'IN')[] =
+    direction === 'downstream' ? ['OUT'] : direction === 'upstream' ? ['IN'] : ['OUT', 'IN'];
+  let frontier = sides.map((side) => ({ node: start, side }));
+  const walked = new Set(frontier.map((f) => `${f.side}|${nodeKey(f.node)}`));
+
+  for (let level = 0; level < depth && frontier.length > 0; level++) {
+    const found = await Promise.all(
+      frontier.map(async ({ node, side }) => ({ side, items: await queryEdges(node, side) })),
+    );
+    const next: typeof frontier = [];
+    for (const { side, items } of found) {
+      for (const item of items) {
+        const key = `${nodeKey(item.from)}>${item.relation}>${nodeKey(item.to)}`;
+        if (!edges.has(key))
+          edges.set(key, {
+            from: item.from,
+            to: item.to,
+            relation: item.relation,
+            ...(item.attributes ? { attributes: item.attributes } : {}),
+          });
+        const reached = side === 'OUT' ? item.to : item.from;
+        nodes.set(nodeKey(reached), reached);
+        // A node walked before on this side (a cycle, the second arm of a diamond) is not walked again.
+        const mark = `${side}|${nodeKey(reached)}`;
+        if (!walked.has(mark)) {
+          walked.add(mark);
+          next.push({ node: reached, side });
+        }
+      }
+    }
+    frontier = next;
+  }
+
+  const details = await describeVersions([...nodes.values()]);
+  return {
+    nodes: [...nodes.values()].map((n) => ({ kind: n.kind, id: n.id, ...details.get(nodeKey(n)) })),
+    edges: [...edges.values()],
+  };
+};

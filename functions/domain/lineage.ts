@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { Label } from './names.ts';
+
+/**
+ * The lineage graph: typed nodes and directed, labelled edges. Edges point the way things flow
+ * (a dataset trains a model version, a model version is deployed as a deployment), so "upstream"
+ * follows edges backwards and "downstream" forwards.
+ */
+export const NodeKind = z.enum([
+  'dataset',
+  'feature-set',
+  'code',
+  'image',
+  'training-run',
+  'model-version',
+  'deployment',
+  'endpoint',
+]);
+export type NodeKind = z.infer<typeof NodeKind>;
+
+export const NodeRef = z.strictObject({
+  kind: NodeKind,
+  id: z
+    .string()
+    .min(1)
+    .max(1024)
+    .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters'),
+});
+export type NodeRef = z.infer<typeof NodeRef>;
+
+export const Relation = Label(64).pipe(
+  z.string().regex(/^[a-z][a-z0-9-]*$/, 'a relation is lower-case words joined by -'),
+);
+
+export const CreateEdgeBody = z
+  .strictObject({ from: NodeRef, to: NodeRef, relation: Relation })
+  .refine((e) => !(e.from.kind === e.to.kind && e.from.id === e.to.id), {
+    message: 'an edge joins two different nodes',
+    path: ['to'],
+  })
+  .meta({ id: 'CreateEdge' });
+
+export const Direction = z.enum(['upstream', 'downstream', 'both']);
+export type Direction = z.infer<typeof Direction>;
+
+export const MAX_DEPTH = 10;
+
+export const LineageQuery = z.strictObject({
+  node: z
+    .string()
+    .regex(/^[a-z-]+:.+$/, 'node is <kind>:<id>')
+    .transform((v, ctx) => {
+      const at = v.indexOf(':');
+      const parsed = NodeRef.safeParse({ kind: v.slice(0, at), id: v.slice(at + 1) });
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+        return z.NEVER;
+      }
+      return parsed.data;
+    }),
+  direction: Direction.default('both'),
+  depth: z.coerce.number().int().min(1).max(MAX_DEPTH).default(5),
+});
+
+export const nodeKey = (node: NodeRef): string => `${node.kind}:${node.id}`;
+
+export const modelVersionNode = (model: string, version: number): NodeRef => ({
+  kind: 'model-version',
+  id: `${model}:${version}`,
+});
+
+export interface Edge {
+  from: NodeRef;
+  to: NodeRef;
+  relation: string;
+  /** What the edge knows about the link, e.g. a dataset's content identity when it was used. */
+  attributes?: Record<string, unknown>;
+}
+
+/** The edges a version's registration records: where the version came from. */
+export const registrationEdges = (
+  model: string,
+  version: number,
+  lineage: {
+    datasets?: { uri: string; sha256?: string; versionId?: string; role?: string }[];
+    code?: { repository: string; commit: string };
+    image?: { uri: string; digest: string };
+    trainingRun?: { id: string; uri?: string };
+  },
+): Edge[] => {
+  const to = modelVersionNode(model, version);
+  const edges: Edge[] = [];
+  for (const d of lineage.datasets ?? []) {
+    const attributes = Object.fromEntries(
+      Object.entries({ sha256: d.sha256, versionId: d.versionId, role: d.role }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    );
+    edges.push({ from: { kind: 'dataset', id: d.uri }, to, relation: 'trains', attributes });
+  }
+  if (lineage.code)
+    edges.push({
+      from: { kind: 'code', id: `${lineage.code.repository}@${lineage.code.commit}` },
+      to,
+      relation: 'builds',
+      attributes: { repository: lineage.code.repository, commit: lineage.code.commit },
+    });
+  if (lineage.image)
+    edges.push({
+      from: { kind: 'image', id: `${lineage.image.uri}@${lineage.image.digest}` },
+      to,
+      relation: 'packages',
+      attributes: { uri: lineage.image.uri, digest: lineage.image.digest },
+    });
+  if (lineage.trainingRun)
+    edges.push({
+      from: { kind: 'training-run', id: lineage.trainingRun.id },
+      to,
+      relation: 'produced',
+      attributes: lineage.trainingRun.uri ? { uri: lineage.trainingRun.uri } : {},
+    });
+  // The same dataset listed twice is one edge.
+  const seen = new Set<string>();
+  return edges.filter((e) => {
+    const key = `${nodeKey(e.from)}>${e.relation}>${nodeKey(e.to)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+};
+
+export interface Graph {
+  nodes: (NodeRef & Record<string, unknown>)[];
+  edges: Edge[];
+}
+
+const mermaidText = (text: string): string =>
+  text.replaceAll('"', '#quot;').replaceAll('<', '#lt;').replaceAll('>', '#gt;').replaceAll('|', '#124;');
+
+const SHAPES: Record<NodeKind, [string, string]> = {
+  dataset: ['[(', ')]'],
+  'feature-set': ['[(', ')]'],
+  code: ['[/', '/]'],
+  image: ['[[', ']]'],
+  'training-run': ['([', '])'],
+  'model-version': ['[', ']'],
+  deployment: ['{{', '}}'],
+  endpoint: ['((', '))'],
+};
+
+/** A Mermaid flowchart of the graph, left to right, one shape per node kind. */
+export const toMermaid = (graph: Graph, start?: NodeRef): string => {
+  const ids = new Map(graph.nodes.map((n, i) => [nodeKey(n), `n${i}`]));
+  const lines = ['flowchart LR'];
+  for (const node of graph.nodes) {
+    const [open, close] = SHAPES[node.kind];
+    const status = typeof node.status === 'string' ? `<br/>${mermaidText(node.status)}` : '';
+    lines.push(
+      `  ${ids.get(nodeKey(node))}${open}"${node.kind}<br/>${mermaidText(node.id)}${status}"${close}`,
+    );
+  }
+  for (const edge of graph.edges) {
+    const from = ids.get(nodeKey(edge.from));
+    const to = ids.get(nodeKey(edge.to));
+    if (from && to) lines.push(`  ${from} -->|${mermaidText(edge.relation)}| ${to}`);
+  }
+  if (start && ids.has(nodeKey(start))) {
+    lines.push('  classDef start stroke-width:3px');
+    lines.push(`  class ${ids.get(nodeKey(start))} start`);
+  }
+  return `${lines.join('\n')}\n`;
+};

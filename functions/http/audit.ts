@@ -1,0 +1,132 @@
+import { readChainHead } from '#adapters/audit-chain';
+import {
+  listAuditByActor,
+  listAuditByDay,
+  listAuditByModel,
+  readChain,
+  type StoredAuditEvent,
+} from '#adapters/audit-table';
+import { decodeCursor, encodeCursor } from '#commons/cursor';
+import { ValidationError } from '#commons/errors';
+import { type HttpRequest, httpHandler, input, json } from '#commons/http';
+import { requireReader } from '#commons/identity';
+import { GENESIS_HASH, verifyChain } from '#domain/audit';
+import { ListAuditQuery, VerifyQuery } from '#domain/audit-query';
+
+/** The audit trail: list events by model, actor and time, and verify a model's hash chain. */
+/** A listing by time alone with no `from` starts this many days back. */
+const DEFAULT_WINDOW_DAYS = 30;
+
+const day = (iso: string) => iso.slice(0, 10);
+const nextDay = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+const present = (e: StoredAuditEvent) => ({
+  model: e.model,
+  seq: e.seq,
+  at: e.at,
+  actor: e.actor,
+  action: e.action,
+  target: e.target,
+  ...(e.before === undefined ? {} : { before: e.before }),
+  ...(e.after === undefined ? {} : { after: e.after }),
+  hash: e.hash,
+  prevHash: e.prevHash,
+});
+
+export const operations = {
+  listAudit: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const q = input(ListAuditQuery, request.query, 'query');
+    const scope = `audit|${q.model ?? ''}|${q.actor ?? ''}|${q.from ?? ''}|${q.to ?? ''}`;
+    const cursor = (await decodeCursor(q.cursor, scope)) as
+      | { key?: Record<string, unknown>; day?: string }
+      | undefined;
+
+    if (q.model || q.actor) {
+      const query = { ...q, ...(cursor?.key ? { startKey: cursor.key } : {}) };
+      const page = q.model
+        ? await listAuditByModel({ ...query, model: q.model })
+        : await listAuditByActor({ ...query, actor: q.actor! });
+      const nextCursor = await encodeCursor(page.lastKey ? { key: page.lastKey } : undefined, scope);
+      return json(200, { items: page.items.map(present), ...(nextCursor ? { nextCursor } : {}) });
+    }
+
+    // By time alone: day partitions oldest first, from `from` (default 30 days back) to `to` (now).
+    const lastDay = day(q.to ?? new Date().toISOString());
+    const firstDay = day(q.from ?? new Date(Date.now() - DEFAULT_WINDOW_DAYS * 86_400_000).toISOString());
+    let current = cursor?.day ?? firstDay;
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(current)) throw new ValidationError('the cursor is not valid');
+    let startKey = cursor?.key;
+    const items: StoredAuditEvent[] = [];
+    let next: { day: string; key?: Record<string, unknown> } | undefined;
+    while (current <= lastDay) {
+      const page = await listAuditByDay(current, {
+        ...q,
+        limit: q.limit - items.length,
+        ...(startKey ? { startKey } : {}),
+      });
+      items.push(...page.items);
+      if (page.lastKey) {
+        next = { day: current, key: page.lastKey };
+        break;
+      }
+      current = nextDay(current);
+      startKey = undefined;
+      if (items.length >= q.limit && current <= lastDay) {
+        next = { day: current };
+        break;
+      }
+    }
+    const nextCursor = await encodeCursor(next, scope);
+    return json(200, { items: items.map(present), ...(nextCursor ? { nextCursor } : {}) });
+  },
+
+  verifyAudit: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const { model } = input(VerifyQuery, request.query, 'query');
+    const [result, head] = await Promise.all([verifyStream(readChain(model)), readChainHead(model)]);
+    // The head kept on the model item must be the chain's last event: a removed tail shows here.
+    if (
+      result.valid &&
+      head &&
+      (head.auditSeq !== result.events || (result.events > 0 && head.auditHead !== result.lastHash))
+    )
+      return json(200, {
+        model,
+        valid: false,
+        events: result.events,
+        brokenAt: result.events + 1,
+        reason: `the chain ends at ${result.events} but the model's head is event ${head.auditSeq}`,
+      });
+    const { lastHash: _last, ...answer } = result;
+    return json(200, { model, ...answer });
+  },
+};
+
+/** Verify as the events stream in, page by page. */
+const verifyStream = async (
+  events: AsyncIterable<StoredAuditEvent>,
+): Promise<{ valid: boolean; events: number; brokenAt?: number; reason?: string; lastHash?: string }> => {
+  let count = 0;
+  let previous = { seq: 0, hash: GENESIS_HASH };
+  const batch: StoredAuditEvent[] = [];
+  const flush = () => {
+    const outcome = verifyChain(batch, previous);
+    if (!outcome.valid) return { ...outcome, events: count - batch.length + outcome.events };
+    const tail = batch.at(-1);
+    if (tail) previous = { seq: tail.seq, hash: tail.hash };
+    batch.length = 0;
+    return undefined;
+  };
+  for await (const event of events) {
+    count++;
+    batch.push(event);
+    if (batch.length >= 1000) {
+      const broken = flush();
+      if (broken) return broken;
+    }
+  }
+  return flush() ?? { valid: true, events: count, lastHash: previous.hash };
+};
+
+export const handler = httpHandler(operations);

@@ -1,0 +1,64 @@
+import { retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { getCard, getModel, putCard } from '#adapters/registry-table';
+import { NotFoundError, PreconditionFailedError } from '#commons/errors';
+import { etagOf, type HttpRequest, ifMatchRevision, input, json } from '#commons/http';
+import { requireOwner, requireReader } from '#commons/identity';
+import { ModelCard } from '#domain/card';
+import { ModelPath } from '#domain/model';
+
+/** The model card, served by the models function. Every change is an audited replacement. */
+const present = (
+  name: string,
+  card: Record<string, unknown>,
+  revision: number,
+  updatedAt?: string,
+  updatedBy?: string,
+) => ({
+  model: name,
+  ...card,
+  revision,
+  ...(updatedAt ? { updatedAt, updatedBy } : {}),
+});
+
+export const cardOperations = {
+  getCard: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const { model: name } = input(ModelPath, request.pathParameters, 'path');
+    const [model, card] = await Promise.all([getModel(name), getCard(name)]);
+    if (!model) throw new NotFoundError(`model ${name} does not exist`);
+    // A model without a card yet answers an empty one that carries what the model knows.
+    const body = card?.card ?? {
+      ...(model.purpose ? { purpose: model.purpose } : {}),
+      ...(model.riskTier ? { riskTier: model.riskTier } : {}),
+      owners: [model.owner],
+    };
+    const revision = card?.revision ?? 0;
+    return json(200, present(name, body, revision, card?.updatedAt, card?.updatedBy), {
+      etag: etagOf(revision),
+    });
+  },
+
+  putCard: async (request: HttpRequest) => {
+    const { model: name } = input(ModelPath, request.pathParameters, 'path');
+    const card = input(ModelCard, request.body, 'body');
+    const expected = ifMatchRevision(request);
+    const at = new Date().toISOString();
+    const revision = await retryOnConflict(async () => {
+      const [model, previous] = await Promise.all([getModel(name), getCard(name)]);
+      if (!model) throw new NotFoundError(`model ${name} does not exist`);
+      requireOwner(request.principal, model.owner);
+      const current = previous?.revision ?? 0;
+      if (expected !== undefined && expected !== current)
+        throw new PreconditionFailedError('the card changed since it was read (If-Match)');
+      try {
+        await putCard(model, card, previous, request.principal.id, at);
+      } catch (error) {
+        if (error instanceof WriteConditionFailed)
+          throw new PreconditionFailedError('the card changed while it was written');
+        throw error;
+      }
+      return current + 1;
+    });
+    return json(200, present(name, card, revision, at, request.principal.id), { etag: etagOf(revision) });
+  },
+};

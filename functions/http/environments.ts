@@ -1,0 +1,62 @@
+import { retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { listStoredEnvironments, putEnvironment, resolveEnvironment } from '#adapters/environments-table';
+import { config } from '#commons/config';
+import { PreconditionFailedError } from '#commons/errors';
+import { etagOf, type HttpRequest, httpHandler, ifMatchRevision, input, json } from '#commons/http';
+import { requireReader, requireRole } from '#commons/identity';
+import { DEFAULT_APPROVAL_TTL_HOURS, EnvironmentPath, EnvironmentPolicy } from '#domain/environment';
+
+/** Environments and their policies: seeded from configuration, changed by admins, audited. */
+const present = (
+  name: string,
+  policy: EnvironmentPolicy,
+  stored: { revision: number; updatedAt: string; updatedBy: string } | undefined,
+) => ({
+  name,
+  ...policy,
+  approvalTtlHours: policy.approvalTtlHours ?? DEFAULT_APPROVAL_TTL_HOURS,
+  requireReproducibility: policy.requireReproducibility ?? false,
+  source: stored ? 'stored' : 'default',
+  revision: stored?.revision ?? 0,
+  ...(stored ? { updatedAt: stored.updatedAt, updatedBy: stored.updatedBy } : {}),
+});
+
+export const operations = {
+  listEnvironments: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const stored = await listStoredEnvironments();
+    const byName = new Map<string, ReturnType<typeof present>>();
+    for (const [name, policy] of Object.entries(config().environments))
+      byName.set(name, present(name, policy, undefined));
+    for (const item of stored) {
+      const { name, revision, updatedAt, updatedBy, ...policy } = item;
+      byName.set(name, present(name, policy, { revision, updatedAt, updatedBy }));
+    }
+    const items = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return json(200, { items });
+  },
+
+  putEnvironment: async (request: HttpRequest) => {
+    requireRole(request.principal, 'admin');
+    const { environment: name } = input(EnvironmentPath, request.pathParameters, 'path');
+    const policy = input(EnvironmentPolicy, request.body, 'body');
+    const expected = ifMatchRevision(request);
+    const at = new Date().toISOString();
+    const saved = await retryOnConflict(async () => {
+      const current = await resolveEnvironment(name);
+      const revision = current?.stored?.revision ?? 0;
+      if (expected !== undefined && expected !== revision)
+        throw new PreconditionFailedError('the environment changed since it was read (If-Match)');
+      try {
+        return await putEnvironment(name, policy, current?.policy, revision, request.principal.id, at);
+      } catch (error) {
+        if (error instanceof WriteConditionFailed)
+          throw new PreconditionFailedError('the environment changed while it was written');
+        throw error;
+      }
+    });
+    return json(200, present(name, policy, saved), { etag: etagOf(saved.revision) });
+  },
+};
+
+export const handler = httpHandler(operations);

@@ -1,0 +1,85 @@
+import { commitMutation, readChainHead, retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { SYSTEM_CHAIN } from '#adapters/keys';
+import { edgeWrites, walkLineage } from '#adapters/lineage-table';
+import { getModelAndVersion } from '#adapters/registry-table';
+import { ConflictError, NotFoundError } from '#commons/errors';
+import { type HttpRequest, httpHandler, input, json } from '#commons/http';
+import { requireOwner, requireReader, requireRole } from '#commons/identity';
+import { CreateEdgeBody, LineageQuery, type NodeRef, nodeKey, toMermaid } from '#domain/lineage';
+
+/** The lineage graph: record an edge by hand, walk the graph as JSON or as a Mermaid flowchart. */
+const versionOf = (node: NodeRef) => {
+  if (node.kind !== 'model-version') return undefined;
+  const at = node.id.lastIndexOf(':');
+  const version = Number(node.id.slice(at + 1));
+  if (at < 1 || !Number.isInteger(version) || version < 1) return undefined;
+  return { name: node.id.slice(0, at), version };
+};
+
+export const operations = {
+  createEdge: async (request: HttpRequest) => {
+    requireRole(request.principal, 'publisher');
+    const edge = input(CreateEdgeBody, request.body, 'body');
+    for (const [side, node] of [
+      ['from', edge.from],
+      ['to', edge.to],
+    ] as const)
+      if (node.kind === 'model-version' && !versionOf(node))
+        throw new NotFoundError(`body.${side}: a model-version id is <model>:<version>`);
+    // An edge that touches a model version belongs to that model's audit chain; others to the system's.
+    const owned = versionOf(edge.to) ?? versionOf(edge.from);
+    const at = new Date().toISOString();
+    const actor = request.principal.id;
+    try {
+      await retryOnConflict(async () => {
+        let head = owned ? undefined : await readChainHead(SYSTEM_CHAIN);
+        if (owned) {
+          const found = await getModelAndVersion(owned.name, owned.version);
+          if (!found.model) throw new NotFoundError(`model ${owned.name} does not exist`);
+          if (!found.version)
+            throw new NotFoundError(`version ${owned.version} of ${owned.name} does not exist`);
+          requireOwner(request.principal, found.model.owner);
+          head = found.model;
+        }
+        const name = owned?.name ?? SYSTEM_CHAIN;
+        await commitMutation({
+          head,
+          name,
+          actor,
+          action: 'lineage.edge.created',
+          target: `edge:${nodeKey(edge.from)}>${edge.relation}>${nodeKey(edge.to)}`,
+          after: edge,
+          at,
+          ...(head ? {} : { createModel: { entity: 'chain', name } }),
+          writes: edgeWrites([edge], at, actor, true),
+        });
+      });
+    } catch (error) {
+      if (error instanceof WriteConditionFailed) throw new ConflictError('this edge exists already');
+      throw error;
+    }
+    return json(201, { ...edge, createdAt: at, createdBy: actor });
+  },
+
+  getLineage: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const query = input(LineageQuery, request.query, 'query');
+    const version = versionOf(query.node);
+    if (query.node.kind === 'model-version') {
+      if (!version) throw new NotFoundError('a model-version id is <model>:<version>');
+      const found = await getModelAndVersion(version.name, version.version);
+      if (!found.version)
+        throw new NotFoundError(`version ${version.version} of ${version.name} does not exist`);
+    }
+    const graph = await walkLineage(query.node, query.direction, query.depth);
+    if ((request.headers.accept ?? '').includes('text/vnd.mermaid'))
+      return {
+        statusCode: 200,
+        body: toMermaid(graph, query.node),
+        headers: { 'content-type': 'text/vnd.mermaid; charset=utf-8' },
+      };
+    return json(200, { root: query.node, direction: query.direction, depth: query.depth, ...graph });
+  },
+};
+
+export const handler = httpHandler(operations);

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import type { FunctionGroup } from '../../functions/http/routes.ts';
+import { StewardStack } from '../../infra/aws/steward-stack.ts';
+
+/** The context `cdk synth` sees (feature flags and Steward's settings), without asset bundling. */
+export const cdkContext = (extra: Record<string, unknown> = {}): Record<string, unknown> => {
+  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
+  return { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...extra };
+};
+
+export interface Synthesized {
+  readonly app: App;
+  readonly stack: StewardStack;
+  readonly template: Template;
+}
+
+/**
+ * Synthesizes the stack for fact checks. The built-in CloudFormation rule engine is left to
+ * nag.test.ts, which synthesizes exactly as `cdk synth` does; here it would only cost seconds.
+ */
+export const synthStack = (extraContext: Record<string, unknown> = {}): Synthesized => {
+  const app = new App({ context: cdkContext(extraContext), builtinCloudFormationValidation: false });
+  const stack = new StewardStack(app, 'Steward');
+  return { app, stack, template: Template.fromStack(stack) };
+};
+
+/** The logical ID of a construct's CloudFormation resource (the construct or its default child). */
+export const logicalId = (construct: IConstruct): string => {
+  const element = (construct.node.defaultChild ?? construct) as Parameters<Stack['getLogicalId']>[0];
+  return Stack.of(construct).resolve(Stack.of(construct).getLogicalId(element)) as string;
+};
+
+export interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+}
+
+export const actionsOf = (statement: Statement): string[] =>
+  Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+
+/** Every IAM statement attached to a role, from the policies that name it. */
+export const roleStatements = (template: Template, roleId: string): Statement[] => {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((p) =>
+      (p['Properties'].Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })),
+    )
+    .flatMap((p) => p['Properties'].PolicyDocument.Statement as Statement[]);
+};
+
+export const functionStatements = (s: Synthesized, group: FunctionGroup): Statement[] =>
+  roleStatements(s.template, logicalId(s.stack.api.functions[group].role));
