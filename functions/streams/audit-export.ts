@@ -1,6 +1,6 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchItemFailure, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { s3 } from '#commons/clients';
 import { logger } from '#commons/observability';
@@ -18,7 +18,8 @@ const bucket = () => {
   return name;
 };
 
-export const objectKey = (model: string, seq: number) => `audit/${model}/${String(seq).padStart(12, '0')}.json`;
+export const objectKey = (model: string, seq: number) =>
+  `audit/${model}/${String(seq).padStart(12, '0')}.json`;
 
 export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   const batchItemFailures: DynamoDBBatchItemFailure[] = [];
@@ -27,7 +28,16 @@ export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatch
     if (record.eventName !== 'INSERT' || !image) continue;
     const item = unmarshall(image as Record<string, AttributeValue>);
     if (item.entity !== 'audit') continue;
-    const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, entity: _e, ...auditEvent } = item;
+    const {
+      pk: _pk,
+      sk: _sk,
+      gsi1pk: _a,
+      gsi1sk: _b,
+      gsi2pk: _c,
+      gsi2sk: _d,
+      entity: _e,
+      ...auditEvent
+    } = item;
     try {
       await s3().send(
         new PutObjectCommand({
@@ -40,7 +50,11 @@ export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatch
         }),
       );
     } catch (error) {
-      logger.error('audit event not archived', { error: error as Error, model: auditEvent.model, seq: auditEvent.seq });
+      logger.error('audit event not archived', {
+        error: error as Error,
+        model: auditEvent.model,
+        seq: auditEvent.seq,
+      });
       batchItemFailures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
       // Records after a failure in the same shard are retried with it, in order.
       break;

@@ -20,7 +20,11 @@ export interface CallOptions {
 
 export const startApi = async (options: LocalSystemOptions = {}) => {
   const system: LocalSystem = await startLocalSystem(options);
-  const call = async <T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> => {
+  const call = async <T = any>(
+    method: string,
+    path: string,
+    options: CallOptions = {},
+  ): Promise<ApiResponse<T>> => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.principal) headers['x-steward-principal'] = options.principal;
     let body: string | undefined;
