@@ -53,6 +53,8 @@ const main = async () => {
     metrics: { auc: 0.91 },
     lineage: {
       code: { repository: 'https://git.example.com/growth/churn', commit: '4f2a9c1' },
+      image: { uri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn', digest: `sha256:${'b'.repeat(64)}` },
+      trainingRun: { id: 'run-2026-11-27-01' },
       datasets: [{ uri: 's3://example-data/churn/2026-11.parquet', sha256: 'a'.repeat(64), role: 'training' }],
     },
   });
@@ -82,6 +84,43 @@ const main = async () => {
   say('The model now');
   const model = await api('GET', `/v1/models/${name}`);
   process.stdout.write(`   latestVersion ${model.latestVersion}, aliases ${JSON.stringify(model.aliases)}\n`);
+
+  say('Lineage: where version 1 came from, as a Mermaid flowchart (paste it into mermaid.live)');
+  const graph = await fetch(`${base}/v1/lineage?node=model-version:${name}:1&direction=upstream`, {
+    headers: { accept: 'text/vnd.mermaid', 'x-steward-principal': principal },
+  });
+  process.stdout.write(`   GET /v1/lineage?node=model-version:${name}:1&direction=upstream -> ${graph.status}\n`);
+  process.stdout.write(`${(await graph.text()).replace(/^/gm, '   ')}`);
+
+  say('Reproducibility manifest of version 1');
+  const manifest = await api('GET', `/v1/models/${name}/versions/1/manifest`);
+  process.stdout.write(
+    `   reproducible: ${manifest.reproducible}${manifest.missing.length ? `; missing ${manifest.missing.map((m: { path: string }) => m.path).join(', ')}` : ''}\n`,
+  );
+
+  say('Write the model card (what a model-risk inventory keeps)');
+  await api('PUT', `/v1/models/${name}/card`, {
+    purpose: 'Predict which customers cancel next month',
+    intendedUse: 'Ranking customers for retention offers',
+    limitations: 'Not for pricing or credit decisions',
+    owners: [principal],
+    validators: ['model-risk@example.com'],
+    validation: { done: [{ date: '2026-11-20', by: 'model-risk@example.com', outcome: 'approved' }] },
+    validityEnd: '2027-11-20',
+    riskTier: 'medium',
+  });
+
+  say('Audit trail of the model, and its hash chain verified');
+  const trail = await api('GET', `/v1/audit?model=${name}&limit=100`);
+  for (const e of trail.items as { seq: number; action: string; actor: string; hash: string }[])
+    process.stdout.write(`   #${e.seq} ${e.action.padEnd(20)} by ${e.actor}  ${e.hash.slice(0, 16)}...\n`);
+  const verified = await api('GET', `/v1/audit/verify?model=${name}`);
+  process.stdout.write(`   chain valid: ${verified.valid} (${verified.events} events)\n`);
+
+  say('Inventory row (CSV, as a spreadsheet would open it)');
+  const csv = await (await fetch(`${base}/v1/inventory?format=csv`, { headers: { 'x-steward-principal': principal } })).text();
+  const [header, ...rows] = csv.split('\r\n');
+  process.stdout.write(`   ${header}\n   ${rows.find((r) => r.startsWith(`${name},`)) ?? ''}\n`);
 
   say('Domain events emitted for this model (local stand-in for EventBridge)');
   const events = (await api('GET', '/local/events')) as { 'detail-type': string; detail: { model: string; seq: number } }[];

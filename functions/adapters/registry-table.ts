@@ -421,7 +421,7 @@ export const getCard = async (name: string): Promise<CardItem | undefined> => {
  */
 export const putCard = (
   head: ModelItem,
-  card: Record<string, unknown> & { riskTier?: ModelItem['riskTier'] },
+  card: Record<string, unknown> & { riskTier?: ModelItem['riskTier']; purpose?: string; validityEnd?: string },
   previous: CardItem | undefined,
   actor: string,
   at: string,
@@ -444,7 +444,12 @@ export const putCard = (
     ...(previous ? { before: previous.card } : {}),
     after: card,
     at,
-    ...(card.riskTier && card.riskTier !== head.riskTier ? { modelSet: { riskTier: card.riskTier } } : {}),
+    // The inventory reads these from the model item: the card is where they are kept.
+    modelSet: Object.fromEntries(
+      Object.entries({ riskTier: card.riskTier, purpose: card.purpose, validityEnd: card.validityEnd }).filter(
+        ([, value]) => value !== undefined,
+      ),
+    ),
     writes: [
       {
         Put: {

@@ -1,0 +1,320 @@
+import { DEFAULT_SEED, sampleSeed } from './random.ts';
+import { Reservoir, SAMPLE_CAP } from './reservoir.ts';
+import { binIndex, decileEdges, meanAndStd } from './stats.ts';
+import { categoryKey, isMissing, toNumber } from './values.ts';
+
+/**
+ * The baseline profile of a reference dataset, built from a stream of values per feature.
+ *
+ * Numeric features hold every non-missing reference value until `finish()` (the reference is
+ * bounded: 8 bytes a value), because the bin edges are the deciles of the FULL reference
+ * (numpy's default linear interpolation), and min, max, mean and population standard deviation
+ * are of the full reference too. The stored sample for KS and Wasserstein is every value when
+ * there are at most 10,000 of them, otherwise a reservoir sample of 10,000 (algorithm R, seeded
+ * by `sampleSeed(seed, name, 'reference')`, in stream order), stored sorted.
+ *
+ * Categorical features count categories; at most `MAX_CATEGORIES` distinct categories are kept,
+ * values of further categories are counted in `other` (one extra bucket in every statistic).
+ *
+ * Type inference (when the kind is not declared): numeric when every non-missing value reads as a
+ * number (see values.ts), categorical otherwise (booleans and text are categorical); a feature
+ * without any non-missing reference value is numeric unless declared.
+ */
+export type FeatureKind = 'numeric' | 'categorical';
+
+/** Distinct categories kept per feature, on each side; further ones are counted as `other`. */
+export const MAX_CATEGORIES = 10_000;
+export const BIN_COUNT = 10;
+
+interface ProfileBase {
+  name: string;
+  kind: FeatureKind;
+  /** rows offered (missing included) */
+  rows: number;
+  missing: number;
+  missingShare: number;
+  /** non-missing values */
+  count: number;
+}
+
+export interface NumericProfile extends ProfileBase {
+  kind: 'numeric';
+  /** the 9 interior edges (reference deciles); empty when there are no values */
+  edges: number[];
+  /** values per bin: bin i holds edges[i-1] <= x < edges[i], open at both ends */
+  binCounts: number[];
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  /** population standard deviation (ddof 0) of the full reference */
+  std: number | null;
+  /** ascending; every value, or a seeded reservoir sample of `SAMPLE_CAP` */
+  sample: number[];
+  sampled: boolean;
+  sampleSeed: number;
+}
+
+export interface CategoryCount {
+  value: string;
+  count: number;
+}
+
+export interface CategoricalProfile extends ProfileBase {
+  kind: 'categorical';
+  /** category counts, sorted by value (code unit order) */
+  categories: CategoryCount[];
+  /** values of categories beyond `MAX_CATEGORIES` */
+  other: number;
+}
+
+export type FeatureProfile = NumericProfile | CategoricalProfile;
+
+export interface BaselineProfile {
+  version: 1;
+  rows: number;
+  seed: number;
+  sampleCap: number;
+  features: FeatureProfile[];
+  prediction?: FeatureProfile;
+}
+
+export interface FeatureProfileOptions {
+  kind?: FeatureKind;
+  seed?: number;
+  sampleCap?: number;
+  maxCategories?: number;
+}
+
+/** A growable buffer of doubles. */
+class DoubleBuffer {
+  private data = new Float64Array(1024);
+  length = 0;
+  push(x: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Float64Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = x;
+  }
+  view(): Float64Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+/** Counts categories, keeping at most `limit` distinct keys; the rest go to `other`. */
+export class CategoryCounter {
+  readonly counts = new Map<string, number>();
+  other = 0;
+  constructor(private readonly limit: number = MAX_CATEGORIES) {}
+  add(key: string): void {
+    const count = this.counts.get(key);
+    if (count !== undefined) this.counts.set(key, count + 1);
+    else if (this.counts.size < this.limit) this.counts.set(key, 1);
+    else this.other++;
+  }
+  sorted(): CategoryCount[] {
+    return [...this.counts.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([value, count]) => ({ value, count }));
+  }
+}
+
+/** Builds one feature's profile from its values, one at a time. */
+export class FeatureProfileBuilder {
+  readonly name: string;
+  private readonly declared: FeatureKind | undefined;
+  private readonly seed: number;
+  private readonly sampleCap: number;
+  private rows = 0;
+  private missing = 0;
+  private numbers: DoubleBuffer | undefined = new DoubleBuffer();
+  private categories: CategoryCounter | undefined;
+  private numericSoFar = true;
+
+  constructor(name: string, options: FeatureProfileOptions = {}) {
+    this.name = name;
+    this.declared = options.kind;
+    this.seed = options.seed ?? DEFAULT_SEED;
+    this.sampleCap = options.sampleCap ?? SAMPLE_CAP;
+    if (this.declared === 'categorical') this.numbers = undefined;
+    if (this.declared !== 'numeric') this.categories = new CategoryCounter(options.maxCategories);
+  }
+
+  /** Rows before this builder existed, all missing (a column first seen late in the stream). */
+  addMissing(rows: number): void {
+    this.rows += rows;
+    this.missing += rows;
+  }
+
+  add(value: unknown): void {
+    this.rows++;
+    if (isMissing(value)) {
+      this.missing++;
+      return;
+    }
+    if (this.declared === 'numeric') {
+      const n = toNumber(value);
+      if (n === undefined) this.missing++;
+      else this.numbers!.push(n);
+      return;
+    }
+    this.categories!.add(categoryKey(value));
+    if (this.declared === undefined && this.numericSoFar) {
+      const n = toNumber(value);
+      if (n === undefined) {
+        this.numericSoFar = false;
+        this.numbers = undefined;
+      } else this.numbers!.push(n);
+    }
+  }
+
+  finish(): FeatureProfile {
+    const kind: FeatureKind = this.declared ?? (this.numericSoFar ? 'numeric' : 'categorical');
+    const missingShare = this.rows > 0 ? this.missing / this.rows : 0;
+    if (kind === 'categorical') {
+      const counter = this.categories!;
+      return {
+        name: this.name,
+        kind,
+        rows: this.rows,
+        missing: this.missing,
+        missingShare,
+        count: this.rows - this.missing,
+        categories: counter.sorted(),
+        other: counter.other,
+      };
+    }
+    return numericProfile(
+      this.name,
+      this.numbers!.view(),
+      this.rows,
+      this.missing,
+      this.seed,
+      this.sampleCap,
+    );
+  }
+}
+
+/** The numeric profile of the reference's non-missing values, in stream order. */
+export const numericProfile = (
+  name: string,
+  values: Float64Array,
+  rows: number,
+  missing: number,
+  seed: number = DEFAULT_SEED,
+  sampleCap: number = SAMPLE_CAP,
+): NumericProfile => {
+  const seedOfSample = sampleSeed(seed, name, 'reference');
+  const base = {
+    name,
+    kind: 'numeric' as const,
+    rows,
+    missing,
+    missingShare: rows > 0 ? missing / rows : 0,
+    count: values.length,
+    sampleSeed: seedOfSample,
+  };
+  if (values.length === 0)
+    return {
+      ...base,
+      edges: [],
+      binCounts: new Array<number>(BIN_COUNT).fill(0),
+      min: null,
+      max: null,
+      mean: null,
+      std: null,
+      sample: [],
+      sampled: false,
+    };
+  let sample: Float64Array;
+  if (values.length <= sampleCap) sample = values.slice().sort();
+  else {
+    const reservoir = new Reservoir(seedOfSample, sampleCap);
+    for (const x of values) reservoir.add(x);
+    sample = reservoir.sorted();
+  }
+  const sorted = values.slice().sort();
+  const edges = decileEdges(sorted);
+  const binCounts = new Array<number>(BIN_COUNT).fill(0);
+  for (const x of values) binCounts[binIndex(edges, x)]!++;
+  const { mean, std } = meanAndStd(values);
+  return {
+    ...base,
+    edges,
+    binCounts,
+    min: sorted[0]!,
+    max: sorted[sorted.length - 1]!,
+    mean,
+    std,
+    sample: Array.from(sample),
+    sampled: values.length > sampleCap,
+  };
+};
+
+export interface BaselineOptions {
+  /** the feature columns, in order; by default every column seen (first-seen order) */
+  features?: string[];
+  /** columns never profiled as features (the target, identifiers) */
+  exclude?: string[];
+  /** declared kinds; others are inferred */
+  kinds?: Record<string, FeatureKind>;
+  /** the prediction column, profiled like a feature and reported apart */
+  prediction?: string;
+  seed?: number;
+  sampleCap?: number;
+  maxCategories?: number;
+}
+
+/** Builds a baseline profile from a stream of records (objects of column to value). */
+export class BaselineBuilder {
+  private readonly options: BaselineOptions;
+  private readonly builders = new Map<string, FeatureProfileBuilder>();
+  private readonly excluded: Set<string>;
+  private readonly prediction: FeatureProfileBuilder | undefined;
+  private rows = 0;
+
+  constructor(options: BaselineOptions = {}) {
+    this.options = options;
+    this.excluded = new Set(options.exclude ?? []);
+    if (options.prediction !== undefined) this.excluded.add(options.prediction);
+    for (const name of options.features ?? []) this.builders.set(name, this.builderFor(name));
+    this.prediction = options.prediction !== undefined ? this.builderFor(options.prediction) : undefined;
+  }
+
+  private builderFor(name: string): FeatureProfileBuilder {
+    const kind = this.options.kinds?.[name];
+    return new FeatureProfileBuilder(name, {
+      ...(kind !== undefined ? { kind } : {}),
+      seed: this.options.seed ?? DEFAULT_SEED,
+      sampleCap: this.options.sampleCap ?? SAMPLE_CAP,
+      maxCategories: this.options.maxCategories ?? MAX_CATEGORIES,
+    });
+  }
+
+  addRecord(record: Record<string, unknown>): void {
+    if (this.options.features === undefined) {
+      for (const name of Object.keys(record)) {
+        if (this.excluded.has(name) || this.builders.has(name)) continue;
+        const builder = this.builderFor(name);
+        builder.addMissing(this.rows);
+        this.builders.set(name, builder);
+      }
+    }
+    for (const [name, builder] of this.builders) builder.add(record[name]);
+    this.prediction?.add(this.options.prediction !== undefined ? record[this.options.prediction] : undefined);
+    this.rows++;
+  }
+
+  finish(): BaselineProfile {
+    const profile: BaselineProfile = {
+      version: 1,
+      rows: this.rows,
+      seed: this.options.seed ?? DEFAULT_SEED,
+      sampleCap: this.options.sampleCap ?? SAMPLE_CAP,
+      features: [...this.builders.values()].map((builder) => builder.finish()),
+    };
+    if (this.prediction) profile.prediction = this.prediction.finish();
+    return profile;
+  }
+}
