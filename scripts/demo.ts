@@ -16,7 +16,10 @@ const say = (title: string, detail?: string) => {
 const api = async (method: string, path: string, body?: unknown) => {
   const response = await fetch(`${base}${path}`, {
     method,
-    headers: { 'x-steward-principal': principal, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      'x-steward-principal': principal,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -32,7 +35,10 @@ const main = async () => {
     process.stderr.write(`Steward is not answering at ${base}. Start it first: npm start\n`);
     process.exit(1);
   }
-  const name = `demo-churn-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
+  const name = `demo-churn-${new Date()
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}`;
 
   say('Create a model', `name ${name}, owned by ${principal}`);
   await api('POST', '/v1/models', {
@@ -53,15 +59,26 @@ const main = async () => {
     metrics: { auc: 0.91 },
     lineage: {
       code: { repository: 'https://git.example.com/growth/churn', commit: '4f2a9c1' },
-      image: { uri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn', digest: `sha256:${'b'.repeat(64)}` },
+      image: {
+        uri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn',
+        digest: `sha256:${'b'.repeat(64)}`,
+      },
       trainingRun: { id: 'run-2026-11-27-01' },
-      datasets: [{ uri: 's3://example-data/churn/2026-11.parquet', sha256: 'a'.repeat(64), role: 'training' }],
+      datasets: [
+        { uri: 's3://example-data/churn/2026-11.parquet', sha256: 'a'.repeat(64), role: 'training' },
+      ],
     },
   });
-  process.stdout.write(`   status ${registered.status}; upload to ${new URL(registered.upload.url).origin} (presigned PUT)\n`);
+  process.stdout.write(
+    `   status ${registered.status}; upload to ${new URL(registered.upload.url).origin} (presigned PUT)\n`,
+  );
 
   say('Upload the file straight to S3 through the presigned URL (no byte passes through Steward)');
-  const put = await fetch(registered.upload.url, { method: 'PUT', headers: registered.upload.headers, body: artifact });
+  const put = await fetch(registered.upload.url, {
+    method: 'PUT',
+    headers: registered.upload.headers,
+    body: artifact,
+  });
   process.stdout.write(`   PUT <presigned> -> ${put.status}\n`);
   if (!put.ok) throw new Error(`upload failed: ${await put.text()}`);
 
@@ -78,7 +95,9 @@ const main = async () => {
   const { url } = await api('GET', `/v1/models/${name}/versions/1/artifact`);
   const downloaded = Buffer.from(await (await fetch(url)).arrayBuffer());
   const same = createHash('sha256').update(downloaded).digest('hex') === sha256;
-  process.stdout.write(`   ${downloaded.length} bytes, ${same ? 'identical to what was uploaded' : 'DIFFERENT from the upload'}\n`);
+  process.stdout.write(
+    `   ${downloaded.length} bytes, ${same ? 'identical to what was uploaded' : 'DIFFERENT from the upload'}\n`,
+  );
   if (!same) process.exitCode = 1;
 
   say('The model now');
@@ -89,7 +108,9 @@ const main = async () => {
   const graph = await fetch(`${base}/v1/lineage?node=model-version:${name}:1&direction=upstream`, {
     headers: { accept: 'text/vnd.mermaid', 'x-steward-principal': principal },
   });
-  process.stdout.write(`   GET /v1/lineage?node=model-version:${name}:1&direction=upstream -> ${graph.status}\n`);
+  process.stdout.write(
+    `   GET /v1/lineage?node=model-version:${name}:1&direction=upstream -> ${graph.status}\n`,
+  );
   process.stdout.write(`${(await graph.text()).replace(/^/gm, '   ')}`);
 
   say('Reproducibility manifest of version 1');
@@ -118,12 +139,17 @@ const main = async () => {
   process.stdout.write(`   chain valid: ${verified.valid} (${verified.events} events)\n`);
 
   say('Inventory row (CSV, as a spreadsheet would open it)');
-  const csv = await (await fetch(`${base}/v1/inventory?format=csv`, { headers: { 'x-steward-principal': principal } })).text();
+  const csv = await (
+    await fetch(`${base}/v1/inventory?format=csv`, { headers: { 'x-steward-principal': principal } })
+  ).text();
   const [header, ...rows] = csv.split('\r\n');
   process.stdout.write(`   ${header}\n   ${rows.find((r) => r.startsWith(`${name},`)) ?? ''}\n`);
 
   say('Domain events emitted for this model (local stand-in for EventBridge)');
-  const events = (await api('GET', '/local/events')) as { 'detail-type': string; detail: { model: string; seq: number } }[];
+  const events = (await api('GET', '/local/events')) as {
+    'detail-type': string;
+    detail: { model: string; seq: string };
+  }[];
   for (const e of events.filter((e) => e.detail.model === name))
     process.stdout.write(`   #${e.detail.seq} ${e['detail-type']}\n`);
 

@@ -34,6 +34,29 @@ export const keys = {
   edgeOut: (from: string, relation: string, to: string) => ({ pk: `N#${from}`, sk: `OUT#${relation}#${to}` }),
   edgeIn: (from: string, relation: string, to: string) => ({ pk: `N#${to}`, sk: `IN#${relation}#${from}` }),
   node: (node: string) => `N#${node}`,
+  approval: (id: string) => ({ pk: `AR#${id}`, sk: '#REQUEST' }),
+  /** A model's approval requests by version and environment, newest last. */
+  approvalIndex: (model: string, version: number, environment: string, at: string) => ({
+    gsi1pk: `APPROVALS#${model}`,
+    gsi1sk: `${pad(version, 10)}#${environment}#${at}`,
+  }),
+  approvalsOfVersion: (model: string, version: number) => ({
+    gsi1pk: `APPROVALS#${model}`,
+    prefix: `${pad(version, 10)}#`,
+  }),
+  /** The live request of one (version, environment): at most one PENDING or APPROVED at a time. */
+  approvalSlot: (model: string, version: number, environment: string) => ({
+    pk: `M#${model}`,
+    sk: `P#${pad(version, 10)}#${environment}`,
+  }),
+  /** One decision per person per request. */
+  decision: (id: string, member: string) => ({ pk: `AR#${id}`, sk: `D#${member}` }),
+  /** Marks that one approver of a request was sent their link (each approver gets one email). */
+  approverMailed: (id: string, member: string) => ({ pk: `AR#${id}`, sk: `M#${member}` }),
+  /** A group's task token, sealed. */
+  groupToken: (id: string, group: string) => ({ pk: `AR#${id}`, sk: `T#${group}` }),
+  /** A link is found by the SHA-256 of its secret; the secret itself is never stored. */
+  link: (secretHash: string) => ({ pk: `LINK#${secretHash}`, sk: '#LINK' }),
   idempotency: (hash: string) => ({ pk: `IDEM#${hash}`, sk: '#IDEM' }),
 } as const;
 

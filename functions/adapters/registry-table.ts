@@ -421,7 +421,11 @@ export const getCard = async (name: string): Promise<CardItem | undefined> => {
  */
 export const putCard = (
   head: ModelItem,
-  card: Record<string, unknown> & { riskTier?: ModelItem['riskTier']; purpose?: string; validityEnd?: string },
+  card: Record<string, unknown> & {
+    riskTier?: ModelItem['riskTier'];
+    purpose?: string;
+    validityEnd?: string;
+  },
   previous: CardItem | undefined,
   actor: string,
   at: string,
@@ -446,9 +450,11 @@ export const putCard = (
     at,
     // The inventory reads these from the model item: the card is where they are kept.
     modelSet: Object.fromEntries(
-      Object.entries({ riskTier: card.riskTier, purpose: card.purpose, validityEnd: card.validityEnd }).filter(
-        ([, value]) => value !== undefined,
-      ),
+      Object.entries({
+        riskTier: card.riskTier,
+        purpose: card.purpose,
+        validityEnd: card.validityEnd,
+      }).filter(([, value]) => value !== undefined),
     ),
     writes: [
       {

@@ -1,6 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { config } from './config.ts';
 
@@ -13,6 +16,9 @@ export interface Clients {
   doc: DynamoDBDocumentClient;
   s3: S3Client;
   secrets: SecretsManagerClient;
+  sfn: SFNClient;
+  ses: SESv2Client;
+  kms: KMSClient;
 }
 
 const cache: Partial<Clients> = {};
@@ -58,6 +64,29 @@ export const s3 = (): S3Client => {
 export const secrets = (): SecretsManagerClient => {
   cache.secrets ??= new SecretsManagerClient({ region: config().region });
   return cache.secrets;
+};
+
+export const sfn = (): SFNClient => {
+  cache.sfn ??= new SFNClient({
+    region: config().region,
+    ...(config().sfnEndpoint ? { endpoint: config().sfnEndpoint } : {}),
+    ...localCredentials(),
+  });
+  return cache.sfn;
+};
+
+export const ses = (): SESv2Client => {
+  cache.ses ??= new SESv2Client({
+    region: config().region,
+    ...(config().sesEndpoint ? { endpoint: config().sesEndpoint } : {}),
+    ...localCredentials(),
+  });
+  return cache.ses;
+};
+
+export const kms = (): KMSClient => {
+  cache.kms ??= new KMSClient({ region: config().region });
+  return cache.kms;
 };
 
 /** Replace some clients (tests: a throttling DynamoDB client; local mode: emulator endpoints). */

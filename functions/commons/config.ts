@@ -67,9 +67,23 @@ const EnvSchema = z.object({
   PRESIGN_TTL_SECONDS: z.coerce.number().int().min(60).max(43_200).default(900),
   /** `true` where the store keeps SHA-256 checksums (S3); local s3rver keeps none. */
   S3_CHECKSUMS: z.enum(['true', 'false']).default('true'),
+  /** The approval workflow, and the key that seals its task tokens (KMS key on AWS). */
+  APPROVAL_STATE_MACHINE_ARN: z.string().min(1).optional(),
+  TOKEN_KEY_ID: z.string().min(1).optional(),
+  /** Local mode: the 32-byte token sealing key, hex (kept under STEWARD_DATA_DIR). */
+  STEWARD_TOKEN_KEY: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** The sender of approval emails (an SES identity on AWS). */
+  MAIL_FROM: z.string().min(3).default('steward@example.com'),
+  /** Where approval links point; by default the API's own URL as the request reached it. */
+  PUBLIC_BASE_URL: z.url().optional(),
   /** Local mode only: endpoint overrides for the emulators. */
   DYNAMODB_ENDPOINT: z.url().optional(),
   S3_ENDPOINT: z.url().optional(),
+  SFN_ENDPOINT: z.url().optional(),
+  SES_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().default('us-east-1'),
 });
 
@@ -85,8 +99,15 @@ export type Config = Readonly<{
   multipartPartBytes: number;
   presignTtlSeconds: number;
   s3Checksums: boolean;
+  approvalStateMachineArn: string | undefined;
+  tokenKeyId: string | undefined;
+  localTokenKey: string | undefined;
+  mailFrom: string;
+  publicBaseUrl: string | undefined;
   dynamodbEndpoint: string | undefined;
   s3Endpoint: string | undefined;
+  sfnEndpoint: string | undefined;
+  sesEndpoint: string | undefined;
   region: string;
 }>;
 
@@ -109,8 +130,15 @@ export const parseConfig = (env: NodeJS.ProcessEnv): Config => {
     multipartPartBytes: e.MULTIPART_PART_BYTES,
     presignTtlSeconds: e.PRESIGN_TTL_SECONDS,
     s3Checksums: e.S3_CHECKSUMS === 'true',
+    approvalStateMachineArn: e.APPROVAL_STATE_MACHINE_ARN,
+    tokenKeyId: e.TOKEN_KEY_ID,
+    localTokenKey: e.STEWARD_TOKEN_KEY,
+    mailFrom: e.MAIL_FROM,
+    publicBaseUrl: e.PUBLIC_BASE_URL,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     s3Endpoint: e.S3_ENDPOINT,
+    sfnEndpoint: e.SFN_ENDPOINT,
+    sesEndpoint: e.SES_ENDPOINT,
     region: e.AWS_REGION,
   };
 };

@@ -63,3 +63,16 @@ export const decodeCursor = async (
     throw invalid();
   }
 };
+
+/**
+ * A MAC of `data` for one purpose under the same service key (e.g. the CSRF token of an approval
+ * link page), and its timing-safe check.
+ */
+export const macOf = async (purpose: string, data: string): Promise<string> =>
+  sign(await cursorKey(), `${purpose}\n${data}`).toString('base64url');
+
+export const macMatches = async (purpose: string, data: string, given: string): Promise<boolean> => {
+  const expected = Buffer.from(await macOf(purpose, data));
+  const actual = Buffer.from(given);
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+};

@@ -4,6 +4,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { ZodType, z } from 'zod';
+import { escapeHtml } from '#domain/html';
 import { routes } from '#http/routes';
 import { config } from './config.ts';
 import {
@@ -37,6 +38,8 @@ export interface HttpRequest {
   body: unknown;
   rawBody: string | undefined;
   requestId: string;
+  /** The API's own base URL as this request reached it (or PUBLIC_BASE_URL), for links. */
+  baseUrl: string;
 }
 
 export interface HttpResponse {
@@ -116,6 +119,9 @@ const parseBody = (event: APIGatewayProxyEvent, headers: Record<string, string>)
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES)
     throw new PayloadTooLargeError('the body is larger than 1 MiB');
   const type = headers['content-type'] ?? '';
+  // Pages post forms; everything else speaks JSON.
+  if (/^application\/x-www-form-urlencoded\b/i.test(type))
+    return { body: Object.fromEntries(new URLSearchParams(raw)) as unknown, raw };
   if (!/^application\/([a-z.+-]+\+)?json\b/i.test(type))
     throw new UnsupportedMediaTypeError('the body must be application/json');
   try {
@@ -150,7 +156,17 @@ const toRequest = (event: APIGatewayProxyEvent): HttpRequest => {
     body,
     rawBody: raw,
     requestId: event.requestContext?.requestId ?? 'local',
+    baseUrl: baseUrlOf(event),
   };
+};
+
+const baseUrlOf = (event: APIGatewayProxyEvent): string => {
+  const configured = config().publicBaseUrl;
+  if (configured) return configured.replace(/\/$/, '');
+  const host = event.requestContext?.domainName ?? event.headers?.Host ?? event.headers?.host ?? 'localhost';
+  if (config().mode === 'local') return `http://${host}`;
+  const stage = event.requestContext?.stage;
+  return `https://${host}${stage ? `/${stage}` : ''}`;
 };
 
 const problem = (error: HttpError, requestId: string): APIGatewayProxyResult => ({
@@ -190,6 +206,47 @@ export const toProblem = (error: unknown, requestId: string): APIGatewayProxyRes
   };
 };
 
+/** Headers of every page: nothing cached, nothing leaked through Referer, nothing but our own form. */
+export const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+};
+
+export { escapeHtml };
+
+export const page = (title: string, body: string): string => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>${escapeHtml(title)} · Steward</title>
+<style>
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1f2328;line-height:1.5}
+h1{font-size:1.4rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{color:#59636e}dd{margin:0}
+table{border-collapse:collapse}td,th{border:1px solid #d1d9e0;padding:.2rem .6rem;text-align:left}
+textarea{width:100%;min-height:4rem;font:inherit}.buttons{display:flex;gap:1rem;margin-top:1rem}
+button{font:inherit;padding:.5rem 1.4rem;border-radius:6px;border:1px solid #d1d9e0;cursor:pointer}
+.approve{background:#1f883d;color:#fff;border-color:#1f883d}.reject{background:#cf222e;color:#fff;border-color:#cf222e}
+.note{color:#59636e;font-size:.9rem}
+</style></head><body>
+${body}
+</body></html>
+`;
+
+/** An error as a page, for the routes people open in a browser. */
+const errorPage = (result: APIGatewayProxyResult): APIGatewayProxyResult => {
+  const problem = JSON.parse(result.body) as { title: string; detail: string };
+  return {
+    statusCode: result.statusCode,
+    headers: {
+      ...PAGE_HEADERS,
+      ...(result.headers?.['retry-after'] ? { 'retry-after': String(result.headers['retry-after']) } : {}),
+    },
+    body: page(problem.title, `<h1>${escapeHtml(problem.title)}</h1><p>${escapeHtml(problem.detail)}</p>`),
+  };
+};
+
 const serialize = (response: HttpResponse): APIGatewayProxyResult => {
   const headers: Record<string, string> = { ...BASE_HEADERS, ...response.headers };
   if (response.body === undefined) return { statusCode: response.statusCode, headers, body: '' };
@@ -218,6 +275,7 @@ const count = (result: APIGatewayProxyResult, operationId: string | undefined): 
 export const httpHandler = (operations: Readonly<Record<string, Operation>>) => {
   const dispatch = async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? 'local';
+    const isPage = routeIndex.get(`${event.httpMethod} ${event.resource}`)?.page === true;
     try {
       const request = toRequest(event);
       const operation = operations[request.operationId];
@@ -227,7 +285,8 @@ export const httpHandler = (operations: Readonly<Record<string, Operation>>) => 
         request.method === 'POST' ? await withIdempotency(request, operation) : await operation(request);
       return count(serialize(response), request.operationId);
     } catch (error) {
-      return count(toProblem(error, requestId), undefined);
+      const problem = toProblem(error, requestId);
+      return count(isPage ? errorPage(problem) : problem, undefined);
     }
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()

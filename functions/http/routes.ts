@@ -4,7 +4,7 @@
  * the local HTTP adapter matches requests against it, and the OpenAPI document is generated from
  * it. Data only: importing it pulls no handler code into a bundle.
  */
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** One Lambda function per resource group. The name is also the entry file `functions/http/<fn>.ts`. */
 export type FunctionGroup =
@@ -15,7 +15,9 @@ export type FunctionGroup =
   | 'lineage'
   | 'audit'
   | 'environments'
-  | 'inventory';
+  | 'inventory'
+  | 'approvals'
+  | 'approval-links';
 
 export interface Route {
   readonly method: HttpMethod;
@@ -25,6 +27,10 @@ export interface Route {
   readonly operationId: string;
   /** `none` only for the public routes; everything else is IAM-authorized on AWS. */
   readonly auth: 'iam' | 'none';
+  /** A page for people: answers and errors are HTML, not JSON. */
+  readonly page?: true;
+  /** A path parameter that is a secret: never logged, never in an access log. */
+  readonly secretParam?: string;
 }
 
 export const routes: readonly Route[] = [
@@ -140,6 +146,51 @@ export const routes: readonly Route[] = [
   },
 
   { method: 'GET', path: '/v1/inventory', fn: 'inventory', operationId: 'getInventory', auth: 'iam' },
+
+  {
+    method: 'POST',
+    path: '/v1/models/{model}/versions/{version}/approvals',
+    fn: 'approvals',
+    operationId: 'requestApproval',
+    auth: 'iam',
+  },
+  { method: 'GET', path: '/v1/approvals/{id}', fn: 'approvals', operationId: 'getApproval', auth: 'iam' },
+  {
+    method: 'POST',
+    path: '/v1/approvals/{id}/decisions',
+    fn: 'approvals',
+    operationId: 'decideApproval',
+    auth: 'iam',
+  },
+
+  // Public: an approver's personal link. GET and HEAD show the page and change nothing; POST decides.
+  {
+    method: 'GET',
+    path: '/v1/approval-links/{secret}',
+    fn: 'approval-links',
+    operationId: 'viewApprovalLink',
+    auth: 'none',
+    page: true,
+    secretParam: 'secret',
+  },
+  {
+    method: 'HEAD',
+    path: '/v1/approval-links/{secret}',
+    fn: 'approval-links',
+    operationId: 'viewApprovalLink',
+    auth: 'none',
+    page: true,
+    secretParam: 'secret',
+  },
+  {
+    method: 'POST',
+    path: '/v1/approval-links/{secret}',
+    fn: 'approval-links',
+    operationId: 'decideByLink',
+    auth: 'none',
+    page: true,
+    secretParam: 'secret',
+  },
 ];
 
 export const functionGroups: readonly FunctionGroup[] = [...new Set(routes.map((r) => r.fn))];

@@ -9,6 +9,7 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ChangeFeed, type WriteChange, type WriteListener } from './dynamo-changes.ts';
 import { type KeySchema, KeySchemas, keyOf } from './dynamo-keys.ts';
@@ -284,16 +285,51 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
 }
 
 /**
- * Creates the Steward table if it does not exist: pk (S) / sk (S), GSI `gsi1` on gsi1pk/gsi1sk
- * (S/S, projection ALL), PAY_PER_REQUEST; waits until it and its index are ACTIVE.
+ * Creates the Steward table if it does not exist: pk (S) / sk (S), GSIs `gsi1` on gsi1pk/gsi1sk and
+ * `gsi2` on gsi2pk/gsi2sk (S/S, projection ALL), PAY_PER_REQUEST; waits until it and its indexes are
+ * ACTIVE. A table from an older data directory that lacks an index gets it with UpdateTable
+ * (GlobalSecondaryIndexUpdates Create, one index per call, as DynamoDB allows).
+ *
+ * dynalite 4 cannot add an index to an existing table: it refuses a Create without
+ * ProvisionedThroughput and answers one with it as a success while changing nothing. So when the
+ * index is still missing afterwards, this fails with what to do (start from a fresh data
+ * directory) rather than let the first query on that index fail. DynamoDB and DynamoDB Local
+ * build the index.
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const indexes = ['gsi1', 'gsi2'].map((name) => ({
+    attributes: [
+      { AttributeName: `${name}pk`, AttributeType: 'S' as const },
+      { AttributeName: `${name}sk`, AttributeType: 'S' as const },
+    ],
+    index: {
+      IndexName: name,
+      KeySchema: [
+        { AttributeName: `${name}pk`, KeyType: 'HASH' as const },
+        { AttributeName: `${name}sk`, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
+    },
+  }));
   const describe = async () => (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
-  let table = await describe().catch((error: unknown) => {
+  const untilActive = async () => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const table = await describe();
+      const active =
+        table?.TableStatus === 'ACTIVE' &&
+        (table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+      if (active) return table;
+      if (Date.now() > deadline) throw new Error(`table ${tableName} did not become ACTIVE`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  const existing = await describe().catch((error: unknown) => {
     if (error instanceof ResourceNotFoundException) return undefined;
     throw error;
   });
-  if (!table) {
+  if (!existing) {
     try {
       await client.send(
         new CreateTableCommand({
@@ -302,38 +338,43 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
           AttributeDefinitions: [
             { AttributeName: 'pk', AttributeType: 'S' },
             { AttributeName: 'sk', AttributeType: 'S' },
-            { AttributeName: 'gsi1pk', AttributeType: 'S' },
-            { AttributeName: 'gsi1sk', AttributeType: 'S' },
+            ...indexes.flatMap((i) => i.attributes),
           ],
           KeySchema: [
             { AttributeName: 'pk', KeyType: 'HASH' },
             { AttributeName: 'sk', KeyType: 'RANGE' },
           ],
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: 'gsi1',
-              KeySchema: [
-                { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-                { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'ALL' },
-            },
-          ],
+          GlobalSecondaryIndexes: indexes.map((i) => i.index),
         }),
       );
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }
-    table = await describe();
   }
-  const deadline = Date.now() + 60_000;
-  const active = () =>
-    table?.TableStatus === 'ACTIVE' &&
-    (table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
-  while (!active()) {
-    if (Date.now() > deadline) throw new Error(`table ${tableName} did not become ACTIVE`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    table = await describe();
+
+  let table = await untilActive();
+  for (const { attributes, index } of indexes) {
+    if (table.GlobalSecondaryIndexes?.some((present) => present.IndexName === index.IndexName)) continue;
+    const cannotAdd = (why: string) =>
+      new Error(
+        `table ${tableName} has no index ${index.IndexName} (it was made by an older Steward) and ${why}; ` +
+          'start with a fresh data directory (move STEWARD_DATA_DIR, by default .steward/, aside)',
+      );
+    try {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: attributes,
+          GlobalSecondaryIndexUpdates: [{ Create: index }],
+        }),
+      );
+    } catch (error) {
+      throw cannotAdd(`adding it failed: ${(error as Error).message}`);
+    }
+    table = await untilActive();
+    if (!table.GlobalSecondaryIndexes?.some((present) => present.IndexName === index.IndexName)) {
+      throw cannotAdd('this DynamoDB emulator cannot add an index to an existing table');
+    }
   }
 }
 

@@ -18,9 +18,10 @@ export interface DomainEvent {
   region: string;
   account: string;
   resources: string[];
+  /** `seq` is text, as the deployed Pipe delivers it (a DynamoDB number arrives as a string). */
   detail: {
     model: string;
-    seq: number;
+    seq: string;
     action: string;
     target: string;
     actor: string;
@@ -60,7 +61,7 @@ export class LocalEventBus {
       resources: [],
       detail: {
         model: String(item.model),
-        seq: Number(item.seq),
+        seq: String(item.seq),
         action: String(item.action),
         target: String(item.target),
         actor: String(item.actor),

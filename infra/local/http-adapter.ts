@@ -20,6 +20,8 @@ const loaders: Record<FunctionGroup, () => Promise<{ handler: unknown }>> = {
   audit: () => import('#http/audit'),
   environments: () => import('#http/environments'),
   inventory: () => import('#http/inventory'),
+  approvals: () => import('#http/approvals'),
+  'approval-links': () => import('#http/approval-links'),
 };
 
 /** API Gateway's own payload limit; the handlers enforce the API's 1 MiB themselves. */
@@ -205,7 +207,7 @@ export const createRequestListener = (options: {
     const requestId = randomUUID();
     const url = new URL(req.url ?? '/', 'http://localhost');
     let status = 500;
-    let label = url.pathname;
+    let label: string;
     try {
       const local = req.method === 'GET' ? options.localRoutes[url.pathname] : undefined;
       const match = local ? undefined : matchRoute(req.method ?? 'GET', url.pathname);
@@ -263,7 +265,14 @@ export const createRequestListener = (options: {
           problem(502, 'Bad gateway', 'internal server error'),
         );
     } finally {
-      label = url.pathname;
+      // A secret in the path (an approval link) never reaches a log line.
+      const matched = matchRoute(req.method ?? 'GET', url.pathname);
+      const secret = matched?.route.secretParam
+        ? matched.pathParameters[matched.route.secretParam]
+        : undefined;
+      label = secret
+        ? url.pathname.replace(encodeURIComponent(secret), '{secret}').replace(secret, '{secret}')
+        : url.pathname;
       const principal = req.headers['x-steward-principal'] ?? '-';
       options.log(
         `${req.method} ${label} ${status} ${(performance.now() - started).toFixed(1)}ms ${principal}`,

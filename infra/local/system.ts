@@ -12,7 +12,9 @@ import { LOCAL_DEFAULT_ENVIRONMENTS } from '#domain/environment';
 import { ensureTable, type LocalDynamo, startLocalDynamo } from './dynamo.ts';
 import { LocalEventBus } from './events.ts';
 import { createRequestListener } from './http-adapter.ts';
+import { LocalOutbox } from './outbox.ts';
 import { type LocalS3, startLocalS3 } from './s3.ts';
+import { type LocalWorkflows, startLocalWorkflows } from './workflows.ts';
 
 /**
  * Local mode: the whole system in one process. DynamoDB (dynalite behind the transaction layer),
@@ -40,16 +42,19 @@ export interface LocalSystem {
   dynamo: LocalDynamo;
   s3: LocalS3;
   events: LocalEventBus;
+  outbox: LocalOutbox;
+  workflows: LocalWorkflows;
   close(): Promise<void>;
 }
 
 const RolesFile = z.array(RoleRule);
 
-const cursorKeyFor = async (dataDir: string | undefined): Promise<string> => {
+/** A 32-byte key kept under the data dir (mode 600), made on first start; in memory without one. */
+const keyFor = async (dataDir: string | undefined, name: string): Promise<string> => {
   if (!dataDir) return randomBytes(32).toString('hex');
-  const file = join(dataDir, 'cursor.key');
+  const file = join(dataDir, name);
   const existing = await readFile(file, 'utf8').catch(() => undefined);
-  if (existing && existing.trim().length >= 32) return existing.trim();
+  if (existing && /^[0-9a-f]{64}$/.test(existing.trim())) return existing.trim();
   const key = randomBytes(32).toString('hex');
   await writeFile(file, key, { mode: 0o600 });
   return key;
@@ -78,6 +83,9 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   });
   const events = await LocalEventBus.open(dataDir);
   const unsubscribe = dynamo.onWrite(events.onWrite);
+  const outbox = await LocalOutbox.open(dataDir);
+  const mail = await outbox.listen(host);
+  const workflows = await startLocalWorkflows(host);
 
   const roles = await rolesFor(dataDir);
   Object.assign(process.env, {
@@ -87,7 +95,12 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     S3_ENDPOINT: s3.endpoint,
     S3_CHECKSUMS: 'false',
-    STEWARD_CURSOR_KEY: await cursorKeyFor(dataDir),
+    STEWARD_CURSOR_KEY: await keyFor(dataDir, 'cursor.key'),
+    STEWARD_TOKEN_KEY: await keyFor(dataDir, 'token.key'),
+    SES_ENDPOINT: mail.endpoint,
+    SFN_ENDPOINT: workflows.endpoint,
+    APPROVAL_STATE_MACHINE_ARN: workflows.arns.approval,
+    MAIL_FROM: 'steward@localhost',
     STEWARD_ENVIRONMENTS: JSON.stringify(LOCAL_DEFAULT_ENVIRONMENTS),
     AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -118,8 +131,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
           body: { s3Endpoint: s3.endpoint, artifactsBucket: ARTIFACTS_BUCKET, dataDir: dataDir ?? null },
         }),
         '/local/events': async () => ({ status: 200, body: events.events }),
-        // Approval emails arrive with the approval workflow; until then nothing is ever sent.
-        '/local/outbox': async () => ({ status: 200, body: [] }),
+        '/local/outbox': async () => ({ status: 200, body: outbox.view() }),
       },
     }),
   );
@@ -134,6 +146,8 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     dynamo,
     s3,
     events,
+    outbox,
+    workflows,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -141,8 +155,10 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
         server.close(() => done());
         server.closeAllConnections();
       });
+      await workflows.close();
+      await mail.close();
       unsubscribe();
-      await events.flush();
+      await Promise.all([events.flush(), outbox.flush()]);
       await Promise.all([dynamo.close(), s3.close()]);
       resetClients();
     },

@@ -115,9 +115,9 @@ export const expectProblem = (res: ApiResponse, status: number) => {
 export const eventsOf = async (api: Api, model: string) => {
   const res = await api.call('GET', '/local/events');
   expect(res.status).toBe(200);
-  return (res.body as { 'detail-type': string; detail: { model: string; target: string; seq: number } }[])
+  return (res.body as { 'detail-type': string; detail: { model: string; target: string; seq: string } }[])
     .filter((e) => e.detail.model === model)
-    .sort((a, b) => a.detail.seq - b.detail.seq);
+    .sort((a, b) => Number(a.detail.seq) - Number(b.detail.seq));
 };
 
 /** A document client on the local table, as an operator with dummy credentials would make it. */

@@ -1348,7 +1348,7 @@ describe('domain events', () => {
       ['version.registered', `version:${name}:2`],
       ['version.failed', `version:${name}:2`],
     ]);
-    expect(events.map((e) => e.detail.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(events.map((e) => e.detail.seq)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
     const all = (await api.call('GET', '/local/events')).body as {
       source: string;
       time: string;

@@ -1,0 +1,421 @@
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { doc } from '#commons/clients';
+import { config } from '#commons/config';
+import type { ApprovalStatus, Decision, GroupState } from '#domain/approval';
+import { commitMutation, type TransactItem } from './audit-chain.ts';
+import { keys } from './keys.ts';
+import type { ModelItem } from './registry-table.ts';
+
+/**
+ * Approval requests, decisions, links and the groups' task tokens. Conditions carry the rules:
+ * one live request per (version, environment), one decision per person, a group's count moves
+ * only from the value read (so two people racing for the last approval cannot both get it), a
+ * link is used once, nothing is decided after the request is.
+ */
+const table = () => config().tableName;
+
+export interface DecisionEntry {
+  by: string;
+  member: string;
+  decision: Decision;
+  comment?: string;
+  at: string;
+  group: string;
+  via: 'api' | 'link';
+}
+
+export interface ApprovalItem {
+  entity: 'approval';
+  id: string;
+  model: string;
+  version: number;
+  environment: string;
+  status: ApprovalStatus;
+  reason?: string;
+  requestedBy: string;
+  requestedAt: string;
+  expiresAt: string;
+  expiresAtEpoch: number;
+  registrant: string;
+  groups: GroupState[];
+  approvers: string[];
+  decisions: DecisionEntry[];
+  deployOnApproval?: Record<string, unknown>;
+  decidedAt?: string;
+  outcomeReason?: string;
+  recordedAt?: string;
+  revision: number;
+}
+
+export interface LinkItem {
+  entity: 'link';
+  requestId: string;
+  member: string;
+  expiresAt: string;
+  expiresAtEpoch: number;
+  usedAt?: string;
+  ttl: number;
+}
+
+const strip = <T>(item: Record<string, unknown> | undefined): T | undefined => {
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...rest } = item;
+  return rest as T;
+};
+
+const summary = (a: Pick<ApprovalItem, 'id' | 'status' | 'requestedAt'> & { decidedAt?: string }) => ({
+  id: a.id,
+  status: a.status,
+  requestedAt: a.requestedAt,
+  ...(a.decidedAt ? { decidedAt: a.decidedAt } : {}),
+});
+
+export const getApproval = async (id: string): Promise<ApprovalItem | undefined> => {
+  const { Item } = await doc().send(
+    new GetCommand({ TableName: table(), Key: keys.approval(id), ConsistentRead: true }),
+  );
+  return strip<ApprovalItem>(Item);
+};
+
+export const listApprovalsOfVersion = async (model: string, version: number): Promise<ApprovalItem[]> => {
+  const index = keys.approvalsOfVersion(model, version);
+  const { Items = [] } = await doc().send(
+    new QueryCommand({
+      TableName: table(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': index.gsi1pk, ':prefix': index.prefix },
+    }),
+  );
+  return Items.map((i) => strip<ApprovalItem>(i)!);
+};
+
+/**
+ * A new request: the request item, the (version, environment) slot (free, or held by a request
+ * that was rejected or expired), and the version's summary, whose condition is that it is READY.
+ * Write indexes: 0 request, 1 slot, 2 version.
+ */
+export const createApproval = (head: ModelItem, item: ApprovalItem, actor: string) =>
+  commitMutation({
+    head,
+    name: head.name,
+    actor,
+    action: 'approval.requested',
+    target: `approval:${item.id}`,
+    after: {
+      id: item.id,
+      version: item.version,
+      environment: item.environment,
+      reason: item.reason,
+      groups: item.groups.map((g) => ({ name: g.name, minApprovals: g.minApprovals })),
+      approvers: item.approvers,
+      expiresAt: item.expiresAt,
+    },
+    at: item.requestedAt,
+    writes: [
+      {
+        Put: {
+          TableName: table(),
+          Item: {
+            ...keys.approval(item.id),
+            ...keys.approvalIndex(item.model, item.version, item.environment, item.requestedAt),
+            ...item,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: table(),
+          Item: {
+            ...keys.approvalSlot(item.model, item.version, item.environment),
+            entity: 'approval-slot',
+            requestId: item.id,
+            status: 'PENDING',
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR #status IN (:rejected, :expired)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':rejected': 'REJECTED', ':expired': 'EXPIRED' },
+        },
+      },
+      {
+        Update: {
+          TableName: table(),
+          Key: keys.version(item.model, item.version),
+          UpdateExpression: 'SET #approvals = if_not_exists(#approvals, :empty)',
+          ConditionExpression: '#status = :ready',
+          ExpressionAttributeNames: { '#approvals': 'approvalsByEnvironment', '#status': 'status' },
+          ExpressionAttributeValues: { ':empty': {}, ':ready': 'READY' },
+        },
+      },
+    ],
+  });
+
+/** The writes that move a request to a final status: the slot and the version's summary. */
+const finalWrites = (item: ApprovalItem, status: ApprovalStatus, at: string): TransactItem[] => [
+  {
+    Update: {
+      TableName: table(),
+      Key: keys.approvalSlot(item.model, item.version, item.environment),
+      UpdateExpression: 'SET #status = :status',
+      ConditionExpression: 'requestId = :id',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':status': status, ':id': item.id },
+    },
+  },
+  {
+    Update: {
+      TableName: table(),
+      Key: keys.version(item.model, item.version),
+      UpdateExpression: 'SET approvalsByEnvironment.#env = :summary',
+      ExpressionAttributeNames: { '#env': item.environment },
+      ExpressionAttributeValues: { ':summary': summary({ ...item, status, decidedAt: at }) },
+    },
+  },
+];
+
+export interface DecisionWrite {
+  head: ModelItem;
+  request: ApprovalItem;
+  entry: DecisionEntry;
+  groupIndex: number;
+  /** The status the request takes with this decision (PENDING unless it is the last one needed). */
+  status: ApprovalStatus;
+  linkHash?: string;
+  nowEpoch: number;
+}
+
+/**
+ * One decision. Write indexes: 0 the person's decision (exists: they decided already),
+ * 1 the request (moved, decided or expired: read again), 2 the link (used), then the final writes.
+ */
+export const recordDecision = (d: DecisionWrite) => {
+  const { request, entry, groupIndex } = d;
+  const group = request.groups[groupIndex]!;
+  const approvals = group.approvals + (entry.decision === 'approve' ? 1 : 0);
+  const names: Record<string, string> = {
+    '#status': 'status',
+    '#groups': 'groups',
+    '#decisions': 'decisions',
+  };
+  const values: Record<string, unknown> = {
+    ':pending': 'PENDING',
+    ':now': d.nowEpoch,
+    ':seen': group.approvals,
+    ':approvals': approvals,
+    ':done': approvals >= group.minApprovals,
+    ':entry': [entry],
+    ':status': d.status,
+    ':one': 1,
+  };
+  const sets = [
+    `#groups[${groupIndex}].approvals = :approvals`,
+    `#groups[${groupIndex}].done = :done`,
+    '#decisions = list_append(#decisions, :entry)',
+    '#status = :status',
+    'revision = revision + :one',
+  ];
+  if (d.status !== 'PENDING') {
+    sets.push('decidedAt = :at');
+    values[':at'] = entry.at;
+  }
+  const writes: TransactItem[] = [
+    {
+      Put: {
+        TableName: table(),
+        Item: { ...keys.decision(request.id, entry.member), entity: 'decision', ...entry },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    {
+      Update: {
+        TableName: table(),
+        Key: keys.approval(request.id),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: `#status = :pending AND expiresAtEpoch > :now AND #groups[${groupIndex}].approvals = :seen`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    },
+  ];
+  if (d.linkHash)
+    writes.push({
+      Update: {
+        TableName: table(),
+        Key: keys.link(d.linkHash),
+        UpdateExpression: 'SET usedAt = :at',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedAt)',
+        ExpressionAttributeValues: { ':at': entry.at },
+      },
+    });
+  if (d.status !== 'PENDING') writes.push(...finalWrites(request, d.status, entry.at));
+  return commitMutation({
+    head: d.head,
+    name: d.head.name,
+    actor: entry.by,
+    action: 'approval.decided',
+    target: `approval:${request.id}`,
+    after: {
+      id: request.id,
+      decision: entry.decision,
+      group: entry.group,
+      member: entry.member,
+      via: entry.via,
+      ...(entry.comment ? { comment: entry.comment } : {}),
+      status: d.status,
+    },
+    at: entry.at,
+    ...(d.status === 'PENDING'
+      ? {}
+      : {
+          modelSet: {
+            lastApproval: {
+              id: request.id,
+              environment: request.environment,
+              version: request.version,
+              status: d.status,
+              at: entry.at,
+            },
+          },
+        }),
+    writes,
+  });
+};
+
+/**
+ * The record of the outcome: the request's final event in the audit trail. A request still
+ * PENDING takes the outcome (EXPIRED when time ran out or the workflow failed; APPROVED when no
+ * approval was needed); EXPIRED always wins, since a decision whose task was gone took no effect.
+ * Recording twice changes nothing. Write index 0 is the request.
+ */
+export const recordOutcome = (
+  head: ModelItem,
+  request: ApprovalItem,
+  outcome: ApprovalStatus,
+  reason: string,
+  at: string,
+) => {
+  const status: ApprovalStatus =
+    request.status === 'PENDING' || outcome === 'EXPIRED' ? outcome : request.status;
+  const changes = status !== request.status;
+  const writes: TransactItem[] = [
+    {
+      Update: {
+        TableName: table(),
+        Key: keys.approval(request.id),
+        UpdateExpression: `SET recordedAt = :at, outcomeReason = :reason, revision = revision + :one${changes ? ', #status = :status, decidedAt = :at' : ''}`,
+        ConditionExpression: 'attribute_not_exists(recordedAt) AND #status = :seen',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':at': at,
+          ':reason': reason,
+          ':one': 1,
+          ':seen': request.status,
+          ...(changes ? { ':status': status } : {}),
+        },
+      },
+    },
+    ...(changes ? finalWrites(request, status, at) : []),
+  ];
+  return commitMutation({
+    head,
+    name: head.name,
+    actor: 'steward:approval-workflow',
+    action: `approval.${status.toLowerCase()}`,
+    target: `approval:${request.id}`,
+    before: { status: request.status },
+    after: { id: request.id, status, reason, environment: request.environment, version: request.version },
+    at,
+    ...(changes
+      ? {
+          modelSet: {
+            lastApproval: {
+              id: request.id,
+              environment: request.environment,
+              version: request.version,
+              status,
+              at,
+            },
+          },
+        }
+      : {}),
+    writes,
+  });
+};
+
+// ---- task tokens and links ---------------------------------------------------------------------
+
+export const putGroupToken = async (id: string, group: string, sealed: string, ttl: number) => {
+  await doc().send(
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Put: {
+            TableName: table(),
+            Item: { ...keys.groupToken(id, group), entity: 'task-token', sealed, ttl },
+          },
+        },
+      ],
+    }),
+  );
+};
+
+export const getGroupToken = async (id: string, group: string): Promise<string | undefined> => {
+  const { Item } = await doc().send(
+    new GetCommand({ TableName: table(), Key: keys.groupToken(id, group), ConsistentRead: true }),
+  );
+  return Item?.sealed as string | undefined;
+};
+
+/**
+ * Claim one approver's link for a request: the marker says they were sent one (so a member of two
+ * groups gets one email) and the link is stored by the hash of its secret. False if claimed before.
+ */
+export const claimLink = async (
+  request: ApprovalItem,
+  member: string,
+  secretHash: string,
+): Promise<boolean> => {
+  const link: LinkItem = {
+    entity: 'link',
+    requestId: request.id,
+    member,
+    expiresAt: request.expiresAt,
+    expiresAtEpoch: request.expiresAtEpoch,
+    // Kept a week past expiry so a late click says "expired", then removed by DynamoDB TTL.
+    ttl: request.expiresAtEpoch + 7 * 86_400,
+  };
+  try {
+    await doc().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: table(),
+              Item: { ...keys.approverMailed(request.id, member), entity: 'approver-mailed', ttl: link.ttl },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: table(),
+              Item: { ...keys.link(secretHash), ...link },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'TransactionCanceledException') return false;
+    throw error;
+  }
+};
+
+export const getLink = async (secretHash: string): Promise<LinkItem | undefined> => {
+  const { Item } = await doc().send(
+    new GetCommand({ TableName: table(), Key: keys.link(secretHash), ConsistentRead: true }),
+  );
+  return strip<LinkItem>(Item);
+};

@@ -1,0 +1,103 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  type ApprovalItem,
+  claimLink,
+  getApproval,
+  putGroupToken,
+  recordOutcome,
+} from '#adapters/approvals-table';
+import { ChainConflict, retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { sendEmail } from '#adapters/mailer';
+import { getModel } from '#adapters/registry-table';
+import { seal } from '#adapters/token-vault';
+import { answerTask } from '#adapters/workflow';
+import { logger } from '#commons/observability';
+import type { ApprovalStatus } from '#domain/approval';
+import { approvalEmail } from '#domain/approval-mail';
+
+/**
+ * The task handlers of statemachines/approval.asl.json: validate the request, notify one group
+ * and keep its task token (sealed), record the outcome.
+ */
+export class RequestInvalid extends Error {
+  override readonly name = 'RequestInvalid';
+}
+
+const load = async (requestId: string): Promise<ApprovalItem> => {
+  const request = await getApproval(requestId);
+  if (!request) throw new RequestInvalid(`approval request ${requestId} does not exist`);
+  return request;
+};
+
+export const validate = async (event: { requestId: string }) => {
+  const request = await load(event.requestId);
+  if (request.status !== 'PENDING')
+    throw new RequestInvalid(`approval request ${request.id} is ${request.status}`);
+  const timeoutSeconds = Math.max(1, request.expiresAtEpoch - Math.floor(Date.now() / 1000));
+  return { requestId: request.id, groups: request.groups.map((g) => g.name), timeoutSeconds };
+};
+
+/**
+ * Keep the group's token, then send each of its members (but the registrant, and anyone who got a
+ * link through another group) one email with a personal link. If the request moved on before the
+ * token was kept (decisions through the API can come first), answer the task now.
+ */
+export const notify = async (event: {
+  requestId: string;
+  group: string;
+  linkBaseUrl: string;
+  taskToken: string;
+}) => {
+  const binding = { requestId: event.requestId, group: event.group };
+  const first = await load(event.requestId);
+  await putGroupToken(
+    event.requestId,
+    event.group,
+    await seal(event.taskToken, binding),
+    first.expiresAtEpoch + 86_400,
+  );
+  const request = await load(event.requestId);
+  const group = request.groups.find((g) => g.name === event.group);
+  if (!group) throw new RequestInvalid(`approval request ${request.id} has no group ${event.group}`);
+
+  if (request.status === 'REJECTED') {
+    await answerTask(event.taskToken, { error: 'Rejected', cause: 'an approver rejected the request' });
+    return { notified: 0 };
+  }
+  if (group.done) {
+    await answerTask(event.taskToken, { output: { group: group.name, approvals: group.approvals } });
+    return { notified: 0 };
+  }
+  if (request.status !== 'PENDING') return { notified: 0 };
+
+  let notified = 0;
+  for (const member of group.members.filter((m) => request.approvers.includes(m))) {
+    const secret = randomBytes(32).toString('base64url');
+    const hash = createHash('sha256').update(secret).digest('hex');
+    if (!(await claimLink(request, member, hash))) continue;
+    await sendEmail(approvalEmail(request, member, `${event.linkBaseUrl}/v1/approval-links/${secret}`));
+    notified++;
+  }
+  logger.info('approvers notified', { requestId: request.id, group: group.name, notified });
+  return { notified };
+};
+
+export const record = async (event: { requestId: string; outcome: ApprovalStatus; reason: string }) => {
+  const at = new Date().toISOString();
+  const status = await retryOnConflict(async () => {
+    const request = await load(event.requestId);
+    if (request.recordedAt) return request.status;
+    const head = await getModel(request.model);
+    if (!head) throw new RequestInvalid(`model ${request.model} does not exist`);
+    try {
+      await recordOutcome(head, request, event.outcome, event.reason, at);
+    } catch (error) {
+      // The request moved between the read and the write (a last decision): read it again.
+      if (error instanceof WriteConditionFailed)
+        throw new ChainConflict(`approval request ${request.id} moved`);
+      throw error;
+    }
+    return request.status === 'PENDING' || event.outcome === 'EXPIRED' ? event.outcome : request.status;
+  });
+  return { requestId: event.requestId, status };
+};

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { appendFile, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+/**
+ * The local stand-in for SES v2: the real SESv2Client sends `SendEmail` here, and the message
+ * lands in the outbox (`GET /local/outbox`, and `outbox.jsonl` under the data dir) instead of a
+ * mailbox. Links in the text are listed so a person or a test can follow them.
+ */
+export interface OutboxMail {
+  id: string;
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+  links: string[];
+  at: string;
+}
+
+interface SendEmailRequest {
+  FromEmailAddress?: string;
+  Destination?: { ToAddresses?: string[] };
+  Content?: {
+    Simple?: { Subject?: { Data?: string }; Body?: { Text?: { Data?: string }; Html?: { Data?: string } } };
+  };
+}
+
+const LINK = /https?:\/\/[^\s"'<>]+/g;
+
+export class LocalOutbox {
+  readonly mails: OutboxMail[] = [];
+  private pending: Promise<void> = Promise.resolve();
+  private constructor(private readonly file: string | undefined) {}
+
+  static async open(dataDir: string | undefined): Promise<LocalOutbox> {
+    const file = dataDir ? join(dataDir, 'outbox.jsonl') : undefined;
+    const outbox = new LocalOutbox(file);
+    if (file) {
+      const text = await readFile(file, 'utf8').catch(() => '');
+      for (const line of text.split('\n')) if (line.trim()) outbox.mails.push(JSON.parse(line) as OutboxMail);
+    }
+    return outbox;
+  }
+
+  receive(request: SendEmailRequest): OutboxMail {
+    const simple = request.Content?.Simple;
+    const text = simple?.Body?.Text?.Data ?? '';
+    const mail: OutboxMail = {
+      id: randomUUID(),
+      from: request.FromEmailAddress ?? '',
+      to: request.Destination?.ToAddresses ?? [],
+      subject: simple?.Subject?.Data ?? '',
+      text,
+      html: simple?.Body?.Html?.Data ?? '',
+      links: [...new Set(text.match(LINK) ?? [])],
+      at: new Date().toISOString(),
+    };
+    this.mails.push(mail);
+    if (this.file) {
+      const file = this.file;
+      this.pending = this.pending.then(() => appendFile(file, `${JSON.stringify(mail)}\n`, { mode: 0o600 }));
+    }
+    return mail;
+  }
+
+  /** As API.md shows it: `[{to, subject, text, html, links, at}]`, one entry per recipient. */
+  view() {
+    return this.mails.flatMap((m) =>
+      m.to.map((to) => ({
+        id: m.id,
+        from: m.from,
+        to,
+        subject: m.subject,
+        text: m.text,
+        html: m.html,
+        links: m.links,
+        at: m.at,
+      })),
+    );
+  }
+
+  flush(): Promise<void> {
+    return this.pending;
+  }
+
+  /** An HTTP endpoint that speaks SES v2's SendEmail (POST /v2/email/outbound-emails). */
+  async listen(host: string): Promise<{ endpoint: string; close(): Promise<void> }> {
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.method !== 'POST' || !req.url?.startsWith('/v2/email/outbound-emails')) {
+          res.writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'NotFoundException' });
+          res.end(JSON.stringify({ message: `${req.method} ${req.url} is not emulated` }));
+          return;
+        }
+        try {
+          const mail = this.receive(JSON.parse(Buffer.concat(chunks).toString('utf8')) as SendEmailRequest);
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ MessageId: mail.id }));
+        } catch {
+          res.writeHead(400, {
+            'content-type': 'application/json',
+            'x-amzn-errortype': 'BadRequestException',
+          });
+          res.end(JSON.stringify({ message: 'malformed SendEmail request' }));
+        }
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, host, done));
+    const { port } = server.address() as AddressInfo;
+    return {
+      endpoint: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+      close: () =>
+        new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        }),
+    };
+  }
+}
