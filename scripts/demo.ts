@@ -13,7 +13,7 @@ const say = (title: string, detail?: string) => {
   process.stdout.write(`\n${step}. ${title}\n${detail ? `   ${detail.replaceAll('\n', '\n   ')}\n` : ''}`);
 };
 
-const api = async (method: string, path: string, body?: unknown) => {
+const api = async (method: string, path: string, body?: unknown, quiet = false) => {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: {
@@ -25,7 +25,7 @@ const api = async (method: string, path: string, body?: unknown) => {
   const text = await response.text();
   const parsed = text ? (JSON.parse(text) as any) : undefined;
   if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-  process.stdout.write(`   ${method} ${path} -> ${response.status}\n`);
+  if (!quiet) process.stdout.write(`   ${method} ${path} -> ${response.status}\n`);
   return parsed;
 };
 
@@ -144,6 +144,55 @@ const main = async () => {
   ).text();
   const [header, ...rows] = csv.split('\r\n');
   process.stdout.write(`   ${header}\n   ${rows.find((r) => r.startsWith(`${name},`)) ?? ''}\n`);
+
+  say(
+    'Ask for approval to serve version 1 in prod (the policy: model-risk and tech-leads must each approve)',
+  );
+  const approval = await api('POST', `/v1/models/${name}/versions/1/approvals`, {
+    environment: 'prod',
+    reason: 'Monthly retrain; AUC up 0.02',
+  });
+  process.stdout.write(
+    `   request ${approval.id}: ${approval.status}, approvers ${approval.approvers.join(', ')}\n`,
+  );
+
+  say('The emails the approvers got (local outbox), each with a personal link');
+  type Mail = { to: string; subject: string; links: string[] };
+  let mails: Mail[] = [];
+  for (let i = 0; i < 100 && mails.length < approval.approvers.length; i++) {
+    mails = ((await api('GET', '/local/outbox', undefined, true)) as Mail[]).filter((m) =>
+      m.subject.includes(`${name} version 1`),
+    );
+    if (mails.length < approval.approvers.length) await new Promise((done) => setTimeout(done, 100));
+  }
+  for (const mail of mails) process.stdout.write(`   to ${mail.to}: ${mail.links[0]}\n`);
+
+  for (const approver of ['risk-officer@example.com', 'lead@example.com']) {
+    const link = mails.find((m) => m.to === approver)?.links[0];
+    if (!link) throw new Error(`no link reached ${approver}`);
+    say(`${approver} opens the link (GET changes nothing) and clicks Approve (a form POST)`);
+    const opened = await fetch(link);
+    const html = await opened.text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+    process.stdout.write(
+      `   GET <link> -> ${opened.status}, page shows "${/<h1>(.*?)<\/h1>/s.exec(html)?.[1]?.replace(/<[^>]+>/g, '')}"\n`,
+    );
+    const posted = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ decision: 'approve', comment: 'Validated against the holdout set', csrf }),
+    });
+    const result = await posted.text();
+    process.stdout.write(
+      `   POST <link> -> ${posted.status}: ${/<h1 id="result">(.*?)<\/h1>/s.exec(result)?.[1]}\n`,
+    );
+  }
+  let state = await api('GET', `/v1/approvals/${approval.id}`, undefined, true);
+  for (let i = 0; i < 50 && state.status === 'PENDING'; i++) {
+    await new Promise((done) => setTimeout(done, 100));
+    state = await api('GET', `/v1/approvals/${approval.id}`, undefined, true);
+  }
+  process.stdout.write(`   request ${approval.id} is ${state.status}\n`);
 
   say('Domain events emitted for this model (local stand-in for EventBridge)');
   const events = (await api('GET', '/local/events')) as {

@@ -142,10 +142,10 @@ export const createApproval = (head: ModelItem, item: ApprovalItem, actor: strin
         Update: {
           TableName: table(),
           Key: keys.version(item.model, item.version),
-          UpdateExpression: 'SET #approvals = if_not_exists(#approvals, :empty)',
+          UpdateExpression: 'SET approvalsByEnvironment.#env = :summary',
           ConditionExpression: '#status = :ready',
-          ExpressionAttributeNames: { '#approvals': 'approvalsByEnvironment', '#status': 'status' },
-          ExpressionAttributeValues: { ':empty': {}, ':ready': 'READY' },
+          ExpressionAttributeNames: { '#env': item.environment, '#status': 'status' },
+          ExpressionAttributeValues: { ':summary': summary(item), ':ready': 'READY' },
         },
       },
     ],

@@ -53,6 +53,11 @@ export interface VersionItem {
   description?: string;
   tags: Record<string, string>;
   liveDeployments?: number;
+  /** The latest approval request per environment, kept by the approval workflow. */
+  approvalsByEnvironment?: Record<
+    string,
+    { id: string; status: string; requestedAt: string; decidedAt?: string }
+  >;
   revision: number;
   createdAt: string;
   createdBy: string;

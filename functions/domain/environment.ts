@@ -29,10 +29,10 @@ export const EnvironmentPolicy = z
         path: ['groups'],
       }),
     requireReproducibility: z.boolean().optional(),
+    // Fractions allowed (0.01 h is 36 s): short-lived requests for drills and tests.
     approvalTtlHours: z
       .number()
-      .int()
-      .min(1)
+      .min(1 / 3600)
       .max(24 * 30)
       .optional(),
     account: z

@@ -39,7 +39,10 @@ export const presentVersion = (v: VersionItem) =>
     lineage: v.lineage ?? {},
     ...(v.description === undefined ? {} : { description: v.description }),
     tags: v.tags ?? {},
-    approvals: [],
+    approvals: Object.entries(v.approvalsByEnvironment ?? {}).map(([environment, a]) => ({
+      environment,
+      ...a,
+    })),
     deployments: [],
     createdAt: v.createdAt,
     createdBy: v.createdBy,

@@ -148,6 +148,7 @@ export const operations = {
         lineage: body.lineage ?? {},
         ...(body.description === undefined ? {} : { description: body.description }),
         tags: body.tags ?? {},
+        approvalsByEnvironment: {},
         revision: 1,
         createdAt: at,
         createdBy: actor,

@@ -38,13 +38,24 @@ describe('audit archive export', () => {
 
   it('writes each inserted audit event as one object, without the table keys', async () => {
     send.mockResolvedValue({});
-    const out = await handler({ Records: [record(1), record(2, 'version'), record(3, 'audit', 'MODIFY')] } as DynamoDBStreamEvent);
+    const out = await handler({
+      Records: [record(1), record(2, 'version'), record(3, 'audit', 'MODIFY')],
+    } as DynamoDBStreamEvent);
 
     expect(out.batchItemFailures).toEqual([]);
     expect(send).toHaveBeenCalledTimes(1);
     const input = send.mock.calls[0]![0].input;
-    expect(input).toMatchObject({ Bucket: 'archive', Key: objectKey('churn', 1), ChecksumAlgorithm: 'SHA256' });
-    expect(JSON.parse(input.Body)).toEqual({ model: 'churn', seq: 1, action: 'version.registered', hash: 'h1' });
+    expect(input).toMatchObject({
+      Bucket: 'archive',
+      Key: objectKey('churn', 1),
+      ChecksumAlgorithm: 'SHA256',
+    });
+    expect(JSON.parse(input.Body)).toEqual({
+      model: 'churn',
+      seq: 1,
+      action: 'version.registered',
+      hash: 'h1',
+    });
     expect(objectKey('churn', 1)).toBe('audit/churn/000000000001.json');
   });
 
