@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import type { ApprovalStatus, Decision, GroupState } from '#domain/approval';
@@ -44,6 +44,8 @@ export interface ApprovalItem {
   decidedAt?: string;
   outcomeReason?: string;
   recordedAt?: string;
+  deploymentId?: string;
+  deploymentError?: string;
   revision: number;
 }
 
@@ -418,4 +420,23 @@ export const getLink = async (secretHash: string): Promise<LinkItem | undefined>
     new GetCommand({ TableName: table(), Key: keys.link(secretHash), ConsistentRead: true }),
   );
   return strip<LinkItem>(Item);
+};
+
+/** What became of the deployment an approval was to start (`deployOnApproval`). */
+export const noteDeployment = async (
+  id: string,
+  note: { deploymentId: string } | { deploymentError: string },
+) => {
+  await doc().send(
+    new UpdateCommand({
+      TableName: table(),
+      Key: keys.approval(id),
+      UpdateExpression: 'SET #field = :value',
+      ConditionExpression: 'attribute_not_exists(deploymentId)',
+      ExpressionAttributeNames: { '#field': 'deploymentId' in note ? 'deploymentId' : 'deploymentError' },
+      ExpressionAttributeValues: {
+        ':value': 'deploymentId' in note ? note.deploymentId : note.deploymentError,
+      },
+    }),
+  );
 };

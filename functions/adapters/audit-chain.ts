@@ -34,6 +34,8 @@ export interface Mutation {
    */
   createModel?: Record<string, unknown>;
   modelSet?: Record<string, unknown>;
+  /** Fields (or dotted paths) to remove from the existing model item. */
+  modelRemove?: string[];
   /** The other writes of the change; their conditions state the invariants. */
   writes?: TransactItem[];
 }
@@ -86,16 +88,25 @@ export const commitMutation = async (m: Mutation): Promise<AuditEvent> => {
       ':expected': m.head.auditSeq,
     };
     const sets = ['#seq = :seq', '#head = :head'];
+    // A dotted field is a path into a map attribute (`deployed.prod`); the map must exist.
+    const path = (field: string, i: number) =>
+      field
+        .split('.')
+        .map((part, j) => {
+          names[`#f${i}_${j}`] = part;
+          return `#f${i}_${j}`;
+        })
+        .join('.');
     Object.entries(m.modelSet ?? {}).forEach(([field, value], i) => {
-      names[`#f${i}`] = field;
       values[`:f${i}`] = value;
-      sets.push(`#f${i} = :f${i}`);
+      sets.push(`${path(field, i)} = :f${i}`);
     });
+    const removes = (m.modelRemove ?? []).map((field, i) => path(field, 1000 + i));
     modelWrite = {
       Update: {
         TableName,
         Key: keys.model(m.name),
-        UpdateExpression: `SET ${sets.join(', ')}`,
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
         ConditionExpression: '#seq = :expected',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,

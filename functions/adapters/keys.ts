@@ -57,6 +57,24 @@ export const keys = {
   groupToken: (id: string, group: string) => ({ pk: `AR#${id}`, sk: `T#${group}` }),
   /** A link is found by the SHA-256 of its secret; the secret itself is never stored. */
   link: (secretHash: string) => ({ pk: `LINK#${secretHash}`, sk: '#LINK' }),
+  deployment: (id: string) => ({ pk: `D#${id}`, sk: '#DEPLOYMENT' }),
+  /** A model's deployments by environment and time. */
+  deploymentIndex: (model: string, environment: string, at: string, id: string) => ({
+    gsi1pk: `DEPLOYMENTS#${model}`,
+    gsi1sk: `${environment}#${at}#${id}`,
+  }),
+  deploymentsPartition: (model: string) => `DEPLOYMENTS#${model}`,
+  /** A serving target in an environment: its lock and what serves on it now and before. */
+  target: (environment: string, targetId: string) => ({
+    pk: `TARGET#${environment}#${targetId}`,
+    sk: '#STATE',
+  }),
+  /** One stretch of time a version served on a target. */
+  served: (environment: string, targetId: string, from: string, deploymentId: string) => ({
+    pk: `TARGET#${environment}#${targetId}`,
+    sk: `SERVED#${from}#${deploymentId}`,
+  }),
+  servedPartition: (environment: string, targetId: string) => `TARGET#${environment}#${targetId}`,
   idempotency: (hash: string) => ({ pk: `IDEM#${hash}`, sk: '#IDEM' }),
 } as const;
 

@@ -52,7 +52,8 @@ export interface VersionItem {
   lineage: LineageInput;
   description?: string;
   tags: Record<string, string>;
-  liveDeployments?: number;
+  /** Where the version serves now: `<environment>/<target>` -> its deployment (kept by deployments). */
+  servingOn?: Record<string, { deploymentId: string; since: string }>;
   /** The latest approval request per environment, kept by the approval workflow. */
   approvalsByEnvironment?: Record<
     string,

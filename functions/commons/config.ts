@@ -75,6 +75,20 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
+  /** The deployment workflow and what it deploys with. */
+  DEPLOYMENT_STATE_MACHINE_ARN: z.string().min(1).optional(),
+  /** SageMaker resources Steward makes (and may act on) start with this prefix. */
+  RESOURCE_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,19}$/)
+    .default('steward'),
+  /** The role SageMaker models run as (reads the artifacts it serves). */
+  SAGEMAKER_EXECUTION_ROLE_ARN: z.string().min(1).optional(),
+  /** The role deployment tasks run with in this account; an environment may name its own. */
+  DEPLOY_ROLE_ARN: z.string().min(1).optional(),
+  /** Lambda functions deployments may change: names or ARNs, `*` wildcards allowed. */
+  LAMBDA_TARGETS: jsonArray(z.string().min(1)).optional(),
+  DEPLOY_POLL_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   /** The sender of approval emails (an SES identity on AWS). */
   MAIL_FROM: z.string().min(3).default('steward@example.com'),
   /** Where approval links point; by default the API's own URL as the request reached it. */
@@ -100,6 +114,12 @@ export type Config = Readonly<{
   presignTtlSeconds: number;
   s3Checksums: boolean;
   approvalStateMachineArn: string | undefined;
+  deploymentStateMachineArn: string | undefined;
+  resourcePrefix: string;
+  sagemakerExecutionRoleArn: string | undefined;
+  deployRoleArn: string | undefined;
+  lambdaTargets: string[];
+  deployPollSeconds: number;
   tokenKeyId: string | undefined;
   localTokenKey: string | undefined;
   mailFrom: string;
@@ -131,6 +151,12 @@ export const parseConfig = (env: NodeJS.ProcessEnv): Config => {
     presignTtlSeconds: e.PRESIGN_TTL_SECONDS,
     s3Checksums: e.S3_CHECKSUMS === 'true',
     approvalStateMachineArn: e.APPROVAL_STATE_MACHINE_ARN,
+    deploymentStateMachineArn: e.DEPLOYMENT_STATE_MACHINE_ARN,
+    resourcePrefix: e.RESOURCE_PREFIX,
+    sagemakerExecutionRoleArn: e.SAGEMAKER_EXECUTION_ROLE_ARN,
+    deployRoleArn: e.DEPLOY_ROLE_ARN,
+    lambdaTargets: e.LAMBDA_TARGETS ?? [],
+    deployPollSeconds: e.DEPLOY_POLL_SECONDS,
     tokenKeyId: e.TOKEN_KEY_ID,
     localTokenKey: e.STEWARD_TOKEN_KEY,
     mailFrom: e.MAIL_FROM,

@@ -16,6 +16,7 @@ import {
   initialGroups,
   RequestApprovalBody,
 } from '#domain/approval';
+import { DeploymentBody } from '#domain/deployment';
 import { DEFAULT_APPROVAL_TTL_HOURS } from '#domain/environment';
 import { missingForReproducibility } from '#domain/reproducibility';
 import { VersionPath } from '#domain/version';
@@ -54,6 +55,8 @@ export const presentApproval = (a: ApprovalItem) => ({
   ...(a.decidedAt ? { decidedAt: a.decidedAt } : {}),
   ...(a.outcomeReason ? { outcomeReason: a.outcomeReason } : {}),
   ...(a.deployOnApproval ? { deployOnApproval: a.deployOnApproval } : {}),
+  ...(a.deploymentId ? { deploymentId: a.deploymentId } : {}),
+  ...(a.deploymentError ? { deploymentError: a.deploymentError } : {}),
 });
 
 export const operations = {
@@ -69,6 +72,29 @@ export const operations = {
         errors: [{ path: 'body.environment', message: 'unknown environment' }],
       });
     const policy = environment.policy;
+    // A deployment to start on approval is checked now, not when the approval comes.
+    if (body.deployOnApproval) {
+      const deployment = DeploymentBody.safeParse({
+        ...body.deployOnApproval,
+        environment: body.environment,
+      });
+      if (!deployment.success)
+        throw new ValidationError('deployOnApproval is not a valid deployment', {
+          errors: deployment.error.issues.map((i) => ({
+            path: ['body', 'deployOnApproval', ...i.path.map(String)].join('.'),
+            message: i.message,
+          })),
+        });
+      if (
+        body.deployOnApproval.environment !== undefined &&
+        body.deployOnApproval.environment !== body.environment
+      )
+        throw new ValidationError('deployOnApproval deploys to the environment being approved', {
+          errors: [
+            { path: 'body.deployOnApproval.environment', message: `must be ${body.environment} or left out` },
+          ],
+        });
+    }
     const id = `ar-${randomBytes(16).toString('hex')}`;
 
     const item = await retryOnConflict(async () => {

@@ -30,6 +30,8 @@ export const operations = {
       ...(body.riskTier ? { riskTier: body.riskTier } : {}),
       ...(body.purpose === undefined ? {} : { purpose: body.purpose }),
       latestVersion: 0,
+      // Per environment, what serves there now; kept by the deployment workflow for the inventory.
+      deployed: {},
       createdAt: at,
       createdBy: actor,
       updatedAt: at,

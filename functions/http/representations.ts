@@ -43,7 +43,10 @@ export const presentVersion = (v: VersionItem) =>
       environment,
       ...a,
     })),
-    deployments: [],
+    deployments: Object.entries(v.servingOn ?? {}).map(([where, ref]) => {
+      const at = where.indexOf('/');
+      return { environment: where.slice(0, at), target: where.slice(at + 1), ...ref };
+    }),
     createdAt: v.createdAt,
     createdBy: v.createdBy,
     updatedAt: v.updatedAt,

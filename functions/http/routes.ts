@@ -17,7 +17,8 @@ export type FunctionGroup =
   | 'environments'
   | 'inventory'
   | 'approvals'
-  | 'approval-links';
+  | 'approval-links'
+  | 'deployments';
 
 export interface Route {
   readonly method: HttpMethod;
@@ -160,6 +161,49 @@ export const routes: readonly Route[] = [
     path: '/v1/approvals/{id}/decisions',
     fn: 'approvals',
     operationId: 'decideApproval',
+    auth: 'iam',
+  },
+
+  {
+    method: 'POST',
+    path: '/v1/models/{model}/versions/{version}/deployments',
+    fn: 'deployments',
+    operationId: 'createDeployment',
+    auth: 'iam',
+  },
+  {
+    method: 'GET',
+    path: '/v1/deployments/{id}',
+    fn: 'deployments',
+    operationId: 'getDeployment',
+    auth: 'iam',
+  },
+  {
+    method: 'GET',
+    path: '/v1/models/{model}/deployments',
+    fn: 'deployments',
+    operationId: 'listDeployments',
+    auth: 'iam',
+  },
+  {
+    method: 'POST',
+    path: '/v1/deployments/{id}/rollback',
+    fn: 'deployments',
+    operationId: 'rollbackDeployment',
+    auth: 'iam',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/deployments/{id}',
+    fn: 'deployments',
+    operationId: 'decommissionDeployment',
+    auth: 'iam',
+  },
+  {
+    method: 'GET',
+    path: '/v1/environments/{environment}/served',
+    fn: 'deployments',
+    operationId: 'getServedHistory',
     auth: 'iam',
   },
 

@@ -149,6 +149,7 @@ export const operations = {
         ...(body.description === undefined ? {} : { description: body.description }),
         tags: body.tags ?? {},
         approvalsByEnvironment: {},
+        servingOn: {},
         revision: 1,
         createdAt: at,
         createdBy: actor,
@@ -359,7 +360,7 @@ export const operations = {
           ...(body.to === 'ARCHIVED'
             ? {
                 condition: {
-                  expression: 'attribute_not_exists(liveDeployments) OR liveDeployments = :zero',
+                  expression: 'attribute_not_exists(servingOn) OR size(servingOn) = :zero',
                   values: { ':zero': 0 },
                 },
               }
@@ -375,7 +376,7 @@ export const operations = {
       if (error instanceof WriteConditionFailed) {
         const now = await getVersion(name, version);
         const why =
-          now && (now.liveDeployments ?? 0) > 0
+          now && Object.keys(now.servingOn ?? {}).length > 0
             ? 'it has a live deployment'
             : `it is ${now?.status ?? 'gone'} now`;
         throw new ConflictError(`version ${version} cannot move to ${body.to}: ${why}`);

@@ -3,6 +3,7 @@ import {
   type ApprovalItem,
   claimLink,
   getApproval,
+  noteDeployment,
   putGroupToken,
   recordOutcome,
 } from '#adapters/approvals-table';
@@ -14,6 +15,8 @@ import { answerTask } from '#adapters/workflow';
 import { logger } from '#commons/observability';
 import type { ApprovalStatus } from '#domain/approval';
 import { approvalEmail } from '#domain/approval-mail';
+import { DeploymentBody } from '#domain/deployment';
+import { startDeployment } from './start-deployment.ts';
 
 /**
  * The task handlers of statemachines/approval.asl.json: validate the request, notify one group
@@ -99,5 +102,25 @@ export const record = async (event: { requestId: string; outcome: ApprovalStatus
     }
     return request.status === 'PENDING' || event.outcome === 'EXPIRED' ? event.outcome : request.status;
   });
+  if (status === 'APPROVED') await deployIfAsked(event.requestId);
   return { requestId: event.requestId, status };
+};
+
+/** An approved request that names a deployment starts it, once, as the requester. */
+const deployIfAsked = async (requestId: string) => {
+  const request = await load(requestId);
+  if (!request.deployOnApproval || request.deploymentId || request.deploymentError) return;
+  try {
+    const deployment = await startDeployment({
+      model: request.model,
+      version: request.version,
+      body: DeploymentBody.parse({ ...request.deployOnApproval, environment: request.environment }),
+      actor: request.requestedBy,
+      approvalId: request.id,
+    });
+    await noteDeployment(request.id, { deploymentId: deployment.id });
+  } catch (error) {
+    logger.warn('deployment on approval did not start', { requestId, error: error as Error });
+    await noteDeployment(request.id, { deploymentError: (error as Error).message }).catch(() => undefined);
+  }
 };

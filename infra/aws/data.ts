@@ -5,7 +5,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
-export const GSI1 = 'gsi1';
+/**
+ * The table's global secondary indexes: `gsi1` lists models and environments and audit events by
+ * actor; `gsi2` lists audit events by day. A grant names the indexes its holder queries.
+ */
+export type TableIndex = 'gsi1' | 'gsi2';
+export const TABLE_INDEXES: readonly TableIndex[] = ['gsi1', 'gsi2'];
 
 /**
  * What a request path does to the table: single-item reads and writes, queries and the
@@ -20,6 +25,16 @@ const ITEM_WRITE_ACTIONS = [
   'dynamodb:DeleteItem',
   'dynamodb:BatchWriteItem',
 ];
+
+/**
+ * Audit items (partition `AUDIT#<chain>`) are only ever appended. The writes that could change or
+ * remove one are denied outright, inside transactions too (each TransactWriteItems member is
+ * authorized as its own action). `dynamodb:LeadingKeys` holds the partition key values a request
+ * touches, so "any of them matches" is the deny's test. PutItem stays allowed: appending needs it,
+ * and the code's `attribute_not_exists(pk)` condition keeps a put from replacing an event.
+ */
+export const AUDIT_PARTITION_PATTERN = 'AUDIT#*';
+const AUDIT_OVERWRITE_ACTIONS = ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
 /** DynamoDB uses the table's key on the caller's behalf (forward access), so the caller needs these. */
 const TABLE_KEY_READ_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
@@ -48,17 +63,19 @@ export class Data extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.tableKey,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // NEW_IMAGE feeds the events pipe (committed audit items become domain events).
+      // NEW_IMAGE feeds the events pipe and the audit archive (inserted audit items).
       stream: dynamodb.StreamViewType.NEW_IMAGE,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.table.addGlobalSecondaryIndex({
-      indexName: GSI1,
-      partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
+    for (const index of TABLE_INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index,
+        partitionKey: { name: `${index}pk`, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: `${index}sk`, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
 
     this.cursorSecret = new secretsmanager.Secret(this, 'CursorSecret', {
       description: 'Steward: HMAC key that signs opaque list cursors',
@@ -72,17 +89,30 @@ export class Data extends Construct {
     });
   }
 
-  /** Item reads on the table and its gsi1 index, with the table key. */
-  grantItemRead(grantee: iam.IGrantable): void {
-    this.grantItems(grantee, ITEM_READ_ACTIONS, TABLE_KEY_READ_ACTIONS);
+  /** Item reads on the table, queries on the named indexes, with the table key. */
+  grantItemRead(grantee: iam.IGrantable, indexes: readonly TableIndex[]): void {
+    this.grantItems(grantee, ITEM_READ_ACTIONS, TABLE_KEY_READ_ACTIONS, indexes);
   }
 
-  /** Item reads and writes on the table and its gsi1 index, with the table key. */
-  grantItemReadWrite(grantee: iam.IGrantable): void {
+  /**
+   * Item reads and writes on the table, queries on the named indexes, with the table key; and the
+   * deny that keeps audit items append-only.
+   */
+  grantItemReadWrite(grantee: iam.IGrantable, indexes: readonly TableIndex[]): void {
     this.grantItems(
       grantee,
       [...ITEM_READ_ACTIONS, ...ITEM_WRITE_ACTIONS],
       [...TABLE_KEY_READ_ACTIONS, ...TABLE_KEY_WRITE_ACTIONS],
+      indexes,
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AuditItemsAreAppendOnly',
+        effect: iam.Effect.DENY,
+        actions: AUDIT_OVERWRITE_ACTIONS,
+        resources: [this.table.tableArn],
+        conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [AUDIT_PARTITION_PATTERN] } },
+      }),
     );
   }
 
@@ -90,12 +120,21 @@ export class Data extends Construct {
     this.cursorSecret.grantRead(grantee);
   }
 
-  private grantItems(grantee: iam.IGrantable, itemActions: string[], keyActions: string[]): void {
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: itemActions,
-      resourceArns: [this.table.tableArn, `${this.table.tableArn}/index/${GSI1}`],
-    });
+  /** Items are read and written through the table; an index only answers queries. */
+  private grantItems(
+    grantee: iam.IGrantable,
+    itemActions: string[],
+    keyActions: string[],
+    indexes: readonly TableIndex[],
+  ): void {
+    iam.Grant.addToPrincipal({ grantee, actions: itemActions, resourceArns: [this.table.tableArn] });
+    if (indexes.length > 0) {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['dynamodb:Query'],
+        resourceArns: indexes.map((index) => `${this.table.tableArn}/index/${index}`),
+      });
+    }
     this.tableKey.grant(grantee, ...keyActions);
   }
 }

@@ -12,9 +12,39 @@ export interface DomainEventsProps {
   readonly table: dynamodb.ITable;
 }
 
-/** The `source` and `detail-type` of the domain events on the bus. */
-export const AUDIT_EVENT_SOURCE = 'steward.registry';
-export const AUDIT_EVENT_DETAIL_TYPE = 'Steward Audit Event';
+/** The `source` of every domain event on the bus, as local mode's (`infra/local/events.ts`). */
+export const AUDIT_EVENT_SOURCE = 'steward';
+
+/** Where a field of the inserted audit item is in the stream record the pipe reads. */
+const newImage = (field: string, type: 'S' | 'N') => `$.dynamodb.NewImage.${field}.${type}`;
+
+/**
+ * The event's `detail-type` is the audit item's action (`version.registered`, ...): Pipes reads
+ * dynamic JSON paths in the event bus target's Source and DetailType from the source record, before
+ * the input template applies. `time` is the audit item's `at`, so the event is dated by its commit.
+ */
+export const AUDIT_EVENT_DETAIL_TYPE_PATH = newImage('action', 'S');
+export const AUDIT_EVENT_TIME_PATH = newImage('at', 'S');
+
+/**
+ * The event's `detail`: the audit event without its before/after images and chain link. Pipes
+ * quotes string values itself (so the placeholders are bare) and does not quote JSON objects. A
+ * DynamoDB number travels as a string in the stream record (`{"N": "7"}`), so `seq` arrives in
+ * `detail` as the string "7": an input template has no way to turn it into a JSON number.
+ */
+export const AUDIT_EVENT_DETAIL_FIELDS = {
+  model: newImage('model', 'S'),
+  seq: newImage('seq', 'N'),
+  action: newImage('action', 'S'),
+  target: newImage('target', 'S'),
+  actor: newImage('actor', 'S'),
+  at: newImage('at', 'S'),
+  hash: newImage('hash', 'S'),
+} as const;
+
+export const AUDIT_EVENT_INPUT_TEMPLATE = `{${Object.entries(AUDIT_EVENT_DETAIL_FIELDS)
+  .map(([field, path]) => `"${field}": <${path}>`)
+  .join(', ')}}`;
 
 /**
  * Matches stream records of newly written audit items. Audit items are only ever inserted, in the
@@ -93,7 +123,12 @@ export class DomainEvents extends Construct {
       },
       target: this.bus.eventBusArn,
       targetParameters: {
-        eventBridgeEventBusParameters: { source: AUDIT_EVENT_SOURCE, detailType: AUDIT_EVENT_DETAIL_TYPE },
+        eventBridgeEventBusParameters: {
+          source: AUDIT_EVENT_SOURCE,
+          detailType: AUDIT_EVENT_DETAIL_TYPE_PATH,
+          time: AUDIT_EVENT_TIME_PATH,
+        },
+        inputTemplate: AUDIT_EVENT_INPUT_TEMPLATE,
       },
       logConfiguration: {
         level: 'ERROR',

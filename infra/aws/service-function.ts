@@ -5,9 +5,20 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lam
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
+/**
+ * Actions whose service has no resource type to name (X-Ray, task-token callbacks), so the only
+ * valid resource is `*`; granted with the reason, which the function's cdk-nag acknowledgement says.
+ */
+export interface UnscopedGrant {
+  readonly actions: readonly string[];
+  readonly reason: string;
+}
+
 export interface ServiceFunctionProps {
-  /** Absolute path of the entry file; it exports `handler`. */
+  /** Absolute path of the entry file. */
   readonly entry: string;
+  /** The entry's export that handles invocations. @default 'handler' */
+  readonly handler?: string;
   readonly description: string;
   readonly environment?: Readonly<Record<string, string>>;
   /** @default 512 */
@@ -17,9 +28,25 @@ export interface ServiceFunctionProps {
   /**
    * `synchronous`: only ever invoked request/response (API Gateway), so a failure goes back to the
    * caller and there is no event to park in a dead-letter queue.
+   * `dynamodb-stream`: invoked by an event source mapping on the table's stream, whose on-failure
+   * destination receives what keeps failing (a function DLQ only serves asynchronous invocations).
+   * `state-machine`: only ever invoked request/response by a Step Functions task, whose Retry and
+   * Catch handle a failure; there is no event to park either.
    */
-  readonly invocation: 'synchronous';
+  readonly invocation: 'synchronous' | 'dynamodb-stream' | 'state-machine';
+  /** Grants on `*` beyond X-Ray's, each with why `*` is the only valid resource. */
+  readonly unscopedGrants?: readonly UnscopedGrant[];
 }
+
+const DLQ_REASONS: Record<ServiceFunctionProps['invocation'], string> = {
+  synchronous: 'Invoked synchronously by API Gateway only: errors return to the caller, nothing is queued.',
+  'dynamodb-stream':
+    'Invoked by a DynamoDB stream event source mapping only; records that keep failing go to ' +
+    "the mapping's on-failure queue, and a function DLQ would only serve asynchronous invocations.",
+  'state-machine':
+    'Invoked synchronously (request/response) by a Step Functions task only: the state machine ' +
+    "retries and catches the task's errors, nothing is queued.",
+};
 
 /** Runtime, architecture, tracing, logging and bundling defaults for every Steward function. */
 export class ServiceFunction extends Construct implements iam.IGrantable {
@@ -41,7 +68,7 @@ export class ServiceFunction extends Construct implements iam.IGrantable {
 
     this.fn = new NodejsFunction(this, 'Function', {
       entry: props.entry,
-      handler: 'handler',
+      handler: props.handler ?? 'handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -75,18 +102,24 @@ export class ServiceFunction extends Construct implements iam.IGrantable {
       },
     });
 
-    // Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords on '*'.
-    this.acknowledgePolicyFinding(
-      'AwsSolutions-IAM5[Resource::*]',
-      'X-Ray PutTraceSegments/PutTelemetryRecords have no resource type; "*" is the only valid resource.',
-    );
-    if (props.invocation === 'synchronous') {
-      const cfnFunction = this.fn.node.defaultChild as lambda.CfnFunction;
-      Validations.of(cfnFunction).acknowledge({
-        id: 'Serverless-LambdaDLQ',
-        reason: 'Invoked synchronously by API Gateway only: errors return to the caller, nothing is queued.',
-      });
+    for (const grant of props.unscopedGrants ?? []) {
+      iam.Grant.addToPrincipal({ grantee: this.role, actions: [...grant.actions], resourceArns: ['*'] });
     }
+    // Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords on '*'; a stream event
+    // source adds dynamodb:ListStreams on '*'.
+    const wildcardReasons = [
+      props.invocation === 'dynamodb-stream'
+        ? 'X-Ray PutTraceSegments/PutTelemetryRecords and dynamodb:ListStreams (needed by the stream ' +
+          'event source mapping) have no resource type; "*" is the only valid resource.'
+        : 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource type; "*" is the only valid resource.',
+      ...(props.unscopedGrants ?? []).map((grant) => grant.reason),
+    ];
+    this.acknowledgePolicyFinding('AwsSolutions-IAM5[Resource::*]', wildcardReasons.join(' '));
+    const cfnFunction = this.fn.node.defaultChild as lambda.CfnFunction;
+    Validations.of(cfnFunction).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: DLQ_REASONS[props.invocation],
+    });
   }
 
   /** Acknowledges a cdk-nag finding on this function's IAM policy, where every grant lands. */

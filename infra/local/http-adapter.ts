@@ -22,6 +22,7 @@ const loaders: Record<FunctionGroup, () => Promise<{ handler: unknown }>> = {
   inventory: () => import('#http/inventory'),
   approvals: () => import('#http/approvals'),
   'approval-links': () => import('#http/approval-links'),
+  deployments: () => import('#http/deployments'),
 };
 
 /** API Gateway's own payload limit; the handlers enforce the API's 1 MiB themselves. */
@@ -168,7 +169,8 @@ export const toEvent = (
   };
 };
 
-export type LocalRoute = (req: IncomingMessage, url: URL) => Promise<{ status: number; body: unknown }>;
+/** A local-mode-only route, keyed `<METHOD> <path>`; a body, when sent, arrives parsed as JSON. */
+export type LocalRoute = (url: URL, body: unknown) => Promise<{ status: number; body: unknown }>;
 
 const send = (
   res: ServerResponse,
@@ -209,10 +211,17 @@ export const createRequestListener = (options: {
     let status = 500;
     let label: string;
     try {
-      const local = req.method === 'GET' ? options.localRoutes[url.pathname] : undefined;
+      const local = options.localRoutes[`${req.method} ${url.pathname}`];
       const match = local ? undefined : matchRoute(req.method ?? 'GET', url.pathname);
       if (local) {
-        const out = await local(req, url);
+        const raw = await readBody(req);
+        let body: unknown;
+        try {
+          body = raw !== 'too-large' && raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
+        } catch {
+          body = undefined;
+        }
+        const out = await local(url, body);
         status = out.status;
         send(
           res,

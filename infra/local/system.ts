@@ -126,12 +126,12 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     createRequestListener({
       log,
       localRoutes: {
-        '/local/info': async () => ({
+        'GET /local/info': async () => ({
           status: 200,
           body: { s3Endpoint: s3.endpoint, artifactsBucket: ARTIFACTS_BUCKET, dataDir: dataDir ?? null },
         }),
-        '/local/events': async () => ({ status: 200, body: events.events }),
-        '/local/outbox': async () => ({ status: 200, body: outbox.view() }),
+        'GET /local/events': async () => ({ status: 200, body: events.events }),
+        'GET /local/outbox': async () => ({ status: 200, body: outbox.view() }),
       },
     }),
   );

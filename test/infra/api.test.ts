@@ -1,13 +1,17 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionGroups, routes } from '../../functions/http/routes.ts';
+import { linkRoutes } from '../../infra/aws/api.ts';
 import { logicalId, type Synthesized, synthStack } from './synth.ts';
 
 describe('REST API', () => {
   let s: Synthesized;
   let resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
   beforeAll(() => {
-    s = synthStack({ apiThrottling: { rateLimit: 25, burstLimit: 40 } });
+    s = synthStack({
+      apiThrottling: { rateLimit: 25, burstLimit: 40 },
+      approvalLinkThrottling: { rateLimit: 3, burstLimit: 6 },
+    });
     resources = s.template.toJSON().Resources;
   });
 
@@ -27,9 +31,55 @@ describe('REST API', () => {
     },
   );
 
-  it('leaves only GET /v1/health public', () => {
+  it('leaves only GET /v1/health and the approval links public; every other /v1 method needs SigV4', () => {
     const open = routes.filter((r) => methodOf(r)['AuthorizationType'] !== 'AWS_IAM');
-    expect(open.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/health']);
+    expect(open.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /v1/health',
+      'GET /v1/approval-links/{secret}',
+      'HEAD /v1/approval-links/{secret}',
+      'POST /v1/approval-links/{secret}',
+    ]);
+    for (const route of open) expect(methodOf(route)['AuthorizationType']).toBe('NONE');
+    const iam = routes.filter((r) => !open.includes(r));
+    expect(iam.length).toBeGreaterThan(0);
+    for (const route of iam) {
+      expect(route.path.startsWith('/v1/')).toBe(true);
+      expect(methodOf(route)['AuthorizationType']).toBe('AWS_IAM');
+    }
+  });
+
+  it('throttles the approval-link methods more tightly than the stage, from the context', () => {
+    expect(linkRoutes.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /v1/approval-links/{secret}',
+      'HEAD /v1/approval-links/{secret}',
+      'POST /v1/approval-links/{secret}',
+    ]);
+    const stage = resources[logicalId(s.stack.api.restApi.deploymentStage)]!.Properties as {
+      MethodSettings: Record<string, unknown>[];
+    };
+    const linkSettings = stage.MethodSettings.filter((m) => m['ResourcePath'] !== '/*');
+    expect(linkSettings).toEqual(
+      ['GET', 'HEAD', 'POST'].map((method) => ({
+        ResourcePath: '/~1v1~1approval-links~1{secret}',
+        HttpMethod: method,
+        ThrottlingRateLimit: 3,
+        ThrottlingBurstLimit: 6,
+        // A method's settings replace the stage's: logging stays on, data tracing off.
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+        MetricsEnabled: true,
+      })),
+    );
+  });
+
+  it('keeps request paths, and so link secrets, out of the access log', () => {
+    const stage = resources[logicalId(s.stack.api.restApi.deploymentStage)]!.Properties as {
+      AccessLogSetting: { Format: string };
+    };
+    expect(stage.AccessLogSetting.Format).not.toContain('$context.path');
+    expect(JSON.parse(stage.AccessLogSetting.Format)).toMatchObject({
+      resourcePath: '$context.resourcePath',
+    });
   });
 
   it('sends each route to its group function through a Lambda proxy integration', () => {
@@ -70,7 +120,7 @@ describe('REST API', () => {
     });
     s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
-      MethodSettings: [
+      MethodSettings: Match.arrayWith([
         Match.objectLike({
           HttpMethod: '*',
           ResourcePath: '/*',
@@ -79,7 +129,7 @@ describe('REST API', () => {
           ThrottlingRateLimit: 25,
           ThrottlingBurstLimit: 40,
         }),
-      ],
+      ]),
     });
   });
 
@@ -94,8 +144,15 @@ describe('service functions', () => {
     s = synthStack();
   });
 
-  it('are one per function group, and the stack has no other function', () => {
-    s.template.resourceCountIs('AWS::Lambda::Function', functionGroups.length);
+  it('are one per function group, and the stack has no other function but the audit exporter and the approval tasks', () => {
+    const fns = Object.keys(s.template.findResources('AWS::Lambda::Function')).sort();
+    const { validate, notify, record } = s.stack.approvals;
+    const expected = [
+      ...functionGroups.map((g) => logicalId(s.stack.api.functions[g].fn)),
+      logicalId(s.stack.auditArchive.exporter.fn),
+      ...[validate, notify, record].map((task) => logicalId(task.fn)),
+    ].sort();
+    expect(fns).toEqual(expected);
   });
 
   it('run the newest Node.js on ARM64 with active tracing, explicit memory and timeout, JSON logs', () => {

@@ -1,13 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { keys, SYSTEM_CHAIN } from '../../functions/adapters/keys.ts';
+import { EnvironmentDefaults } from '../../functions/domain/environment.ts';
 import { type FunctionGroup, functionGroups } from '../../functions/http/routes.ts';
+import { contextDefaults } from '../../infra/aws/context.ts';
+import { AUDIT_PARTITION_PATTERN } from '../../infra/aws/data.ts';
 import {
   actionsOf,
   functionStatements,
+  grantsByResource,
   logicalId,
   roleStatements,
   type Statement,
   type Synthesized,
   synthStack,
+  TOKEN_CONTEXT,
 } from './synth.ts';
 
 const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
@@ -36,7 +42,29 @@ const expectedAccess: Record<string, 'none' | 'read' | 'read-write' | 'read-writ
   audit: 'read',
   environments: 'read-write',
   inventory: 'read',
+  approvals: 'read-write',
+  'approval-links': 'read-write',
 };
+/** The indexes each group queries (in functions/adapters); none means the base table only. */
+const expectedIndexes: Record<string, string[]> = {
+  meta: [],
+  models: ['gsi1'],
+  versions: [],
+  aliases: [],
+  lineage: [],
+  audit: ['gsi1', 'gsi2'],
+  environments: ['gsi1'],
+  inventory: ['gsi1'],
+  approvals: ['gsi1'],
+  'approval-links': [],
+};
+/** The groups whose handlers resolve environment policies (registration, environments, approvals). */
+const SEEDED_ENVIRONMENTS = ['versions', 'environments', 'approvals'];
+/** The groups that start approval workflows, and those that answer their callback tasks. */
+const APPROVAL_STARTERS = ['approvals'];
+const TASK_ANSWERERS = ['approvals', 'approval-links'];
+const TASK_RESPONSE = ['states:SendTaskFailure', 'states:SendTaskSuccess'];
+
 const CURSOR_SECRET = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
 const ARTIFACT_OBJECTS = [
   's3:AbortMultipartUpload',
@@ -47,20 +75,7 @@ const ARTIFACT_OBJECTS = [
 ];
 const ARTIFACT_KEY = ['kms:Decrypt', 'kms:GenerateDataKey'];
 
-/** Each resource a function may touch, mapped to the sorted actions it may take on it. */
-const grantsByResource = (statements: Statement[]): Record<string, string[]> => {
-  const grants: Record<string, Set<string>> = {};
-  for (const statement of statements) {
-    expect(statement.Effect).toBe('Allow');
-    const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-    for (const resource of resources) {
-      const key = JSON.stringify(resource);
-      grants[key] ??= new Set();
-      for (const action of actionsOf(statement)) grants[key].add(action);
-    }
-  }
-  return Object.fromEntries(Object.entries(grants).map(([k, v]) => [k, [...v].sort()]));
-};
+const denies = (statements: Statement[]) => statements.filter((st) => st.Effect === 'Deny');
 
 const getAtt = (id: string, attribute = 'Arn') => JSON.stringify({ 'Fn::GetAtt': [id, attribute] });
 const joined = (id: string, suffix: string) =>
@@ -77,16 +92,26 @@ describe('function permissions', () => {
       secret: logicalId(s.stack.data.cursorSecret),
       bucket: logicalId(s.stack.artifacts.bucket),
       artifactKey: logicalId(s.stack.artifacts.key),
+      stateMachine: logicalId(s.stack.approvals.stateMachine),
+      tokenKey: logicalId(s.stack.approvals.tokenKey),
     };
   });
 
   const ownBasics = (group: FunctionGroup) => ({
     [getAtt(logicalId(s.stack.api.functions[group].logGroup))]: LOGS,
-    '"*"': XRAY,
+    '"*"': TASK_ANSWERERS.includes(group) ? [...TASK_RESPONSE, ...XRAY] : XRAY,
+    ...(TASK_ANSWERERS.includes(group)
+      ? { [`${getAtt(ids.tokenKey!)} when ${JSON.stringify(TOKEN_CONTEXT)}`]: ['kms:Decrypt'] }
+      : {}),
+    ...(APPROVAL_STARTERS.includes(group)
+      ? { [JSON.stringify({ Ref: ids.stateMachine })]: ['states:StartExecution'] }
+      : {}),
   });
-  const registry = (items: string[], key: string[]) => ({
+  const registry = (group: FunctionGroup, items: string[], key: string[]) => ({
     [getAtt(ids.table!)]: items,
-    [joined(ids.table!, '/index/gsi1')]: items,
+    ...Object.fromEntries(
+      expectedIndexes[group]!.map((index) => [joined(ids.table!, `/index/${index}`), ['dynamodb:Query']]),
+    ),
     [getAtt(ids.tableKey!)]: key,
     [JSON.stringify({ Ref: ids.secret })]: CURSOR_SECRET,
   });
@@ -95,13 +120,13 @@ describe('function permissions', () => {
       case 'none':
         return ownBasics(group);
       case 'read':
-        return { ...ownBasics(group), ...registry(TABLE_READ, TABLE_KEY_READ) };
+        return { ...ownBasics(group), ...registry(group, TABLE_READ, TABLE_KEY_READ) };
       case 'read-write':
-        return { ...ownBasics(group), ...registry(TABLE_READ_WRITE, TABLE_KEY_READ_WRITE) };
+        return { ...ownBasics(group), ...registry(group, TABLE_READ_WRITE, TABLE_KEY_READ_WRITE) };
       case 'read-write+artifacts':
         return {
           ...ownBasics(group),
-          ...registry(TABLE_READ_WRITE, TABLE_KEY_READ_WRITE),
+          ...registry(group, TABLE_READ_WRITE, TABLE_KEY_READ_WRITE),
           [joined(ids.bucket!, '/*')]: ARTIFACT_OBJECTS,
           [getAtt(ids.artifactKey!)]: ARTIFACT_KEY,
         };
@@ -139,23 +164,72 @@ describe('function permissions', () => {
       'kms:GenerateDataKey',
     ];
     for (const group of ['audit', 'inventory'] as const) {
-      const actions = functionStatements(s, group).flatMap(actionsOf);
+      const actions = functionStatements(s, group)
+        .filter((st) => st.Effect === 'Allow')
+        .flatMap(actionsOf);
       expect(actions.filter((a) => writes.includes(a))).toEqual([]);
     }
   });
 
-  it('no function can scan the table or read its stream', () => {
+  it('every function that can write the table is denied updating, deleting or batch-writing audit items', () => {
+    for (const group of functionGroups) {
+      const canWrite = functionStatements(s, group)
+        .filter((st) => st.Effect === 'Allow')
+        .some((st) => actionsOf(st).includes('dynamodb:PutItem'));
+      const expected = canWrite
+        ? [
+            {
+              Sid: 'AuditItemsAreAppendOnly',
+              Effect: 'Deny',
+              Action: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+              Resource: { 'Fn::GetAtt': [ids.table, 'Arn'] },
+              Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
+            },
+          ]
+        : [];
+      expect(denies(functionStatements(s, group)), group).toEqual(expected);
+    }
+    expect(functionGroups.filter((g) => expectedAccess[g]!.startsWith('read-write'))).toHaveLength(7);
+  });
+
+  it('the append-only deny matches the partition the audit keys are built in, and no other', () => {
+    const pattern = new RegExp(`^${AUDIT_PARTITION_PATTERN.replace('*', '.*')}$`);
+    expect(keys.audit('fraud-model', 7).pk).toMatch(pattern);
+    expect(keys.audit(SYSTEM_CHAIN, 1).pk).toMatch(pattern);
+    for (const other of [
+      keys.model('fraud-model').pk,
+      keys.node('dataset:s3://b/k'),
+      keys.idempotency('ab').pk,
+    ]) {
+      expect(other).not.toMatch(pattern);
+    }
+  });
+
+  it('no API function can scan the table or read its stream', () => {
     const actions = functionGroups.flatMap((g) => functionStatements(s, g).flatMap(actionsOf));
     for (const forbidden of ['dynamodb:Scan', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']) {
       expect(actions).not.toContain(forbidden);
     }
   });
 
-  it('the only "*" resource a function holds is X-Ray, which has no resource type', () => {
+  it('the only "*" resources a function holds are X-Ray and task answers, which have no resource type', () => {
     for (const group of functionGroups) {
       const wildcard = functionStatements(s, group).filter((st) => JSON.stringify(st.Resource) === '"*"');
-      expect(wildcard.flatMap(actionsOf).sort()).toEqual(XRAY);
+      expect(wildcard.flatMap(actionsOf).sort(), group).toEqual(
+        TASK_ANSWERERS.includes(group) ? [...TASK_RESPONSE, ...XRAY] : XRAY,
+      );
     }
+  });
+
+  it('only the approvals function starts executions, of the approval state machine only', () => {
+    const policies = Object.values(s.template.findResources('AWS::IAM::Policy'));
+    const starts = policies
+      .flatMap((p) => p['Properties'].PolicyDocument.Statement as Statement[])
+      .filter((st) => actionsOf(st).some((a) => a.startsWith('states:Start')));
+    expect(starts).toEqual([
+      { Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: ids.stateMachine } },
+    ]);
+    expect(functionStatements(s, 'approvals')).toContainEqual(starts[0]);
   });
 
   it('function roles carry no managed policies', () => {
@@ -188,6 +262,22 @@ describe('function permissions', () => {
       } else {
         expect(env).not.toHaveProperty('ARTIFACTS_BUCKET');
       }
+      if (APPROVAL_STARTERS.includes(group)) {
+        expect(env).toMatchObject({ APPROVAL_STATE_MACHINE_ARN: { Ref: ids.stateMachine } });
+      } else {
+        expect(env).not.toHaveProperty('APPROVAL_STATE_MACHINE_ARN');
+      }
+      if (TASK_ANSWERERS.includes(group)) {
+        expect(env).toMatchObject({ TOKEN_KEY_ID: { 'Fn::GetAtt': [ids.tokenKey, 'Arn'] } });
+      } else {
+        expect(env).not.toHaveProperty('TOKEN_KEY_ID');
+      }
+      if (SEEDED_ENVIRONMENTS.includes(group)) {
+        expect(JSON.parse(env.STEWARD_ENVIRONMENTS)).toEqual(contextDefaults.stewardEnvironments);
+        expect(EnvironmentDefaults.safeParse(JSON.parse(env.STEWARD_ENVIRONMENTS)).success).toBe(true);
+      } else {
+        expect(env).not.toHaveProperty('STEWARD_ENVIRONMENTS');
+      }
     }
   });
 
@@ -211,5 +301,36 @@ describe('function permissions', () => {
       [getAtt(pipe.Properties.LogConfiguration.CloudwatchLogsLogDestination.LogGroupArn['Fn::GetAtt'][0])]:
         LOGS,
     });
+  });
+  it('the audit exporter reads the stream and puts objects under audit/ of the archive, nothing more', () => {
+    const archive = s.stack.auditArchive;
+    const statements = roleStatements(s.template, logicalId(archive.exporter.role));
+    expect(denies(statements)).toEqual([]);
+    expect(grantsByResource(statements)).toEqual({
+      [getAtt(logicalId(archive.exporter.logGroup))]: LOGS,
+      '"*"': ['dynamodb:ListStreams', ...XRAY],
+      [getAtt(ids.table!, 'StreamArn')]: [
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+      ],
+      [getAtt(ids.tableKey!)]: ['kms:Decrypt', 'kms:DescribeKey'],
+      [joined(logicalId(archive.bucket), '/audit/*')]: ['s3:PutObject'],
+      [getAtt(logicalId(archive.key))]: ['kms:GenerateDataKey'],
+      [getAtt(logicalId(archive.deadLetterQueue))]: [
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ],
+    });
+  });
+
+  it('the audit exporter holds nothing on the artifacts bucket and cannot delete or relock an archived event', () => {
+    const statements = roleStatements(s.template, logicalId(s.stack.auditArchive.exporter.role));
+    const text = JSON.stringify(statements);
+    expect(text).not.toContain(ids.bucket!);
+    expect(text).not.toContain(ids.artifactKey!);
+    const actions = statements.flatMap(actionsOf);
+    expect(actions.filter((a) => a.startsWith('s3:'))).toEqual(['s3:PutObject']);
   });
 });

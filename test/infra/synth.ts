@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { expect } from 'vitest';
 import type { FunctionGroup } from '../../functions/http/routes.ts';
 import { StewardStack } from '../../infra/aws/steward-stack.ts';
 
@@ -36,9 +37,11 @@ export const logicalId = (construct: IConstruct): string => {
 };
 
 export interface Statement {
+  readonly Sid?: string;
   readonly Effect: string;
   readonly Action: string | string[];
   readonly Resource: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
 }
 
 export const actionsOf = (statement: Statement): string[] =>
@@ -56,3 +59,29 @@ export const roleStatements = (template: Template, roleId: string): Statement[] 
 
 export const functionStatements = (s: Synthesized, group: FunctionGroup): Statement[] =>
   roleStatements(s.template, logicalId(s.stack.api.functions[group].role));
+
+/**
+ * Each resource a function may touch, mapped to the sorted actions it may take on it. A grant with
+ * a condition is keyed `<resource> when <condition>`, so that a condition cannot go unnoticed.
+ */
+export const grantsByResource = (statements: Statement[]): Record<string, string[]> => {
+  const grants: Record<string, Set<string>> = {};
+  for (const statement of statements.filter((st) => st.Effect !== 'Deny')) {
+    expect(statement.Effect).toBe('Allow');
+    const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+    for (const resource of resources) {
+      const key = statement.Condition
+        ? `${JSON.stringify(resource)} when ${JSON.stringify(statement.Condition)}`
+        : JSON.stringify(resource);
+      grants[key] ??= new Set();
+      for (const action of actionsOf(statement)) grants[key].add(action);
+    }
+  }
+  return Object.fromEntries(Object.entries(grants).map(([k, v]) => [k, [...v].sort()]));
+};
+
+/** The token key is usable only under the encryption context tokens are sealed with. */
+export const TOKEN_CONTEXT = {
+  'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['requestId', 'group'] },
+  Null: { 'kms:EncryptionContextKeys': 'false' },
+};

@@ -1,0 +1,638 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { pipeline, type Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { createGunzip } from 'node:zlib';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { s3 } from '#commons/clients';
+import { config } from '#commons/config';
+import { UnprocessableError, ValidationError } from '#commons/errors';
+import {
+  type CaptureRecord,
+  CsvParser,
+  CsvRecords,
+  captureLineRecords,
+  type FieldOptions,
+  HOUR_MS,
+  hourFloor,
+  hourOfKey,
+  hourPath,
+  jsonLineRecord,
+  MAX_RECORD_CHARS,
+  splitDatePrefix,
+  windowHours,
+} from '#domain/drift/capture';
+
+/**
+ * Streaming reads of reference datasets and captured inference data, from S3 and (local mode
+ * only) from `file://` paths. Memory stays bounded whatever the size of the data: objects are
+ * read one at a time as byte streams (gunzipped on the way when the key ends with `.gz` or the
+ * object's Content-Encoding is gzip), decoded with a streaming `TextDecoder`, cut into lines by
+ * scanning for LF (CSV: an RFC 4180 parser over the character stream), and handed on in batches
+ * of one decoded chunk's records. What is held at any time: one chunk, one partial line (at most
+ * `maxLineLength` characters, 16 MiB by default) and one batch of records.
+ *
+ * Locations (`parseDatasetUri`):
+ * - `s3://bucket/key`: that object; when no such object exists, the folder `key/`;
+ * - `s3://bucket/prefix/` (or `s3://bucket`): every object under the prefix, in key order
+ *   (ListObjectsV2, followed page by page);
+ * - `file:///absolute/path` (local mode only; any other mode answers 400): a file, or a folder
+ *   read recursively, names sorted.
+ * In folders, keys ending with `/` and names starting with `.` or `_` (`_SUCCESS`, `.crc`) are
+ * skipped.
+ *
+ * SageMaker data capture and time windows: capture files live under
+ * `<prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl` (UTC hours). With `from` and `to`,
+ * a `sagemaker-capture` read of an S3 folder lists only the hour folders of the window:
+ * - the URI may point at the variant folder (the one holding year folders), at a year, month,
+ *   day or hour folder below it (`.../AllTraffic/2026/11/`: the window is then also cut to that
+ *   period), or at any folder above the variant (an endpoint folder, the capture root): folders
+ *   above are walked with delimiter listings, at most 4 levels down, until folders that hold
+ *   year folders (`dddd/`); every such variant folder found is read;
+ * - the folders listed are the hours that intersect [from, to), plus the hour before `from`
+ *   (a file lands in the folder of the hour it was written, which may hold the last records of
+ *   the hour before);
+ * - when no folder with year folders is found, or the window spans more than
+ *   `MAX_HOUR_LISTINGS` hours, or only one of `from`/`to` is given, every object under the URI is
+ *   listed and those in hour folders outside the window are skipped.
+ * Records are then kept when `eventMetadata.inferenceTime` lies in [from, to); records without a
+ * readable time are dropped (counted in `stats.untimed`). For `jsonl` and `csv`, the window
+ * applies to records only, and only when `time` names their time field.
+ */
+
+export type DatasetFormat = 'sagemaker-capture' | 'jsonl' | 'csv';
+export const DATASET_FORMATS: readonly DatasetFormat[] = ['sagemaker-capture', 'jsonl', 'csv'];
+
+export type DatasetLocation =
+  | { scheme: 's3'; uri: string; bucket: string; key: string }
+  | { scheme: 'file'; uri: string; path: string };
+
+/** Hour folders listed one by one at most; a longer window lists the whole folder instead. */
+export const MAX_HOUR_LISTINGS = 24 * 92;
+/** A line longer than this many characters is an error (it would otherwise be held whole). */
+export const MAX_LINE_LENGTH = MAX_RECORD_CHARS;
+/** How many folder levels above the variant folder are walked to find year folders. */
+const MAX_WALK_DEPTH = 4;
+
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * Checks a dataset or capture URI: `s3://bucket[/key]`, or in local mode `file:///absolute/path`.
+ * Anything else throws a ValidationError (400) whose problem points at `path` (the request field).
+ */
+export const parseDatasetUri = (uri: string, mode: 'local' | 'aws', path = 'uri'): DatasetLocation => {
+  const invalid = (message: string) => new ValidationError(message, { errors: [{ path, message }] });
+  if (uri.startsWith('s3://')) {
+    const rest = uri.slice('s3://'.length);
+    const slash = rest.indexOf('/');
+    const bucket = slash < 0 ? rest : rest.slice(0, slash);
+    const key = slash < 0 ? '' : rest.slice(slash + 1);
+    if (!BUCKET.test(bucket)) throw invalid(`${JSON.stringify(bucket)} is not an S3 bucket name`);
+    return { scheme: 's3', uri, bucket, key };
+  }
+  if (/^file:/i.test(uri)) {
+    if (mode !== 'local') throw invalid('file:// URIs are accepted in local mode only; use an s3:// URI');
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      throw invalid('not a valid file:// URI');
+    }
+    if (!uri.toLowerCase().startsWith('file:///') || (url.host !== '' && url.host !== 'localhost'))
+      throw invalid('a file URI must be file:///absolute/path');
+    return { scheme: 'file', uri, path: fileURLToPath(url) };
+  }
+  throw invalid(mode === 'local' ? 'expected an s3:// or file:/// URI' : 'expected an s3:// URI');
+};
+
+export interface ReadStats {
+  /** objects (files) opened */
+  objects: number;
+  /** bytes read, after gunzip */
+  bytes: number;
+  /** lines (CSV: records, header included) read */
+  lines: number;
+  /** records handed on */
+  records: number;
+  /** records dropped because their time lies outside the window */
+  outsideWindow: number;
+  /** records dropped because a window was given and they have no readable time */
+  untimed: number;
+  /** list requests (S3) */
+  listings: number;
+}
+
+export interface ListOptions {
+  from?: Date;
+  to?: Date;
+  /** list SageMaker `yyyy/mm/dd/hh` hour folders (see above) */
+  hourFolders?: boolean;
+  /** the request field that holds the URI, for the 400 */
+  uriPath?: string;
+  maxLineLength?: number;
+  /** the S3 client; the process's by default */
+  client?: S3Client;
+}
+
+export interface ReadOptions extends ListOptions, FieldOptions {
+  format: DatasetFormat;
+  /** the ordered feature names, needed for positional (CSV-encoded, array) capture inputs */
+  features?: readonly string[];
+}
+
+/** A dataset that cannot be read as its format says: 422, naming the object and the line. */
+export class DatasetFormatError extends UnprocessableError {
+  readonly object: string;
+  readonly line: number;
+  constructor(object: string, line: number, message: string, cause?: unknown) {
+    super(`${object} line ${line}: ${message}`, { cause });
+    this.object = object;
+    this.line = line;
+  }
+}
+
+interface SourceObject {
+  /** a URI naming the object in messages */
+  name: string;
+  /** for the hour filter: the key or path relative to the URI's folder */
+  key: string;
+  open(): Promise<{ stream: Readable; gzip: boolean }>;
+}
+
+const isGzipName = (name: string): boolean => name.toLowerCase().endsWith('.gz');
+
+const skippedName = (key: string): boolean => {
+  if (key.endsWith('/')) return true;
+  const base = key.slice(key.lastIndexOf('/') + 1);
+  return base.startsWith('.') || base.startsWith('_');
+};
+
+const isNotFound = (error: unknown): boolean => {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+};
+
+const emptyStats = (): ReadStats => ({
+  objects: 0,
+  bytes: 0,
+  lines: 0,
+  records: 0,
+  outsideWindow: 0,
+  untimed: 0,
+  listings: 0,
+});
+
+/** The window as milliseconds, checked. */
+const windowOf = (options: ListOptions): { from: number | undefined; to: number | undefined } => {
+  const from = options.from?.getTime();
+  const to = options.to?.getTime();
+  if (from !== undefined && Number.isNaN(from)) throw new ValidationError('from is not a valid time');
+  if (to !== undefined && Number.isNaN(to)) throw new ValidationError('to is not a valid time');
+  if (from !== undefined && to !== undefined && !(from < to))
+    throw new ValidationError('the window is empty: from must be before to');
+  return { from, to };
+};
+
+/** Whether an object's hour folder (when it has one) can hold records of the window. */
+const hourMayHold = (key: string, from: number | undefined, to: number | undefined): boolean => {
+  const hour = hourOfKey(key);
+  if (hour === undefined) return true;
+  if (from !== undefined && hour < hourFloor(from) - HOUR_MS) return false;
+  if (to !== undefined && hour >= to) return false;
+  return true;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Listing
+
+class S3Lister {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly stats: ReadStats,
+  ) {}
+
+  private async page(prefix: string, token: string | undefined, delimiter?: string) {
+    this.stats.listings++;
+    return (await this.client.send(
+      new ListObjectsV2Command({
+        Bucket: this.bucket,
+        Prefix: prefix,
+        ...(token !== undefined ? { ContinuationToken: token } : {}),
+        ...(delimiter !== undefined ? { Delimiter: delimiter } : {}),
+      }),
+    )) as ListObjectsV2CommandOutput;
+  }
+
+  /** Every key under a prefix, in key order, page by page. */
+  async *keys(prefix: string): AsyncGenerator<string> {
+    let token: string | undefined;
+    do {
+      const page = await this.page(prefix, token);
+      for (const object of page.Contents ?? []) if (object.Key !== undefined) yield object.Key;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  /** The sub-folders (common prefixes) of a folder. */
+  async folders(prefix: string): Promise<string[]> {
+    const folders: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.page(prefix, token, '/');
+      for (const common of page.CommonPrefixes ?? []) if (common.Prefix) folders.push(common.Prefix);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    return folders;
+  }
+
+  /** Folders at or below `prefix` that hold year folders (`dddd/`): variant folders. */
+  async dateRoots(prefix: string, depth = 0): Promise<string[]> {
+    const folders = await this.folders(prefix);
+    if (folders.some((folder) => /^\d{4}\/$/.test(folder.slice(prefix.length)))) return [prefix];
+    if (depth >= MAX_WALK_DEPTH) return [];
+    const roots: string[] = [];
+    for (const folder of folders) roots.push(...(await this.dateRoots(folder, depth + 1)));
+    return roots;
+  }
+}
+
+async function* s3Objects(
+  location: Extract<DatasetLocation, { scheme: 's3' }>,
+  options: ListOptions,
+  stats: ReadStats,
+): AsyncGenerator<SourceObject> {
+  const client = options.client ?? s3();
+  const { bucket } = location;
+  const objectAt = (key: string, relativeKey: string): SourceObject => ({
+    name: `s3://${bucket}/${key}`,
+    key: relativeKey,
+    open: async () => {
+      const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const stream = answer.Body as Readable | undefined;
+      if (!stream) throw new Error(`s3://${bucket}/${key} has no body`);
+      return { stream, gzip: isGzipName(key) || /gzip/i.test(answer.ContentEncoding ?? '') };
+    },
+  });
+
+  let prefix = location.key;
+  if (prefix !== '' && !prefix.endsWith('/')) {
+    try {
+      await client.send(new HeadObjectCommand({ Bucket: bucket, Key: prefix }));
+      yield objectAt(prefix, prefix.slice(prefix.lastIndexOf('/') + 1));
+      return;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      prefix = `${prefix}/`;
+    }
+  }
+
+  const lister = new S3Lister(client, bucket, stats);
+  const { from, to } = windowOf(options);
+  if (options.hourFolders && from !== undefined && to !== undefined) {
+    const split = splitDatePrefix(prefix);
+    const roots =
+      split.from !== undefined
+        ? [{ base: split.base, from: split.from, to: split.to }]
+        : (await lister.dateRoots(prefix)).map((base) => ({ base, from: undefined, to: undefined }));
+    const plans = roots.map((root) => ({
+      base: root.base,
+      hours: windowHours(from, to, root.from, root.to),
+    }));
+    const listings = plans.reduce((total, plan) => total + plan.hours.length, 0);
+    if (roots.length > 0 && listings <= MAX_HOUR_LISTINGS) {
+      for (const { base, hours } of plans)
+        for (const hour of hours)
+          for await (const key of lister.keys(base + hourPath(hour)))
+            if (!skippedName(key)) yield objectAt(key, key.slice(prefix.length));
+      return;
+    }
+  }
+  for await (const key of lister.keys(prefix)) {
+    if (skippedName(key)) continue;
+    const relativeKey = key.slice(prefix.length);
+    if (options.hourFolders && !hourMayHold(relativeKey, from, to)) continue;
+    yield objectAt(key, relativeKey);
+  }
+}
+
+async function* walk(directory: string): AsyncGenerator<string> {
+  const entries = await readdir(directory, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    if (entry.name.startsWith('.') || entry.name.startsWith('_')) continue;
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else if (entry.isFile()) yield path;
+    else if (entry.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isFile()) yield path;
+  }
+}
+
+async function* fileObjects(
+  location: Extract<DatasetLocation, { scheme: 'file' }>,
+  options: ListOptions,
+): AsyncGenerator<SourceObject> {
+  const objectAt = (path: string, key: string): SourceObject => ({
+    name: `file://${path}`,
+    key,
+    open: async () => ({
+      stream: createReadStream(path, { highWaterMark: 256 * 1024 }),
+      gzip: isGzipName(path),
+    }),
+  });
+  const info = await stat(location.path).catch((error: unknown) => {
+    if ((error as { code?: string }).code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (info === undefined) return;
+  if (!info.isDirectory()) {
+    yield objectAt(location.path, location.path.slice(location.path.lastIndexOf(sep) + 1));
+    return;
+  }
+  const { from, to } = windowOf(options);
+  for await (const path of walk(location.path)) {
+    const key = relative(location.path, path).split(sep).join('/');
+    if (options.hourFolders && !hourMayHold(key, from, to)) continue;
+    yield objectAt(path, key);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text
+
+const CR = 13;
+
+/** Cuts a character stream into lines at LF, a trailing CR dropped; a line may span pieces. */
+class LineSplitter {
+  private carry = '';
+  /** lines completed */
+  line = 0;
+  constructor(private readonly max: number) {}
+
+  private tooLong(): Error {
+    return new LineTooLongError(this.line + 1, this.max);
+  }
+
+  feed(text: string, onLine: (line: string) => void): void {
+    let newline = text.indexOf('\n');
+    if (newline < 0) {
+      this.carry = this.carry === '' ? text : this.carry + text;
+      if (this.carry.length > this.max) throw this.tooLong();
+      return;
+    }
+    let line = this.carry === '' ? text.slice(0, newline) : this.carry + text.slice(0, newline);
+    this.carry = '';
+    if (line.length > this.max) throw this.tooLong();
+    this.line++;
+    onLine(line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line);
+    let start = newline + 1;
+    while ((newline = text.indexOf('\n', start)) >= 0) {
+      if (newline - start > this.max) throw this.tooLong();
+      line = text.slice(
+        start,
+        text.charCodeAt(newline - 1) === CR && newline > start ? newline - 1 : newline,
+      );
+      this.line++;
+      onLine(line);
+      start = newline + 1;
+    }
+    this.carry = start < text.length ? text.slice(start) : '';
+    if (this.carry.length > this.max) throw this.tooLong();
+  }
+
+  end(onLine: (line: string) => void): void {
+    if (this.carry === '') return;
+    const line = this.carry;
+    this.carry = '';
+    this.line++;
+    onLine(line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line);
+  }
+}
+
+class LineTooLongError extends Error {
+  constructor(
+    readonly line: number,
+    max: number,
+  ) {
+    super(`the line is longer than ${max} characters`);
+  }
+}
+
+const isBlank = (line: string): boolean => {
+  if (line.length === 0) return true;
+  const c = line.charCodeAt(0);
+  return (c === 32 || c === 9) && line.trim() === '';
+};
+
+/**
+ * A line-oriented reader of one object: `onText` is called with each decoded piece of text.
+ * Yields after every piece so the caller can hand on what it gathered.
+ */
+async function* decodedPieces(object: SourceObject, stats: ReadStats): AsyncGenerator<string> {
+  const { stream, gzip } = await object.open();
+  stats.objects++;
+  const source: Readable = gzip ? pipeline(stream, createGunzip(), () => undefined) : stream;
+  const decoder = new TextDecoder('utf-8');
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      stats.bytes += chunk.length;
+      yield decoder.decode(chunk, { stream: true });
+    }
+    const rest = decoder.decode();
+    if (rest !== '') yield rest;
+  } finally {
+    stream.destroy();
+    if (source !== stream) source.destroy();
+  }
+}
+
+/** The lines of every listed object, in batches (one decoded piece's lines a batch). */
+async function* lineBatchesOf(
+  objects: AsyncIterable<SourceObject>,
+  options: ListOptions,
+  stats: ReadStats,
+): AsyncGenerator<string[]> {
+  const max = options.maxLineLength ?? MAX_LINE_LENGTH;
+  for await (const object of objects) {
+    const splitter = new LineSplitter(max);
+    let batch: string[] = [];
+    const onLine = (line: string) => {
+      if (!isBlank(line)) batch.push(line);
+    };
+    try {
+      for await (const text of decodedPieces(object, stats)) {
+        splitter.feed(text, onLine);
+        if (batch.length > 0) {
+          stats.lines += batch.length;
+          const full = batch;
+          batch = [];
+          yield full;
+        }
+      }
+      splitter.end(onLine);
+    } catch (error) {
+      if (error instanceof LineTooLongError)
+        throw new DatasetFormatError(object.name, error.line, error.message);
+      throw error;
+    }
+    if (batch.length > 0) {
+      stats.lines += batch.length;
+      yield batch;
+    }
+  }
+}
+
+const locate = (uri: string, options: ListOptions): DatasetLocation =>
+  parseDatasetUri(uri, config().mode, options.uriPath ?? 'uri');
+
+const objectsAt = (location: DatasetLocation, options: ListOptions, stats: ReadStats) =>
+  location.scheme === 's3' ? s3Objects(location, options, stats) : fileObjects(location, options);
+
+/** The non-blank lines of a dataset (e.g. SageMaker ground truth), in batches; see the file comment. */
+export class LineReader implements AsyncIterable<string> {
+  readonly stats: ReadStats = emptyStats();
+  readonly location: DatasetLocation;
+
+  constructor(
+    uri: string,
+    private readonly options: ListOptions = {},
+  ) {
+    this.location = locate(uri, options);
+    windowOf(options);
+  }
+
+  batches(): AsyncGenerator<string[]> {
+    return lineBatchesOf(objectsAt(this.location, this.options, this.stats), this.options, this.stats);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<string> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+}
+
+export const readLines = (uri: string, options: ListOptions = {}): LineReader => new LineReader(uri, options);
+
+/**
+ * The records of a dataset or capture: `for await (const record of readRecords(...))`, or
+ * `batches()` for arrays of records (fewer promises: the faster loop). `stats` counts what was
+ * read. The URI is checked at once (a ValidationError, 400); a line that cannot be read throws a
+ * DatasetFormatError (422) naming the object and the line.
+ */
+export class RecordReader implements AsyncIterable<CaptureRecord> {
+  readonly stats: ReadStats = emptyStats();
+  readonly location: DatasetLocation;
+
+  constructor(
+    uri: string,
+    private readonly options: ReadOptions,
+  ) {
+    this.location = locate(uri, options);
+    windowOf(options);
+  }
+
+  async *batches(): AsyncGenerator<CaptureRecord[]> {
+    const options = this.options;
+    const stats = this.stats;
+    const { from, to } = windowOf(options);
+    const capture = options.format === 'sagemaker-capture';
+    const windowed = (from !== undefined || to !== undefined) && (capture || options.time !== undefined);
+    const lo = from ?? Number.NEGATIVE_INFINITY;
+    const hi = to ?? Number.POSITIVE_INFINITY;
+    const objects = objectsAt(this.location, { ...options, hourFolders: capture }, stats);
+
+    /** Keeps the records of `batch` from `start` on that lie in the window. */
+    const filter = (batch: CaptureRecord[], start: number): void => {
+      if (!windowed) return;
+      let kept = start;
+      for (let i = start; i < batch.length; i++) {
+        const record = batch[i]!;
+        const at = record.at === undefined ? Number.NaN : Date.parse(record.at);
+        if (Number.isNaN(at)) stats.untimed++;
+        else if (at < lo || at >= hi) stats.outsideWindow++;
+        else batch[kept++] = record;
+      }
+      batch.length = kept;
+    };
+
+    if (options.format === 'csv') {
+      for await (const object of objects) {
+        const parser = new CsvParser(options.maxLineLength ?? MAX_LINE_LENGTH);
+        const rows = new CsvRecords(options);
+        let batch: CaptureRecord[] = [];
+        const onRow = (cells: string[]) => {
+          stats.lines++;
+          const record = rows.row(cells);
+          if (record !== undefined) batch.push(record);
+        };
+        try {
+          for await (const text of decodedPieces(object, stats)) {
+            parser.feed(text, onRow);
+            filter(batch, 0);
+            if (batch.length > 0) {
+              stats.records += batch.length;
+              const full = batch;
+              batch = [];
+              yield full;
+            }
+          }
+          parser.end(onRow);
+        } catch (error) {
+          if (error instanceof DatasetFormatError) throw error;
+          if (error instanceof Error && error.name === 'CaptureFormatError')
+            throw new DatasetFormatError(object.name, parser.line, error.message, error);
+          throw error;
+        }
+        filter(batch, 0);
+        if (batch.length > 0) {
+          stats.records += batch.length;
+          yield batch;
+        }
+      }
+      return;
+    }
+
+    const features = options.features;
+    for await (const lines of lineBatchesOf(objects, options, stats)) {
+      const batch: CaptureRecord[] = [];
+      for (let i = 0; i < lines.length; i++) {
+        try {
+          if (capture) captureLineRecords(lines[i]!, features, batch);
+          else batch.push(jsonLineRecord(lines[i]!, options));
+        } catch (error) {
+          if (error instanceof Error && error.name === 'CaptureFormatError') {
+            const { name, line } = this.position(lines.length - i);
+            throw new DatasetFormatError(name, line, error.message, error);
+          }
+          throw error;
+        }
+      }
+      filter(batch, 0);
+      if (batch.length > 0) {
+        stats.records += batch.length;
+        yield batch;
+      }
+    }
+  }
+
+  private current: { name: string; lines: number } = { name: '', lines: 0 };
+
+  /** The object and line number of a failing line, `behind` lines before the batch's end. */
+  private position(behind: number): { name: string; line: number } {
+    return { name: this.current.name, line: this.current.lines - behind + 1 };
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<CaptureRecord> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+}
+
+/** Reads the records of a dataset or capture: see `RecordReader` and the file comment. */
+export const readRecords = (uri: string, options: ReadOptions): RecordReader =>
+  new RecordReader(uri, options);

@@ -1,0 +1,560 @@
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { doc } from '#commons/clients';
+import { config } from '#commons/config';
+import type { DeploymentStatus, Target } from '#domain/deployment';
+import { modelVersionNode } from '#domain/lineage';
+import { commitMutation, type TransactItem } from './audit-chain.ts';
+import { keys } from './keys.ts';
+import { edgeWrites } from './lineage-table.ts';
+import type { ModelItem } from './registry-table.ts';
+
+/**
+ * Deployments, serving targets and the served-by history. A target item is the lock (one
+ * deployment at a time, taken by a conditional write) and says what serves there now and what
+ * served before; `SERVED#` items keep each stretch of time a version served, so "what served on
+ * this target at that moment" is one Query.
+ */
+const table = () => config().tableName;
+
+export type Operation = 'deploy' | 'rollback' | 'decommission';
+
+export interface HistoryEntry {
+  at: string;
+  step: string;
+  detail?: Record<string, unknown>;
+}
+
+/** What a deployment made on its target, kept for rollback and decommission. */
+export interface DeploymentResources {
+  sagemakerModelName?: string;
+  endpointConfigName?: string;
+  lambdaVersion?: string;
+  previousLambdaVersion?: string;
+  transformJobName?: string;
+}
+
+export interface DeploymentItem {
+  entity: 'deployment';
+  id: string;
+  model: string;
+  version: number;
+  environment: string;
+  target: Target;
+  targetId: string;
+  strategy: Record<string, unknown>;
+  alarms: string[];
+  status: DeploymentStatus;
+  operation: Operation;
+  reason?: string;
+  history: HistoryEntry[];
+  resources: DeploymentResources;
+  previous?: ServingRef;
+  approvalId?: string;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+}
+
+export interface ServingRef {
+  deploymentId: string;
+  model: string;
+  version: number;
+  since: string;
+  resources: DeploymentResources;
+}
+
+export interface TargetItem {
+  entity: 'target';
+  environment: string;
+  targetId: string;
+  busyWith?: string;
+  current?: ServingRef;
+  previous?: ServingRef;
+}
+
+export interface ServedItem {
+  entity: 'served';
+  environment: string;
+  targetId: string;
+  model: string;
+  version: number;
+  deploymentId: string;
+  from: string;
+  to?: string;
+}
+
+const strip = <T>(item: Record<string, unknown> | undefined): T | undefined => {
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...rest } = item;
+  return rest as T;
+};
+
+export const getDeployment = async (id: string): Promise<DeploymentItem | undefined> => {
+  const { Item } = await doc().send(
+    new GetCommand({ TableName: table(), Key: keys.deployment(id), ConsistentRead: true }),
+  );
+  return strip<DeploymentItem>(Item);
+};
+
+export const getTarget = async (environment: string, targetId: string): Promise<TargetItem | undefined> => {
+  const { Item } = await doc().send(
+    new GetCommand({ TableName: table(), Key: keys.target(environment, targetId), ConsistentRead: true }),
+  );
+  return strip<TargetItem>(Item);
+};
+
+export const listDeployments = async (
+  model: string,
+  options: { environment?: string; limit: number; startKey?: Record<string, unknown> },
+) => {
+  const out = await doc().send(
+    new QueryCommand({
+      TableName: table(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: options.environment
+        ? 'gsi1pk = :pk AND begins_with(gsi1sk, :env)'
+        : 'gsi1pk = :pk',
+      ExpressionAttributeValues: {
+        ':pk': keys.deploymentsPartition(model),
+        ...(options.environment ? { ':env': `${options.environment}#` } : {}),
+      },
+      ScanIndexForward: false,
+      Limit: options.limit,
+      ExclusiveStartKey: options.startKey,
+    }),
+  );
+  return { items: (out.Items ?? []).map((i) => strip<DeploymentItem>(i)!), lastKey: out.LastEvaluatedKey };
+};
+
+/** Served-by history of a target, newest first; with `at`, the stretch that covers that moment. */
+export const servedHistory = async (
+  environment: string,
+  targetId: string,
+  at?: string,
+): Promise<ServedItem[]> => {
+  const out = await doc().send(
+    new QueryCommand({
+      TableName: table(),
+      KeyConditionExpression: at
+        ? 'pk = :pk AND sk BETWEEN :lo AND :hi'
+        : 'pk = :pk AND begins_with(sk, :lo)',
+      ExpressionAttributeValues: {
+        ':pk': keys.servedPartition(environment, targetId),
+        ':lo': 'SERVED#',
+        ...(at ? { ':hi': `SERVED#${at}~` } : {}),
+      },
+      ScanIndexForward: false,
+      ...(at ? { Limit: 1 } : {}),
+      ConsistentRead: true,
+    }),
+  );
+  const items = (out.Items ?? []).map((i) => strip<ServedItem>(i)!);
+  if (!at) return items;
+  return items.filter((s) => s.from <= at && (s.to === undefined || s.to > at));
+};
+
+/**
+ * A new deployment: its record, the target's lock (taken only if free), the version still READY
+ * and, where the environment demands one, its APPROVED request — all conditions of one write, so
+ * nothing is judged on a stale read. Lineage: version -> deployment -> endpoint.
+ * Write indexes: 0 record, 1 target lock, 2 version READY, 3 approval (when required).
+ */
+export const createDeployment = (head: ModelItem, item: DeploymentItem, requireApproval: boolean) => {
+  const writes: TransactItem[] = [
+    {
+      Put: {
+        TableName: table(),
+        Item: {
+          ...keys.deployment(item.id),
+          ...keys.deploymentIndex(item.model, item.environment, item.createdAt, item.id),
+          ...item,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    {
+      Update: {
+        TableName: table(),
+        Key: keys.target(item.environment, item.targetId),
+        UpdateExpression: 'SET busyWith = :id, entity = :entity, environment = :env, targetId = :target',
+        ConditionExpression: 'attribute_not_exists(busyWith)',
+        ExpressionAttributeValues: {
+          ':id': item.id,
+          ':entity': 'target',
+          ':env': item.environment,
+          ':target': item.targetId,
+        },
+      },
+    },
+    {
+      ConditionCheck: {
+        TableName: table(),
+        Key: keys.version(item.model, item.version),
+        ConditionExpression: '#status = :ready',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':ready': 'READY' },
+      },
+    },
+  ];
+  if (requireApproval)
+    writes.push({
+      ConditionCheck: {
+        TableName: table(),
+        Key: keys.approvalSlot(item.model, item.version, item.environment),
+        ConditionExpression: '#status = :approved',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':approved': 'APPROVED' },
+      },
+    });
+  const deploymentNode = { kind: 'deployment' as const, id: item.id };
+  writes.push(
+    ...edgeWrites(
+      [
+        {
+          from: modelVersionNode(item.model, item.version),
+          to: deploymentNode,
+          relation: 'deployed-as',
+          attributes: { environment: item.environment },
+        },
+        {
+          from: deploymentNode,
+          to: { kind: 'endpoint', id: `${item.environment}/${item.targetId}` },
+          relation: 'serves-on',
+        },
+      ],
+      item.createdAt,
+      item.createdBy,
+      false,
+    ),
+  );
+  return commitMutation({
+    head,
+    name: head.name,
+    actor: item.createdBy,
+    action: 'deployment.requested',
+    target: `deployment:${item.id}`,
+    after: {
+      id: item.id,
+      version: item.version,
+      environment: item.environment,
+      target: item.target,
+      strategy: item.strategy,
+      ...(item.approvalId ? { approvalId: item.approvalId } : {}),
+    },
+    at: item.createdAt,
+    writes,
+  });
+};
+
+/**
+ * Start a rollback or decommission of a deployment that serves now: the target's lock is taken,
+ * and the deployment must be the target's current one. Write indexes: 0 deployment, 1 target.
+ */
+export const beginOperation = (
+  head: ModelItem,
+  d: DeploymentItem,
+  operation: Operation,
+  actor: string,
+  at: string,
+  reason?: string,
+) =>
+  commitMutation({
+    head,
+    name: head.name,
+    actor,
+    action: `deployment.${operation}-requested`,
+    target: `deployment:${d.id}`,
+    after: { id: d.id, operation, ...(reason ? { reason } : {}) },
+    at,
+    writes: [
+      {
+        Update: {
+          TableName: table(),
+          Key: keys.deployment(d.id),
+          UpdateExpression: 'SET operation = :op, updatedAt = :at, history = list_append(history, :entry)',
+          ConditionExpression: '#status = :succeeded',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':op': operation,
+            ':at': at,
+            ':succeeded': 'SUCCEEDED',
+            ':entry': [
+              { at, step: `${operation}-requested`, detail: { by: actor, ...(reason ? { reason } : {}) } },
+            ],
+          },
+        },
+      },
+      {
+        Update: {
+          TableName: table(),
+          Key: keys.target(d.environment, d.targetId),
+          UpdateExpression: 'SET busyWith = :id',
+          ConditionExpression: 'attribute_not_exists(busyWith) AND #current.deploymentId = :id',
+          ExpressionAttributeNames: { '#current': 'current' },
+          ExpressionAttributeValues: { ':id': d.id },
+        },
+      },
+    ],
+  });
+
+/** One step of a running deployment, in its history and in the audit trail. */
+export const recordStep = (
+  head: ModelItem,
+  d: DeploymentItem,
+  step: string,
+  at: string,
+  detail?: Record<string, unknown>,
+  set?: Record<string, unknown>,
+) => {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {
+    ':entry': [{ at, step, ...(detail ? { detail } : {}) }],
+    ':at': at,
+  };
+  const sets = ['history = list_append(history, :entry)', 'updatedAt = :at'];
+  Object.entries(set ?? {}).forEach(([field, value], i) => {
+    names[`#f${i}`] = field;
+    values[`:f${i}`] = value;
+    sets.push(`#f${i} = :f${i}`);
+  });
+  return commitMutation({
+    head,
+    name: head.name,
+    actor: 'steward:deployment-workflow',
+    action: 'deployment.step',
+    target: `deployment:${d.id}`,
+    after: { id: d.id, step, ...(detail ? { detail } : {}) },
+    at,
+    writes: [
+      {
+        Update: {
+          TableName: table(),
+          Key: keys.deployment(d.id),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
+        },
+      },
+    ],
+  });
+};
+
+/** A version's `servingOn` map says where it serves now: `<environment>/<target>` -> the deployment. */
+const servingOnWrite = (
+  model: string,
+  version: number,
+  key: string,
+  ref: ServingRef | undefined,
+): TransactItem => ({
+  Update: {
+    TableName: table(),
+    Key: keys.version(model, version),
+    UpdateExpression: ref ? 'SET servingOn.#key = :ref' : 'REMOVE servingOn.#key',
+    ExpressionAttributeNames: { '#key': key },
+    ...(ref
+      ? { ExpressionAttributeValues: { ':ref': { deploymentId: ref.deploymentId, since: ref.since } } }
+      : {}),
+  },
+});
+
+/** The moves of the served-by records and the versions' `servingOn` when `next` replaces `now`. */
+const servingChange = (
+  environment: string,
+  targetId: string,
+  now: ServingRef | undefined,
+  next: ServingRef | undefined,
+  at: string,
+) => {
+  const writes: TransactItem[] = [];
+  const key = `${environment}/${targetId}`;
+  if (now)
+    writes.push({
+      Update: {
+        TableName: table(),
+        Key: keys.served(environment, targetId, now.since, now.deploymentId),
+        UpdateExpression: 'SET #to = :at',
+        ExpressionAttributeNames: { '#to': 'to' },
+        ExpressionAttributeValues: { ':at': at },
+      },
+    });
+  if (next)
+    writes.push({
+      Put: {
+        TableName: table(),
+        Item: {
+          ...keys.served(environment, targetId, at, next.deploymentId),
+          entity: 'served',
+          environment,
+          targetId,
+          model: next.model,
+          version: next.version,
+          deploymentId: next.deploymentId,
+          from: at,
+        },
+      },
+    });
+  const sameVersion = now && next && now.model === next.model && now.version === next.version;
+  if (now && !sameVersion) writes.push(servingOnWrite(now.model, now.version, key, undefined));
+  if (next) writes.push(servingOnWrite(next.model, next.version, key, { ...next, since: at }));
+  return writes;
+};
+
+export type Outcome =
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'ROLLED_BACK'
+  | 'ROLLBACK_FAILED'
+  | 'DECOMMISSIONED'
+  | 'DECOMMISSION_FAILED';
+
+/**
+ * The end of a deployment operation: the record's status, the target freed, and — when what
+ * serves changed — the served-by records, the versions' live counters and the model's summary.
+ * Only the operation holding the target's lock may finish; finishing twice changes nothing.
+ */
+export const finishOperation = (options: {
+  head: ModelItem;
+  deployment: DeploymentItem;
+  target: TargetItem;
+  outcome: Outcome;
+  resources?: DeploymentResources;
+  detail?: Record<string, unknown>;
+  at: string;
+}) => {
+  const { head, deployment: d, target, outcome, at } = options;
+  const resources = { ...d.resources, ...options.resources };
+  const self: ServingRef = { deploymentId: d.id, model: d.model, version: d.version, since: at, resources };
+  let status: DeploymentStatus = d.status;
+  let current = target.current;
+  let previous = target.previous;
+  let modelSet: Record<string, unknown> | undefined;
+  let modelRemove = false;
+  if (d.operation === 'deploy') {
+    status = outcome === 'SUCCEEDED' ? 'SUCCEEDED' : outcome === 'ROLLED_BACK' ? 'ROLLED_BACK' : 'FAILED';
+    if (outcome === 'SUCCEEDED' && d.target.kind !== 'sagemaker-batch') {
+      previous = target.current;
+      current = self;
+      modelSet = {
+        [`deployed.${d.environment}`]: {
+          version: d.version,
+          target: d.targetId,
+          deploymentId: d.id,
+          since: at,
+        },
+      };
+    }
+  } else if (d.operation === 'rollback' && outcome === 'ROLLED_BACK') {
+    status = 'ROLLED_BACK';
+    current = target.previous ? { ...target.previous, since: at } : undefined;
+    previous = undefined;
+    modelSet = current
+      ? {
+          [`deployed.${d.environment}`]: {
+            version: current.version,
+            target: d.targetId,
+            deploymentId: current.deploymentId,
+            since: at,
+          },
+        }
+      : undefined;
+    modelRemove = !current;
+  } else if (d.operation === 'decommission' && outcome === 'DECOMMISSIONED') {
+    status = 'DECOMMISSIONED';
+    current = undefined;
+    previous = undefined;
+    modelRemove = true;
+  }
+  const changed = current?.deploymentId !== target.current?.deploymentId;
+  const targetSets = ['#current = :current', '#previous = :previous'];
+  const writes: TransactItem[] = [
+    {
+      Update: {
+        TableName: table(),
+        Key: keys.deployment(d.id),
+        UpdateExpression:
+          'SET #status = :status, updatedAt = :at, history = list_append(history, :entry), resources = :resources',
+        ConditionExpression: 'operation = :op',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':status': status,
+          ':at': at,
+          ':op': d.operation,
+          ':resources': resources,
+          ':entry': [
+            { at, step: outcome.toLowerCase(), ...(options.detail ? { detail: options.detail } : {}) },
+          ],
+        },
+      },
+    },
+    {
+      Update: {
+        TableName: table(),
+        Key: keys.target(d.environment, d.targetId),
+        UpdateExpression: `SET ${targetSets.join(', ')} REMOVE busyWith`,
+        ConditionExpression: 'busyWith = :id',
+        ExpressionAttributeNames: { '#current': 'current', '#previous': 'previous' },
+        ExpressionAttributeValues: {
+          ':id': d.id,
+          ':current': current ?? null,
+          ':previous': previous ?? null,
+        },
+      },
+    },
+    ...(changed ? servingChange(d.environment, d.targetId, target.current, current, at) : []),
+  ];
+  return commitMutation({
+    head,
+    name: head.name,
+    actor: 'steward:deployment-workflow',
+    action: `deployment.${outcome.toLowerCase().replaceAll('_', '-')}`,
+    target: `deployment:${d.id}`,
+    before: { status: d.status, serving: target.current?.version ?? null },
+    after: {
+      id: d.id,
+      operation: d.operation,
+      status,
+      serving: current?.version ?? null,
+      ...(options.detail ? { detail: options.detail } : {}),
+    },
+    at,
+    ...(modelSet ? { modelSet } : {}),
+    ...(modelRemove ? { modelRemove: [`deployed.${d.environment}`] } : {}),
+    writes,
+  });
+};
+
+/** Release a target whose operation could not start (the workflow failed to launch). */
+export const abandonOperation = (head: ModelItem, d: DeploymentItem, reason: string, at: string) =>
+  commitMutation({
+    head,
+    name: head.name,
+    actor: 'steward:deployment-workflow',
+    action: 'deployment.failed',
+    target: `deployment:${d.id}`,
+    after: { id: d.id, operation: d.operation, reason },
+    at,
+    writes: [
+      {
+        Update: {
+          TableName: table(),
+          Key: keys.deployment(d.id),
+          UpdateExpression: `SET ${d.operation === 'deploy' ? '#status = :failed, ' : ''}updatedAt = :at, history = list_append(history, :entry)`,
+          ExpressionAttributeNames: d.operation === 'deploy' ? { '#status': 'status' } : undefined,
+          ExpressionAttributeValues: {
+            ...(d.operation === 'deploy' ? { ':failed': 'FAILED' } : {}),
+            ':at': at,
+            ':entry': [{ at, step: 'failed-to-start', detail: { reason } }],
+          },
+        },
+      },
+      {
+        Update: {
+          TableName: table(),
+          Key: keys.target(d.environment, d.targetId),
+          UpdateExpression: 'REMOVE busyWith',
+          ConditionExpression: 'busyWith = :id',
+          ExpressionAttributeValues: { ':id': d.id },
+        },
+      },
+    ],
+  });

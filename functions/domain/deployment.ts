@@ -1,0 +1,178 @@
+import { z } from 'zod';
+import { EnvironmentName, Label } from './names.ts';
+
+/**
+ * Deployments: a model version put into service on a target (a SageMaker real-time endpoint, a
+ * SageMaker batch transform, or a Lambda alias), the way traffic moves to it, and the records of
+ * what served where and when.
+ */
+export const DeploymentStatus = z.enum([
+  'PENDING',
+  'IN_PROGRESS',
+  'SUCCEEDED',
+  'FAILED',
+  'ROLLED_BACK',
+  'DECOMMISSIONED',
+]);
+export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
+
+/** SageMaker names: 1-63 of [a-zA-Z0-9-], starting with a letter or digit. */
+const SageMakerName = z
+  .string()
+  .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'a SageMaker name is 1-63 letters, digits and hyphens');
+const S3Uri = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'an s3:// URI');
+const AlarmName = z.string().min(1).max(255);
+
+export const SageMakerTarget = z.strictObject({
+  kind: z.literal('sagemaker'),
+  endpointName: SageMakerName,
+  instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'a SageMaker instance type like ml.m5.large'),
+  instanceCount: z.number().int().min(1).max(100).default(1),
+  dataCapture: z
+    .strictObject({
+      destinationS3Uri: S3Uri,
+      samplingPercent: z.number().int().min(1).max(100).default(100),
+    })
+    .optional(),
+});
+
+export const LambdaTarget = z.strictObject({
+  kind: z.literal('lambda'),
+  functionName: z
+    .string()
+    .min(1)
+    .max(140)
+    .regex(
+      /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9-_]+$/,
+      'a Lambda function name or ARN',
+    ),
+  alias: z
+    .string()
+    .regex(/^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/, 'a Lambda alias name')
+    .max(128),
+});
+
+export const BatchTarget = z.strictObject({
+  kind: z.literal('sagemaker-batch'),
+  jobPrefix: SageMakerName.optional(),
+  inputUri: S3Uri,
+  outputUri: S3Uri,
+  contentType: z.string().min(1).max(256).default('text/csv'),
+  instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'a SageMaker instance type like ml.m5.large'),
+  instanceCount: z.number().int().min(1).max(100).default(1),
+});
+
+export const Target = z.discriminatedUnion('kind', [SageMakerTarget, LambdaTarget, BatchTarget]);
+export type Target = z.infer<typeof Target>;
+
+export const Strategy = z
+  .strictObject({
+    kind: z.enum(['all-at-once', 'canary', 'linear']).default('all-at-once'),
+    /** Canary: the share of traffic the new version gets first; linear: the step. */
+    percent: z.number().int().min(1).max(99).optional(),
+    /** How long each step bakes while the alarms are watched. */
+    bakeMinutes: z
+      .number()
+      .min(0)
+      .max(24 * 60)
+      .default(5),
+    /** Alarms that roll the deployment back; by default `<target>-rollback`. */
+    alarms: z.array(AlarmName).max(10).optional(),
+  })
+  .refine((s) => s.kind === 'all-at-once' || s.percent !== undefined, {
+    message: 'canary and linear need a percent',
+    path: ['percent'],
+  });
+export type Strategy = z.infer<typeof Strategy>;
+
+export const DeploymentBody = z
+  .strictObject({
+    environment: EnvironmentName,
+    target: Target,
+    strategy: Strategy.optional(),
+    reason: Label(500).optional(),
+  })
+  .meta({ id: 'Deployment' });
+export type DeploymentBody = z.infer<typeof DeploymentBody>;
+
+export const RollbackBody = z.strictObject({ reason: z.string().min(1).max(1000) }).meta({ id: 'Rollback' });
+
+export const DeploymentPath = z.strictObject({
+  id: z.string().regex(/^dep-[0-9a-f]{24}$/, 'a deployment id'),
+});
+
+export const ListDeploymentsQuery = z.strictObject({
+  environment: EnvironmentName.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(2048).optional(),
+});
+
+export const ServedQuery = z.strictObject({
+  target: z.string().regex(/^(sagemaker|lambda|sagemaker-batch):.+$/, 'target is <kind>:<name>'),
+  at: z.iso.datetime().optional(),
+});
+
+/** The stable name of a target, as records and locks know it. */
+export const targetName = (target: Target): string => {
+  if (target.kind === 'sagemaker') return target.endpointName;
+  if (target.kind === 'lambda') return `${target.functionName}:${target.alias}`;
+  return target.jobPrefix ?? 'batch';
+};
+
+export const targetId = (target: Target): string => `${target.kind}:${targetName(target)}`;
+
+/**
+ * The traffic weights a Lambda alias moves through before all of it goes to the new version:
+ * canary is one step at `percent`; linear climbs by `percent` until the next step would be 100.
+ */
+export const trafficSteps = (strategy: Strategy): number[] => {
+  if (strategy.kind === 'all-at-once' || strategy.percent === undefined) return [];
+  if (strategy.kind === 'canary') return [strategy.percent / 100];
+  const steps: number[] = [];
+  for (let p = strategy.percent; p < 100; p += strategy.percent) steps.push(Math.round(p) / 100);
+  return steps;
+};
+
+/** SageMaker's blue/green policy for the same strategy (its own bake, its own alarm rollback). */
+export const blueGreenPolicy = (strategy: Strategy, alarms: string[]) => {
+  const wait = Math.round(strategy.bakeMinutes * 60);
+  const routing =
+    strategy.kind === 'canary'
+      ? {
+          Type: 'CANARY',
+          WaitIntervalInSeconds: wait,
+          CanarySize: { Type: 'CAPACITY_PERCENT', Value: strategy.percent },
+        }
+      : strategy.kind === 'linear'
+        ? {
+            Type: 'LINEAR',
+            WaitIntervalInSeconds: wait,
+            LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: strategy.percent },
+          }
+        : { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: wait };
+  return {
+    BlueGreenUpdatePolicy: {
+      TrafficRoutingConfiguration: routing,
+      TerminationWaitInSeconds: wait,
+      MaximumExecutionTimeoutInSeconds: Math.max(600, wait * (trafficSteps(strategy).length + 2) + 600),
+    },
+    ...(alarms.length
+      ? { AutoRollbackConfiguration: { Alarms: alarms.map((AlarmName) => ({ AlarmName })) } }
+      : {}),
+  };
+};
+
+/**
+ * A name SageMaker accepts for something this deployment makes, starting with the stack's
+ * prefix (the deploy role may act only on such names) and ending with the deployment's own id.
+ */
+export const resourceName = (prefix: string, model: string, version: number, id: string): string => {
+  const suffix = `-v${version}-${id.slice(-8)}`;
+  const room = 63 - prefix.length - 1 - suffix.length;
+  const middle =
+    model
+      .replace(/[^a-zA-Z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, Math.max(1, room)) || 'model';
+  return `${prefix}-${middle}${suffix}`.replace(/-{2,}/g, '-');
+};

@@ -1,0 +1,249 @@
+import { s3Uri } from '#adapters/artifact-store';
+import { ChainConflict, retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import {
+  type DeploymentItem,
+  type DeploymentResources,
+  finishOperation,
+  getDeployment,
+  getTarget,
+  type Outcome,
+  recordStep,
+} from '#adapters/deployments-table';
+import { resolveEnvironment } from '#adapters/environments-table';
+import { getModel, getVersion } from '#adapters/registry-table';
+import { config } from '#commons/config';
+import { blueGreenPolicy, resourceName, Strategy, trafficSteps } from '#domain/deployment';
+
+/**
+ * The task handlers of statemachines/deployment.asl.json: `prepare` turns a deployment record into
+ * the plan the state machine follows (names, role, traffic steps, what to roll back to),
+ * `progress` records a step, `finish` records the outcome and what serves now.
+ */
+export class PlanError extends Error {
+  override readonly name = 'PlanError';
+}
+
+const load = async (id: string): Promise<DeploymentItem> => {
+  const d = await getDeployment(id);
+  if (!d) throw new PlanError(`deployment ${id} does not exist`);
+  return d;
+};
+
+const step = (
+  d: DeploymentItem,
+  name: string,
+  detail?: Record<string, unknown>,
+  set?: Record<string, unknown>,
+) =>
+  retryOnConflict(async () => {
+    const head = await getModel(d.model);
+    if (!head) throw new PlanError(`model ${d.model} does not exist`);
+    await recordStep(head, d, name, new Date().toISOString(), detail, set);
+  });
+
+const imageOf = (lineage: { image?: { uri: string; digest: string } }) =>
+  lineage.image ? `${lineage.image.uri}@${lineage.image.digest}` : undefined;
+
+export const prepare = async (event: { deploymentId: string; operation: DeploymentItem['operation'] }) => {
+  const d = await load(event.deploymentId);
+  if (d.operation !== event.operation)
+    throw new PlanError(`deployment ${d.id} is not doing a ${event.operation}`);
+  const target = await getTarget(d.environment, d.targetId);
+  const environment = await resolveEnvironment(d.environment);
+  const roleArn = environment?.policy.account?.deployRoleArn ?? config().deployRoleArn;
+  if (!roleArn) throw new PlanError('no deploy role: set DEPLOY_ROLE_ARN or the environment account');
+  const strategy = Strategy.parse(d.strategy);
+  const bakeSeconds = Math.round(strategy.bakeMinutes * 60);
+  const prefix = config().resourcePrefix;
+  const base = {
+    deploymentId: d.id,
+    operation: d.operation,
+    kind: d.target.kind,
+    roleArn,
+    pollSeconds: config().deployPollSeconds,
+    bakeSeconds,
+    stepBakeSeconds: bakeSeconds,
+    alarms: d.alarms,
+  };
+
+  if (d.operation === 'deploy') {
+    await step(d, 'started', { roleArn }, { status: 'IN_PROGRESS' });
+    const version = await getVersion(d.model, d.version);
+    if (!version) throw new PlanError(`version ${d.version} of ${d.model} does not exist`);
+    const names = resourceName(prefix, d.model, d.version, d.id);
+    const modelDataUrl = s3Uri(version.artifact.bucket, version.artifact.key);
+    const executionRoleArn = config().sagemakerExecutionRoleArn;
+    if (d.target.kind === 'sagemaker') {
+      const t = d.target;
+      if (!executionRoleArn) throw new PlanError('SAGEMAKER_EXECUTION_ROLE_ARN is not configured');
+      return {
+        ...base,
+        sagemaker: {
+          modelName: names,
+          endpointConfigName: names,
+          endpointName: t.endpointName,
+          executionRoleArn,
+          image: imageOf(version.lineage),
+          modelDataUrl,
+          variants: [
+            {
+              VariantName: 'AllTraffic',
+              ModelName: names,
+              InstanceType: t.instanceType,
+              InitialInstanceCount: t.instanceCount,
+              InitialVariantWeight: 1,
+            },
+          ],
+          ...(t.dataCapture
+            ? {
+                dataCapture: {
+                  EnableCapture: true,
+                  InitialSamplingPercentage: t.dataCapture.samplingPercent,
+                  DestinationS3Uri: t.dataCapture.destinationS3Uri,
+                  CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+                  CaptureContentTypeHeader: {
+                    CsvContentTypes: ['text/csv'],
+                    JsonContentTypes: ['application/json'],
+                  },
+                },
+              }
+            : {}),
+          update: target?.current !== undefined,
+          deploymentConfig: blueGreenPolicy(strategy, d.alarms),
+        },
+      };
+    }
+    if (d.target.kind === 'sagemaker-batch') {
+      const t = d.target;
+      if (!executionRoleArn) throw new PlanError('SAGEMAKER_EXECUTION_ROLE_ARN is not configured');
+      return {
+        ...base,
+        batch: {
+          modelName: names,
+          transformJobName: names,
+          executionRoleArn,
+          image: imageOf(version.lineage),
+          modelDataUrl,
+          inputUri: t.inputUri,
+          outputUri: t.outputUri,
+          contentType: t.contentType,
+          instanceType: t.instanceType,
+          instanceCount: t.instanceCount,
+        },
+      };
+    }
+    const t = d.target;
+    const zip = (version.artifact.fileName ?? '').endsWith('.zip');
+    return {
+      ...base,
+      lambda: {
+        functionName: t.functionName,
+        alias: t.alias,
+        description: `steward ${d.model} v${d.version} (${d.id})`,
+        steps: trafficSteps(strategy),
+        ...(zip
+          ? {
+              s3Bucket: version.artifact.bucket,
+              s3Key: version.artifact.key,
+              ...(version.artifact.versionId ? { s3ObjectVersion: version.artifact.versionId } : {}),
+            }
+          : { imageUri: imageOf(version.lineage) }),
+      },
+    };
+  }
+
+  // Rollback and decommission act on what serves now (and served before).
+  const current = target?.current;
+  if (!current || current.deploymentId !== d.id) throw new PlanError(`deployment ${d.id} does not serve now`);
+  const back = d.operation === 'rollback' ? target?.previous : current;
+  if (!back) throw new PlanError(`nothing served on ${d.targetId} before deployment ${d.id}`);
+  await step(d, `${d.operation}-started`, { to: d.operation === 'rollback' ? back.version : null });
+  if (d.target.kind === 'sagemaker')
+    return {
+      ...base,
+      sagemaker: {
+        endpointName: d.target.endpointName,
+        endpointConfigName: back.resources.endpointConfigName,
+        modelName: back.resources.sagemakerModelName,
+      },
+    };
+  if (d.target.kind === 'lambda')
+    return {
+      ...base,
+      lambda: {
+        functionName: d.target.functionName,
+        alias: d.target.alias,
+        rollbackVersion: current.resources.previousLambdaVersion ?? back.resources.lambdaVersion,
+      },
+    };
+  return { ...base };
+};
+
+export const progress = async (event: { deploymentId: string; step: string }) => {
+  const d = await load(event.deploymentId);
+  await step(d, event.step);
+  return {};
+};
+
+interface FinishState {
+  plan?: {
+    sagemaker?: { modelName?: string; endpointConfigName?: string };
+    batch?: { transformJobName?: string };
+  };
+  published?: { version?: string };
+  previous?: { version?: string };
+  error?: { Error?: string; Cause?: string };
+}
+
+/** What the operation made, from the state machine's state, for the record. */
+const resourcesOf = (d: DeploymentItem, state: FinishState): DeploymentResources => {
+  if (d.operation !== 'deploy') return {};
+  const sm = state.plan?.sagemaker;
+  return {
+    ...(sm?.modelName ? { sagemakerModelName: sm.modelName } : {}),
+    ...(sm?.endpointConfigName ? { endpointConfigName: sm.endpointConfigName } : {}),
+    ...(state.published?.version ? { lambdaVersion: state.published.version } : {}),
+    ...(state.previous?.version ? { previousLambdaVersion: state.previous.version } : {}),
+    ...(state.plan?.batch?.transformJobName ? { transformJobName: state.plan.batch.transformJobName } : {}),
+  };
+};
+
+export const finish = async (event: {
+  deploymentId: string;
+  operation: string;
+  outcome: Outcome;
+  state: FinishState;
+  reason?: string;
+}) => {
+  const at = new Date().toISOString();
+  const status = await retryOnConflict(async () => {
+    const d = await load(event.deploymentId);
+    const target = await getTarget(d.environment, d.targetId);
+    // Finished already (a retried task): nothing more to record.
+    if (d.operation !== event.operation || target?.busyWith !== d.id) return d.status;
+    const head = await getModel(d.model);
+    if (!head) throw new PlanError(`model ${d.model} does not exist`);
+    const error = event.state?.error;
+    const detail = {
+      ...(error?.Error ? { error: error.Error } : {}),
+      ...(error?.Cause ? { cause: error.Cause.slice(0, 1000) } : {}),
+      ...(event.reason ? { reason: event.reason } : {}),
+    };
+    try {
+      await finishOperation({
+        head,
+        deployment: d,
+        target,
+        outcome: event.outcome,
+        resources: resourcesOf(d, event.state ?? {}),
+        ...(Object.keys(detail).length ? { detail } : {}),
+        at,
+      });
+    } catch (e) {
+      if (e instanceof WriteConditionFailed) throw new ChainConflict(`deployment ${d.id} moved`);
+      throw e;
+    }
+    return (await load(d.id)).status;
+  });
+  return { deploymentId: event.deploymentId, status };
+};

@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto';
+import { retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import {
+  abandonOperation,
+  beginOperation,
+  createDeployment,
+  type DeploymentItem,
+  getDeployment,
+  getTarget,
+  type Operation,
+} from '#adapters/deployments-table';
+import { resolveEnvironment } from '#adapters/environments-table';
+import { getModel, getModelAndVersion } from '#adapters/registry-table';
+import { startExecution } from '#adapters/workflow';
+import { config } from '#commons/config';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '#commons/errors';
+import { logger } from '#commons/observability';
+import { type DeploymentBody, Strategy, targetId, targetName } from '#domain/deployment';
+
+/**
+ * Starting deployment operations, from the API and from an approval with `deployOnApproval`.
+ * The gates are conditions of the write that creates the record (approval APPROVED, target free,
+ * version READY), then the workflow starts; if it cannot, the record says so and the target is
+ * freed, so nothing is left IN_PROGRESS.
+ */
+const globMatches = (pattern: string, value: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(value);
+
+const stateMachine = () => {
+  const arn = config().deploymentStateMachineArn;
+  if (!arn) throw new Error('DEPLOYMENT_STATE_MACHINE_ARN is not configured');
+  return arn;
+};
+
+const launch = async (d: DeploymentItem, operation: Operation) => {
+  try {
+    await startExecution(stateMachine(), `${d.id}-${operation}-${Date.now()}`, {
+      deploymentId: d.id,
+      operation,
+    });
+  } catch (error) {
+    logger.error('deployment workflow did not start', {
+      error: error as Error,
+      deploymentId: d.id,
+      operation,
+    });
+    await retryOnConflict(async () => {
+      const head = await getModel(d.model);
+      if (head)
+        await abandonOperation(
+          head,
+          { ...d, operation },
+          'the deployment workflow could not start',
+          new Date().toISOString(),
+        );
+    });
+    throw error;
+  }
+};
+
+export const startDeployment = async (input: {
+  model: string;
+  version: number;
+  body: DeploymentBody;
+  actor: string;
+  approvalId?: string;
+}): Promise<DeploymentItem> => {
+  const { body } = input;
+  const environment = await resolveEnvironment(body.environment);
+  if (!environment)
+    throw new ValidationError(`environment ${body.environment} does not exist`, {
+      errors: [{ path: 'body.environment', message: 'unknown environment' }],
+    });
+  const { target } = body;
+  const prefix = config().resourcePrefix;
+  if (target.kind === 'sagemaker' && !target.endpointName.startsWith(`${prefix}-`))
+    throw new ValidationError(`endpoint names start with "${prefix}-": the deploy role may act on no other`, {
+      errors: [{ path: 'body.target.endpointName', message: `must start with ${prefix}-` }],
+    });
+  if (target.kind === 'lambda' && !config().lambdaTargets.some((p) => globMatches(p, target.functionName)))
+    throw new ForbiddenError(
+      `function ${target.functionName} is not one this Steward is configured to manage`,
+    );
+
+  const strategy = Strategy.parse(body.strategy ?? {});
+  const name = targetName(target).replaceAll(':', '-');
+  const alarms = strategy.alarms ?? [`${name}-rollback`];
+  const id = `dep-${randomBytes(12).toString('hex')}`;
+  const item = await retryOnConflict(async () => {
+    const { model, version } = await getModelAndVersion(input.model, input.version);
+    if (!model) throw new NotFoundError(`model ${input.model} does not exist`);
+    if (!version) throw new NotFoundError(`version ${input.version} of ${input.model} does not exist`);
+    if (version.status !== 'READY')
+      throw new ConflictError(
+        `version ${input.version} is ${version.status}; only a READY version can be deployed`,
+      );
+    const packaged = target.kind === 'lambda' && (version.artifact.fileName ?? '').endsWith('.zip');
+    if (target.kind !== 'lambda' || !packaged) {
+      if (!version.lineage.image)
+        throw new ConflictError(
+          target.kind === 'lambda'
+            ? 'a Lambda deployment needs a .zip artifact or a container image in the version lineage'
+            : 'a SageMaker deployment needs the container image (lineage.image) the version runs in',
+        );
+    }
+    const at = new Date().toISOString();
+    const item: DeploymentItem = {
+      entity: 'deployment',
+      id,
+      model: input.model,
+      version: input.version,
+      environment: body.environment,
+      target,
+      targetId: targetId(target),
+      strategy,
+      alarms,
+      status: 'PENDING',
+      operation: 'deploy',
+      ...(body.reason ? { reason: body.reason } : {}),
+      history: [{ at, step: 'requested', detail: { by: input.actor } }],
+      resources: {},
+      ...(input.approvalId ? { approvalId: input.approvalId } : {}),
+      createdAt: at,
+      createdBy: input.actor,
+      updatedAt: at,
+    };
+    try {
+      await createDeployment(model, item, environment.policy.approval.required);
+    } catch (error) {
+      if (!(error instanceof WriteConditionFailed)) throw error;
+      if (error.index === 1)
+        throw new ConflictError(
+          `target ${item.targetId} in ${body.environment} is busy with another deployment`,
+        );
+      if (error.index === 2) throw new ConflictError(`version ${input.version} stopped being READY`);
+      if (error.index === 3)
+        throw new ConflictError(
+          `environment ${body.environment} requires an APPROVED approval request for version ${input.version}`,
+        );
+      throw error;
+    }
+    return item;
+  });
+  await launch(item, 'deploy');
+  return item;
+};
+
+/** Roll a serving deployment back to what served before it, or take it down. */
+export const startOperation = async (
+  id: string,
+  operation: 'rollback' | 'decommission',
+  actor: string,
+  reason?: string,
+) => {
+  const d = await retryOnConflict(async () => {
+    const d = await getDeployment(id);
+    if (!d) throw new NotFoundError(`deployment ${id} does not exist`);
+    const target = await getTarget(d.environment, d.targetId);
+    if (d.status !== 'SUCCEEDED' || target?.current?.deploymentId !== d.id)
+      throw new ConflictError(`deployment ${id} is ${d.status} and does not serve on ${d.targetId} now`);
+    if (target.busyWith) throw new ConflictError(`target ${d.targetId} is busy with another operation`);
+    if (operation === 'rollback' && !target.previous)
+      throw new ConflictError(
+        `nothing served on ${d.targetId} before deployment ${id}: there is nothing to roll back to`,
+      );
+    const head = await getModel(d.model);
+    if (!head) throw new NotFoundError(`model ${d.model} does not exist`);
+    try {
+      await beginOperation(head, d, operation, actor, new Date().toISOString(), reason);
+    } catch (error) {
+      if (error instanceof WriteConditionFailed)
+        throw new ConflictError(`deployment ${id} or its target changed; try again`);
+      throw error;
+    }
+    return { ...d, operation };
+  });
+  await launch(d, operation);
+  return d;
+};

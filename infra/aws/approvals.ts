@@ -1,0 +1,204 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { Data } from './data.ts';
+import { ServiceFunction, type UnscopedGrant } from './service-function.ts';
+
+/** The approval workflow's definition, shared with local mode's runner. */
+export const APPROVAL_DEFINITION_FILE = fileURLToPath(
+  new URL('../../statemachines/approval.asl.json', import.meta.url),
+);
+const WORKFLOW_ENTRY = fileURLToPath(new URL('../../functions/workflows/approval.ts', import.meta.url));
+
+/** The `${Name}` placeholders of an ASL file, which `definitionSubstitutions` must fill. */
+export const placeholdersOf = (definition: string): string[] =>
+  [...new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!))].sort();
+
+/**
+ * Answering a callback task. The task token is the only thing that names the task, and the actions
+ * have no resource type in IAM, so `*` is the only valid resource.
+ */
+export const TASK_RESPONSE_ACTIONS = ['states:SendTaskSuccess', 'states:SendTaskFailure'] as const;
+export const taskResponses = (why: string): UnscopedGrant => ({
+  actions: TASK_RESPONSE_ACTIONS,
+  reason:
+    `states:SendTaskSuccess/SendTaskFailure have no resource type (a task token names the task), so ` +
+    `"*" is the only valid resource: ${why}`,
+});
+
+/**
+ * Task tokens are sealed with the encryption context `{requestId, group}` (see
+ * functions/adapters/token-vault.ts). The grants on the token key hold a caller to exactly those
+ * keys, so the key cannot be used as a general-purpose encryption service.
+ */
+const TOKEN_CONTEXT_KEYS = ['requestId', 'group'];
+const TOKEN_CONTEXT_CONDITIONS = {
+  'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': TOKEN_CONTEXT_KEYS },
+  Null: { 'kms:EncryptionContextKeys': 'false' },
+};
+
+interface TaskExtras {
+  readonly environment?: Record<string, string>;
+  readonly timeout?: Duration;
+  readonly unscopedGrants?: readonly UnscopedGrant[];
+}
+
+export interface ApprovalWorkflowProps {
+  readonly data: Data;
+  /** The sender of approval emails: a verified SES identity (the address or its domain). */
+  readonly mailFrom: string;
+}
+
+/**
+ * The approval workflow: `statemachines/approval.asl.json` on a STANDARD state machine (it waits
+ * for people for days), its three task functions, and the key that seals task tokens at rest.
+ * Every event is logged with its data and traced.
+ */
+export class ApprovalWorkflow extends Construct {
+  readonly tokenKey: kms.Key;
+  readonly validate: ServiceFunction;
+  readonly notify: ServiceFunction;
+  readonly record: ServiceFunction;
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+  /**
+   * What `ses:SendEmail` is allowed on: the sender address's identity and its domain's (SES
+   * authorizes on whichever of the two is the verified identity it sends as).
+   */
+  readonly senderIdentityArns: readonly string[];
+
+  constructor(scope: Construct, id: string, props: ApprovalWorkflowProps) {
+    super(scope, id);
+    const { data, mailFrom } = props;
+    const stack = Stack.of(this);
+
+    // Tokens only matter while their execution runs, and executions end with the stack: nothing
+    // sealed under this key is worth keeping once it is gone, so it is scheduled for deletion with
+    // the stack (after KMS's waiting period) instead of billing forever.
+    this.tokenKey = new kms.Key(this, 'TokenKey', {
+      description: 'Steward approval workflow task tokens',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+
+    // The tasks neither sign cursors nor authorize callers: no cursor key, no role rules.
+    const baseEnvironment = { STEWARD_MODE: 'aws', TABLE_NAME: data.table.tableName };
+    const taskFunction = (handler: 'validate' | 'notify' | 'record', extra: TaskExtras = {}) =>
+      new ServiceFunction(this, `${handler[0]!.toUpperCase()}${handler.slice(1)}Function`, {
+        entry: WORKFLOW_ENTRY,
+        handler,
+        description: `Steward approval workflow: ${handler}`,
+        environment: { ...baseEnvironment, ...extra.environment },
+        timeout: extra.timeout,
+        unscopedGrants: extra.unscopedGrants,
+        invocation: 'state-machine',
+      });
+
+    this.validate = taskFunction('validate');
+    data.grantItemRead(this.validate, []);
+
+    this.notify = taskFunction('notify', {
+      environment: { TOKEN_KEY_ID: this.tokenKey.keyArn, MAIL_FROM: mailFrom },
+      // One email per member of the group, sent one after the other.
+      timeout: Duration.seconds(30),
+      unscopedGrants: [
+        taskResponses('notify answers its own task when the decisions came in before it kept the token.'),
+      ],
+    });
+    data.grantItemReadWrite(this.notify, []);
+    this.grantToken(this.notify, 'kms:Encrypt');
+    const domain = mailFrom.slice(mailFrom.lastIndexOf('@') + 1);
+    this.senderIdentityArns = [mailFrom, domain].map((identity) =>
+      stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+    );
+    this.notify.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [...this.senderIdentityArns],
+        conditions: { StringEquals: { 'ses:FromAddress': mailFrom } },
+      }),
+    );
+
+    this.record = taskFunction('record');
+    data.grantItemReadWrite(this.record, []);
+
+    const definition = readFileSync(APPROVAL_DEFINITION_FILE, 'utf8');
+    const definitionSubstitutions: Record<string, string> = {
+      ValidateFunctionArn: this.validate.fn.functionArn,
+      NotifyFunctionArn: this.notify.fn.functionArn,
+      RecordFunctionArn: this.record.fn.functionArn,
+    };
+    const unfilled = placeholdersOf(definition).filter((name) => !(name in definitionSubstitutions));
+    const unused = Object.keys(definitionSubstitutions).filter(
+      (name) => !placeholdersOf(definition).includes(name),
+    );
+    if (unfilled.length || unused.length)
+      throw new Error(
+        `statemachines/approval.asl.json and its substitutions disagree: ` +
+          `unfilled ${JSON.stringify(unfilled)}, unused ${JSON.stringify(unused)}`,
+      );
+
+    // Under /aws/vendedlogs/ so that Step Functions' log delivery does not grow the account's
+    // CloudWatch Logs resource policy with every state machine.
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${stack.stackName}-approval`,
+      retention: logs.RetentionDays.THREE_MONTHS,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'Steward approval: notify approvers, wait for their decisions, record the outcome',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(definition),
+      definitionSubstitutions,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    const taskFunctions = [this.validate, this.notify, this.record];
+    for (const task of taskFunctions) task.fn.grantInvoke(this.stateMachine);
+
+    const policy = this.stateMachine.role.node.findChild('DefaultPolicy');
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Log delivery to CloudWatch Logs (logs:CreateLogDelivery and the other vended-log actions) and ' +
+        'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) have no resource type; "*" is the ' +
+        'only valid resource.',
+    });
+    for (const task of taskFunctions) {
+      const fnId = stack.getLogicalId(task.fn.node.defaultChild as lambda.CfnFunction);
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
+        reason:
+          'lambda:InvokeFunction on the versions and aliases of this one task function (the grant ' +
+          'that also covers a qualified ARN); no other function.',
+      });
+    }
+  }
+
+  /** May start approval executions of this state machine, and no other. */
+  grantStart(grantee: iam.IGrantable): void {
+    this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /** May unseal task tokens (KMS Decrypt under the tokens' encryption context). */
+  grantTokenDecrypt(grantee: iam.IGrantable): void {
+    this.grantToken(grantee, 'kms:Decrypt');
+  }
+
+  private grantToken(grantee: iam.IGrantable, action: 'kms:Encrypt' | 'kms:Decrypt'): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [action],
+        resources: [this.tokenKey.keyArn],
+        conditions: TOKEN_CONTEXT_CONDITIONS,
+      }),
+    );
+  }
+}

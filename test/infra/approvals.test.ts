@@ -1,0 +1,245 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { APPROVAL_DEFINITION_FILE, placeholdersOf } from '../../infra/aws/approvals.ts';
+import type { ServiceFunction } from '../../infra/aws/service-function.ts';
+import {
+  actionsOf,
+  grantsByResource,
+  logicalId,
+  roleStatements,
+  type Statement,
+  type Synthesized,
+  synthStack,
+  TOKEN_CONTEXT,
+} from './synth.ts';
+
+const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+const TASK_RESPONSE = ['states:SendTaskFailure', 'states:SendTaskSuccess'];
+const TABLE_READ = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
+const TABLE_READ_WRITE = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+];
+const TABLE_KEY_READ = ['kms:Decrypt', 'kms:DescribeKey'];
+const TABLE_KEY_READ_WRITE = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
+const SUBSTITUTIONS = ['NotifyFunctionArn', 'RecordFunctionArn', 'ValidateFunctionArn'];
+
+const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+const sesIdentity = (identity: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':ses:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:identity/${identity}`,
+    ],
+  ],
+});
+
+type Properties = Record<string, unknown>;
+type Resources = Record<string, { Type: string; Properties: Properties; DeletionPolicy?: string }>;
+
+describe('approval workflow', () => {
+  let s: Synthesized;
+  let resources: Resources;
+  let machine: Properties;
+  let tasks: Record<'validate' | 'notify' | 'record', ServiceFunction>;
+  const statementsOf = (task: ServiceFunction) => roleStatements(s.template, logicalId(task.role));
+  beforeAll(() => {
+    s = synthStack({ mailFrom: 'model-approvals@mail.example.org' });
+    resources = s.template.toJSON().Resources;
+    machine = resources[logicalId(s.stack.approvals.stateMachine)]!.Properties;
+    const { validate, notify, record } = s.stack.approvals;
+    tasks = { validate, notify, record };
+  });
+
+  describe('state machine', () => {
+    it('is the one STANDARD state machine, defined by statemachines/approval.asl.json as written', () => {
+      s.template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+      expect(machine['StateMachineType']).toBe('STANDARD');
+      expect(machine['DefinitionString']).toBe(readFileSync(APPROVAL_DEFINITION_FILE, 'utf8'));
+    });
+
+    it('fills every placeholder of the definition, each with its task function', () => {
+      const definition = machine['DefinitionString'] as string;
+      const substitutions = machine['DefinitionSubstitutions'] as Record<string, unknown>;
+
+      expect(Object.keys(substitutions).sort()).toEqual(SUBSTITUTIONS);
+      for (const name of SUBSTITUTIONS) expect(definition).toContain(`\${${name}}`);
+      expect(placeholdersOf(definition)).toEqual(SUBSTITUTIONS);
+      const resolved = definition.replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name: string) =>
+        name in substitutions ? 'arn' : whole,
+      );
+      expect(resolved).not.toContain('${');
+      expect(substitutions).toEqual({
+        ValidateFunctionArn: getAtt(logicalId(tasks.validate.fn)),
+        NotifyFunctionArn: getAtt(logicalId(tasks.notify.fn)),
+        RecordFunctionArn: getAtt(logicalId(tasks.record.fn)),
+      });
+    });
+
+    it('logs ALL events with their data to its own log group, with a retention, and traces with X-Ray', () => {
+      const logGroupId = logicalId(s.stack.approvals.logGroup);
+      expect(machine['LoggingConfiguration']).toEqual({
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: getAtt(logGroupId) } }],
+        IncludeExecutionData: true,
+        Level: 'ALL',
+      });
+      expect(machine['TracingConfiguration']).toEqual({ Enabled: true });
+      expect(resources[logGroupId]!.Properties).toMatchObject({
+        LogGroupName: '/aws/vendedlogs/states/Steward-approval',
+        RetentionInDays: 90,
+      });
+    });
+
+    it('may invoke exactly the three task functions (and their versions), deliver logs and trace', () => {
+      const roleId = (machine['RoleArn'] as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+      const role = resources[roleId]!;
+      const trust = (role.Properties['AssumeRolePolicyDocument'] as { Statement: unknown[] }).Statement;
+      expect(trust).toHaveLength(1);
+      expect(trust[0]).toMatchObject({
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'states.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      });
+      expect(role.Properties['ManagedPolicyArns']).toBeUndefined();
+
+      const statements = roleStatements(s.template, roleId);
+      const invoke = statements.filter((st) => actionsOf(st).includes('lambda:InvokeFunction'));
+      const invoked = invoke.flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]));
+      const fnIds = Object.values(tasks).map((task) => logicalId(task.fn));
+      expect(invoke.flatMap(actionsOf)).toEqual(['lambda:InvokeFunction']);
+      expect(invoked.map((r) => JSON.stringify(r)).sort()).toEqual(
+        fnIds
+          .flatMap((id) => [getAtt(id), { 'Fn::Join': ['', [getAtt(id), ':*']] }])
+          .map((r) => JSON.stringify(r))
+          .sort(),
+      );
+
+      const rest = grantsByResource(statements.filter((st) => !invoke.includes(st)));
+      expect(rest).toEqual({
+        '"*"': [
+          'logs:CreateLogDelivery',
+          'logs:DeleteLogDelivery',
+          'logs:DescribeLogGroups',
+          'logs:DescribeResourcePolicies',
+          'logs:GetLogDelivery',
+          'logs:ListLogDeliveries',
+          'logs:PutResourcePolicy',
+          'logs:UpdateLogDelivery',
+          'xray:GetSamplingRules',
+          'xray:GetSamplingTargets',
+          ...XRAY,
+        ],
+      });
+    });
+  });
+
+  describe('task functions', () => {
+    it('run one handler export each of functions/workflows/approval.ts', () => {
+      for (const [name, task] of Object.entries(tasks)) {
+        expect(resources[logicalId(task.fn)]!.Properties).toMatchObject({
+          Handler: `index.${name}`,
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          TracingConfig: { Mode: 'Active' },
+        });
+      }
+    });
+
+    it('validate reads the table, nothing more', () => {
+      const ids = { table: logicalId(s.stack.data.table), tableKey: logicalId(s.stack.data.tableKey) };
+      expect(grantsByResource(statementsOf(tasks.validate))).toEqual({
+        [JSON.stringify(getAtt(logicalId(tasks.validate.logGroup)))]: LOGS,
+        '"*"': XRAY,
+        [JSON.stringify(getAtt(ids.table))]: TABLE_READ,
+        [JSON.stringify(getAtt(ids.tableKey))]: TABLE_KEY_READ,
+      });
+      expect(statementsOf(tasks.validate).filter((st) => st.Effect === 'Deny')).toEqual([]);
+    });
+
+    it('notify writes the table, seals tokens, answers its own task and mails as the sender only', () => {
+      const ids = {
+        table: logicalId(s.stack.data.table),
+        tableKey: logicalId(s.stack.data.tableKey),
+        tokenKey: logicalId(s.stack.approvals.tokenKey),
+      };
+      const from = { StringEquals: { 'ses:FromAddress': 'model-approvals@mail.example.org' } };
+      expect(grantsByResource(statementsOf(tasks.notify))).toEqual({
+        [JSON.stringify(getAtt(logicalId(tasks.notify.logGroup)))]: LOGS,
+        '"*"': [...TASK_RESPONSE, ...XRAY],
+        [JSON.stringify(getAtt(ids.table))]: TABLE_READ_WRITE,
+        [JSON.stringify(getAtt(ids.tableKey))]: TABLE_KEY_READ_WRITE,
+        [`${JSON.stringify(getAtt(ids.tokenKey))} when ${JSON.stringify(TOKEN_CONTEXT)}`]: ['kms:Encrypt'],
+        [`${JSON.stringify(sesIdentity('model-approvals@mail.example.org'))} when ${JSON.stringify(from)}`]: [
+          'ses:SendEmail',
+        ],
+        [`${JSON.stringify(sesIdentity('mail.example.org'))} when ${JSON.stringify(from)}`]: [
+          'ses:SendEmail',
+        ],
+      });
+    });
+
+    it('record writes the table, nothing more', () => {
+      const ids = { table: logicalId(s.stack.data.table), tableKey: logicalId(s.stack.data.tableKey) };
+      expect(grantsByResource(statementsOf(tasks.record))).toEqual({
+        [JSON.stringify(getAtt(logicalId(tasks.record.logGroup)))]: LOGS,
+        '"*"': XRAY,
+        [JSON.stringify(getAtt(ids.table))]: TABLE_READ_WRITE,
+        [JSON.stringify(getAtt(ids.tableKey))]: TABLE_KEY_READ_WRITE,
+      });
+    });
+
+    it('notify and record, which write the table, are denied overwriting audit items', () => {
+      for (const task of [tasks.notify, tasks.record]) {
+        const deny = statementsOf(task).filter((st): st is Statement => st.Effect === 'Deny');
+        expect(deny).toEqual([
+          {
+            Sid: 'AuditItemsAreAppendOnly',
+            Effect: 'Deny',
+            Action: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+            Resource: getAtt(logicalId(s.stack.data.table)),
+            Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
+          },
+        ]);
+      }
+    });
+
+    it('get the environment their handlers read, and no more', () => {
+      const envOf = (task: ServiceFunction) =>
+        (resources[logicalId(task.fn)]!.Properties['Environment'] as { Variables: Properties }).Variables;
+      const base = {
+        STEWARD_MODE: 'aws',
+        TABLE_NAME: { Ref: logicalId(s.stack.data.table) },
+        POWERTOOLS_SERVICE_NAME: 'steward',
+        POWERTOOLS_METRICS_NAMESPACE: 'Steward',
+        NODE_OPTIONS: '--enable-source-maps',
+      };
+      expect(envOf(tasks.validate)).toEqual(base);
+      expect(envOf(tasks.record)).toEqual(base);
+      expect(envOf(tasks.notify)).toEqual({
+        ...base,
+        TOKEN_KEY_ID: getAtt(logicalId(s.stack.approvals.tokenKey)),
+        MAIL_FROM: 'model-approvals@mail.example.org',
+      });
+    });
+  });
+
+  it('seals task tokens with a rotating customer-managed key that goes with the stack', () => {
+    const key = resources[logicalId(s.stack.approvals.tokenKey)]!;
+    expect(key.Properties).toMatchObject({ EnableKeyRotation: true, PendingWindowInDays: 7 });
+    expect(key.DeletionPolicy).toBe('Delete');
+  });
+});
