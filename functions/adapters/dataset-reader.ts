@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import {
@@ -15,6 +16,7 @@ import { s3 } from '#commons/clients';
 import { config } from '#commons/config';
 import { UnprocessableError, ValidationError } from '#commons/errors';
 import {
+  CaptureFormatError,
   type CaptureRecord,
   CsvParser,
   CsvRecords,
@@ -34,7 +36,7 @@ import {
  * Streaming reads of reference datasets and captured inference data, from S3 and (local mode
  * only) from `file://` paths. Memory stays bounded whatever the size of the data: objects are
  * read one at a time as byte streams (gunzipped on the way when the key ends with `.gz` or the
- * object's Content-Encoding is gzip), decoded with a streaming `TextDecoder`, cut into lines by
+ * object's Content-Encoding is gzip), decoded with a `StringDecoder` (a byte order mark dropped), cut into lines by
  * scanning for LF (CSV: an RFC 4180 parser over the character stream), and handed on in batches
  * of one decoded chunk's records. What is held at any time: one chunk, one partial line (at most
  * `maxLineLength` characters, 16 MiB by default) and one batch of records.
@@ -343,7 +345,7 @@ async function* fileObjects(
     name: `file://${path}`,
     key,
     open: async () => ({
-      stream: createReadStream(path, { highWaterMark: 256 * 1024 }),
+      stream: createReadStream(path, { highWaterMark: 64 * 1024 }),
       gzip: isGzipName(path),
     }),
   });
@@ -439,13 +441,21 @@ async function* decodedPieces(object: SourceObject, stats: ReadStats): AsyncGene
   const { stream, gzip } = await object.open();
   stats.objects++;
   const source: Readable = gzip ? pipeline(stream, createGunzip(), () => undefined) : stream;
-  const decoder = new TextDecoder('utf-8');
+  // StringDecoder keeps a character split across chunks for the next one; it decodes about twice
+  // as fast as TextDecoder in stream mode on Node 20 (measured: 1 GB/s against 0.4-0.6 GB/s).
+  const decoder = new StringDecoder('utf8');
+  let first = true;
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
       stats.bytes += chunk.length;
-      yield decoder.decode(chunk, { stream: true });
+      let text = decoder.write(chunk);
+      if (first && text.length > 0) {
+        first = false;
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      }
+      yield text;
     }
-    const rest = decoder.decode();
+    const rest = decoder.end();
     if (rest !== '') yield rest;
   } finally {
     stream.destroy();
@@ -453,24 +463,37 @@ async function* decodedPieces(object: SourceObject, stats: ReadStats): AsyncGene
   }
 }
 
-/** The lines of every listed object, in batches (one decoded piece's lines a batch). */
-async function* lineBatchesOf(
+/** A line or record error, named by object and line. */
+const located = (error: unknown, object: string, line: number): unknown =>
+  error instanceof CaptureFormatError ? new DatasetFormatError(object, line, error.message, error) : error;
+
+/**
+ * The non-blank lines of every listed object, each turned by `handle` into zero or more items,
+ * handed on in batches (one decoded piece's items a batch).
+ */
+async function* lineBatchesOf<T>(
   objects: AsyncIterable<SourceObject>,
   options: ListOptions,
   stats: ReadStats,
-): AsyncGenerator<string[]> {
+  handle: (line: string, out: T[]) => void,
+): AsyncGenerator<T[]> {
   const max = options.maxLineLength ?? MAX_LINE_LENGTH;
   for await (const object of objects) {
     const splitter = new LineSplitter(max);
-    let batch: string[] = [];
+    let batch: T[] = [];
     const onLine = (line: string) => {
-      if (!isBlank(line)) batch.push(line);
+      if (isBlank(line)) return;
+      stats.lines++;
+      try {
+        handle(line, batch);
+      } catch (error) {
+        throw located(error, object.name, splitter.line);
+      }
     };
     try {
       for await (const text of decodedPieces(object, stats)) {
         splitter.feed(text, onLine);
         if (batch.length > 0) {
-          stats.lines += batch.length;
           const full = batch;
           batch = [];
           yield full;
@@ -482,10 +505,7 @@ async function* lineBatchesOf(
         throw new DatasetFormatError(object.name, error.line, error.message);
       throw error;
     }
-    if (batch.length > 0) {
-      stats.lines += batch.length;
-      yield batch;
-    }
+    if (batch.length > 0) yield batch;
   }
 }
 
@@ -509,7 +529,14 @@ export class LineReader implements AsyncIterable<string> {
   }
 
   batches(): AsyncGenerator<string[]> {
-    return lineBatchesOf(objectsAt(this.location, this.options, this.stats), this.options, this.stats);
+    return lineBatchesOf<string>(
+      objectsAt(this.location, this.options, this.stats),
+      this.options,
+      this.stats,
+      (line, out) => {
+        out.push(line);
+      },
+    );
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<string> {
@@ -547,11 +574,11 @@ export class RecordReader implements AsyncIterable<CaptureRecord> {
     const hi = to ?? Number.POSITIVE_INFINITY;
     const objects = objectsAt(this.location, { ...options, hourFolders: capture }, stats);
 
-    /** Keeps the records of `batch` from `start` on that lie in the window. */
-    const filter = (batch: CaptureRecord[], start: number): void => {
+    /** Keeps the records of `batch` that lie in the window. */
+    const filter = (batch: CaptureRecord[]): void => {
       if (!windowed) return;
-      let kept = start;
-      for (let i = start; i < batch.length; i++) {
+      let kept = 0;
+      for (let i = 0; i < batch.length; i++) {
         const record = batch[i]!;
         const at = record.at === undefined ? Number.NaN : Date.parse(record.at);
         if (Number.isNaN(at)) stats.untimed++;
@@ -574,7 +601,7 @@ export class RecordReader implements AsyncIterable<CaptureRecord> {
         try {
           for await (const text of decodedPieces(object, stats)) {
             parser.feed(text, onRow);
-            filter(batch, 0);
+            filter(batch);
             if (batch.length > 0) {
               stats.records += batch.length;
               const full = batch;
@@ -584,12 +611,9 @@ export class RecordReader implements AsyncIterable<CaptureRecord> {
           }
           parser.end(onRow);
         } catch (error) {
-          if (error instanceof DatasetFormatError) throw error;
-          if (error instanceof Error && error.name === 'CaptureFormatError')
-            throw new DatasetFormatError(object.name, parser.line, error.message, error);
-          throw error;
+          throw located(error, object.name, parser.line);
         }
-        filter(batch, 0);
+        filter(batch);
         if (batch.length > 0) {
           stats.records += batch.length;
           yield batch;
@@ -599,33 +623,20 @@ export class RecordReader implements AsyncIterable<CaptureRecord> {
     }
 
     const features = options.features;
-    for await (const lines of lineBatchesOf(objects, options, stats)) {
-      const batch: CaptureRecord[] = [];
-      for (let i = 0; i < lines.length; i++) {
-        try {
-          if (capture) captureLineRecords(lines[i]!, features, batch);
-          else batch.push(jsonLineRecord(lines[i]!, options));
-        } catch (error) {
-          if (error instanceof Error && error.name === 'CaptureFormatError') {
-            const { name, line } = this.position(lines.length - i);
-            throw new DatasetFormatError(name, line, error.message, error);
-          }
-          throw error;
+    const handle = capture
+      ? (line: string, out: CaptureRecord[]) => {
+          captureLineRecords(line, features, out);
         }
-      }
-      filter(batch, 0);
+      : (line: string, out: CaptureRecord[]) => {
+          out.push(jsonLineRecord(line, options));
+        };
+    for await (const batch of lineBatchesOf(objects, options, stats, handle)) {
+      filter(batch);
       if (batch.length > 0) {
         stats.records += batch.length;
         yield batch;
       }
     }
-  }
-
-  private current: { name: string; lines: number } = { name: '', lines: 0 };
-
-  /** The object and line number of a failing line, `behind` lines before the batch's end. */
-  private position(behind: number): { name: string; line: number } {
-    return { name: this.current.name, line: this.current.lines - behind + 1 };
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<CaptureRecord> {

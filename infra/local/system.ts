@@ -14,6 +14,7 @@ import { LocalEventBus } from './events.ts';
 import { createRequestListener } from './http-adapter.ts';
 import { LocalOutbox } from './outbox.ts';
 import { type LocalS3, startLocalS3 } from './s3.ts';
+import { createLocalTargets, type LocalTargets } from './targets.ts';
 import { type LocalWorkflows, startLocalWorkflows } from './workflows.ts';
 
 /**
@@ -31,6 +32,10 @@ export interface LocalSystemOptions {
   /** The local S3's port; 0 or undefined: any free port. `npm start` uses PORT+1, so URLs survive a restart. */
   s3Port?: number;
   host?: string;
+  /** How long simulated SageMaker endpoints and Lambda updates take to settle (default 3000 ms). */
+  targetTransitionMs?: number;
+  /** Scale of Wait states in the local workflows (default 0.02: a 5-minute bake takes 6 s). */
+  waitScale?: number;
   /** Extra environment for the handlers (e.g. a small multipart threshold in tests). */
   env?: Record<string, string>;
   log?: (line: string) => void;
@@ -44,10 +49,36 @@ export interface LocalSystem {
   events: LocalEventBus;
   outbox: LocalOutbox;
   workflows: LocalWorkflows;
+  targets: LocalTargets;
   close(): Promise<void>;
 }
 
 const RolesFile = z.array(RoleRule);
+const LocalFunction = z.strictObject({
+  name: z.string().min(1).max(140),
+  packageType: z.enum(['Zip', 'Image']).default('Zip'),
+});
+const LocalFault = z.strictObject({
+  target: z.string().min(1),
+  failAt: z
+    .enum([
+      'createModel',
+      'createEndpointConfig',
+      'createEndpoint',
+      'updateEndpoint',
+      'createTransformJob',
+      'updateFunctionCode',
+      'publishVersion',
+      'updateAlias',
+    ])
+    .optional(),
+  alarmDuringBake: z.string().min(1).optional(),
+  once: z.boolean().optional(),
+});
+const LocalAlarm = z.strictObject({
+  name: z.string().min(1),
+  state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+});
 
 /** A 32-byte key kept under the data dir (mode 600), made on first start; in memory without one. */
 const keyFor = async (dataDir: string | undefined, name: string): Promise<string> => {
@@ -85,7 +116,14 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   const unsubscribe = dynamo.onWrite(events.onWrite);
   const outbox = await LocalOutbox.open(dataDir);
   const mail = await outbox.listen(host);
-  const workflows = await startLocalWorkflows(host);
+  const targets = createLocalTargets({
+    transitionMs: options.targetTransitionMs ?? Number(process.env.STEWARD_LOCAL_TRANSITION_MS ?? 3000),
+    ...(dataDir ? { dataDir } : {}),
+  });
+  const workflows = await startLocalWorkflows(host, {
+    services: targets.resources,
+    waitScale: options.waitScale ?? Number(process.env.STEWARD_LOCAL_WAIT_SCALE ?? 0.02),
+  });
 
   const roles = await rolesFor(dataDir);
   Object.assign(process.env, {
@@ -100,6 +138,11 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     SES_ENDPOINT: mail.endpoint,
     SFN_ENDPOINT: workflows.endpoint,
     APPROVAL_STATE_MACHINE_ARN: workflows.arns.approval,
+    DEPLOYMENT_STATE_MACHINE_ARN: workflows.arns.deployment,
+    SAGEMAKER_EXECUTION_ROLE_ARN: 'arn:aws:iam::000000000000:role/steward-local-sagemaker-execution',
+    DEPLOY_ROLE_ARN: 'arn:aws:iam::000000000000:role/steward-local-deploy',
+    LAMBDA_TARGETS: JSON.stringify(['*']),
+    DEPLOY_POLL_SECONDS: '2',
     MAIL_FROM: 'steward@localhost',
     STEWARD_ENVIRONMENTS: JSON.stringify(LOCAL_DEFAULT_ENVIRONMENTS),
     AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
@@ -132,6 +175,32 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
         }),
         'GET /local/events': async () => ({ status: 200, body: events.events }),
         'GET /local/outbox': async () => ({ status: 200, body: outbox.view() }),
+        // The simulated SageMaker, Lambda and CloudWatch the deployment workflow talks to.
+        'GET /local/targets': async () => ({ status: 200, body: targets.state() }),
+        'GET /local/targets/calls': async () => ({ status: 200, body: targets.calls() }),
+        'POST /local/targets/functions': async (_url, body) => {
+          const parsed = LocalFunction.safeParse(body);
+          if (!parsed.success) return { status: 400, body: { detail: parsed.error.message } };
+          return {
+            status: 201,
+            body: targets.createFunction(parsed.data.name, { packageType: parsed.data.packageType }),
+          };
+        },
+        'POST /local/targets/faults': async (_url, body) => {
+          const parsed = LocalFault.safeParse(body);
+          if (!parsed.success) return { status: 400, body: { detail: parsed.error.message } };
+          return { status: 201, body: targets.injectFault(parsed.data) };
+        },
+        'DELETE /local/targets/faults': async () => {
+          targets.clearFaults();
+          return { status: 200, body: { faults: [] } };
+        },
+        'POST /local/targets/alarms': async (_url, body) => {
+          const parsed = LocalAlarm.safeParse(body);
+          if (!parsed.success) return { status: 400, body: { detail: parsed.error.message } };
+          targets.setAlarm(parsed.data.name, parsed.data.state);
+          return { status: 200, body: parsed.data };
+        },
       },
     }),
   );
@@ -148,6 +217,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     events,
     outbox,
     workflows,
+    targets,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -156,6 +226,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
         server.closeAllConnections();
       });
       await workflows.close();
+      await targets.close();
       await mail.close();
       unsubscribe();
       await Promise.all([events.flush(), outbox.flush()]);

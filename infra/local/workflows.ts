@@ -3,6 +3,7 @@ import {
   createLocalStepFunctions,
   type LocalStepFunctions,
   startLocalStepFunctionsEndpoint,
+  type TaskHandler,
 } from './stepfunctions.ts';
 
 /**
@@ -30,6 +31,15 @@ export const LOCAL_FUNCTIONS: Record<string, Invoke> = {
   'steward-approval-record': lazy(
     async () => (await import('../../functions/workflows/approval.ts')).record as Invoke,
   ),
+  'steward-deployment-prepare': lazy(
+    async () => (await import('../../functions/workflows/deployment.ts')).prepare as Invoke,
+  ),
+  'steward-deployment-progress': lazy(
+    async () => (await import('../../functions/workflows/deployment.ts')).progress as Invoke,
+  ),
+  'steward-deployment-finish': lazy(
+    async () => (await import('../../functions/workflows/deployment.ts')).finish as Invoke,
+  ),
 };
 
 const MACHINES = {
@@ -41,6 +51,14 @@ const MACHINES = {
       RecordFunctionArn: 'steward-approval-record',
     },
   },
+  deployment: {
+    file: new URL('../../statemachines/deployment.asl.json', import.meta.url),
+    substitutions: {
+      PrepareFunctionArn: 'steward-deployment-prepare',
+      ProgressFunctionArn: 'steward-deployment-progress',
+      FinishFunctionArn: 'steward-deployment-finish',
+    },
+  },
 } as const;
 
 export interface LocalWorkflows {
@@ -50,11 +68,22 @@ export interface LocalWorkflows {
   close(): Promise<void>;
 }
 
-export const startLocalWorkflows = async (host: string): Promise<LocalWorkflows> => {
+/**
+ * `services` are the simulated AWS services the deployment tasks call (infra/local/targets.ts);
+ * `waitScale` shortens Wait states (polls, bake times) so a local canary takes seconds.
+ */
+export const startLocalWorkflows = async (
+  host: string,
+  options: { services: Record<string, TaskHandler>; waitScale: number },
+): Promise<LocalWorkflows> => {
   const service = createLocalStepFunctions({
-    resources: Object.fromEntries(
-      Object.entries(LOCAL_FUNCTIONS).map(([name, invoke]) => [name, (input) => invoke(input)]),
-    ),
+    waitScale: options.waitScale,
+    resources: {
+      ...options.services,
+      ...Object.fromEntries(
+        Object.entries(LOCAL_FUNCTIONS).map(([name, invoke]) => [name, (input: unknown) => invoke(input)]),
+      ),
+    },
   });
   const arns = {} as Record<keyof typeof MACHINES, string>;
   for (const [name, machine] of Object.entries(MACHINES) as [
