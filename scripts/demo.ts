@@ -13,11 +13,11 @@ const say = (title: string, detail?: string) => {
   process.stdout.write(`\n${step}. ${title}\n${detail ? `   ${detail.replaceAll('\n', '\n   ')}\n` : ''}`);
 };
 
-const api = async (method: string, path: string, body?: unknown, quiet = false) => {
+const api = async (method: string, path: string, body?: unknown, quiet = false, as = principal) => {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: {
-      'x-steward-principal': principal,
+      'x-steward-principal': as,
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -194,6 +194,8 @@ const main = async () => {
   }
   process.stdout.write(`   request ${approval.id} is ${state.status}\n`);
 
+  await deployTour(name, artifact);
+
   say('Domain events emitted for this model (local stand-in for EventBridge)');
   const events = (await api('GET', '/local/events')) as {
     'detail-type': string;
@@ -203,6 +205,114 @@ const main = async () => {
     process.stdout.write(`   #${e.detail.seq} ${e['detail-type']}\n`);
 
   process.stdout.write('\nDone.\n');
+};
+
+type Deployment = { id: string; status: string; history: { step: string }[] };
+
+/** Wait for a deployment operation to record its outcome in its history. */
+const settled = async (id: string, operation = 'deploy'): Promise<Deployment> => {
+  const outcomes = new Set([
+    'succeeded',
+    'failed',
+    'rolled_back',
+    'decommissioned',
+    'rollback_failed',
+    'failed-to-start',
+  ]);
+  for (let i = 0; i < 600; i++) {
+    const d = await api('GET', `/v1/deployments/${id}`, undefined, true);
+    if (d.operation === operation && outcomes.has(d.history.at(-1)?.step)) return d;
+    await new Promise((done) => setTimeout(done, 250));
+  }
+  throw new Error(`deployment ${id} did not finish`);
+};
+
+/** Deploy the approved version to a simulated prod endpoint, then a second version, then roll back. */
+const deployTour = async (name: string, artifact: Buffer) => {
+  const endpoint = `steward-${name}`.slice(0, 63);
+  const target = {
+    kind: 'sagemaker',
+    endpointName: endpoint,
+    instanceType: 'ml.m5.large',
+    dataCapture: { destinationS3Uri: 's3://steward-capture/demo' },
+  };
+
+  say(
+    `Deploy version 1 to the prod endpoint ${endpoint} (simulated SageMaker; prod needs the approval above)`,
+  );
+  const first = await api('POST', `/v1/models/${name}/versions/1/deployments`, {
+    environment: 'prod',
+    target,
+    strategy: { kind: 'all-at-once', bakeMinutes: 1 },
+  });
+  const one = await settled(first.id);
+  process.stdout.write(`   ${first.id}: ${one.status} (${one.history.map((h) => h.step).join(' -> ')})\n`);
+
+  say('Register version 2, get it approved, and deploy it with a 10% canary (blue/green, alarms watched)');
+  const second = Buffer.concat([artifact, Buffer.from('v2')]);
+  const registered = await api('POST', `/v1/models/${name}/versions`, {
+    artifact: {
+      sha256: createHash('sha256').update(second).digest('hex'),
+      sizeBytes: second.length,
+      fileName: 'model.bin',
+    },
+    framework: 'xgboost',
+    params: { max_depth: 7, eta: 0.2 },
+    metrics: { auc: 0.93 },
+    lineage: {
+      code: { repository: 'https://git.example.com/growth/churn', commit: '5e1d0aa' },
+      image: {
+        uri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn',
+        digest: `sha256:${'b'.repeat(64)}`,
+      },
+      datasets: [
+        { uri: 's3://example-data/churn/2026-12.parquet', sha256: 'c'.repeat(64), role: 'training' },
+      ],
+    },
+  });
+  await fetch(registered.upload.url, { method: 'PUT', headers: registered.upload.headers, body: second });
+  await api('POST', `/v1/models/${name}/versions/2/commit`);
+  const request = await api('POST', `/v1/models/${name}/versions/2/approvals`, {
+    environment: 'prod',
+    reason: 'canary of v2',
+  });
+  for (const approver of ['validator@example.com', 'lead@example.com'])
+    await api(
+      'POST',
+      `/v1/approvals/${request.id}/decisions`,
+      { decision: 'approve', comment: 'ok' },
+      false,
+      approver,
+    );
+  const canary = await api('POST', `/v1/models/${name}/versions/2/deployments`, {
+    environment: 'prod',
+    target,
+    strategy: { kind: 'canary', percent: 10, bakeMinutes: 5 },
+  });
+  const two = await settled(canary.id);
+  process.stdout.write(`   ${canary.id}: ${two.status} (${two.history.map((h) => h.step).join(' -> ')})\n`);
+
+  say('Roll version 2 back by hand (the previous version serves again)');
+  await api('POST', `/v1/deployments/${canary.id}/rollback`, {
+    reason: 'demo: latency regression seen by the SRE',
+  });
+  const back = await settled(canary.id, 'rollback');
+  process.stdout.write(`   ${canary.id}: ${back.status}\n`);
+
+  say(`What served on ${endpoint} in prod, and when`);
+  const served = await api(
+    'GET',
+    `/v1/environments/prod/served?target=${encodeURIComponent(`sagemaker:${endpoint}`)}`,
+  );
+  for (const s of [...served.items].reverse() as {
+    version: number;
+    from: string;
+    to?: string;
+    deploymentId: string;
+  }[])
+    process.stdout.write(
+      `   version ${s.version}  from ${s.from}  to ${s.to ?? 'now'}  (${s.deploymentId})\n`,
+    );
 };
 
 main().catch((error: Error) => {

@@ -362,11 +362,28 @@ export const putGroupToken = async (id: string, group: string, sealed: string, t
   );
 };
 
-export const getGroupToken = async (id: string, group: string): Promise<string | undefined> => {
-  const { Item } = await doc().send(
-    new GetCommand({ TableName: table(), Key: keys.groupToken(id, group), ConsistentRead: true }),
-  );
-  return Item?.sealed as string | undefined;
+/**
+ * Take the right to answer a group's callback task: exactly one caller gets the sealed token (the
+ * decision that completes the group, or `notify` when decisions came first); everyone else gets
+ * undefined, so a task is never answered twice.
+ */
+export const claimGroupToken = async (id: string, group: string): Promise<string | undefined> => {
+  try {
+    const { Attributes } = await doc().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: keys.groupToken(id, group),
+        UpdateExpression: 'SET answered = :yes',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(answered)',
+        ExpressionAttributeValues: { ':yes': true },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes?.sealed as string | undefined;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+    throw error;
+  }
 };
 
 /**

@@ -1,7 +1,7 @@
 import {
   type ApprovalItem,
+  claimGroupToken,
   getApproval,
-  getGroupToken,
   recordDecision,
   recordOutcome,
 } from '#adapters/approvals-table';
@@ -122,21 +122,27 @@ export const decide = async (input: DecisionInput): Promise<ApprovalItem> => {
 };
 
 /**
- * Answer the group's callback task. Before the workflow kept the token there is nothing to answer:
- * the notify step sees the decision and answers itself. A task that is gone expires the request.
+ * Answer the group's callback task: an approval that completes its group answers that group's
+ * task; a rejection fails the first group task still open (one failure ends the whole wait).
+ * Before the workflow kept a token there is nothing to answer: `notify` sees the decision and
+ * answers itself. A task that is gone (timed out, execution stopped) expires the request.
  */
 const signalGroup = async (request: ApprovalItem, group: string, signal: 'approve' | 'reject') => {
-  const sealed = await getGroupToken(request.id, group);
-  if (!sealed) return;
-  const token = await unseal(sealed, { requestId: request.id, group });
-  const answer =
-    signal === 'approve'
-      ? { output: { group } }
-      : { error: 'Rejected', cause: `group ${group} rejected the request` };
-  if ((await answerTask(token, answer)) === 'sent') return;
-  logger.warn('approval task gone; the request expires', { requestId: request.id, group });
-  await expire(request.id, 'the workflow had already timed out when the decision arrived');
-  throw new GoneError(`approval request ${request.id} expired before the decision could take effect`);
+  const groups =
+    signal === 'approve' ? [group] : [group, ...request.groups.map((g) => g.name).filter((g) => g !== group)];
+  for (const name of groups) {
+    const sealed = await claimGroupToken(request.id, name);
+    if (!sealed) continue;
+    const token = await unseal(sealed, { requestId: request.id, group: name });
+    const answer =
+      signal === 'approve'
+        ? { output: { group: name } }
+        : { error: 'Rejected', cause: `group ${group} rejected the request` };
+    if ((await answerTask(token, answer)) === 'sent') return;
+    logger.warn('approval task gone; the request expires', { requestId: request.id, group: name });
+    await expire(request.id, 'the workflow had already timed out when the decision arrived');
+    throw new GoneError(`approval request ${request.id} expired before the decision could take effect`);
+  }
 };
 
 export const expire = async (requestId: string, reason: string) => {

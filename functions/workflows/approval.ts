@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   type ApprovalItem,
+  claimGroupToken,
   claimLink,
   getApproval,
   noteDeployment,
@@ -33,9 +34,9 @@ const load = async (requestId: string): Promise<ApprovalItem> => {
 };
 
 export const validate = async (event: { requestId: string }) => {
+  // A request decided before the workflow got here (API decisions can be that quick) still runs
+  // through: each group's task is answered at once by `notify`, and the outcome is recorded.
   const request = await load(event.requestId);
-  if (request.status !== 'PENDING')
-    throw new RequestInvalid(`approval request ${request.id} is ${request.status}`);
   const timeoutSeconds = Math.max(1, request.expiresAtEpoch - Math.floor(Date.now() / 1000));
   return { requestId: request.id, groups: request.groups.map((g) => g.name), timeoutSeconds };
 };
@@ -63,12 +64,17 @@ export const notify = async (event: {
   const group = request.groups.find((g) => g.name === event.group);
   if (!group) throw new RequestInvalid(`approval request ${request.id} has no group ${event.group}`);
 
-  if (request.status === 'REJECTED') {
-    await answerTask(event.taskToken, { error: 'Rejected', cause: 'an approver rejected the request' });
-    return { notified: 0 };
-  }
-  if (group.done) {
-    await answerTask(event.taskToken, { output: { group: group.name, approvals: group.approvals } });
+  // Decisions that came before the token was kept: answer the task now, if no one else has.
+  const answer =
+    request.status === 'EXPIRED'
+      ? { error: 'Expired', cause: 'the request expired' }
+      : request.status === 'REJECTED'
+        ? { error: 'Rejected', cause: 'an approver rejected the request' }
+        : group.done
+          ? { output: { group: group.name, approvals: group.approvals } }
+          : undefined;
+  if (answer) {
+    if (await claimGroupToken(event.requestId, event.group)) await answerTask(event.taskToken, answer);
     return { notified: 0 };
   }
   if (request.status !== 'PENDING') return { notified: 0 };

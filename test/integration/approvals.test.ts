@@ -414,6 +414,25 @@ describe('approvals', () => {
     expect((await get(created.id)).status).toBe('EXPIRED');
   });
 
+  it('ends APPROVED when the deciding API call comes before the workflow has even started waiting', async () => {
+    const model = await version();
+    const env = await environment([{ name: 'quick', members: ['quick@example.com'], minApprovals: 1 }]);
+    const created = await request(model, env);
+
+    expect((await decideByApi(created.id, 'quick@example.com')).status).toBe(200);
+
+    await until(
+      () => api.call('GET', `/v1/audit?model=${model}&limit=100`),
+      (r) => r.body.items.some((e: { action: string }) => e.action === 'approval.approved'),
+      'the recorded approval',
+    );
+    expect((await get(created.id)).status).toBe('APPROVED');
+    const arn = (await api.system.workflows.service.listExecutions('approval')).find(
+      (e) => e.name === created.id,
+    )!.executionArn;
+    expect((await api.system.workflows.service.waitForExecution(arn)).status).toBe('SUCCEEDED');
+  });
+
   it('never writes a link secret or a task token into a log line', async () => {
     const outbox = (await api.call<Mail[]>('GET', '/local/outbox')).body;
     const secrets = outbox.flatMap((m) => m.links.map((l) => l.split('/').pop()!));

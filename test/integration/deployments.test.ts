@@ -25,7 +25,7 @@ type Deployment = {
   status: string;
   operation: string;
   history: { step: string; detail?: Record<string, unknown> }[];
-  resources: Record<string, string>;
+  resources: Record<string, string | undefined>;
 };
 
 describe('deployments', () => {
@@ -121,7 +121,7 @@ describe('deployments', () => {
       EndpointStatus: 'InService',
       EndpointConfigName: done.resources.endpointConfigName,
     });
-    expect(state.endpointConfigs[done.resources.endpointConfigName].DataCaptureConfig).toMatchObject({
+    expect(state.endpointConfigs[done.resources.endpointConfigName!].DataCaptureConfig).toMatchObject({
       EnableCapture: true,
     });
     const version = await api.call('GET', `/v1/models/${name}/versions/1`);
@@ -205,7 +205,7 @@ describe('deployments', () => {
       EndpointStatus: 'InService',
       EndpointConfigName: first.resources.endpointConfigName,
     });
-    expect(state.endpointConfigs[second.resources.endpointConfigName]).toBeUndefined();
+    expect(state.endpointConfigs[second.resources.endpointConfigName!]).toBeUndefined();
     expect((await served(`sagemaker:${endpoint}`)).map((s) => s.version)).toEqual([1]);
   });
 
@@ -219,6 +219,7 @@ describe('deployments', () => {
 
     expect(done.status).toBe('FAILED');
     const state = await targets();
+    // The workflow waited for the failed endpoint to be deleted before removing its config and model.
     expect(state.endpoints[endpoint]).toBeUndefined();
     expect(Object.keys(state.endpointConfigs).filter((c) => c.includes(done.id.slice(-8)))).toEqual([]);
     expect(Object.keys(state.models).filter((m) => m.includes(done.id.slice(-8)))).toEqual([]);

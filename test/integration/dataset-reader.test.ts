@@ -1,0 +1,488 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { gzipSync } from 'node:zlib';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DatasetFormatError,
+  parseDatasetUri,
+  type ReadOptions,
+  readLines,
+  readRecords,
+} from '#adapters/dataset-reader';
+import { s3 } from '#commons/clients';
+import { resetConfig } from '#commons/config';
+import { ValidationError } from '#commons/errors';
+import type { CaptureRecord } from '#domain/drift/capture';
+import { LabelJoin } from '#domain/drift/ground-truth';
+import { ARTIFACTS_BUCKET, type LocalSystem, startLocalSystem } from '#local/system';
+
+/**
+ * The dataset reader against local S3 (s3rver) and local files: formats, gzip, hour-folder
+ * listing with the time window, file:// in local mode only, pagination past 1,000 keys, and
+ * bounded memory over a 200 MB object.
+ */
+const BUCKET = ARTIFACTS_BUCKET;
+const FEATURES = ['a', 'b', 'c'];
+const MiB = 1024 * 1024;
+
+let system: LocalSystem;
+let scratch: string;
+
+beforeAll(async () => {
+  system = await startLocalSystem();
+  scratch = await mkdtemp(join(tmpdir(), 'steward-datasets-'));
+});
+
+afterAll(async () => {
+  await system?.close();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+const put = (key: string, body: string | Buffer, extra: { ContentEncoding?: string } = {}, client = s3()) =>
+  client.send(
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: key,
+      Body: body,
+      ContentLength: Buffer.byteLength(body),
+      ...extra,
+    }),
+  );
+
+const all = async (uri: string, options: ReadOptions): Promise<CaptureRecord[]> => {
+  const records: CaptureRecord[] = [];
+  for await (const record of readRecords(uri, options)) records.push(record);
+  return records;
+};
+
+/** A SageMaker capture line with CSV input `a,b,c` and a CSV score. */
+const captureLine = (id: string, time: string, cells: string, score: string) =>
+  JSON.stringify({
+    captureData: {
+      endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: cells, encoding: 'CSV' },
+      endpointOutput: {
+        observedContentType: 'text/csv; charset=utf-8',
+        mode: 'OUTPUT',
+        data: score,
+        encoding: 'CSV',
+      },
+    },
+    eventMetadata: { eventId: `e-${id}`, inferenceId: id, inferenceTime: time },
+    eventVersion: '0',
+  });
+
+/** A client on the local S3 that records the requests it sends. */
+const spiedClient = (endpoint: string) => {
+  const calls: { command: string; input: Record<string, unknown> }[] = [];
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      calls.push({ command: String(context.commandName), input: args.input as Record<string, unknown> });
+      return next(args);
+    },
+    { step: 'initialize', name: 'spy' },
+  );
+  return { client, calls };
+};
+
+describe('formats from S3', () => {
+  it('reads plain JSON Lines from one object and from a folder, skipping blank lines and CRLF', async () => {
+    await put(
+      'jsonl/part-1.jsonl',
+      '{"a": 1, "b": "x", "p": 0.5, "inferenceId": "r1"}\r\n\r\n{"a": 2, "b": "y"}\n',
+    );
+    await put('jsonl/part-2.jsonl', '{"a": 3, "b": "z", "p": 0.7}');
+    await put('jsonl/_SUCCESS', '');
+    const one = await all(`s3://${BUCKET}/jsonl/part-1.jsonl`, { format: 'jsonl', prediction: 'p' });
+    expect(one).toEqual([
+      { features: { a: 1, b: 'x' }, prediction: 0.5, inferenceId: 'r1', at: undefined },
+      { features: { a: 2, b: 'y' }, prediction: undefined, inferenceId: undefined, at: undefined },
+    ]);
+    const folder = readRecords(`s3://${BUCKET}/jsonl/`, { format: 'jsonl', prediction: 'p' });
+    const records: CaptureRecord[] = [];
+    for await (const record of folder) records.push(record);
+    expect(records.map((r) => r.features.a)).toEqual([1, 2, 3]);
+    expect(folder.stats).toMatchObject({ objects: 2, lines: 3, records: 3 });
+    // Without the trailing slash, a key that is no object is read as a folder.
+    expect(await all(`s3://${BUCKET}/jsonl`, { format: 'jsonl' })).toHaveLength(3);
+  });
+
+  it('reads CSV whose quoted fields span lines and chunks, gzipped by name or by Content-Encoding', async () => {
+    const rows = ['id,text,score'];
+    for (let i = 0; i < 20_000; i++)
+      rows.push(`${i},"line ${i}, with ""quotes""\nand a second line",${i % 10}`);
+    const text = `${rows.join('\r\n')}\r\n`;
+    await put('csv/plain.csv', text);
+    await put('csv/named.csv.gz', gzipSync(text));
+    await put('csv/encoded.csv', gzipSync(text), { ContentEncoding: 'gzip' });
+    for (const key of ['csv/plain.csv', 'csv/named.csv.gz', 'csv/encoded.csv']) {
+      const records = await all(`s3://${BUCKET}/${key}`, { format: 'csv', prediction: 'score', id: 'id' });
+      expect(records, key).toHaveLength(20_000);
+      expect(records[12_345]).toEqual({
+        features: { text: 'line 12345, with "quotes"\nand a second line' },
+        prediction: '5',
+        inferenceId: '12345',
+        at: undefined,
+      });
+    }
+  });
+
+  it('reads SageMaker capture and joins ground truth read from S3', async () => {
+    const lines = [
+      captureLine('i1', '2026-11-27T10:00:01Z', '1,2,3', '0.9'),
+      captureLine('i2', '2026-11-27T10:00:02Z', '4,5,6', '0.2'),
+      captureLine('i3', '2026-11-27T10:00:03Z', '7,8,9', '0.6'),
+    ];
+    await put('join/capture.jsonl', lines.join('\n'));
+    const truth = (id: string, label: string) =>
+      JSON.stringify({
+        groundTruthData: { data: label, encoding: 'CSV' },
+        eventMetadata: { eventId: id },
+        eventVersion: '0',
+      });
+    await put(
+      'join/labels/2026/11/27/12/labels.jsonl',
+      [truth('i1', '1'), truth('i2', '0'), truth('i9', '1')].join('\n'),
+    );
+    const join = new LabelJoin({ task: 'binary' });
+    for await (const line of readLines(`s3://${BUCKET}/join/labels/`)) join.addLabelLine(line);
+    for await (const record of readRecords(`s3://${BUCKET}/join/capture.jsonl`, {
+      format: 'sagemaker-capture',
+      features: FEATURES,
+    }))
+      join.addRecord(record);
+    expect(join.result()).toMatchObject({
+      joined: 2,
+      unmatchedPredictions: 1,
+      unmatchedLabels: 1,
+      accuracy: 1,
+      auc: 1,
+    });
+  });
+
+  it('names the object and the line of a line it cannot read, or one too long', async () => {
+    await put(
+      'bad/capture.jsonl',
+      [captureLine('i1', '2026-11-27T10:00:00Z', '1,2,3', '0.5'), '{"captureData": 5}'].join('\n'),
+    );
+    const failure = await all(`s3://${BUCKET}/bad/capture.jsonl`, {
+      format: 'sagemaker-capture',
+      features: FEATURES,
+    }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DatasetFormatError);
+    expect(failure).toMatchObject({
+      statusCode: 422,
+      object: `s3://${BUCKET}/bad/capture.jsonl`,
+      line: 2,
+      message: `s3://${BUCKET}/bad/capture.jsonl line 2: the line has no captureData object`,
+    });
+
+    await put('bad/long.jsonl', `{"a": 1}\n{"a": "${'x'.repeat(5000)}"}\n`);
+    const long = await all(`s3://${BUCKET}/bad/long.jsonl`, { format: 'jsonl', maxLineLength: 1000 }).catch(
+      (error: unknown) => error,
+    );
+    expect(long).toMatchObject({
+      line: 2,
+      message: expect.stringMatching(/line 2: the line is longer than 1000/),
+    });
+  });
+});
+
+describe('SageMaker capture hour folders', () => {
+  const ROOT = 'hourly/capture';
+  const VARIANT = `${ROOT}/my-endpoint/AllTraffic`;
+  const HOURS = ['08', '09', '10', '11', '12', '13'];
+
+  beforeAll(async () => {
+    for (const hour of HOURS) {
+      const lines = [0, 20, 40].map((minute) =>
+        captureLine(
+          `h${hour}m${minute}`,
+          `2026-11-27T${hour}:${String(minute).padStart(2, '0')}:00Z`,
+          '1,2,3',
+          '0.5',
+        ),
+      );
+      // a file written in the next hour's folder with the last records of the hour before
+      if (hour === '11') lines.push(captureLine('late', '2026-11-27T10:59:59Z', '1,2,3', '0.5'));
+      await put(`${VARIANT}/2026/11/27/${hour}/capture-${hour}.jsonl`, `${lines.join('\n')}\n`);
+    }
+    await put(
+      `${ROOT}/other-endpoint/AllTraffic/2026/11/27/10/x.jsonl`,
+      captureLine('other', '2026-11-27T10:45:00Z', '1,2,3', '0.1'),
+    );
+  });
+
+  const window = { from: new Date('2026-11-27T10:30:00Z'), to: new Date('2026-11-27T12:00:00Z') };
+  const read = async (uri: string, client: S3Client, range = window) => {
+    const reader = readRecords(uri, { format: 'sagemaker-capture', features: FEATURES, client, ...range });
+    const ids: string[] = [];
+    for await (const record of reader) ids.push(record.inferenceId!);
+    return { ids, stats: reader.stats };
+  };
+
+  it('lists only the hour folders of the window (and the hour before) at the variant folder', async () => {
+    const { client, calls } = spiedClient(system.s3.endpoint);
+    const { ids, stats } = await read(`s3://${BUCKET}/${VARIANT}/`, client);
+    expect(ids).toEqual(['h10m40', 'h11m0', 'h11m20', 'h11m40', 'late']);
+    expect(stats).toMatchObject({ objects: 3, outsideWindow: 7, untimed: 0 });
+    const listed = calls
+      .filter((c) => c.command === 'ListObjectsV2Command')
+      .map((c) => [c.input.Prefix, c.input.Delimiter]);
+    expect(listed).toEqual([
+      [`${VARIANT}/`, '/'],
+      [`${VARIANT}/2026/11/27/09/`, undefined],
+      [`${VARIANT}/2026/11/27/10/`, undefined],
+      [`${VARIANT}/2026/11/27/11/`, undefined],
+    ]);
+  });
+
+  it('walks down from a folder above the variants, to every variant', async () => {
+    const { client, calls } = spiedClient(system.s3.endpoint);
+    const { ids } = await read(`s3://${BUCKET}/${ROOT}`, client);
+    expect(ids.sort()).toEqual(['h10m40', 'h11m0', 'h11m20', 'h11m40', 'late', 'other']);
+    const hourListings = calls.filter(
+      (c) => c.command === 'ListObjectsV2Command' && c.input.Delimiter === undefined,
+    );
+    expect(hourListings).toHaveLength(6);
+  });
+
+  it('cuts the window to a day or hour folder the URI points at', async () => {
+    const { client, calls } = spiedClient(system.s3.endpoint);
+    // Only that hour's folder is listed; its records are still kept by the window [from, to).
+    const { ids } = await read(`s3://${BUCKET}/${VARIANT}/2026/11/27/11/`, client);
+    expect(ids).toEqual(['h11m0', 'h11m20', 'h11m40', 'late']);
+    expect(calls.filter((c) => c.command === 'ListObjectsV2Command').map((c) => c.input.Prefix)).toEqual([
+      `${VARIANT}/2026/11/27/11/`,
+    ]);
+    const day = await read(`s3://${BUCKET}/${VARIANT}/2026/11/27/`, client, {
+      from: new Date('2026-11-27T13:00:00Z'),
+      to: new Date('2026-11-28T00:00:00Z'),
+    });
+    expect(day.ids).toEqual(['h13m0', 'h13m20', 'h13m40']);
+  });
+
+  it('lists the whole folder, skipping hour folders outside the window, when only `from` is given', async () => {
+    const { client } = spiedClient(system.s3.endpoint);
+    const { ids, stats } = await read(`s3://${BUCKET}/${VARIANT}/`, client, {
+      from: new Date('2026-11-27T12:30:00Z'),
+    } as typeof window);
+    expect(ids).toEqual(['h12m40', 'h13m0', 'h13m20', 'h13m40']);
+    expect(stats.objects).toBe(3);
+  });
+
+  it('reads everything without a window', async () => {
+    const { client } = spiedClient(system.s3.endpoint);
+    const { ids } = await read(`s3://${BUCKET}/${VARIANT}/`, client, {} as typeof window);
+    expect(ids).toHaveLength(19);
+  });
+});
+
+describe('file:// URIs', () => {
+  it('are read in local mode: a file, or a folder recursively, gzip included', async () => {
+    const folder = join(scratch, 'capture', 'ep', 'AllTraffic', '2026', '11', '27', '10');
+    await mkdir(folder, { recursive: true });
+    await writeFile(
+      join(folder, 'a.jsonl'),
+      `${captureLine('f1', '2026-11-27T10:01:00Z', '1,2,3', '0.1')}\n`,
+    );
+    await writeFile(
+      join(folder, 'b.jsonl.gz'),
+      gzipSync(captureLine('f2', '2026-11-27T10:02:00Z', '4,5,6', '0.2')),
+    );
+    await writeFile(join(folder, '.hidden.jsonl'), 'not read');
+    const uri = pathToFileURL(join(scratch, 'capture')).href;
+    const records = await all(uri, { format: 'sagemaker-capture', features: FEATURES });
+    expect(records.map((r) => [r.inferenceId, r.features.b, r.prediction])).toEqual([
+      ['f1', '2', '0.1'],
+      ['f2', '5', '0.2'],
+    ]);
+    const windowed = await all(uri, {
+      format: 'sagemaker-capture',
+      features: FEATURES,
+      from: new Date('2026-11-27T10:01:30Z'),
+      to: new Date('2026-11-27T11:00:00Z'),
+    });
+    expect(windowed.map((r) => r.inferenceId)).toEqual(['f2']);
+    const csv = join(scratch, 'reference.csv');
+    await writeFile(csv, 'a,b\n1,"two\nlines"\n');
+    expect(await all(pathToFileURL(csv).href, { format: 'csv' })).toEqual([
+      { features: { a: '1', b: 'two\nlines' }, prediction: undefined, inferenceId: undefined, at: undefined },
+    ]);
+    expect(await all(pathToFileURL(join(scratch, 'nothing-here')).href, { format: 'csv' })).toEqual([]);
+  });
+
+  it('are refused with a 400 in aws mode, naming the request field', () => {
+    const mode = process.env.STEWARD_MODE;
+    process.env.STEWARD_MODE = 'aws';
+    resetConfig();
+    try {
+      const refusal = (() => {
+        try {
+          readRecords('file:///tmp/data.csv', { format: 'csv', uriPath: 'dataset.uri' });
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(refusal).toBeInstanceOf(ValidationError);
+      expect(refusal).toMatchObject({
+        statusCode: 400,
+        errors: [
+          { path: 'dataset.uri', message: 'file:// URIs are accepted in local mode only; use an s3:// URI' },
+        ],
+      });
+      expect(() => readLines('file:///tmp/x', { uriPath: 'capture.uri' })).toThrow(ValidationError);
+    } finally {
+      process.env.STEWARD_MODE = mode;
+      resetConfig();
+    }
+  });
+
+  it('are checked by parseDatasetUri', () => {
+    expect(parseDatasetUri('s3://bucket-1/some/prefix/', 'aws')).toEqual({
+      scheme: 's3',
+      uri: 's3://bucket-1/some/prefix/',
+      bucket: 'bucket-1',
+      key: 'some/prefix/',
+    });
+    expect(parseDatasetUri('file:///data/my%20set.csv', 'local')).toMatchObject({
+      scheme: 'file',
+      path: '/data/my set.csv',
+    });
+    expect(() => parseDatasetUri('file:///data/x.csv', 'aws')).toThrow(ValidationError);
+    expect(() => parseDatasetUri('file://host/data/x.csv', 'local')).toThrow(/file:\/\/\/absolute\/path/);
+    expect(() => parseDatasetUri('file:relative.csv', 'local')).toThrow(ValidationError);
+    expect(() => parseDatasetUri('https://example.com/x.csv', 'aws')).toThrow('expected an s3:// URI');
+    expect(() => parseDatasetUri('s3://Bad_Bucket/x', 'aws')).toThrow(/not an S3 bucket name/);
+  });
+});
+
+/**
+ * s3rver signs its ListObjectsV2 continuation tokens with DES, which Node 20's OpenSSL 3 refuses
+ * unless the process runs with `--openssl-legacy-provider` (DESIGN.md, local mode): any listing
+ * that does not fit one page (more than 1,000 keys, or fewer with a small MaxKeys) fails with a
+ * 500 in the test process's own s3rver. The reader is not bent around that: this test runs an
+ * s3rver of its own in a child process started with the flag, and reads from it.
+ */
+describe('pagination past 1,000 keys', () => {
+  let child: ChildProcess | undefined;
+  let endpoint = '';
+
+  beforeAll(async () => {
+    const script = `
+      import S3rver from 's3rver';
+      import { mkdtempSync, rmSync } from 'node:fs';
+      import { tmpdir } from 'node:os';
+      import { join } from 'node:path';
+      const directory = mkdtempSync(join(tmpdir(), 'steward-s3-legacy-'));
+      const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory,
+        configureBuckets: [{ name: ${JSON.stringify(BUCKET)}, configs: [] }] });
+      const { port } = await server.run();
+      process.stdout.write(JSON.stringify({ port }) + '\\n');
+      process.stdin.on('end', async () => { await server.close(); rmSync(directory, { recursive: true, force: true }); process.exit(0); });
+      process.stdin.resume();`;
+    child = spawn(process.execPath, ['--openssl-legacy-provider', '--input-type=module', '-e', script], {
+      cwd: process.cwd(),
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const port = await new Promise<number>((done, fail) => {
+      child!.once('error', fail);
+      child!.stdout!.once('data', (data: Buffer) => done(JSON.parse(data.toString()).port));
+    });
+    endpoint = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    if (!child) return;
+    const exited = new Promise((done) => child!.once('exit', done));
+    child.stdin!.end();
+    await exited;
+  });
+
+  it('follows ListObjectsV2 continuation tokens over 1,100 objects', async () => {
+    const { client, calls } = spiedClient(endpoint);
+    const keys = Array.from({ length: 1_100 }, (_, i) => `many/part-${String(i).padStart(5, '0')}.jsonl`);
+    for (let i = 0; i < keys.length; i += 50)
+      await Promise.all(keys.slice(i, i + 50).map((key, j) => put(key, `{"n": ${i + j}}\n`, {}, client)));
+    const reader = readRecords(`s3://${BUCKET}/many/`, { format: 'jsonl', client });
+    const seen: number[] = [];
+    for await (const batch of reader.batches())
+      for (const record of batch) seen.push(record.features.n as number);
+    expect(seen).toEqual(keys.map((_, i) => i));
+    const listings = calls.filter((c) => c.command === 'ListObjectsV2Command');
+    expect(listings).toHaveLength(2);
+    expect(listings[1]!.input.ContinuationToken).toEqual(expect.any(String));
+    client.destroy();
+  });
+});
+
+describe('bounded memory', () => {
+  it('streams a 200 MB capture object with under 64 MB of heap and buffers retained', async () => {
+    // A fixed-size line, so the object's length is known before it is generated.
+    const line = (i: number) =>
+      `${captureLine(`id-${String(i).padStart(9, '0')}`, '2026-11-27T10:00:00.000Z', `${(i % 997) / 7},${i % 13},"q${i % 5}"`.padEnd(60, ' '), '0.50')}\n`;
+    const lineBytes = Buffer.byteLength(line(0));
+    const count = Math.ceil((200 * MiB) / lineBytes);
+    const body = Readable.from(
+      (function* () {
+        const chunk: string[] = [];
+        for (let i = 0; i < count; i++) {
+          chunk.push(line(i));
+          if (chunk.length === 2000 || i === count - 1) {
+            yield Buffer.from(chunk.join(''));
+            chunk.length = 0;
+          }
+        }
+      })(),
+    );
+    await s3().send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'big/capture.jsonl',
+        Body: body,
+        ContentLength: count * lineBytes,
+      }),
+    );
+
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const used = () => {
+      gc();
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
+    const before = used();
+    let growth = 0;
+    let records = 0;
+    let nextCheck = 0;
+    const reader = readRecords(`s3://${BUCKET}/big/capture.jsonl`, {
+      format: 'sagemaker-capture',
+      features: FEATURES,
+    });
+    for await (const batch of reader.batches()) {
+      records += batch.length;
+      if (records >= nextCheck) {
+        growth = Math.max(growth, used() - before);
+        nextCheck += 50_000;
+      }
+    }
+    expect(records).toBe(count);
+    expect(reader.stats.bytes).toBe(count * lineBytes);
+    expect(reader.stats.bytes).toBeGreaterThan(200 * MiB);
+    expect(growth).toBeLessThan(64 * MiB);
+  }, 180_000);
+});
