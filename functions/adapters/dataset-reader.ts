@@ -36,9 +36,9 @@ import {
  * Streaming reads of reference datasets and captured inference data, from S3 and (local mode
  * only) from `file://` paths. Memory stays bounded whatever the size of the data: objects are
  * read one at a time as byte streams (gunzipped on the way when the key ends with `.gz` or the
- * object's Content-Encoding is gzip), decoded with a `StringDecoder` (a byte order mark dropped), cut into lines by
- * scanning for LF (CSV: an RFC 4180 parser over the character stream), and handed on in batches
- * of one decoded chunk's records. What is held at any time: one chunk, one partial line (at most
+ * object's Content-Encoding is gzip), decoded with a `StringDecoder` (a byte order mark
+ * dropped), cut into lines by scanning for LF (CSV: an RFC 4180 parser over the character
+ * stream), and handed on in batches of one decoded chunk's records. What is held at any time: one chunk, one partial line (at most
  * `maxLineLength` characters, 16 MiB by default) and one batch of records.
  *
  * Locations (`parseDatasetUri`):
@@ -54,16 +54,19 @@ import {
  * `<prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl` (UTC hours). With `from` and `to`,
  * a `sagemaker-capture` read of an S3 folder lists only the hour folders of the window:
  * - the URI may point at the variant folder (the one holding year folders), at a year, month,
- *   day or hour folder below it (`.../AllTraffic/2026/11/`: the window is then also cut to that
- *   period), or at any folder above the variant (an endpoint folder, the capture root): folders
- *   above are walked with delimiter listings, at most 4 levels down, until folders that hold
- *   year folders (`dddd/`); every such variant folder found is read;
+ *   day or hour folder below it (`.../AllTraffic/2026/11/`: only that period's hour folders are
+ *   listed; records are still kept by [from, to) alone), or at any folder above the variant (an
+ *   endpoint folder, the capture root): folders above are walked with delimiter listings, at
+ *   most 4 levels down, until folders that hold year folders (`dddd/`); every such variant
+ *   folder found is read;
  * - the folders listed are the hours that intersect [from, to), plus the hour before `from`
  *   (a file lands in the folder of the hour it was written, which may hold the last records of
  *   the hour before);
  * - when no folder with year folders is found, or the window spans more than
  *   `MAX_HOUR_LISTINGS` hours, or only one of `from`/`to` is given, every object under the URI is
- *   listed and those in hour folders outside the window are skipped.
+ *   listed and those in hour folders outside the window are skipped. (s3rver's delimiter
+ *   listing misses folders that hold no object directly, so local mode takes this path; the
+ *   records are the same.)
  * Records are then kept when `eventMetadata.inferenceTime` lies in [from, to); records without a
  * readable time are dropped (counted in `stats.untimed`). For `jsonl` and `csv`, the window
  * applies to records only, and only when `time` names their time field.
@@ -464,8 +467,18 @@ async function* decodedPieces(object: SourceObject, stats: ReadStats): AsyncGene
 }
 
 /** A line or record error, named by object and line. */
-const located = (error: unknown, object: string, line: number): unknown =>
-  error instanceof CaptureFormatError ? new DatasetFormatError(object, line, error.message, error) : error;
+const located = (error: unknown, object: string, line: number): unknown => {
+  if (error instanceof CaptureFormatError) return new DatasetFormatError(object, line, error.message, error);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('Z_'))
+    return new DatasetFormatError(
+      object,
+      line,
+      `the gzip stream is not valid: ${(error as Error).message}`,
+      error,
+    );
+  return error;
+};
 
 /**
  * The non-blank lines of every listed object, each turned by `handle` into zero or more items,
@@ -503,7 +516,7 @@ async function* lineBatchesOf<T>(
     } catch (error) {
       if (error instanceof LineTooLongError)
         throw new DatasetFormatError(object.name, error.line, error.message);
-      throw error;
+      throw located(error, object.name, splitter.line + 1);
     }
     if (batch.length > 0) yield batch;
   }

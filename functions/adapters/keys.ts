@@ -75,6 +75,18 @@ export const keys = {
     sk: `SERVED#${from}#${deploymentId}`,
   }),
   servedPartition: (environment: string, targetId: string) => `TARGET#${environment}#${targetId}`,
+  monitor: (deploymentId: string) => ({ pk: `D#${deploymentId}`, sk: 'MONITOR' }),
+  /** Monitors by when they are next due, for the scheduled dispatcher. */
+  monitorIndex: (nextRunAt: string, deploymentId: string) => ({
+    gsi1pk: 'MONITORS',
+    gsi1sk: `${nextRunAt}#${deploymentId}`,
+  }),
+  monitorsPartition: 'MONITORS',
+  driftRun: (deploymentId: string, at: string, id: string) => ({
+    pk: `D#${deploymentId}`,
+    sk: `RUN#${at}#${id}`,
+  }),
+  driftRunPrefix: 'RUN#',
   idempotency: (hash: string) => ({ pk: `IDEM#${hash}`, sk: '#IDEM' }),
 } as const;
 

@@ -1,7 +1,8 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -19,6 +20,7 @@ export interface Clients {
   sfn: SFNClient;
   ses: SESv2Client;
   kms: KMSClient;
+  cloudwatch: CloudWatchClient;
 }
 
 const cache: Partial<Clients> = {};
@@ -61,8 +63,12 @@ export const s3 = (): S3Client => {
   return cache.s3;
 };
 
-export const secrets = (): SecretsManagerClient => {
-  cache.secrets ??= new SecretsManagerClient({ region: config().region });
+/** Imported on first use: only the cursor key on AWS needs it, once per process. */
+export const secrets = async (): Promise<SecretsManagerClient> => {
+  if (!cache.secrets) {
+    const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    cache.secrets ??= new SecretsManagerClient({ region: config().region });
+  }
   return cache.secrets;
 };
 
@@ -87,6 +93,15 @@ export const ses = (): SESv2Client => {
 export const kms = (): KMSClient => {
   cache.kms ??= new KMSClient({ region: config().region });
   return cache.kms;
+};
+
+export const cloudwatch = (): CloudWatchClient => {
+  cache.cloudwatch ??= new CloudWatchClient({
+    region: config().region,
+    ...(config().cloudwatchEndpoint ? { endpoint: config().cloudwatchEndpoint } : {}),
+    ...localCredentials(),
+  });
+  return cache.cloudwatch;
 };
 
 /** Replace some clients (tests: a throttling DynamoDB client; local mode: emulator endpoints). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type EnvironmentDefaults as Defaults, EnvironmentDefaults } from '#domain/environment';
 
 /**
@@ -88,7 +88,16 @@ const EnvSchema = z.object({
   DEPLOY_ROLE_ARN: z.string().min(1).optional(),
   /** Lambda functions deployments may change: names or ARNs, `*` wildcards allowed. */
   LAMBDA_TARGETS: jsonArray(z.string().min(1)).optional(),
+  /** Or: functions carrying this tag (`key=value`) are managed; the deploy role's policy enforces it. */
+  LAMBDA_TARGET_TAG: z
+    .string()
+    .regex(/^[^=]+=.*$/)
+    .optional(),
   DEPLOY_POLL_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  /** The SNS topic drift alarms notify; the drift workflow. */
+  DRIFT_ALARM_TOPIC_ARN: z.string().min(1).optional(),
+  DRIFT_STATE_MACHINE_ARN: z.string().min(1).optional(),
+  CLOUDWATCH_ENDPOINT: z.url().optional(),
   /** The sender of approval emails (an SES identity on AWS). */
   MAIL_FROM: z.string().min(3).default('steward@example.com'),
   /** Where approval links point; by default the API's own URL as the request reached it. */
@@ -114,11 +123,15 @@ export type Config = Readonly<{
   presignTtlSeconds: number;
   s3Checksums: boolean;
   approvalStateMachineArn: string | undefined;
+  driftAlarmTopicArn: string | undefined;
+  driftStateMachineArn: string | undefined;
+  cloudwatchEndpoint: string | undefined;
   deploymentStateMachineArn: string | undefined;
   resourcePrefix: string;
   sagemakerExecutionRoleArn: string | undefined;
   deployRoleArn: string | undefined;
   lambdaTargets: string[];
+  lambdaTargetTag: string | undefined;
   deployPollSeconds: number;
   tokenKeyId: string | undefined;
   localTokenKey: string | undefined;
@@ -151,11 +164,15 @@ export const parseConfig = (env: NodeJS.ProcessEnv): Config => {
     presignTtlSeconds: e.PRESIGN_TTL_SECONDS,
     s3Checksums: e.S3_CHECKSUMS === 'true',
     approvalStateMachineArn: e.APPROVAL_STATE_MACHINE_ARN,
+    driftAlarmTopicArn: e.DRIFT_ALARM_TOPIC_ARN,
+    driftStateMachineArn: e.DRIFT_STATE_MACHINE_ARN,
+    cloudwatchEndpoint: e.CLOUDWATCH_ENDPOINT,
     deploymentStateMachineArn: e.DEPLOYMENT_STATE_MACHINE_ARN,
     resourcePrefix: e.RESOURCE_PREFIX,
     sagemakerExecutionRoleArn: e.SAGEMAKER_EXECUTION_ROLE_ARN,
     deployRoleArn: e.DEPLOY_ROLE_ARN,
     lambdaTargets: e.LAMBDA_TARGETS ?? [],
+    lambdaTargetTag: e.LAMBDA_TARGET_TAG,
     deployPollSeconds: e.DEPLOY_POLL_SECONDS,
     tokenKeyId: e.TOKEN_KEY_ID,
     localTokenKey: e.STEWARD_TOKEN_KEY,

@@ -1,5 +1,4 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { secrets } from './clients.ts';
 import { config } from './config.ts';
 import { ValidationError } from './errors.ts';
@@ -15,7 +14,9 @@ const cursorKey = (): Promise<Buffer> => {
     const { cursorKey: local, cursorSecretArn } = config();
     if (local) return Buffer.from(local);
     if (!cursorSecretArn) throw new Error('neither STEWARD_CURSOR_KEY nor CURSOR_SECRET_ARN is configured');
-    const secret = await secrets().send(new GetSecretValueCommand({ SecretId: cursorSecretArn }));
+    // Loaded on first use only: local mode and most cold starts never need the Secrets Manager client.
+    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const secret = await (await secrets()).send(new GetSecretValueCommand({ SecretId: cursorSecretArn }));
     if (!secret.SecretString) throw new Error('the cursor secret is empty');
     return Buffer.from(secret.SecretString);
   })();

@@ -1,9 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { ZodType, z } from 'zod';
+import type * as z from 'zod';
 import { escapeHtml } from '#domain/html';
 import { routes } from '#http/routes';
 import { config } from './config.ts';
@@ -21,7 +20,7 @@ import {
 } from './errors.ts';
 import { withIdempotency } from './idempotency.ts';
 import { type Principal, resolvePrincipal } from './identity.ts';
-import { logger, metrics, tracer } from './observability.ts';
+import { logger, metrics } from './observability.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -86,7 +85,7 @@ const formatIssues = (issues: z.core.$ZodIssue[], where: string): FieldProblem[]
   });
 
 /** Validate one part of the request; every invalid field is named in the 400. */
-export const input = <S extends ZodType>(
+export const input = <S extends z.ZodType>(
   schema: S,
   value: unknown,
   where: 'body' | 'query' | 'path',
@@ -268,8 +267,11 @@ const count = (result: APIGatewayProxyResult, operationId: string | undefined): 
 };
 
 /**
- * The one middleware stack of every HTTP function: logger with the Lambda context and tracer,
- * then request parsing, identity, idempotency, problem+json errors and per-request metrics (each
+ * X-Ray: functions run with active tracing (the invocation segment); the Powertools tracer is left
+ * out because importing it (aws-xray-sdk-core) costs a third of the cold-import budget.
+ *
+ * The one middleware stack of every HTTP function: logger with the Lambda context, then request
+ * parsing, identity, idempotency, problem+json errors and per-request metrics (each
  * request flushes its own metric set, so no flush middleware is needed).
  */
 export const httpHandler = (operations: Readonly<Record<string, Operation>>) => {
@@ -291,7 +293,6 @@ export const httpHandler = (operations: Readonly<Record<string, Operation>>) => 
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .handler(dispatch);
 };
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EnvironmentPolicy } from './environment.ts';
 import { EnvironmentName, Label, Text } from './names.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ModelName } from './names.ts';
 
 /** Queries of the audit API. `_system` is the chain of changes that belong to no model. */

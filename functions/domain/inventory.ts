@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The model inventory as CSV (RFC 4180): fields with a comma, a quote or a line break are quoted,

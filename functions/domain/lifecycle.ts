@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The version lifecycle. Storage enforces these moves with conditional writes built from

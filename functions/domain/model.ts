@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AliasName, Label, ModelName, Tags, Text } from './names.ts';
 
 export const RiskTier = z.enum(['low', 'medium', 'high']);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Names that end up in keys, S3 object keys, ARNs and URLs. Only plain ASCII is accepted, so a

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ManualTarget, VersionStatus } from './lifecycle.ts';
 import { EnvironmentName, Label, ModelName, Tags, Text, VersionNumber } from './names.ts';
 

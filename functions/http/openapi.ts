@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { ListAuditQuery, VerifyQuery } from '#domain/audit-query';
 import { ModelCard } from '#domain/card';

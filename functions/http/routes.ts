@@ -18,7 +18,8 @@ export type FunctionGroup =
   | 'inventory'
   | 'approvals'
   | 'approval-links'
-  | 'deployments';
+  | 'deployments'
+  | 'monitoring';
 
 export interface Route {
   readonly method: HttpMethod;
@@ -204,6 +205,49 @@ export const routes: readonly Route[] = [
     path: '/v1/environments/{environment}/served',
     fn: 'deployments',
     operationId: 'getServedHistory',
+    auth: 'iam',
+  },
+
+  {
+    method: 'PUT',
+    path: '/v1/models/{model}/versions/{version}/baseline',
+    fn: 'monitoring',
+    operationId: 'putBaseline',
+    auth: 'iam',
+  },
+  {
+    method: 'PUT',
+    path: '/v1/deployments/{id}/monitoring',
+    fn: 'monitoring',
+    operationId: 'putMonitoring',
+    auth: 'iam',
+  },
+  {
+    method: 'GET',
+    path: '/v1/deployments/{id}/monitoring',
+    fn: 'monitoring',
+    operationId: 'getMonitoring',
+    auth: 'iam',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/deployments/{id}/monitoring',
+    fn: 'monitoring',
+    operationId: 'deleteMonitoring',
+    auth: 'iam',
+  },
+  {
+    method: 'POST',
+    path: '/v1/deployments/{id}/drift-runs',
+    fn: 'monitoring',
+    operationId: 'createDriftRun',
+    auth: 'iam',
+  },
+  {
+    method: 'GET',
+    path: '/v1/deployments/{id}/drift-runs',
+    fn: 'monitoring',
+    operationId: 'listDriftRuns',
     auth: 'iam',
   },
 

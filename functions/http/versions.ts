@@ -297,8 +297,15 @@ export const operations = {
       throw error;
     }
     if (!ok) throw new UnprocessableError(`the uploaded artifact does not match: ${problems.join('; ')}`);
-    const committed = await getVersion(name, version);
-    return json(200, presentVersion(committed!), { etag: etagOf(committed!.revision) });
+    // The write's conditions guarantee this is what is stored: no read back.
+    const committed = {
+      ...v,
+      ...set,
+      revision: v.revision + 1,
+      updatedAt: at,
+      updatedBy: request.principal.id,
+    } as VersionItem;
+    return json(200, presentVersion(committed), { etag: etagOf(committed.revision) });
   },
 
   getArtifactUrl: async (request: HttpRequest) => {
@@ -346,12 +353,13 @@ export const operations = {
     const found = await loadForChange(request, name, version);
     const at = nowIso();
     let attempt = 0;
+    let written: VersionItem;
     try {
-      await retryOnConflict(async () => {
+      written = await retryOnConflict(async () => {
         const fresh = await rereadBoth(name, version, found, attempt++);
         const from = fresh.version.status;
         if (!canMove(from, body.to)) throw new ConflictError(`a ${from} version cannot move to ${body.to}`);
-        return changeVersion({
+        await changeVersion({
           head: fresh.model,
           version: fresh.version,
           set: { status: body.to, statusReason: body.reason },
@@ -371,6 +379,7 @@ export const operations = {
           before: { status: from },
           after: { status: body.to, reason: body.reason },
         });
+        return fresh.version;
       });
     } catch (error) {
       if (error instanceof WriteConditionFailed) {
@@ -383,8 +392,15 @@ export const operations = {
       }
       throw error;
     }
-    const updated = await getVersion(name, version);
-    return json(200, presentVersion(updated!), { etag: etagOf(updated!.revision) });
+    const updated = {
+      ...written,
+      status: body.to,
+      statusReason: body.reason,
+      revision: written.revision + 1,
+      updatedAt: at,
+      updatedBy: request.principal.id,
+    } as VersionItem;
+    return json(200, presentVersion(updated), { etag: etagOf(updated.revision) });
   },
 };
 

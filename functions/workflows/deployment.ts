@@ -72,7 +72,12 @@ export const prepare = async (event: { deploymentId: string; operation: Deployme
     if (!version) throw new PlanError(`version ${d.version} of ${d.model} does not exist`);
     const names = resourceName(prefix, d.model, d.version, d.id);
     const modelDataUrl = s3Uri(version.artifact.bucket, version.artifact.key);
-    const executionRoleArn = config().sagemakerExecutionRoleArn;
+    // A role cannot be passed across accounts: another account's models run as its own
+    // `<prefix>-model-execution` role, which its deploy-role stack creates.
+    const account = environment?.policy.account;
+    const executionRoleArn = account
+      ? `arn:aws:iam::${account.id}:role/${prefix}-model-execution`
+      : config().sagemakerExecutionRoleArn;
     if (d.target.kind === 'sagemaker') {
       const t = d.target;
       if (!executionRoleArn) throw new PlanError('SAGEMAKER_EXECUTION_ROLE_ARN is not configured');

@@ -82,7 +82,12 @@ export const startDeployment = async (input: {
     throw new ValidationError(`endpoint names start with "${prefix}-": the deploy role may act on no other`, {
       errors: [{ path: 'body.target.endpointName', message: `must start with ${prefix}-` }],
     });
-  if (target.kind === 'lambda' && !config().lambdaTargets.some((p) => globMatches(p, target.functionName)))
+  // With a target tag, the deploy role's tag condition decides (the tag is not readable from here).
+  if (
+    target.kind === 'lambda' &&
+    !config().lambdaTargetTag &&
+    !config().lambdaTargets.some((p) => globMatches(p, target.functionName))
+  )
     throw new ForbiddenError(
       `function ${target.functionName} is not one this Steward is configured to manage`,
     );

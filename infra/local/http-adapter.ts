@@ -23,6 +23,7 @@ const loaders: Record<FunctionGroup, () => Promise<{ handler: unknown }>> = {
   approvals: () => import('#http/approvals'),
   'approval-links': () => import('#http/approval-links'),
   deployments: () => import('#http/deployments'),
+  monitoring: () => import('#http/monitoring'),
 };
 
 /** API Gateway's own payload limit; the handlers enforce the API's 1 MiB themselves. */

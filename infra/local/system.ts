@@ -4,11 +4,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { resetClients } from '#commons/clients';
 import { RoleRule, resetConfig } from '#commons/config';
 import { resetCursorKey } from '#commons/cursor';
 import { LOCAL_DEFAULT_ENVIRONMENTS } from '#domain/environment';
+import { LocalCloudWatch } from './cloudwatch.ts';
 import { ensureTable, type LocalDynamo, startLocalDynamo } from './dynamo.ts';
 import { LocalEventBus } from './events.ts';
 import { createRequestListener } from './http-adapter.ts';
@@ -36,6 +37,8 @@ export interface LocalSystemOptions {
   targetTransitionMs?: number;
   /** Scale of Wait states in the local workflows (default 0.02: a 5-minute bake takes 6 s). */
   waitScale?: number;
+  /** How often the local scheduler dispatches due drift monitors (default 60 s; 0: never). */
+  driftIntervalMs?: number;
   /** Extra environment for the handlers (e.g. a small multipart threshold in tests). */
   env?: Record<string, string>;
   log?: (line: string) => void;
@@ -50,6 +53,9 @@ export interface LocalSystem {
   outbox: LocalOutbox;
   workflows: LocalWorkflows;
   targets: LocalTargets;
+  cloudwatch: LocalCloudWatch;
+  /** Run the drift dispatcher now (what the schedule does), and wait for it. */
+  dispatchDrift(): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -120,6 +126,8 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     transitionMs: options.targetTransitionMs ?? Number(process.env.STEWARD_LOCAL_TRANSITION_MS ?? 3000),
     ...(dataDir ? { dataDir } : {}),
   });
+  const cloudwatch = new LocalCloudWatch();
+  const metricsEndpoint = await cloudwatch.listen(host);
   const workflows = await startLocalWorkflows(host, {
     services: targets.resources,
     waitScale: options.waitScale ?? Number(process.env.STEWARD_LOCAL_WAIT_SCALE ?? 0.02),
@@ -139,6 +147,9 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     SFN_ENDPOINT: workflows.endpoint,
     APPROVAL_STATE_MACHINE_ARN: workflows.arns.approval,
     DEPLOYMENT_STATE_MACHINE_ARN: workflows.arns.deployment,
+    DRIFT_STATE_MACHINE_ARN: workflows.arns.drift,
+    CLOUDWATCH_ENDPOINT: metricsEndpoint.endpoint,
+    DRIFT_ALARM_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:steward-local-drift',
     SAGEMAKER_EXECUTION_ROLE_ARN: 'arn:aws:iam::000000000000:role/steward-local-sagemaker-execution',
     DEPLOY_ROLE_ARN: 'arn:aws:iam::000000000000:role/steward-local-deploy',
     LAMBDA_TARGETS: JSON.stringify(['*']),
@@ -195,6 +206,8 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
           targets.clearFaults();
           return { status: 200, body: { faults: [] } };
         },
+        'GET /local/alarms': async () => ({ status: 200, body: [...cloudwatch.alarms.values()] }),
+        'POST /local/drift/dispatch': async () => ({ status: 200, body: await dispatchDrift() }),
         'POST /local/targets/alarms': async (_url, body) => {
           const parsed = LocalAlarm.safeParse(body);
           if (!parsed.success) return { status: 400, body: { detail: parsed.error.message } };
@@ -208,6 +221,21 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   await new Promise<void>((done) => server.listen(options.port ?? 0, host, done));
   const { port } = server.address() as AddressInfo;
 
+  // The schedule: EventBridge Scheduler on AWS, a timer here; both start the same state machine.
+  const dispatchDrift = async () => {
+    const { executionArn } = await workflows.service.startExecution('drift', {});
+    return workflows.service.waitForExecution(executionArn);
+  };
+  const driftEvery = options.driftIntervalMs ?? Number(process.env.STEWARD_LOCAL_DRIFT_INTERVAL_MS ?? 60_000);
+  const scheduler =
+    driftEvery > 0
+      ? setInterval(
+          () => void dispatchDrift().catch((error: Error) => log(`drift dispatch failed: ${error.message}`)),
+          driftEvery,
+        )
+      : undefined;
+  scheduler?.unref();
+
   let closed = false;
   return {
     url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
@@ -218,6 +246,8 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     outbox,
     workflows,
     targets,
+    cloudwatch,
+    dispatchDrift,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -225,8 +255,10 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
         server.close(() => done());
         server.closeAllConnections();
       });
+      if (scheduler) clearInterval(scheduler);
       await workflows.close();
       await targets.close();
+      await metricsEndpoint.close();
       await mail.close();
       unsubscribe();
       await Promise.all([events.flush(), outbox.flush()]);

@@ -40,6 +40,8 @@ export const LOCAL_FUNCTIONS: Record<string, Invoke> = {
   'steward-deployment-finish': lazy(
     async () => (await import('../../functions/workflows/deployment.ts')).finish as Invoke,
   ),
+  'steward-drift-due': lazy(async () => (await import('../../functions/scheduled/drift.ts')).due as Invoke),
+  'steward-drift-run': lazy(async () => (await import('../../functions/scheduled/drift.ts')).run as Invoke),
 };
 
 const MACHINES = {
@@ -58,6 +60,10 @@ const MACHINES = {
       ProgressFunctionArn: 'steward-deployment-progress',
       FinishFunctionArn: 'steward-deployment-finish',
     },
+  },
+  drift: {
+    file: new URL('../../statemachines/drift.asl.json', import.meta.url),
+    substitutions: { DueFunctionArn: 'steward-drift-due', RunFunctionArn: 'steward-drift-run' },
   },
 } as const;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * When a feature counts as drifted. A feature is drifted when any enabled rule holds:

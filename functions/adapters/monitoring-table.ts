@@ -1,0 +1,251 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { doc } from '#commons/clients';
+import { config } from '#commons/config';
+import { commitMutation } from './audit-chain.ts';
+import { keys } from './keys.ts';
+import type { ModelItem } from './registry-table.ts';
+
+/**
+ * Baselines, monitors and drift runs. A version's baseline summary and a deployment's monitor
+ * are audited changes; drift runs are results, kept as summaries here (the full report is in S3).
+ */
+const table = () => config().tableName;
+
+export interface BaselineSummary {
+  uri: string;
+  dataset: { uri: string; format: string };
+  rows: number;
+  features: { name: string; kind: string }[];
+  prediction?: string;
+  target?: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface MonitorItem {
+  entity: 'monitor';
+  deploymentId: string;
+  model: string;
+  version: number;
+  environment: string;
+  targetId: string;
+  capture: { uri: string; format: 'sagemaker-capture' | 'jsonl' | 'csv' };
+  schedule: string;
+  thresholds?: Record<string, unknown>;
+  alarmThreshold: number;
+  alarmName: string;
+  groundTruth?: {
+    uri: string;
+    task: 'binary' | 'multiclass' | 'regression';
+    positiveLabel?: string | number;
+  };
+  nextRunAt: string;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+export interface DriftRunItem {
+  entity: 'drift-run';
+  id: string;
+  deploymentId: string;
+  model: string;
+  environment: string;
+  window: { from: string; to: string };
+  rows: number;
+  driftedShare: number;
+  status: string;
+  health?: string;
+  empty: boolean;
+  reason?: string;
+  drifted: string[];
+  reportUri: string;
+  trigger: 'schedule' | 'request';
+  at: string;
+}
+
+const strip = <T>(item: Record<string, unknown> | undefined): T | undefined => {
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...rest } = item;
+  return rest as T;
+};
+
+export const setBaseline = (head: ModelItem, version: number, baseline: BaselineSummary, actor: string) =>
+  commitMutation({
+    head,
+    name: head.name,
+    actor,
+    action: 'version.baseline-set',
+    target: `version:${head.name}:${version}`,
+    after: baseline,
+    at: baseline.createdAt,
+    writes: [
+      {
+        Update: {
+          TableName: table(),
+          Key: keys.version(head.name, version),
+          UpdateExpression: 'SET baseline = :baseline',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':baseline': baseline },
+        },
+      },
+    ],
+  });
+
+export const getMonitor = async (deploymentId: string): Promise<MonitorItem | undefined> => {
+  const { Item } = await doc().send(
+    new GetCommand({ TableName: table(), Key: keys.monitor(deploymentId), ConsistentRead: true }),
+  );
+  return strip<MonitorItem>(Item);
+};
+
+export const putMonitor = (head: ModelItem, monitor: MonitorItem, previous: MonitorItem | undefined) =>
+  commitMutation({
+    head,
+    name: head.name,
+    actor: monitor.updatedBy,
+    action: 'monitoring.configured',
+    target: `deployment:${monitor.deploymentId}`,
+    ...(previous
+      ? {
+          before: { capture: previous.capture, schedule: previous.schedule, thresholds: previous.thresholds },
+        }
+      : {}),
+    after: {
+      capture: monitor.capture,
+      schedule: monitor.schedule,
+      thresholds: monitor.thresholds,
+      alarmName: monitor.alarmName,
+    },
+    at: monitor.updatedAt,
+    writes: [
+      {
+        Put: {
+          TableName: table(),
+          Item: {
+            ...keys.monitor(monitor.deploymentId),
+            ...keys.monitorIndex(monitor.nextRunAt, monitor.deploymentId),
+            ...monitor,
+          },
+        },
+      },
+    ],
+  });
+
+export const deleteMonitor = (head: ModelItem, monitor: MonitorItem, actor: string, at: string) =>
+  commitMutation({
+    head,
+    name: head.name,
+    actor,
+    action: 'monitoring.removed',
+    target: `deployment:${monitor.deploymentId}`,
+    before: { capture: monitor.capture, schedule: monitor.schedule, alarmName: monitor.alarmName },
+    at,
+    writes: [
+      {
+        Delete: {
+          TableName: table(),
+          Key: keys.monitor(monitor.deploymentId),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+    ],
+  });
+
+/** Monitors due by `now`, oldest first. */
+export const dueMonitors = async (now: string, limit = 1000): Promise<MonitorItem[]> => {
+  const items: MonitorItem[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await doc().send(
+      new QueryCommand({
+        TableName: table(),
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now',
+        ExpressionAttributeValues: { ':pk': keys.monitorsPartition, ':now': `${now}~` },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(out.Items ?? []).map((i) => strip<MonitorItem>(i)!));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey && items.length < limit);
+  return items.slice(0, limit);
+};
+
+/** Move a monitor's next run, only from the time it was seen due (two dispatchers never both run it). */
+export const claimMonitorRun = async (monitor: MonitorItem, nextRunAt: string): Promise<boolean> => {
+  try {
+    await doc().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: keys.monitor(monitor.deploymentId),
+        UpdateExpression: 'SET nextRunAt = :next, gsi1sk = :sk',
+        ConditionExpression: 'nextRunAt = :seen',
+        ExpressionAttributeValues: {
+          ':next': nextRunAt,
+          ':sk': keys.monitorIndex(nextRunAt, monitor.deploymentId).gsi1sk,
+          ':seen': monitor.nextRunAt,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+};
+
+/** A run's summary, and the model's last drift and health status for the inventory. */
+export const putDriftRun = async (run: DriftRunItem) => {
+  await doc().send(
+    new PutCommand({
+      TableName: table(),
+      Item: { ...keys.driftRun(run.deploymentId, run.at, run.id), ...run },
+    }),
+  );
+  await doc()
+    .send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: keys.model(run.model),
+        UpdateExpression: `SET lastDrift = :drift${run.health ? ', health = :health' : ''}`,
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(lastDrift) OR lastDrift.#at <= :at)',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: {
+          ':drift': {
+            status: run.status,
+            at: run.at,
+            driftedShare: run.driftedShare,
+            deploymentId: run.deploymentId,
+            environment: run.environment,
+          },
+          ':at': run.at,
+          ...(run.health
+            ? { ':health': { status: run.health, at: run.at, deploymentId: run.deploymentId } }
+            : {}),
+        },
+      }),
+    )
+    .catch((error: Error) => {
+      // An older run finishing after a newer one leaves the newer status in place.
+      if (error.name !== 'ConditionalCheckFailedException') throw error;
+    });
+};
+
+export const listDriftRuns = async (
+  deploymentId: string,
+  limit: number,
+  startKey?: Record<string, unknown>,
+) => {
+  const out = await doc().send(
+    new QueryCommand({
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+      ExpressionAttributeValues: { ':pk': keys.monitor(deploymentId).pk, ':run': keys.driftRunPrefix },
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return { items: (out.Items ?? []).map((i) => strip<DriftRunItem>(i)!), lastKey: out.LastEvaluatedKey };
+};
