@@ -1,0 +1,256 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { ensureData, FEATURES } from './generate.ts';
+
+/**
+ * The drift bench: `tsx bench/drift/run.ts` (also called from the main bench).
+ *
+ * Over the same capture files, in the same run, one after the other, each in its own process:
+ * - TypeScript: bench/drift/job.ts bundled with esbuild and run with node: BaselineBuilder over
+ *   the reference CSV, readRecords (file://, local mode) over the SageMaker capture folder with
+ *   the window, WindowAccumulator, driftReport;
+ * - pandas + scipy: bench/drift/drift_pandas.py with Debian's /usr/bin/python3.
+ * Each is timed from spawn to exit (wall clock, start-up included) with its peak RSS
+ * (`/usr/bin/time -v`, else VmHWM polled from /proc). Throughput = capture bytes / wall time.
+ * Targets: TypeScript at least 2x the pandas + scipy throughput, TypeScript peak RSS under
+ * 300 MiB. The figures never fail the process; only a crash does.
+ *
+ * DRIFT_BENCH_MB: capture size in MiB (default 1024; 100 for a quick run). The data is generated
+ * once per size from a fixed seed under .bench/drift/ (see generate.ts).
+ */
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const benchDir = join(root, '.bench', 'drift');
+const PYTHON = '/usr/bin/python3';
+const TIME = '/usr/bin/time';
+const RATIO_TARGET = 2;
+const MEMORY_TARGET_MIB = 300;
+const CHILD_TIMEOUT_MS = 20 * 60_000;
+
+const print = (line = '') => process.stdout.write(`${line}\n`);
+const note = (line: string) => print(`  ... ${line}`);
+
+interface Measured {
+  wallSeconds: number;
+  cpuSeconds: number | undefined;
+  peakMiB: number | undefined;
+  exitCode: number | null;
+  stderr: string;
+}
+
+/** Runs a command to its end, measuring wall time and peak RSS. */
+const measure = (command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> =>
+  new Promise((done, fail) => {
+    const timed = existsSync(TIME);
+    const started = performance.now();
+    const child = timed
+      ? spawn(TIME, ['-v', command, ...args], { env, stdio: ['ignore', 'inherit', 'pipe'] })
+      : spawn(command, args, { env, stdio: ['ignore', 'inherit', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      stderr += text;
+    });
+    let polledKb = 0;
+    const poll = timed
+      ? undefined
+      : setInterval(() => {
+          readFile(`/proc/${child.pid}/status`, 'utf8')
+            .then((status) => {
+              const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+              polledKb = Math.max(polledKb, kb);
+            })
+            .catch(() => undefined);
+        }, 25);
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    child.on('error', fail);
+    child.on('close', (exitCode) => {
+      const wallSeconds = (performance.now() - started) / 1000;
+      clearTimeout(timer);
+      if (poll) clearInterval(poll);
+      let peakMiB: number | undefined = polledKb > 0 ? polledKb / 1024 : undefined;
+      let cpuSeconds: number | undefined;
+      if (timed) {
+        const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1];
+        if (kb) peakMiB = Number(kb) / 1024;
+        const user = /User time \(seconds\): ([\d.]+)/.exec(stderr)?.[1];
+        const system = /System time \(seconds\): ([\d.]+)/.exec(stderr)?.[1];
+        if (user && system) cpuSeconds = Number(user) + Number(system);
+        stderr = stderr.split('\n\tCommand being timed:')[0] ?? stderr;
+      }
+      done({ wallSeconds, cpuSeconds, peakMiB, exitCode, stderr });
+    });
+  });
+
+const pandasMissing = (): string | undefined => {
+  if (!existsSync(PYTHON)) return `${PYTHON} is not installed`;
+  const check = spawnSync(PYTHON, ['-c', 'import pandas, numpy, scipy'], { encoding: 'utf8' });
+  if (check.status !== 0)
+    return `${PYTHON} cannot import pandas, numpy and scipy (apt-get install python3-pandas python3-scipy): ${check.stderr.trim().split('\n').pop()}`;
+  return undefined;
+};
+
+const fixed = (x: number | undefined, digits = 1): string => (x === undefined ? 'n/a' : x.toFixed(digits));
+const pad = (text: string, width: number) => text.padStart(width);
+
+interface Figures {
+  psi: number | null;
+  jsDistance: number | null;
+  missingShare: number;
+  chiSquare?: number;
+  ksStatistic?: number;
+}
+
+/** Largest differences between the TypeScript report and the pandas figures, by statistic. */
+const agreement = (ts: Record<string, Figures>, py: Record<string, Figures>) => {
+  const worst: Record<string, number> = {
+    psi: 0,
+    jsDistance: 0,
+    missingShare: 0,
+    chiSquare: 0,
+    ksStatistic: 0,
+  };
+  for (const [name, a] of Object.entries(ts)) {
+    const b = py[name];
+    if (!b) continue;
+    for (const key of Object.keys(worst) as (keyof Figures)[]) {
+      const x = a[key];
+      const y = b[key];
+      if (typeof x === 'number' && typeof y === 'number')
+        worst[key] = Math.max(worst[key]!, Math.abs(x - y) / Math.max(1, Math.abs(y)));
+    }
+  }
+  return worst;
+};
+
+const main = async () => {
+  const mb = Number(process.env.DRIFT_BENCH_MB ?? 1024);
+  if (!Number.isInteger(mb) || mb < 1)
+    throw new Error('DRIFT_BENCH_MB must be a positive whole number of MiB');
+  print(`Steward drift bench - ${new Date().toISOString()}`);
+  print(
+    `node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'}), load average ${loadavg()[0]!.toFixed(2)} (1 min)`,
+  );
+  const data = await ensureData(benchDir, mb, note);
+  const window = { from: data.from, to: data.to };
+  print(
+    `data: ${(data.captureBytes / 2 ** 20).toFixed(0)} MiB of SageMaker capture JSON Lines in ${data.captureFiles} files (${data.lines} lines, CSV-encoded, ${FEATURES.length} features + prediction), reference CSV of 50,000 rows; window ${window.from} .. ${window.to}`,
+  );
+
+  note('bundling bench/drift/job.ts with esbuild');
+  const jobFile = join(benchDir, 'job.mjs');
+  await build({
+    entryPoints: [join(root, 'bench', 'drift', 'job.ts')],
+    outfile: jobFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+  });
+  const args = [data.reference, data.capture, window.from, window.to];
+  const tsOut = join(benchDir, 'ts-report.json');
+  const pyOut = join(benchDir, 'pandas-figures.json');
+  const loadBefore = loadavg()[0]!;
+
+  note('running the TypeScript drift job');
+  const ts = await measure(process.execPath, [jobFile, ...args, tsOut, FEATURES.join(',')], {
+    PATH: process.env.PATH,
+    STEWARD_MODE: 'local',
+    TABLE_NAME: 'steward-drift-bench',
+  });
+  if (ts.exitCode !== 0) throw new Error(`the TypeScript job failed (${ts.exitCode}):\n${ts.stderr}`);
+  const tsResult = JSON.parse(await readFile(tsOut, 'utf8'));
+
+  const missing = pandasMissing();
+  let py: Measured | undefined;
+  let pyResult:
+    | { rows: number; pandas: string; numpy: string; scipy: string; features: Record<string, Figures> }
+    | undefined;
+  if (missing) print(`\npandas + scipy comparison skipped: ${missing}`);
+  else {
+    note('running the pandas + scipy script');
+    py = await measure(
+      PYTHON,
+      [join(root, 'bench', 'drift', 'drift_pandas.py'), ...args, pyOut, FEATURES.join(',')],
+      {
+        PATH: process.env.PATH,
+      },
+    );
+    if (py.exitCode !== 0) throw new Error(`the pandas script failed (${py.exitCode}):\n${py.stderr}`);
+    pyResult = JSON.parse(await readFile(pyOut, 'utf8'));
+  }
+  const loadAfter = loadavg()[0]!;
+
+  const mib = data.captureBytes / 2 ** 20;
+  const tsRate = mib / ts.wallSeconds;
+  const pyRate = py ? mib / py.wallSeconds : undefined;
+  print();
+  print(`Drift job over ${mib.toFixed(0)} MiB of capture (${tsResult.records} records in the window)`);
+  print(
+    `${'implementation'.padEnd(16)}${pad('wall s', 9)}${pad('MiB/s', 9)}${pad('CPU s', 9)}${pad('peak RSS MiB', 14)}`,
+  );
+  const line = (name: string, m: Measured, rate: number) =>
+    print(
+      `${name.padEnd(16)}${pad(fixed(m.wallSeconds), 9)}${pad(fixed(rate), 9)}${pad(fixed(m.cpuSeconds), 9)}${pad(fixed(m.peakMiB, 0), 14)}`,
+    );
+  line('TypeScript', ts, tsRate);
+  if (py && pyRate !== undefined && pyResult) {
+    line('pandas + scipy', py, pyRate);
+    print(`  (pandas ${pyResult.pandas}, numpy ${pyResult.numpy}, scipy ${pyResult.scipy}, ${PYTHON})`);
+  }
+  print();
+  const results: Record<string, unknown> = {
+    at: new Date().toISOString(),
+    captureMiB: mib,
+    records: tsResult.records,
+    typescript: { ...ts, stderr: undefined, mibPerSecond: tsRate },
+    loadAverage: { before: loadBefore, after: loadAfter },
+  };
+  if (pyRate !== undefined && py) {
+    const ratio = tsRate / pyRate;
+    print(
+      `throughput ratio TypeScript / pandas+scipy: ${ratio.toFixed(2)}x   target >= ${RATIO_TARGET}x   ${ratio >= RATIO_TARGET ? 'PASS' : 'OVER'}`,
+    );
+    results.pandas = { ...py, stderr: undefined, mibPerSecond: pyRate };
+    results.ratio = ratio;
+  } else print(`throughput ratio: not measured (no pandas)   target >= ${RATIO_TARGET}x`);
+  const peak = ts.peakMiB;
+  print(
+    `TypeScript peak RSS: ${fixed(peak, 0)} MiB   target < ${MEMORY_TARGET_MIB} MiB   ${peak !== undefined && peak < MEMORY_TARGET_MIB ? 'PASS' : 'OVER'}`,
+  );
+  if (py) print(`pandas + scipy peak RSS: ${fixed(py.peakMiB, 0)} MiB (for comparison)`);
+  print(
+    `load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after: other work on the machine slows both`,
+  );
+
+  const report = tsResult.report as {
+    features: (Figures & { name: string })[];
+    prediction?: Figures & { name: string };
+  };
+  const tsFigures = Object.fromEntries(
+    [...report.features, ...(report.prediction ? [report.prediction] : [])].map((f) => [f.name, f]),
+  );
+  const drifted = report.features.filter((f) => (f as { drifted?: boolean }).drifted).map((f) => f.name);
+  print(`drifted features (TypeScript report): ${drifted.join(', ') || 'none'}`);
+  if (pyResult) {
+    const worst = agreement(tsFigures, pyResult.features);
+    print(
+      `agreement with pandas + scipy (largest difference, relative above 1): PSI ${worst.psi!.toExponential(1)}, JS ${worst.jsDistance!.toExponential(1)}, missing share ${worst.missingShare!.toExponential(1)}, chi-square ${worst.chiSquare!.toExponential(1)}; KS statistic ${worst.ksStatistic!.toExponential(1)} (the TypeScript uses 10,000-value reservoir samples, the script every row)`,
+    );
+    results.agreement = worst;
+  }
+  await writeFile(join(benchDir, 'results.json'), JSON.stringify(results, null, 2));
+};
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
