@@ -1,4 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /**
  * `npm run demo`: a tour of Steward against a running local mode (`npm start` in another
@@ -194,7 +198,8 @@ const main = async () => {
   }
   process.stdout.write(`   request ${approval.id} is ${state.status}\n`);
 
-  await deployTour(name, artifact);
+  const deploymentId = await deployTour(name, artifact);
+  await driftTour(name, deploymentId);
 
   say('Domain events emitted for this model (local stand-in for EventBridge)');
   const events = (await api('GET', '/local/events')) as {
@@ -313,6 +318,105 @@ const deployTour = async (name: string, artifact: Buffer) => {
     process.stdout.write(
       `   version ${s.version}  from ${s.from}  to ${s.to ?? 'now'}  (${s.deploymentId})\n`,
     );
+  return first.id as string;
+};
+
+/** A seeded normal generator, so the demo's figures are the same every run. */
+const gaussian = (seed: number) => {
+  let state = seed;
+  const next = () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31 || 1e-9;
+  };
+  return () => Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
+};
+
+/** Baseline from a generated reference set, a captured window with a shifted feature, a drift run. */
+const driftTour = async (name: string, deploymentId: string) => {
+  const dir = await mkdtemp(join(tmpdir(), 'steward-demo-drift-'));
+  const normal = gaussian(42);
+  const reference = ['tenure,monthly_spend,support_calls,plan'];
+  for (let i = 0; i < 5000; i++)
+    reference.push(
+      [
+        (24 + 12 * normal()).toFixed(2),
+        (60 + 15 * normal()).toFixed(2),
+        Math.max(0, Math.round(2 + normal())),
+        i % 3 ? 'basic' : 'pro',
+      ].join(','),
+    );
+  await writeFile(join(dir, 'reference.csv'), `${reference.join('\n')}\n`);
+
+  say('Baseline for version 1 from a generated reference set (5,000 rows, local file:// URI)');
+  const profile = await api('PUT', `/v1/models/${name}/versions/1/baseline`, {
+    dataset: { uri: pathToFileURL(join(dir, 'reference.csv')).href, format: 'csv' },
+  });
+  for (const f of profile.features as { name: string; kind: string }[])
+    process.stdout.write(`   ${f.name}: ${f.kind}\n`);
+
+  // What SageMaker data capture writes: JSONL under yyyy/mm/dd/hh, CSV-encoded input.
+  const now = new Date();
+  const hour = now.toISOString().slice(0, 13).replace(/[-T]/g, '/');
+  await mkdir(join(dir, 'capture', 'AllTraffic', hour), { recursive: true });
+  const lines: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const row = [
+      (24 + 12 * normal()).toFixed(2),
+      (78 + 15 * normal()).toFixed(2),
+      Math.max(0, Math.round(2 + normal())),
+      i % 4 ? 'basic' : 'enterprise',
+    ];
+    lines.push(
+      JSON.stringify({
+        captureData: {
+          endpointInput: {
+            observedContentType: 'text/csv',
+            mode: 'INPUT',
+            data: row.join(','),
+            encoding: 'CSV',
+          },
+          endpointOutput: { observedContentType: 'text/csv', mode: 'OUTPUT', data: '0.5', encoding: 'CSV' },
+        },
+        eventMetadata: {
+          eventId: `e${i}`,
+          inferenceId: `i${i}`,
+          inferenceTime: new Date(now.getTime() - 60_000 + i).toISOString(),
+        },
+        eventVersion: '0',
+      }),
+    );
+  }
+  await writeFile(join(dir, 'capture', 'AllTraffic', hour, 'capture.jsonl'), `${lines.join('\n')}\n`);
+
+  say('Monitor the prod deployment: its capture, a daily schedule, an alarm on the drifted share');
+  const monitor = await api('PUT', `/v1/deployments/${deploymentId}/monitoring`, {
+    capture: { uri: pathToFileURL(join(dir, 'capture')).href, format: 'sagemaker-capture' },
+    schedule: 'rate(1 day)',
+  });
+  process.stdout.write(`   alarm ${monitor.alarmName}; next scheduled run ${monitor.nextRunAt}\n`);
+
+  say('Run drift now over the last hour (monthly_spend shifted up, a new plan "enterprise")');
+  const report = await api('POST', `/v1/deployments/${deploymentId}/drift-runs`, {
+    from: new Date(now.getTime() - 3_600_000).toISOString(),
+    to: new Date(now.getTime() + 60_000).toISOString(),
+  });
+  const fixed = (v: unknown) => (typeof v === 'number' ? v.toFixed(4) : '-');
+  process.stdout.write(
+    `   ${report.rows} rows; drifted share ${fixed(report.driftedShare)}; status ${report.status}\n`,
+  );
+  process.stdout.write(
+    `   ${'feature'.padEnd(15)} ${'kind'.padEnd(12)} ${'PSI'.padStart(8)} ${'JS'.padStart(8)} ${'KS p'.padStart(10)} ${'W/std'.padStart(8)} ${'chi2 p'.padStart(10)}  drifted\n`,
+  );
+  for (const f of report.features as Record<string, unknown>[]) {
+    const unseen =
+      Array.isArray(f.unseenCategories) && f.unseenCategories.length
+        ? ` (unseen: ${f.unseenCategories.join(', ')})`
+        : '';
+    process.stdout.write(
+      `   ${String(f.name).padEnd(15)} ${String(f.kind).padEnd(12)} ${fixed(f.psi).padStart(8)} ${fixed(f.jsDistance).padStart(8)} ${fixed(f.ksPValue).padStart(10)} ${fixed(f.wassersteinNorm).padStart(8)} ${fixed(f.chiSquarePValue).padStart(10)}  ${f.drifted ? 'YES' : 'no'}${unseen}\n`,
+    );
+  }
+  await rm(dir, { recursive: true, force: true });
 };
 
 main().catch((error: Error) => {
