@@ -111,7 +111,7 @@ const ANONYMOUS: Principal = { id: 'anonymous', sessionName: undefined, roles: n
 
 const routeIndex = new Map(routes.map((r) => [`${r.method} ${r.path}`, r]));
 
-const parseBody = (event: APIGatewayProxyEvent, headers: Record<string, string>) => {
+const parseBody = (event: APIGatewayProxyEvent, headers: Record<string, string>, forms: boolean) => {
   if (event.body === null || event.body === undefined || event.body === '')
     return { body: undefined, raw: undefined };
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
@@ -119,7 +119,7 @@ const parseBody = (event: APIGatewayProxyEvent, headers: Record<string, string>)
     throw new PayloadTooLargeError('the body is larger than 1 MiB');
   const type = headers['content-type'] ?? '';
   // Pages post forms; everything else speaks JSON.
-  if (/^application\/x-www-form-urlencoded\b/i.test(type))
+  if (forms && /^application\/x-www-form-urlencoded\b/i.test(type))
     return { body: Object.fromEntries(new URLSearchParams(raw)) as unknown, raw };
   if (!/^application\/([a-z.+-]+\+)?json\b/i.test(type))
     throw new UnsupportedMediaTypeError('the body must be application/json');
@@ -140,7 +140,7 @@ const toRequest = (event: APIGatewayProxyEvent): HttpRequest => {
     throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`);
   }
   const headers = lowerCaseHeaders(event.headers);
-  const { body, raw } = parseBody(event, headers);
+  const { body, raw } = parseBody(event, headers, route.page === true);
   // Public routes (health, later the approval links) have no IAM identity to resolve.
   const principal =
     route.auth === 'none' ? ANONYMOUS : resolvePrincipal(event, config().mode, config().roles);

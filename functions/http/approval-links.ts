@@ -125,4 +125,5 @@ export const operations = {
   },
 };
 
-export const handler = httpHandler(operations);
+// HEAD is GET without the body (the runtime drops it): a mail scanner's probe, answered the same way.
+export const handler = httpHandler({ ...operations, headApprovalLink: operations.viewApprovalLink });

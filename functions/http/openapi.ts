@@ -1,7 +1,22 @@
 import * as z from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import {
+  ApprovalPath,
+  ApprovalRequestOut,
+  DecisionBody,
+  DecisionForm,
+  LinkPath,
+  RequestApprovalBody,
+} from '#domain/approval';
 import { ListAuditQuery, VerifyQuery } from '#domain/audit-query';
 import { ModelCard } from '#domain/card';
+import {
+  DeploymentBody,
+  DeploymentPath,
+  ListDeploymentsQuery,
+  RollbackBody,
+  ServedQuery,
+} from '#domain/deployment';
 import { EnvironmentPath, EnvironmentPolicy } from '#domain/environment';
 import { InventoryQuery } from '#domain/inventory';
 import { CreateEdgeBody, LineageQuery, NodeKind } from '#domain/lineage';
@@ -14,6 +29,7 @@ import {
   SetAliasBody,
   UpdateModelBody,
 } from '#domain/model';
+import { BaselineBody, DriftRunBody, ListRunsQuery, MonitoringBody } from '#domain/monitoring';
 import {
   CommitBody,
   ListVersionsQuery,
@@ -72,6 +88,19 @@ const AuditEventSchema = z
     prevHash: z.string(),
   })
   .meta({ id: 'AuditEvent' });
+
+const DeploymentOut = z
+  .object({
+    id: z.string(),
+    model: z.string(),
+    version: z.number().int(),
+    environment: z.string(),
+    target: z.record(z.string(), z.unknown()),
+    status: z.string(),
+    history: z.array(z.record(z.string(), z.unknown())),
+    previousVersion: z.number().int().optional(),
+  })
+  .meta({ id: 'DeploymentRecord' });
 
 const listOf = (item: z.ZodType, id: string) =>
   z.object({ items: z.array(item), nextCursor: z.string().optional() }).meta({ id });
@@ -281,6 +310,148 @@ const operations: Record<string, Omit<ZodOpenApiOperationObject, 'operationId'>>
           'text/csv': { schema: z.string() },
         },
       },
+      ...problems(400, 403),
+    },
+  },
+  requestApproval: {
+    summary: 'Ask for a version to be approved for an environment',
+    requestParams: { path: VersionPath, header: z.object({ 'idempotency-key': idempotencyKey }) },
+    requestBody: jsonBody(RequestApprovalBody),
+    responses: {
+      ...ok('202', 'PENDING; approvers are emailed', ApprovalRequestOut),
+      ...problems(400, 403, 404, 409),
+    },
+  },
+  getApproval: {
+    summary: 'An approval request with its decisions',
+    requestParams: { path: ApprovalPath },
+    responses: { ...ok('200', 'the request', ApprovalRequestOut), ...problems(403, 404) },
+  },
+  decideApproval: {
+    summary: 'Approve or reject (an approver of the request, not its registrant)',
+    requestParams: { path: ApprovalPath },
+    requestBody: jsonBody(DecisionBody),
+    responses: { ...ok('200', 'the request', ApprovalRequestOut), ...problems(400, 403, 404, 409, 410) },
+  },
+  viewApprovalLink: {
+    summary: "An approver's page (changes nothing)",
+    requestParams: { path: LinkPath },
+    responses: {
+      '200': { description: 'the decision page', content: { 'text/html': { schema: z.string() } } },
+      '404': { description: 'unknown or used link', content: { 'text/html': { schema: z.string() } } },
+      '409': { description: 'decided already', content: { 'text/html': { schema: z.string() } } },
+      '410': { description: 'expired', content: { 'text/html': { schema: z.string() } } },
+    },
+  },
+  headApprovalLink: {
+    summary: "An approver's page, headers only (what mail scanners probe; changes nothing)",
+    requestParams: { path: LinkPath },
+    responses: {
+      '200': { description: 'the page would be shown' },
+      '404': { description: 'unknown or used link' },
+      '409': { description: 'decided already' },
+      '410': { description: 'expired' },
+    },
+  },
+  decideByLink: {
+    summary: 'The decision posted from the page (form with the CSRF token)',
+    requestParams: { path: LinkPath },
+    requestBody: { content: { 'application/x-www-form-urlencoded': { schema: DecisionForm } } },
+    responses: {
+      '200': { description: 'the result page', content: { 'text/html': { schema: z.string() } } },
+      '403': {
+        description: 'bad form, registrant, non-member or second decision',
+        content: { 'text/html': { schema: z.string() } },
+      },
+      '404': { description: 'unknown or used link', content: { 'text/html': { schema: z.string() } } },
+      '409': { description: 'decided already', content: { 'text/html': { schema: z.string() } } },
+      '410': { description: 'expired', content: { 'text/html': { schema: z.string() } } },
+    },
+  },
+  createDeployment: {
+    summary: 'Deploy a version to a SageMaker endpoint, a batch transform or a Lambda alias',
+    requestParams: { path: VersionPath, header: z.object({ 'idempotency-key': idempotencyKey }) },
+    requestBody: jsonBody(DeploymentBody),
+    responses: { ...ok('202', 'PENDING', DeploymentOut), ...problems(400, 403, 404, 409) },
+  },
+  getDeployment: {
+    summary: 'A deployment with its history',
+    requestParams: { path: DeploymentPath },
+    responses: { ...ok('200', 'the deployment', DeploymentOut), ...problems(403, 404) },
+  },
+  listDeployments: {
+    summary: "A model's deployments, newest first",
+    requestParams: { path: ModelPath, query: ListDeploymentsQuery },
+    responses: {
+      ...ok('200', 'a page of deployments', listOf(DeploymentOut, 'DeploymentList')),
+      ...problems(400, 403, 404),
+    },
+  },
+  rollbackDeployment: {
+    summary: 'Return the target to what served before this deployment',
+    requestParams: { path: DeploymentPath, header: z.object({ 'idempotency-key': idempotencyKey }) },
+    requestBody: jsonBody(RollbackBody),
+    responses: { ...ok('202', 'rollback started', DeploymentOut), ...problems(400, 403, 404, 409) },
+  },
+  decommissionDeployment: {
+    summary: 'Take the endpoint or alias down',
+    requestParams: { path: DeploymentPath },
+    responses: { ...ok('202', 'decommission started', DeploymentOut), ...problems(403, 404, 409) },
+  },
+  getServedHistory: {
+    summary: 'What served on a target, and when (at a moment with `at`)',
+    requestParams: { path: EnvironmentPath, query: ServedQuery },
+    responses: {
+      ...ok(
+        '200',
+        'served-by records, newest first',
+        z.object({ items: z.array(z.record(z.string(), z.unknown())) }),
+      ),
+      ...problems(400, 403),
+    },
+  },
+  putBaseline: {
+    summary: "Profile a reference dataset as the version's baseline",
+    requestParams: { path: VersionPath },
+    requestBody: jsonBody(BaselineBody),
+    responses: {
+      ...ok('200', 'the profile', z.record(z.string(), z.unknown())),
+      ...problems(400, 403, 404, 409, 422),
+    },
+  },
+  putMonitoring: {
+    summary: 'Monitor a deployment for drift (and create its alarm)',
+    requestParams: { path: DeploymentPath },
+    requestBody: jsonBody(MonitoringBody),
+    responses: {
+      ...ok('200', 'the monitor', z.record(z.string(), z.unknown())),
+      ...problems(400, 403, 404, 409),
+    },
+  },
+  getMonitoring: {
+    summary: "A deployment's monitor",
+    requestParams: { path: DeploymentPath },
+    responses: { ...ok('200', 'the monitor', z.record(z.string(), z.unknown())), ...problems(403, 404) },
+  },
+  deleteMonitoring: {
+    summary: 'Stop monitoring (and remove the alarm)',
+    requestParams: { path: DeploymentPath },
+    responses: { '204': { description: 'removed' }, ...problems(403, 404) },
+  },
+  createDriftRun: {
+    summary: 'Compute drift now over a window',
+    requestParams: { path: DeploymentPath, header: z.object({ 'idempotency-key': idempotencyKey }) },
+    requestBody: { ...jsonBody(DriftRunBody), required: false },
+    responses: {
+      ...ok('201', 'the drift report', z.record(z.string(), z.unknown())),
+      ...problems(400, 403, 404, 409, 422),
+    },
+  },
+  listDriftRuns: {
+    summary: 'Drift runs, newest first',
+    requestParams: { path: DeploymentPath, query: ListRunsQuery },
+    responses: {
+      ...ok('200', 'a page of runs', z.object({ items: z.array(z.record(z.string(), z.unknown())) })),
       ...problems(400, 403),
     },
   },

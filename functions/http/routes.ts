@@ -265,7 +265,7 @@ export const routes: readonly Route[] = [
     method: 'HEAD',
     path: '/v1/approval-links/{secret}',
     fn: 'approval-links',
-    operationId: 'viewApprovalLink',
+    operationId: 'headApprovalLink',
     auth: 'none',
     page: true,
     secretParam: 'secret',
