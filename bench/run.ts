@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -5,14 +6,17 @@ import { fileURLToPath } from 'node:url';
 import { buildBundles, bundleTargets, printBundles } from './bundles.ts';
 import { coldImportTargets, measureColdImports, printColdImports } from './cold-import.ts';
 import { describeCommands, measureDynamoRequests, printDynamoRequests } from './dynamo-requests.ts';
+import { governanceFigures, governanceTargets, measureGovernance, printGovernance } from './governance.ts';
 import { type LoadPlan, loadTargets, measureLoad, printLoad } from './load.ts';
 import { describeOtherLoad, otherLoadMeter } from './machine.ts';
-import { heading, note, print, type TargetResult, table } from './report.ts';
+import { heading, type Marker, note, print, type TargetResult, table } from './report.ts';
 
 /**
- * `npm run bench`: DynamoDB requests per operation, bundle sizes, cold import and local-mode
- * latency, each figure printed with its target and PASS/OVER. The figures never fail the
- * process; only a crash does. Results also go to `.bench/results.json`.
+ * `npm run bench`: DynamoDB requests per operation, lineage walks (requests in sequence) and audit
+ * verification speed, bundle sizes, cold import and local-mode latency, each figure printed with
+ * its target and PASS/OVER, then the summary and `.bench/results.json`. The drift bench
+ * (`bench/drift/run.ts`, in a child process; DRIFT_BENCH_MB sets its size) is the last section.
+ * The figures never fail the process; only a crash does (the drift bench's included).
  */
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const outDir = join(root, '.bench');
@@ -34,7 +38,26 @@ const LOAD: LoadPlan = {
   capMs: 30_000,
 };
 
-const main = async () => {
+/** Run the drift bench to its end with this terminal; its exit status, or the signal that ended it. */
+const runDriftBench = (): Promise<{
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  seconds: number;
+}> =>
+  new Promise((done, fail) => {
+    const started = performance.now();
+    const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'bench', 'drift', 'run.ts')], {
+      cwd: root,
+      env: baseEnv,
+      stdio: 'inherit',
+    });
+    child.on('error', fail);
+    child.on('close', (status, signal) =>
+      done({ status, signal, seconds: (performance.now() - started) / 1000 }),
+    );
+  });
+
+const main = async (): Promise<number> => {
   const started = performance.now();
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   print(`Steward bench - ${new Date().toISOString()}`);
@@ -46,6 +69,10 @@ const main = async () => {
   note('counting DynamoDB requests per operation (local mode in this process)');
   const dynamo = await measureDynamoRequests();
   printDynamoRequests(dynamo.rows);
+
+  note('walking lineage and verifying an audit chain (local mode in this process)');
+  const governance = await measureGovernance();
+  printGovernance(governance);
 
   note('bundling the Lambda functions with esbuild');
   const bundles = await buildBundles(root, bundleDir);
@@ -64,11 +91,19 @@ const main = async () => {
 
   const targets: TargetResult[] = [
     ...dynamo.targets,
+    ...governanceTargets(governance),
     ...bundleTargets(bundles),
     ...coldImportTargets(cold.results),
     ...loadTargets(load),
   ];
-  const over = targets.filter((t) => t.marker === 'OVER').length;
+  // Figures with no target stand in the summary without a marker and count as neither.
+  const summary: (Omit<TargetResult, 'marker'> & { marker?: Marker })[] = [
+    ...targets,
+    ...governanceFigures(governance),
+  ];
+  const pass = summary.filter((t) => t.marker === 'PASS').length;
+  const over = summary.filter((t) => t.marker === 'OVER').length;
+  const untargeted = summary.length - pass - over;
   print(heading('Summary'));
   print(
     table(
@@ -78,11 +113,13 @@ const main = async () => {
         { title: 'target', align: 'right' },
         { title: '' },
       ],
-      targets.map((t) => [t.figure, t.value, t.target, t.marker]),
+      summary.map((t) => [t.figure, t.value, t.target, t.marker ?? '']),
     ),
   );
   const seconds = (performance.now() - started) / 1000;
-  print(`\n  ${targets.length - over} PASS, ${over} OVER; bench took ${seconds.toFixed(0)} s.`);
+  print(
+    `\n  ${pass} PASS, ${over} OVER${untargeted ? `, ${untargeted} without a target` : ''}; bench took ${seconds.toFixed(0)} s (the drift bench follows).`,
+  );
   const noisy = [coldOther, loadOther].some((o) => o !== undefined && o.share > 0.1);
   if (noisy)
     print(
@@ -91,36 +128,46 @@ const main = async () => {
 
   await mkdir(outDir, { recursive: true });
   const results = join(outDir, 'results.json');
-  await writeFile(
-    results,
-    `${JSON.stringify(
-      {
-        at: new Date().toISOString(),
-        node: process.version,
-        cores: availableParallelism(),
-        cpu,
-        seconds,
-        loadAverageAtStart: loadAtStart,
-        otherProcessesCpu: { coldImport: coldOther, load: loadOther },
-        dynamoRequests: dynamo.rows.map((r) => ({ ...r, described: describeCommands(r.commands) })),
-        bundles: bundles.map(({ packages, ...b }) => ({
-          ...b,
-          largest: Object.fromEntries(packages.slice(0, 10)),
-        })),
-        coldImport: { ...COLD, results: cold.results, stderr: cold.stderr },
-        load: { plan: LOAD, phases: load },
-        targets,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  const figures = {
+    at: new Date().toISOString(),
+    node: process.version,
+    cores: availableParallelism(),
+    cpu,
+    seconds,
+    loadAverageAtStart: loadAtStart,
+    otherProcessesCpu: { coldImport: coldOther, load: loadOther },
+    dynamoRequests: dynamo.rows.map((r) => ({ ...r, described: describeCommands(r.commands) })),
+    governance,
+    bundles: bundles.map(({ packages, ...b }) => ({
+      ...b,
+      largest: Object.fromEntries(packages.slice(0, 10)),
+    })),
+    coldImport: { ...COLD, results: cold.results, stderr: cold.stderr },
+    load: { plan: LOAD, phases: load },
+    targets,
+    untargeted: governanceFigures(governance),
+  };
+  await writeFile(results, `${JSON.stringify(figures, null, 2)}\n`);
   print(`  figures written to ${results}`);
+
+  // Last: the drift bench, in its own process (it writes .bench/drift/results.json itself).
+  note(`drift bench: tsx bench/drift/run.ts, DRIFT_BENCH_MB=${baseEnv.DRIFT_BENCH_MB ?? '1024 (default)'}`);
+  print(heading('Drift bench (bench/drift/run.ts)'));
+  const drift = await runDriftBench();
+  const driftEnd = drift.signal ? `signal ${drift.signal}` : `status ${drift.status}`;
+  print(`\n  drift bench exited with ${driftEnd} after ${drift.seconds.toFixed(0)} s.`);
+  await writeFile(results, `${JSON.stringify({ ...figures, drift }, null, 2)}\n`);
+  // The drift bench fails only when it crashes; the figures never fail it.
+  if (drift.status !== 0) {
+    process.stderr.write(`bench: the drift bench did not finish (${driftEnd})\n`);
+    return 1;
+  }
+  return 0;
 };
 
 main().then(
   // The in-process emulators may leave handles behind; the report is complete, so leave now.
-  () => process.exit(0),
+  (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`bench crashed: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);

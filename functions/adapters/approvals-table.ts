@@ -3,7 +3,7 @@ import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import type { ApprovalStatus, Decision, GroupState } from '#domain/approval';
 import { commitMutation, type TransactItem } from './audit-chain.ts';
-import { keys } from './keys.ts';
+import { keys, stripKeys } from './keys.ts';
 import type { ModelItem } from './registry-table.ts';
 
 /**
@@ -59,12 +59,6 @@ export interface LinkItem {
   ttl: number;
 }
 
-const strip = <T>(item: Record<string, unknown> | undefined): T | undefined => {
-  if (!item) return undefined;
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...rest } = item;
-  return rest as T;
-};
-
 const summary = (a: Pick<ApprovalItem, 'id' | 'status' | 'requestedAt'> & { decidedAt?: string }) => ({
   id: a.id,
   status: a.status,
@@ -76,7 +70,7 @@ export const getApproval = async (id: string): Promise<ApprovalItem | undefined>
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.approval(id), ConsistentRead: true }),
   );
-  return strip<ApprovalItem>(Item);
+  return stripKeys<ApprovalItem>(Item);
 };
 
 export const listApprovalsOfVersion = async (model: string, version: number): Promise<ApprovalItem[]> => {
@@ -89,7 +83,7 @@ export const listApprovalsOfVersion = async (model: string, version: number): Pr
       ExpressionAttributeValues: { ':pk': index.gsi1pk, ':prefix': index.prefix },
     }),
   );
-  return Items.map((i) => strip<ApprovalItem>(i)!);
+  return Items.map((i) => stripKeys<ApprovalItem>(i)!);
 };
 
 /**
@@ -436,7 +430,7 @@ export const getLink = async (secretHash: string): Promise<LinkItem | undefined>
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.link(secretHash), ConsistentRead: true }),
   );
-  return strip<LinkItem>(Item);
+  return stripKeys<LinkItem>(Item);
 };
 
 /** What became of the deployment an approval was to start (`deployOnApproval`). */

@@ -4,7 +4,7 @@ import { config } from '#commons/config';
 import type { DeploymentStatus, Target } from '#domain/deployment';
 import { modelVersionNode } from '#domain/lineage';
 import { commitMutation, type TransactItem } from './audit-chain.ts';
-import { keys } from './keys.ts';
+import { keys, stripKeys } from './keys.ts';
 import { edgeWrites } from './lineage-table.ts';
 import type { ModelItem } from './registry-table.ts';
 
@@ -83,24 +83,18 @@ export interface ServedItem {
   to?: string;
 }
 
-const strip = <T>(item: Record<string, unknown> | undefined): T | undefined => {
-  if (!item) return undefined;
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...rest } = item;
-  return rest as T;
-};
-
 export const getDeployment = async (id: string): Promise<DeploymentItem | undefined> => {
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.deployment(id), ConsistentRead: true }),
   );
-  return strip<DeploymentItem>(Item);
+  return stripKeys<DeploymentItem>(Item);
 };
 
 export const getTarget = async (environment: string, targetId: string): Promise<TargetItem | undefined> => {
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.target(environment, targetId), ConsistentRead: true }),
   );
-  return strip<TargetItem>(Item);
+  return stripKeys<TargetItem>(Item);
 };
 
 export const listDeployments = async (
@@ -123,7 +117,10 @@ export const listDeployments = async (
       ExclusiveStartKey: options.startKey,
     }),
   );
-  return { items: (out.Items ?? []).map((i) => strip<DeploymentItem>(i)!), lastKey: out.LastEvaluatedKey };
+  return {
+    items: (out.Items ?? []).map((i) => stripKeys<DeploymentItem>(i)!),
+    lastKey: out.LastEvaluatedKey,
+  };
 };
 
 /** Served-by history of a target, newest first; with `at`, the stretch that covers that moment. */
@@ -148,7 +145,7 @@ export const servedHistory = async (
       ConsistentRead: true,
     }),
   );
-  const items = (out.Items ?? []).map((i) => strip<ServedItem>(i)!);
+  const items = (out.Items ?? []).map((i) => stripKeys<ServedItem>(i)!);
   if (!at) return items;
   return items.filter((s) => s.from <= at && (s.to === undefined || s.to > at));
 };

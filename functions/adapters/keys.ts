@@ -92,3 +92,10 @@ export const keys = {
 
 /** Sort keys of a model's partition below this one: the model item and its aliases, in one Query. */
 export const MODEL_HEAD_UPPER_BOUND = 'B';
+
+/** An item as the rest of the code sees it: without the table's key attributes. */
+export const stripKeys = <T>(item: Record<string, unknown> | undefined): T | undefined => {
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...rest } = item;
+  return rest as T;
+};

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import { commitMutation } from './audit-chain.ts';
-import { keys } from './keys.ts';
+import { keys, stripKeys } from './keys.ts';
 import type { ModelItem } from './registry-table.ts';
 
 /**
@@ -63,12 +63,6 @@ export interface DriftRunItem {
   at: string;
 }
 
-const strip = <T>(item: Record<string, unknown> | undefined): T | undefined => {
-  if (!item) return undefined;
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...rest } = item;
-  return rest as T;
-};
-
 export const setBaseline = (head: ModelItem, version: number, baseline: BaselineSummary, actor: string) =>
   commitMutation({
     head,
@@ -95,7 +89,7 @@ export const getMonitor = async (deploymentId: string): Promise<MonitorItem | un
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.monitor(deploymentId), ConsistentRead: true }),
   );
-  return strip<MonitorItem>(Item);
+  return stripKeys<MonitorItem>(Item);
 };
 
 export const putMonitor = (head: ModelItem, monitor: MonitorItem, previous: MonitorItem | undefined) =>
@@ -165,7 +159,7 @@ export const dueMonitors = async (now: string, limit = 1000): Promise<MonitorIte
         ExclusiveStartKey: startKey,
       }),
     );
-    items.push(...(out.Items ?? []).map((i) => strip<MonitorItem>(i)!));
+    items.push(...(out.Items ?? []).map((i) => stripKeys<MonitorItem>(i)!));
     startKey = out.LastEvaluatedKey;
   } while (startKey && items.length < limit);
   return items.slice(0, limit);
@@ -247,5 +241,5 @@ export const listDriftRuns = async (
       ExclusiveStartKey: startKey,
     }),
   );
-  return { items: (out.Items ?? []).map((i) => strip<DriftRunItem>(i)!), lastKey: out.LastEvaluatedKey };
+  return { items: (out.Items ?? []).map((i) => stripKeys<DriftRunItem>(i)!), lastKey: out.LastEvaluatedKey };
 };

@@ -6,7 +6,7 @@ import type { VersionStatus } from '#domain/lifecycle';
 import { registrationEdges } from '#domain/lineage';
 import type { LineageInput } from '#domain/reproducibility';
 import { type ChainHead, commitMutation, type TransactItem } from './audit-chain.ts';
-import { keys, MODEL_HEAD_UPPER_BOUND } from './keys.ts';
+import { keys, MODEL_HEAD_UPPER_BOUND, stripKeys } from './keys.ts';
 import { edgeWrites } from './lineage-table.ts';
 
 /**
@@ -77,12 +77,6 @@ export interface AliasItem {
 
 const table = () => config().tableName;
 
-const strip = <T>(item: Record<string, unknown> | undefined): T | undefined => {
-  if (!item) return undefined;
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
-  return rest as T;
-};
-
 export interface Page<T> {
   items: T[];
   lastKey: Record<string, unknown> | undefined;
@@ -94,7 +88,7 @@ export const getModel = async (name: string): Promise<ModelItem | undefined> => 
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.model(name), ConsistentRead: true }),
   );
-  return strip<ModelItem>(Item);
+  return stripKeys<ModelItem>(Item);
 };
 
 /** The model and its aliases: one Query over the head of the model's partition. */
@@ -112,8 +106,8 @@ export const getModelWithAliases = async (
   const model = Items.find((i) => i.entity === 'model');
   if (!model) return undefined;
   return {
-    model: strip<ModelItem>(model)!,
-    aliases: Items.filter((i) => i.entity === 'alias').map((i) => strip<AliasItem>(i)!),
+    model: stripKeys<ModelItem>(model)!,
+    aliases: Items.filter((i) => i.entity === 'alias').map((i) => stripKeys<AliasItem>(i)!),
   };
 };
 
@@ -147,7 +141,7 @@ export const listModels = async (options: {
       input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':v': options.tag.value };
     }
     const page = await doc().send(new QueryCommand(input));
-    items.push(...(page.Items ?? []).map((i) => strip<ModelItem>(i)!));
+    items.push(...(page.Items ?? []).map((i) => stripKeys<ModelItem>(i)!));
     startKey = page.LastEvaluatedKey;
     if (!startKey || items.length >= options.limit) break;
   }
@@ -195,7 +189,7 @@ export const getVersion = async (name: string, version: number): Promise<Version
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.version(name, version), ConsistentRead: true }),
   );
-  return strip<VersionItem>(Item);
+  return stripKeys<VersionItem>(Item);
 };
 
 /** The model (for its chain head and owner) and one version, in one request. */
@@ -214,8 +208,8 @@ export const getModelAndVersion = async (
     request = (out.UnprocessedKeys ?? {}) as typeof request;
   }
   return {
-    model: strip<ModelItem>(found.find((i) => i.entity === 'model')),
-    version: strip<VersionItem>(found.find((i) => i.entity === 'version')),
+    model: stripKeys<ModelItem>(found.find((i) => i.entity === 'model')),
+    version: stripKeys<VersionItem>(found.find((i) => i.entity === 'version')),
   };
 };
 
@@ -240,7 +234,7 @@ export const listVersions = async (
       input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':status': options.status };
     }
     const page = await doc().send(new QueryCommand(input));
-    items.push(...(page.Items ?? []).map((i) => strip<VersionItem>(i)!));
+    items.push(...(page.Items ?? []).map((i) => stripKeys<VersionItem>(i)!));
     startKey = page.LastEvaluatedKey;
     if (!startKey || items.length >= options.limit) break;
   }
@@ -342,7 +336,7 @@ export const changeVersion = (options: {
 
 export const getAlias = async (name: string, alias: string): Promise<AliasItem | undefined> => {
   const { Item } = await doc().send(new GetCommand({ TableName: table(), Key: keys.alias(name, alias) }));
-  return strip<AliasItem>(Item);
+  return stripKeys<AliasItem>(Item);
 };
 
 /** Point an alias at a version, which must be READY at the moment of the write. */
@@ -418,7 +412,7 @@ export const getCard = async (name: string): Promise<CardItem | undefined> => {
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.card(name), ConsistentRead: true }),
   );
-  return strip<CardItem>(Item);
+  return stripKeys<CardItem>(Item);
 };
 
 /**

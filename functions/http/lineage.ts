@@ -65,13 +65,16 @@ export const operations = {
     requireReader(request.principal);
     const query = input(LineageQuery, request.query, 'query');
     const version = versionOf(query.node);
-    if (query.node.kind === 'model-version') {
-      if (!version) throw new NotFoundError('a model-version id is <model>:<version>');
-      const found = await getModelAndVersion(version.name, version.version);
-      if (!found.version)
-        throw new NotFoundError(`version ${version.version} of ${version.name} does not exist`);
-    }
-    const graph = await walkLineage(query.node, query.direction, query.depth);
+    if (query.node.kind === 'model-version' && !version)
+      throw new NotFoundError('a model-version id is <model>:<version>');
+    // The start's existence is checked alongside the first level of the walk, not before it:
+    // the requests in sequence stay one per level, plus the final details.
+    const [found, graph] = await Promise.all([
+      version ? getModelAndVersion(version.name, version.version) : undefined,
+      walkLineage(query.node, query.direction, query.depth),
+    ]);
+    if (version && !found?.version)
+      throw new NotFoundError(`version ${version.version} of ${version.name} does not exist`);
     if ((request.headers.accept ?? '').includes('text/vnd.mermaid'))
       return {
         statusCode: 200,
