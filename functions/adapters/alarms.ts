@@ -22,7 +22,9 @@ export const putDriftAlarm = async (alarm: {
       AlarmDescription: `Steward: the share of drifted features of ${alarm.model} in ${alarm.environment}`,
       Namespace: DRIFT_NAMESPACE,
       MetricName: 'DriftedShare',
+      // Powertools adds the service dimension to every metric it writes: the alarm must name it too.
       Dimensions: [
+        { Name: 'service', Value: process.env.POWERTOOLS_SERVICE_NAME ?? 'steward' },
         { Name: 'model', Value: alarm.model },
         { Name: 'environment', Value: alarm.environment },
       ],

@@ -1,22 +1,35 @@
 import { fileURLToPath } from 'node:url';
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type FunctionGroup, functionGroups, routes } from '../../functions/http/routes.ts';
+import { type FunctionGroup, functionGroups, type Route, routes } from '../../functions/http/routes.ts';
 import { type ApprovalWorkflow, taskResponses } from './approvals.ts';
 import type { Artifacts } from './artifacts.ts';
 import type { StewardContext } from './context.ts';
 import type { Data, TableIndex } from './data.ts';
+import type { DeploymentWorkflow } from './deployments.ts';
+import { type DriftWorkflow, targetMetricsRead } from './drift.ts';
+import type { Monitoring } from './monitoring.ts';
 import { ServiceFunction } from './service-function.ts';
 
 /**
  * What a function group may touch. `registry`: read and write table items; `registry-read`: read
  * them only (both with the key that signs list cursors); `artifacts`: upload and read artifacts;
  * `approval-start`: start approval workflows; `approval-answer`: unseal a group's task token and
- * answer its callback task.
+ * answer its callback task; `deployment-start`: start deployment workflows; `drift`: build
+ * baselines and run drift (datasets, captured data, baselines and reports, the targets' metrics);
+ * `drift-alarms`: make and remove drift alarms that notify the drift topic.
  */
-type Access = 'registry' | 'registry-read' | 'artifacts' | 'approval-start' | 'approval-answer';
+type Access =
+  | 'registry'
+  | 'registry-read'
+  | 'artifacts'
+  | 'approval-start'
+  | 'approval-answer'
+  | 'deployment-start'
+  | 'drift'
+  | 'drift-alarms';
 
 interface GroupNeeds {
   readonly access: readonly Access[];
@@ -24,6 +37,10 @@ interface GroupNeeds {
   readonly indexes?: readonly TableIndex[];
   /** Whether its handlers resolve environment policies, and so need the seeded ones. */
   readonly environments?: boolean;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default 10 seconds */
+  readonly timeout?: Duration;
 }
 
 /** One line per function group: its entry is `functions/http/<group>.ts`; this says what it may touch. */
@@ -50,16 +67,26 @@ export const groupNeeds: Record<FunctionGroup, GroupNeeds> = {
   },
   // The CSRF token is an HMAC under the cursor key; a decision answers the group's task.
   'approval-links': { access: ['registry', 'approval-answer'] },
+  // A deployment checks its environment's policy; listDeployments queries gsi1.
+  deployments: { access: ['registry', 'deployment-start'], indexes: ['gsi1'], environments: true },
+  // Baselines, monitors and drift runs are items of the base table (the dispatcher's gsi1 query is
+  // the scheduled function's). A drift run on request streams a window of captured data: API
+  // Gateway's 29 seconds, and the memory of the scheduled run.
+  monitoring: {
+    access: ['registry', 'drift', 'drift-alarms'],
+    memorySize: 1024,
+    timeout: Duration.seconds(29),
+  },
 };
 
 /**
  * Why the public link methods need no authorizer: what they carry is the credential. Also the
- * reason the access log names the resource template, never the request path.
+ * reason the links API neither traces nor logs request paths.
  */
 const LINK_IS_THE_CREDENTIAL =
   "an approver's personal link from an email: the 256-bit secret in the path is the credential " +
   '(single-use, expiring, stored only as its SHA-256). GET and HEAD change nothing; POST decides only ' +
-  'with a CSRF token bound to the secret. The methods are throttled tighter than the rest of the API.';
+  'with a CSRF token bound to the secret. The links API is throttled tighter than the main API.';
 
 /** A group the route table gained but `groupNeeds` does not state fails the synth by name. */
 const needsOf = (group: FunctionGroup): GroupNeeds => {
@@ -72,11 +99,22 @@ export interface ApiProps {
   readonly data: Data;
   readonly artifacts: Artifacts;
   readonly approvals: ApprovalWorkflow;
+  readonly deployments: DeploymentWorkflow;
+  readonly drift: DriftWorkflow;
+  readonly monitoring: Monitoring;
   readonly settings: StewardContext;
 }
 
-/** The public routes whose path carries a secret (the approval links). */
-export const linkRoutes = routes.filter((r) => r.auth === 'none' && r.secretParam !== undefined);
+/**
+ * The pages for people (the approval links): public, and their path carries a secret. They get an
+ * API of their own, the links API, because API Gateway's X-Ray segments record the request URL.
+ */
+export const linkRoutes = routes.filter((r) => r.page === true);
+/** Everything else: the main API, traced. */
+export const apiRoutes = routes.filter((r) => r.page !== true);
+
+/** Both APIs serve one stage; the URLs handed to functions are built from it. */
+export const STAGE_NAME = 'prod';
 
 const entryOf = (group: FunctionGroup): string =>
   fileURLToPath(new URL(`../../functions/http/${group}.ts`, import.meta.url));
@@ -92,29 +130,59 @@ const pascalCase = (name: string): string =>
     .join('');
 
 /**
- * The REST API, built from the route table in `functions/http/routes.ts`: one function per group,
- * IAM (SigV4) authorization on every route the table marks `iam`, Lambda proxy integrations. The
- * approval links are public and throttled on their own; the access log records the resource
- * template (`/v1/approval-links/{secret}`), never the path, so a link's secret never reaches a log.
+ * One JSON line per request. The resource template, never `$context.path`: on the links API the path
+ * is an approval link's secret.
+ */
+const accessLogFormat = (): apigw.AccessLogFormat =>
+  apigw.AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: apigw.AccessLogField.contextRequestId(),
+      extendedRequestId: apigw.AccessLogField.contextExtendedRequestId(),
+      requestTime: apigw.AccessLogField.contextRequestTime(),
+      httpMethod: apigw.AccessLogField.contextHttpMethod(),
+      resourcePath: apigw.AccessLogField.contextResourcePath(),
+      status: apigw.AccessLogField.contextStatus(),
+      protocol: apigw.AccessLogField.contextProtocol(),
+      responseLength: apigw.AccessLogField.contextResponseLength(),
+      responseLatency: apigw.AccessLogField.contextResponseLatency(),
+      integrationLatency: apigw.AccessLogField.contextIntegrationLatency(),
+      integrationStatus: apigw.AccessLogField.contextIntegrationStatus(),
+      sourceIp: apigw.AccessLogField.contextIdentitySourceIp(),
+      userAgent: apigw.AccessLogField.contextIdentityUserAgent(),
+      caller: apigw.AccessLogField.contextIdentityCaller(),
+      userArn: apigw.AccessLogField.contextIdentityUserArn(),
+      errorType: apigw.AccessLogField.contextErrorResponseType(),
+      errorMessage: apigw.AccessLogField.contextErrorMessage(),
+      xrayTraceId: apigw.AccessLogField.contextXrayTraceId(),
+    }),
+  );
+
+/**
+ * The HTTP APIs, built from the route table in `functions/http/routes.ts`, one function per group
+ * and Lambda proxy integrations:
+ * - the main API: every route but the pages, IAM (SigV4) authorization on every route the table
+ *   marks `iam`, traced with X-Ray;
+ * - the links API: the approval-link pages only, public, throttled on its own, not traced (X-Ray
+ *   records the URL, which holds the link's secret), its access log naming the resource template.
  */
 export class Api extends Construct {
   readonly restApi: apigw.RestApi;
+  readonly linksApi: apigw.RestApi;
   readonly functions: Readonly<Record<FunctionGroup, ServiceFunction>>;
   readonly accessLogs: logs.LogGroup;
+  readonly linksAccessLogs: logs.LogGroup;
+  /** Stage URLs without a trailing slash, built from the API ids so that they add no dependency. */
+  readonly url: string;
+  readonly linksUrl: string;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
     const { settings } = props;
 
-    this.functions = Object.fromEntries(
-      functionGroups.map((group) => [group, this.serviceFunction(group, needsOf(group), props)]),
-    ) as Record<FunctionGroup, ServiceFunction>;
-
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-
     this.restApi = new apigw.RestApi(this, 'RestApi', {
       description: 'Steward: model registry API',
       endpointTypes: [apigw.EndpointType.REGIONAL],
@@ -123,58 +191,52 @@ export class Api extends Construct {
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: {
-        stageName: 'prod',
+        stageName: STAGE_NAME,
         tracingEnabled: true,
         metricsEnabled: true,
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         throttlingRateLimit: settings.apiThrottling.rateLimit,
         throttlingBurstLimit: settings.apiThrottling.burstLimit,
-        // A method's settings replace the stage's, so logging and metrics are restated.
-        methodOptions: Object.fromEntries(
-          linkRoutes.map((route) => [
-            `${route.path}/${route.method}`,
-            {
-              throttlingRateLimit: settings.approvalLinkThrottling.rateLimit,
-              throttlingBurstLimit: settings.approvalLinkThrottling.burstLimit,
-              loggingLevel: apigw.MethodLoggingLevel.ERROR,
-              dataTraceEnabled: false,
-              metricsEnabled: true,
-            },
-          ]),
-        ),
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
-        accessLogFormat: apigw.AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: apigw.AccessLogField.contextRequestId(),
-            extendedRequestId: apigw.AccessLogField.contextExtendedRequestId(),
-            requestTime: apigw.AccessLogField.contextRequestTime(),
-            httpMethod: apigw.AccessLogField.contextHttpMethod(),
-            // The template, not $context.path: an approval link's path is its secret.
-            resourcePath: apigw.AccessLogField.contextResourcePath(),
-            status: apigw.AccessLogField.contextStatus(),
-            protocol: apigw.AccessLogField.contextProtocol(),
-            responseLength: apigw.AccessLogField.contextResponseLength(),
-            responseLatency: apigw.AccessLogField.contextResponseLatency(),
-            integrationLatency: apigw.AccessLogField.contextIntegrationLatency(),
-            integrationStatus: apigw.AccessLogField.contextIntegrationStatus(),
-            sourceIp: apigw.AccessLogField.contextIdentitySourceIp(),
-            userAgent: apigw.AccessLogField.contextIdentityUserAgent(),
-            caller: apigw.AccessLogField.contextIdentityCaller(),
-            userArn: apigw.AccessLogField.contextIdentityUserArn(),
-            errorType: apigw.AccessLogField.contextErrorResponseType(),
-            errorMessage: apigw.AccessLogField.contextErrorMessage(),
-            xrayTraceId: apigw.AccessLogField.contextXrayTraceId(),
-          }),
-        ),
+        accessLogFormat: accessLogFormat(),
       },
     });
 
-    // Basic validation (required path parameters); bodies are validated by the handlers' schemas.
-    const requestValidator = this.restApi.addRequestValidator('RequestValidator', {
-      validateRequestParameters: true,
-      validateRequestBody: true,
+    this.linksAccessLogs = new logs.LogGroup(this, 'LinksAccessLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.linksApi = new apigw.RestApi(this, 'LinksApi', {
+      description: "Steward: approvers' links from email (public; the path carries the link's secret)",
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      // The account's logging role is the main API's.
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: STAGE_NAME,
+        // X-Ray segments record the request URL, and the URL holds the secret.
+        tracingEnabled: false,
+        metricsEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        throttlingRateLimit: settings.approvalLinkThrottling.rateLimit,
+        throttlingBurstLimit: settings.approvalLinkThrottling.burstLimit,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.linksAccessLogs),
+        accessLogFormat: accessLogFormat(),
+      },
+    });
+    // Stage logging needs the account's CloudWatch role set first.
+    this.linksApi.deploymentStage.node.addDependency(this.restApi.node.findChild('Account'));
+
+    const stack = Stack.of(this);
+    const stageUrl = (api: apigw.RestApi) =>
+      `https://${api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${STAGE_NAME}`;
+    this.url = stageUrl(this.restApi);
+    this.linksUrl = stageUrl(this.linksApi);
+
+    this.functions = Object.fromEntries(
+      functionGroups.map((group) => [group, this.serviceFunction(group, needsOf(group), props)]),
+    ) as Record<FunctionGroup, ServiceFunction>;
 
     const integrations = Object.fromEntries(
       Object.entries(this.functions).map(([group, fn]) => [
@@ -183,8 +245,49 @@ export class Api extends Construct {
       ]),
     ) as Record<FunctionGroup, apigw.LambdaIntegration>;
 
-    for (const route of routes) {
-      const resource = this.restApi.root.resourceForPath(route.path);
+    this.addRoutes(this.restApi, apiRoutes, integrations);
+    this.addRoutes(this.linksApi, linkRoutes, integrations);
+
+    const cloudWatchRole = this.restApi.node.findChild('CloudWatchRole');
+    Validations.of(cloudWatchRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        'The account-level API Gateway logging role; AWS maintains this policy for exactly that purpose ' +
+        'and API Gateway writes to log groups whose names it chooses at run time.',
+    });
+    Validations.of(this.restApi.deploymentStage.node.defaultChild!).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'Every /v1 route but health requires SigV4 and the stage is throttled; a WAF web ACL is left to ' +
+        'the deploying account (it is billed per ACL and rule).',
+    });
+    const linksStage = this.linksApi.deploymentStage.node.defaultChild!;
+    Validations.of(linksStage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'Only the approval-link pages, whose secret is the credential, throttled tightly from context ' +
+        'approvalLinkThrottling; a WAF web ACL is left to the deploying account (billed per ACL and rule).',
+    });
+    Validations.of(linksStage).acknowledge({
+      id: 'Serverless-APIGWXrayEnabled',
+      reason:
+        "No X-Ray by design: a trace segment records the request URL, and an approval link's URL " +
+        'carries its secret, which must never reach a trace, a log line or an email other than its own.',
+    });
+  }
+
+  private addRoutes(
+    api: apigw.RestApi,
+    table: readonly Route[],
+    integrations: Record<FunctionGroup, apigw.LambdaIntegration>,
+  ): void {
+    // Basic validation (required path parameters); bodies are validated by the handlers' schemas.
+    const requestValidator = api.addRequestValidator('RequestValidator', {
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
+    for (const route of table) {
+      const resource = api.root.resourceForPath(route.path);
       const method = resource.addMethod(route.method, integrations[route.fn], {
         operationName: route.operationId,
         authorizationType: route.auth === 'iam' ? apigw.AuthorizationType.IAM : apigw.AuthorizationType.NONE,
@@ -201,32 +304,18 @@ export class Api extends Construct {
             'Callers are IAM principals (CI roles, SSO users); the method uses IAM (SigV4) authorization.',
         });
       } else {
-        const reason = linkRoutes.includes(route)
-          ? `${route.method} ${route.path} is public: ${LINK_IS_THE_CREDENTIAL}`
-          : `${route.method} ${route.path} is public by design (route table: auth "none").`;
+        const reason =
+          route.secretParam !== undefined
+            ? `${route.method} ${route.path} is public: ${LINK_IS_THE_CREDENTIAL}`
+            : `${route.method} ${route.path} is public by design (route table: auth "none").`;
         Validations.of(cfnMethod).acknowledge({ id: 'AwsSolutions-APIG4', reason });
         Validations.of(cfnMethod).acknowledge({ id: 'AwsSolutions-COG4', reason });
       }
     }
-
-    const cloudWatchRole = this.restApi.node.findChild('CloudWatchRole');
-    Validations.of(cloudWatchRole).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason:
-        'The account-level API Gateway logging role; AWS maintains this policy for exactly that purpose ' +
-        'and API Gateway writes to log groups whose names it chooses at run time.',
-    });
-    Validations.of(this.restApi.deploymentStage.node.defaultChild!).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'Every /v1 route but health and the approval links requires SigV4, the stage is throttled and ' +
-        'the links more tightly; a WAF web ACL is left to the deploying account (it is billed per ACL ' +
-        'and rule).',
-    });
   }
 
   private serviceFunction(group: FunctionGroup, needs: GroupNeeds, props: ApiProps): ServiceFunction {
-    const { data, artifacts, approvals, settings } = props;
+    const { data, artifacts, approvals, deployments, drift, monitoring, settings } = props;
     const { access, indexes = [] } = needs;
     const environment: Record<string, string> = {
       STEWARD_MODE: 'aws',
@@ -240,17 +329,34 @@ export class Api extends Construct {
       environment['ARTIFACTS_BUCKET'] = artifacts.bucket.bucketName;
       environment['S3_CHECKSUMS'] = 'true';
     }
-    if (access.includes('approval-start'))
+    if (access.includes('approval-start')) {
       environment['APPROVAL_STATE_MACHINE_ARN'] = approvals.stateMachine.stateMachineArn;
+      // The links in approval emails point at the links API.
+      environment['PUBLIC_BASE_URL'] = this.linksUrl;
+    }
+    // A link's page points back at the main API (its lineage link is a signed API request).
+    if (group === 'approval-links') environment['PUBLIC_BASE_URL'] = this.url;
     if (access.includes('approval-answer')) environment['TOKEN_KEY_ID'] = approvals.tokenKey.keyArn;
+    if (access.includes('deployment-start')) {
+      Object.assign(environment, deployments.starterEnvironment);
+      environment['CAPTURE_BUCKET'] = deployments.inferenceData.bucketName;
+    }
+    if (access.includes('drift')) Object.assign(environment, drift.runEnvironment);
+    if (access.includes('drift-alarms'))
+      environment['DRIFT_ALARM_TOPIC_ARN'] = monitoring.alarmTopic.topicArn;
     const fn = new ServiceFunction(this, `${pascalCase(group)}Function`, {
       entry: entryOf(group),
       description: `Steward API: ${group}`,
       environment,
+      memorySize: needs.memorySize,
+      timeout: needs.timeout,
       invocation: 'synchronous',
-      unscopedGrants: access.includes('approval-answer')
-        ? [taskResponses("a decision answers its group's callback task with the token the workflow kept.")]
-        : [],
+      unscopedGrants: [
+        ...(access.includes('approval-answer')
+          ? [taskResponses("a decision answers its group's callback task with the token the workflow kept.")]
+          : []),
+        ...(access.includes('drift') ? [targetMetricsRead] : []),
+      ],
     });
     if (access.includes('registry')) data.grantItemReadWrite(fn, indexes);
     if (access.includes('registry-read')) data.grantItemRead(fn, indexes);
@@ -264,6 +370,9 @@ export class Api extends Construct {
     }
     if (access.includes('approval-start')) approvals.grantStart(fn);
     if (access.includes('approval-answer')) approvals.grantTokenDecrypt(fn);
+    if (access.includes('deployment-start')) deployments.grantStart(fn);
+    if (access.includes('drift')) drift.grantDriftRun(fn, { writesBaselines: true });
+    if (access.includes('drift-alarms')) monitoring.grantDriftAlarms(fn);
     return fn;
   }
 }

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Data } from './data.ts';
+import type { DeploymentWorkflow } from './deployments.ts';
 import { ServiceFunction, type UnscopedGrant } from './service-function.ts';
 
 /** The approval workflow's definition, shared with local mode's runner. */
@@ -53,12 +54,15 @@ export interface ApprovalWorkflowProps {
   readonly data: Data;
   /** The sender of approval emails: a verified SES identity (the address or its domain). */
   readonly mailFrom: string;
+  /** An approved request with `deployOnApproval` starts its deployment from the record task. */
+  readonly deployments: DeploymentWorkflow;
 }
 
 /**
  * The approval workflow: `statemachines/approval.asl.json` on a STANDARD state machine (it waits
  * for people for days), its three task functions, and the key that seals task tokens at rest.
- * Every event is logged with its data and traced.
+ * Every event is logged and traced, but without its data: the notify task's input carries the task
+ * token, which must never reach a log line.
  */
 export class ApprovalWorkflow extends Construct {
   readonly tokenKey: kms.Key;
@@ -75,7 +79,7 @@ export class ApprovalWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: ApprovalWorkflowProps) {
     super(scope, id);
-    const { data, mailFrom } = props;
+    const { data, mailFrom, deployments } = props;
     const stack = Stack.of(this);
 
     // Tokens only matter while their execution runs, and executions end with the stack: nothing
@@ -126,8 +130,10 @@ export class ApprovalWorkflow extends Construct {
       }),
     );
 
-    this.record = taskFunction('record');
+    // An approval with deployOnApproval starts the deployment as the requester would.
+    this.record = taskFunction('record', { environment: { ...deployments.starterEnvironment } });
     data.grantItemReadWrite(this.record, []);
+    deployments.grantStart(this.record);
 
     const definition = readFileSync(APPROVAL_DEFINITION_FILE, 'utf8');
     const definitionSubstitutions: Record<string, string> = {
@@ -157,7 +163,8 @@ export class ApprovalWorkflow extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(definition),
       definitionSubstitutions,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      // Level ALL, but no execution data: a callback task's input holds its task token.
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
     });
     const taskFunctions = [this.validate, this.notify, this.record];

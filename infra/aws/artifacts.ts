@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { MODELS_PREFIX } from './deploy-roles.ts';
 
 export interface ArtifactsProps {
   /** Origins allowed to PUT/GET presigned URLs from a browser. */
@@ -89,6 +90,41 @@ export class Artifacts extends Construct {
       resourceArns: [this.bucket.arnForObjects('*')],
     });
     this.key.grant(grantee, ...ARTIFACT_KEY_ACTIONS);
+  }
+
+  /**
+   * Lets roles of another account read model artifacts (models/ only) and decrypt them through S3:
+   * an environment's deploy role there (Lambda's UpdateFunctionCode reads the zip as its caller)
+   * and the SageMaker execution role models run as there. The principal is the account, narrowed to
+   * the named roles by `aws:PrincipalArn`, so the policies hold before those roles exist.
+   * "Read access to the artifacts it deploys" is approximated by the models/ prefix: which versions
+   * an environment will deploy is decided at run time.
+   */
+  grantModelReadToAccount(accountId: string, roleArns: readonly string[]): void {
+    const stack = Stack.of(this);
+    const principals = [new iam.AccountPrincipal(accountId)];
+    const fromRoles = { ArnEquals: { 'aws:PrincipalArn': [...roleArns] } };
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `ModelReadFrom${accountId}`,
+        principals,
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [this.bucket.arnForObjects(`${MODELS_PREFIX}*`)],
+        conditions: fromRoles,
+      }),
+    );
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `ModelDecryptThroughS3From${accountId}`,
+        principals,
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          ...fromRoles,
+          StringEquals: { 'kms:ViaService': `s3.${stack.region}.${stack.urlSuffix}` },
+        },
+      }),
+    );
   }
 
   /** The cdk-nag finding a grant on `bucket/*` raises on the grantee's policy. */

@@ -21,14 +21,16 @@ import { EnvironmentDefaults } from '../../functions/domain/environment.ts';
  *   (`risk-officer@example.com`, ...) are placeholders: replace them with your approvers before
  *   the first deploy. A policy stored through `PUT /v1/environments/{environment}` overrides its
  *   seed. Handed as `STEWARD_ENVIRONMENTS` to the functions that resolve policies (versions,
- *   environments, approvals).
+ *   environments, approvals, deployments, the approval record task and the deployment tasks). An
+ *   environment with `account: {id, deployRoleArn}` deploys into that account with that role (see
+ *   docs/deploy-role.md); the role must be in that account.
  * - `corsAllowedOrigins`: origins allowed to use presigned artifact URLs from a browser. The URL's
  *   signature is the authorization, so `*` only lets a page use a URL it already holds; narrow it
  *   to your portal's origin when there is one.
  * - `apiThrottling`: `{rateLimit, burstLimit}` for the API stage (requests per second, burst).
- * - `approvalLinkThrottling`: `{rateLimit, burstLimit}` for the public approval-link methods
- *   (`/v1/approval-links/{secret}`), tighter than the rest: a person opens a link a few times,
- *   while anything faster is someone guessing secrets or a scanner.
+ * - `approvalLinkThrottling`: `{rateLimit, burstLimit}` for the links API, which serves only the
+ *   public approval-link pages (`/v1/approval-links/{secret}`), tighter than the main API: a person
+ *   opens a link a few times, while anything faster is someone guessing secrets or a scanner.
  * - `mailFrom`: the sender of approval emails. It must be an SES identity verified in the
  *   deploying account and region (the address itself, or its domain), and the account must be out
  *   of the SES sandbox to mail approvers who are not verified themselves. The shipped
@@ -38,8 +40,87 @@ import { EnvironmentDefaults } from '../../functions/domain/environment.ts';
  *   archive (1-100 years; `COMPLIANCE`: nobody, the root user included, can delete or shorten it;
  *   `GOVERNANCE`: principals with `s3:BypassGovernanceRetention` can). Raising it later applies to
  *   new objects; under COMPLIANCE an archived object's retention can never be shortened.
+ * - `resourcePrefix`: SageMaker models, endpoint configs, endpoints and transform jobs Steward makes
+ *   (and the endpoints it may deploy to) are named `<prefix>-...`; the deploy role may act on no
+ *   other SageMaker resource. Lowercase, starts with a letter, at most 20 characters.
+ * - `lambdaTargets`: the Lambda functions deployments may change (new code, versions, aliases):
+ *   function names or ARNs, `*` matching any run of characters (`fraud-scorer-*`). A name means a
+ *   function in this account and region. `[]` (the default): no Lambda function at all.
+ * - `lambdaTargetTag`: optional `{key, value}`; functions carrying this tag may be deployed too
+ *   (attribute-based: the deploy role's Lambda grant is conditioned on `aws:ResourceTag/<key>`).
+ * - `ecrRepositories`: the ECR repositories model images are pulled from (names in this account
+ *   and region, or ARNs, e.g. an AWS Deep Learning Containers repository). `[]` (the default): any
+ *   repository of this account and region.
+ * - `deployPollSeconds`: how often the deployment workflow checks a SageMaker endpoint or a
+ *   transform job while it changes (1-600).
+ * - `dataBuckets`: the buckets reference datasets, captured inference data kept outside Steward and
+ *   ground-truth labels are read from (baselines and drift runs): bucket names, or
+ *   `{bucket, keyArn}` when the bucket's objects are encrypted with a customer-managed KMS key
+ *   (the functions may then decrypt with it). Read only: GetObject and ListBucket. Steward's own
+ *   inference data bucket (SageMaker data capture under `capture/`) needs no mention. `[]` (the
+ *   default): no other bucket.
+ * - `driftDispatchRate`: how often the drift dispatcher looks for due monitors, an EventBridge
+ *   Scheduler `rate(...)` or `cron(...)` expression (default `rate(15 minutes)`). A monitor's own
+ *   schedule says how often it runs; this only bounds how late a due run can start.
+ * - `driftAlarmEmail`: optional; an address subscribed (by email) to the drift alarm topic. It
+ *   must confirm the subscription from the email SNS sends.
  */
 const RoleName = z.enum(['admin', 'publisher', 'approver', 'deployer', 'auditor']);
+
+/** As `RESOURCE_PREFIX` in functions/commons/config.ts: it starts every SageMaker name Steward makes. */
+export const ResourcePrefix = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,19}$/, 'lowercase, a letter first, at most 20');
+
+const LAMBDA_NAME = /^[A-Za-z0-9_*-]{1,140}$/;
+const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_*-]{1,140}$/;
+/**
+ * A function name or ARN, `*` allowed within the name. A name of wildcards alone would hand every
+ * function of the account (Steward's own included) to the deploy role, so it is refused.
+ */
+export const LambdaTarget = z
+  .string()
+  .refine((t) => LAMBDA_NAME.test(t) || LAMBDA_ARN.test(t), 'a Lambda function name or function ARN')
+  .refine((t) => /[^*]/.test(t.slice(t.lastIndexOf(':') + 1)), 'names more than a wildcard');
+
+export const LambdaTargetTag = z.strictObject({
+  key: z.string().regex(/^[\w.:/=+@ -]{1,128}$/, 'a tag key'),
+  value: z.string().regex(/^[\w.:/=+@ -]{0,256}$/, 'a tag value'),
+});
+
+export const EcrRepository = z
+  .string()
+  .regex(
+    /^(arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository\/)?[a-z0-9][a-z0-9._/-]{0,255}$/,
+    'an ECR repository name or ARN',
+  );
+
+const BUCKET_NAME = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
+/** A bucket datasets are read from, with the KMS key its objects are encrypted with when it has one. */
+export const DataBucket = z.union([
+  BUCKET_NAME,
+  z.strictObject({
+    bucket: BUCKET_NAME,
+    keyArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+        'a KMS key ARN (key/..., not an alias)',
+      ),
+  }),
+]);
+export type DataBucket = z.infer<typeof DataBucket>;
+
+/** EventBridge Scheduler's recurring forms: `rate(1 minute)`, `rate(15 minutes)` (singular for 1 only), `cron(...)`. */
+export const ScheduleRate = z
+  .string()
+  .regex(
+    /^(rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)|cron\([^()]+\))$/,
+    'rate(<n> <unit>) or cron(<fields>)',
+  );
+
+/** The account of an IAM role ARN (`arn:aws:iam::123456789012:role/x` -> `123456789012`). */
+const roleAccount = (arn: string): string | undefined => arn.split(':')[4];
 
 /** Lambda refuses a function whose environment variables exceed 4 KB in all; leave room for the rest. */
 const SETTINGS_IN_ENVIRONMENT_MAX_BYTES = 3072;
@@ -60,15 +141,38 @@ const StewardContext = z
     mailFrom: z.email(),
     auditRetentionYears: z.number().int().min(1).max(100),
     auditRetentionMode: z.enum(['COMPLIANCE', 'GOVERNANCE']),
+    resourcePrefix: ResourcePrefix,
+    lambdaTargets: z.array(LambdaTarget).max(50),
+    lambdaTargetTag: LambdaTargetTag.optional(),
+    ecrRepositories: z.array(EcrRepository).max(50),
+    deployPollSeconds: z.number().int().min(1).max(600),
+    dataBuckets: z.array(DataBucket).max(50),
+    driftDispatchRate: ScheduleRate,
+    driftAlarmEmail: z.email().optional(),
+  })
+  .superRefine((c, ctx) => {
+    // An environment's deploy role lives in the account the environment names.
+    for (const [name, policy] of Object.entries(c.stewardEnvironments)) {
+      const account = policy.account;
+      if (account && roleAccount(account.deployRoleArn) !== account.id)
+        ctx.addIssue({
+          code: 'custom',
+          message: `the deploy role ${account.deployRoleArn} is not in account ${account.id}`,
+          path: ['stewardEnvironments', name, 'account', 'deployRoleArn'],
+        });
+    }
   })
   .refine(
     (c) =>
-      Buffer.byteLength(JSON.stringify(c.stewardRoles) + JSON.stringify(c.stewardEnvironments)) <=
-      SETTINGS_IN_ENVIRONMENT_MAX_BYTES,
+      Buffer.byteLength(
+        JSON.stringify(c.stewardRoles) +
+          JSON.stringify(c.stewardEnvironments) +
+          JSON.stringify(c.lambdaTargets),
+      ) <= SETTINGS_IN_ENVIRONMENT_MAX_BYTES,
     {
       message:
-        `stewardRoles and stewardEnvironments together exceed ${SETTINGS_IN_ENVIRONMENT_MAX_BYTES} bytes ` +
-        'as JSON; they travel in Lambda environment variables, which are limited to 4 KB per function',
+        `stewardRoles, stewardEnvironments and lambdaTargets together exceed ${SETTINGS_IN_ENVIRONMENT_MAX_BYTES} ` +
+        'bytes as JSON; they travel in Lambda environment variables, which are limited to 4 KB per function',
       path: ['stewardEnvironments'],
     },
   );
@@ -113,9 +217,19 @@ export const contextDefaults: StewardContext = {
   mailFrom: 'steward@example.com',
   auditRetentionYears: 10,
   auditRetentionMode: 'COMPLIANCE',
+  resourcePrefix: 'steward',
+  lambdaTargets: [],
+  lambdaTargetTag: undefined,
+  ecrRepositories: [],
+  deployPollSeconds: 30,
+  dataBuckets: [],
+  driftDispatchRate: 'rate(15 minutes)',
+  driftAlarmEmail: undefined,
 };
 
 const contextKeys = Object.keys(contextDefaults) as (keyof StewardContext)[];
+/** Settings that are strings but have no default to tell so: a bare `-c key=value` is the string. */
+const OPTIONAL_STRING_KEYS: readonly (keyof StewardContext)[] = ['driftAlarmEmail'];
 
 /** `-c key=value` on the command line arrives as a string; `cdk.json` values arrive parsed. */
 const fromContext = (scope: IConstruct, key: keyof StewardContext): unknown => {
@@ -125,7 +239,7 @@ const fromContext = (scope: IConstruct, key: keyof StewardContext): unknown => {
     return JSON.parse(value);
   } catch {
     // `-c auditRetentionMode=GOVERNANCE`, `-c mailFrom=a@b.c`: a bare word is the string itself.
-    if (typeof contextDefaults[key] === 'string') return value;
+    if (typeof contextDefaults[key] === 'string' || OPTIONAL_STRING_KEYS.includes(key)) return value;
     throw new Error(`context "${key}" is not valid JSON: ${value}`);
   }
 };

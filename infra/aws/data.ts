@@ -12,13 +12,24 @@ import { Construct } from 'constructs';
 export type TableIndex = 'gsi1' | 'gsi2';
 export const TABLE_INDEXES: readonly TableIndex[] = ['gsi1', 'gsi2'];
 
+/** The item actions a grant may name. */
+export type ItemAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:ConditionCheckItem'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:BatchWriteItem';
+
 /**
  * What a request path does to the table: single-item reads and writes, queries and the
  * transactions built from them (TransactWriteItems/TransactGetItems are authorized per item by
  * these). No Scan: no request path scans. No stream reads: that is the events pipe's job.
  */
-const ITEM_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-const ITEM_WRITE_ACTIONS = [
+const ITEM_READ_ACTIONS: ItemAction[] = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+const ITEM_WRITE_ACTIONS: ItemAction[] = [
   'dynamodb:ConditionCheckItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
@@ -105,6 +116,34 @@ export class Data extends Construct {
       [...TABLE_KEY_READ_ACTIONS, ...TABLE_KEY_WRITE_ACTIONS],
       indexes,
     );
+    this.denyAuditOverwrite(grantee);
+  }
+
+  /**
+   * Only the named item actions on the table (none: queries on the indexes alone), and queries on
+   * the named indexes, with the key actions they need: for a task with one narrow job. A write
+   * brings the deny that keeps audit items append-only.
+   */
+  grantItemActions(
+    grantee: iam.IGrantable,
+    itemActions: readonly ItemAction[],
+    indexes: readonly TableIndex[],
+  ): void {
+    const writes = itemActions.some((action) => ITEM_WRITE_ACTIONS.includes(action));
+    this.grantItems(
+      grantee,
+      [...itemActions],
+      writes ? [...TABLE_KEY_READ_ACTIONS, ...TABLE_KEY_WRITE_ACTIONS] : TABLE_KEY_READ_ACTIONS,
+      indexes,
+    );
+    if (writes) this.denyAuditOverwrite(grantee);
+  }
+
+  grantCursorSecretRead(grantee: iam.IGrantable): void {
+    this.cursorSecret.grantRead(grantee);
+  }
+
+  private denyAuditOverwrite(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'AuditItemsAreAppendOnly',
@@ -116,10 +155,6 @@ export class Data extends Construct {
     );
   }
 
-  grantCursorSecretRead(grantee: iam.IGrantable): void {
-    this.cursorSecret.grantRead(grantee);
-  }
-
   /** Items are read and written through the table; an index only answers queries. */
   private grantItems(
     grantee: iam.IGrantable,
@@ -127,7 +162,8 @@ export class Data extends Construct {
     keyActions: string[],
     indexes: readonly TableIndex[],
   ): void {
-    iam.Grant.addToPrincipal({ grantee, actions: itemActions, resourceArns: [this.table.tableArn] });
+    if (itemActions.length > 0)
+      iam.Grant.addToPrincipal({ grantee, actions: itemActions, resourceArns: [this.table.tableArn] });
     if (indexes.length > 0) {
       iam.Grant.addToPrincipal({
         grantee,

@@ -6,7 +6,11 @@ import { Artifacts } from './artifacts.ts';
 import { AuditArchive } from './audit-archive.ts';
 import { readStewardContext } from './context.ts';
 import { Data } from './data.ts';
+import { targetExecutionRoleName } from './deploy-roles.ts';
+import { DeploymentWorkflow } from './deployments.ts';
+import { DriftWorkflow } from './drift.ts';
 import { DomainEvents } from './events.ts';
+import { Monitoring } from './monitoring.ts';
 
 /** Steward on AWS: one stack, one construct per capability. */
 export class StewardStack extends Stack {
@@ -14,7 +18,10 @@ export class StewardStack extends Stack {
   readonly artifacts: Artifacts;
   readonly events: DomainEvents;
   readonly auditArchive: AuditArchive;
+  readonly deployments: DeploymentWorkflow;
   readonly approvals: ApprovalWorkflow;
+  readonly monitoring: Monitoring;
+  readonly drift: DriftWorkflow;
   readonly api: Api;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -30,22 +37,75 @@ export class StewardStack extends Stack {
       retentionYears: settings.auditRetentionYears,
       retentionMode: settings.auditRetentionMode,
     });
+    this.deployments = new DeploymentWorkflow(this, 'Deployments', {
+      data: this.data,
+      artifacts: this.artifacts,
+      accessLogsBucket: this.artifacts.accessLogsBucket,
+      settings,
+    });
+    // An environment in another account deploys there with its deploy role; that role, and the
+    // execution role SageMaker runs models as there (StewardDeployRole stack), read the artifacts.
+    // One grant per account, whatever the number of environments in it.
+    const readersByAccount = new Map<string, Set<string>>();
+    for (const policy of Object.values(settings.stewardEnvironments)) {
+      if (!policy.account) continue;
+      const { id, deployRoleArn } = policy.account;
+      // In the deploy role's partition: the two live side by side.
+      const partition = deployRoleArn.split(':')[1]!;
+      const executionRoleArn = `arn:${partition}:iam::${id}:role/${targetExecutionRoleName(settings.resourcePrefix)}`;
+      const readers = readersByAccount.get(id) ?? new Set<string>();
+      readers.add(deployRoleArn).add(executionRoleArn);
+      readersByAccount.set(id, readers);
+    }
+    for (const [accountId, roleArns] of readersByAccount)
+      this.artifacts.grantModelReadToAccount(accountId, [...roleArns]);
     this.approvals = new ApprovalWorkflow(this, 'Approvals', {
       data: this.data,
       mailFrom: settings.mailFrom,
+      deployments: this.deployments,
+    });
+    this.monitoring = new Monitoring(this, 'Monitoring', { settings });
+    this.drift = new DriftWorkflow(this, 'Drift', {
+      data: this.data,
+      artifacts: this.artifacts,
+      deployments: this.deployments,
+      settings,
     });
     this.api = new Api(this, 'Api', {
       data: this.data,
       artifacts: this.artifacts,
       approvals: this.approvals,
+      deployments: this.deployments,
+      drift: this.drift,
+      monitoring: this.monitoring,
       settings,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
+    new CfnOutput(this, 'LinksApiUrl', {
+      value: this.api.linksUrl,
+      description: 'Where approval links in emails point (public, untraced)',
+    });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifacts.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
     new CfnOutput(this, 'AuditArchiveBucketName', { value: this.auditArchive.bucket.bucketName });
     new CfnOutput(this, 'ApprovalStateMachineArn', { value: this.approvals.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'DeploymentStateMachineArn', {
+      value: this.deployments.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, 'DeploymentStateMachineRoleArn', {
+      value: this.deployments.stateMachineRole.roleArn,
+      description: 'Trusted by deploy roles in target accounts (targetAccountDeployRole.stateMachineRoleArn)',
+    });
+    new CfnOutput(this, 'ArtifactsBucketArn', { value: this.artifacts.bucket.bucketArn });
+    new CfnOutput(this, 'ArtifactsKeyArn', { value: this.artifacts.key.keyArn });
+    new CfnOutput(this, 'InferenceDataBucketName', { value: this.deployments.inferenceData.bucketName });
+    new CfnOutput(this, 'DriftAlarmTopicArn', {
+      value: this.monitoring.alarmTopic.topicArn,
+      description: 'Drift alarms notify this topic: subscribe to it (or set context driftAlarmEmail)',
+    });
+    new CfnOutput(this, 'DriftStateMachineArn', { value: this.drift.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'MonitoringDashboardName', { value: this.monitoring.dashboard.dashboardName });
   }
 }

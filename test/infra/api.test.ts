@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionGroups, routes } from '../../functions/http/routes.ts';
-import { linkRoutes } from '../../infra/aws/api.ts';
+import { apiRoutes, linkRoutes } from '../../infra/aws/api.ts';
 import { logicalId, type Synthesized, synthStack } from './synth.ts';
 
 describe('REST API', () => {
@@ -15,13 +15,49 @@ describe('REST API', () => {
     resources = s.template.toJSON().Resources;
   });
 
+  const apiOf = (route: (typeof routes)[number]) => (route.page ? s.stack.api.linksApi : s.stack.api.restApi);
   const methodOf = (route: (typeof routes)[number]) => {
-    const method = s.stack.api.restApi.root.resourceForPath(route.path).node.findChild(route.method);
+    const method = apiOf(route).root.resourceForPath(route.path).node.findChild(route.method);
     return resources[logicalId(method)]!.Properties;
   };
+  const methodsOf = (api: typeof s.stack.api.restApi) =>
+    Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::ApiGateway::Method' &&
+        JSON.stringify(r.Properties['RestApiId']) === JSON.stringify({ Ref: logicalId(api) }),
+    );
+  const stageOf = (api: typeof s.stack.api.restApi) =>
+    resources[logicalId(api.deploymentStage)]!.Properties as {
+      TracingEnabled?: boolean;
+      MethodSettings: Record<string, unknown>[];
+      AccessLogSetting: { DestinationArn: unknown; Format: string };
+    };
 
-  it('has exactly one method per route in the route table', () => {
+  it('has exactly one method per route in the route table, on one of the two APIs', () => {
+    s.template.resourceCountIs('AWS::ApiGateway::RestApi', 2);
     s.template.resourceCountIs('AWS::ApiGateway::Method', routes.length);
+    expect(methodsOf(s.stack.api.restApi)).toHaveLength(apiRoutes.length);
+    expect(methodsOf(s.stack.api.linksApi)).toHaveLength(linkRoutes.length);
+  });
+
+  it('serves the approval-link pages on the links API only, and everything else on the main API only', () => {
+    expect(linkRoutes.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /v1/approval-links/{secret}',
+      'HEAD /v1/approval-links/{secret}',
+      'POST /v1/approval-links/{secret}',
+    ]);
+    expect(apiRoutes.length + linkRoutes.length).toBe(routes.length);
+    const paths = (api: typeof s.stack.api.restApi) =>
+      Object.values(resources)
+        .filter(
+          (r) =>
+            r.Type === 'AWS::ApiGateway::Resource' &&
+            JSON.stringify(r.Properties['RestApiId']) === JSON.stringify({ Ref: logicalId(api) }),
+        )
+        .map((r) => r.Properties['PathPart']);
+    expect(paths(s.stack.api.restApi)).not.toContain('approval-links');
+    expect(paths(s.stack.api.restApi)).not.toContain('{secret}');
+    expect(paths(s.stack.api.linksApi).sort()).toEqual(['approval-links', 'v1', '{secret}']);
   });
 
   it.each(routes.map((r) => [r.method, r.path, r]))(
@@ -48,38 +84,66 @@ describe('REST API', () => {
     }
   });
 
-  it('throttles the approval-link methods more tightly than the stage, from the context', () => {
-    expect(linkRoutes.map((r) => `${r.method} ${r.path}`)).toEqual([
-      'GET /v1/approval-links/{secret}',
-      'HEAD /v1/approval-links/{secret}',
-      'POST /v1/approval-links/{secret}',
-    ]);
-    const stage = resources[logicalId(s.stack.api.restApi.deploymentStage)]!.Properties as {
-      MethodSettings: Record<string, unknown>[];
-    };
-    const linkSettings = stage.MethodSettings.filter((m) => m['ResourcePath'] !== '/*');
-    expect(linkSettings).toEqual(
-      ['GET', 'HEAD', 'POST'].map((method) => ({
-        ResourcePath: '/~1v1~1approval-links~1{secret}',
-        HttpMethod: method,
+  it('throttles the links API on its own, from the context, and does not trace it', () => {
+    const stage = stageOf(s.stack.api.linksApi);
+    // X-Ray segments record the request URL, and a link's URL holds its secret.
+    expect(stage.TracingEnabled).toBe(false);
+    expect(stage.MethodSettings).toEqual([
+      {
+        HttpMethod: '*',
+        ResourcePath: '/*',
         ThrottlingRateLimit: 3,
         ThrottlingBurstLimit: 6,
-        // A method's settings replace the stage's: logging stays on, data tracing off.
         LoggingLevel: 'ERROR',
         DataTraceEnabled: false,
         MetricsEnabled: true,
-      })),
-    );
+      },
+    ]);
   });
 
-  it('keeps request paths, and so link secrets, out of the access log', () => {
-    const stage = resources[logicalId(s.stack.api.restApi.deploymentStage)]!.Properties as {
-      AccessLogSetting: { Format: string };
-    };
-    expect(stage.AccessLogSetting.Format).not.toContain('$context.path');
-    expect(JSON.parse(stage.AccessLogSetting.Format)).toMatchObject({
-      resourcePath: '$context.resourcePath',
+  it('keeps request paths, and so link secrets, out of both access logs, each in its own log group', () => {
+    const main = stageOf(s.stack.api.restApi);
+    const links = stageOf(s.stack.api.linksApi);
+    for (const stage of [main, links]) {
+      expect(stage.AccessLogSetting.Format).not.toContain('$context.path');
+      expect(JSON.parse(stage.AccessLogSetting.Format)).toMatchObject({
+        resourcePath: '$context.resourcePath',
+      });
+    }
+    expect(JSON.stringify(links.AccessLogSetting.DestinationArn)).toContain(
+      logicalId(s.stack.api.linksAccessLogs),
+    );
+    expect(logicalId(s.stack.api.linksAccessLogs)).not.toBe(logicalId(s.stack.api.accessLogs));
+  });
+
+  it('sets the links stage up only once the account logging role is in place', () => {
+    const stage = s.template.toJSON().Resources[logicalId(s.stack.api.linksApi.deploymentStage)];
+    expect(stage.DependsOn).toContain(logicalId(s.stack.api.restApi.node.findChild('Account')));
+  });
+
+  it('points approval emails at the links API, and the link page back at the main API', () => {
+    const envOf = (group: 'approvals' | 'approval-links') =>
+      resources[logicalId(s.stack.api.functions[group].fn)]!.Properties['Environment'] as {
+        Variables: Record<string, unknown>;
+      };
+    const stageUrl = (api: typeof s.stack.api.restApi) => ({
+      'Fn::Join': [
+        '',
+        [
+          'https://',
+          { Ref: logicalId(api) },
+          '.execute-api.',
+          { Ref: 'AWS::Region' },
+          '.',
+          { Ref: 'AWS::URLSuffix' },
+          '/prod',
+        ],
+      ],
     });
+    expect(envOf('approvals').Variables['PUBLIC_BASE_URL']).toEqual(stageUrl(s.stack.api.linksApi));
+    expect(envOf('approval-links').Variables['PUBLIC_BASE_URL']).toEqual(stageUrl(s.stack.api.restApi));
+    const outputs = s.template.toJSON().Outputs;
+    expect(outputs.LinksApiUrl.Value).toEqual(stageUrl(s.stack.api.linksApi));
   });
 
   it('sends each route to its group function through a Lambda proxy integration', () => {
@@ -93,8 +157,8 @@ describe('REST API', () => {
   });
 
   it('validates required path parameters on every method', () => {
-    const validatorId = logicalId(s.stack.api.restApi.node.findChild('RequestValidator'));
     for (const route of routes) {
+      const validatorId = logicalId(apiOf(route).node.findChild('RequestValidator'));
       const method = methodOf(route);
       expect(method['RequestValidatorId']).toEqual({ Ref: validatorId });
       for (const name of route.path.match(/\{[^}]+\}/g) ?? []) {
@@ -107,9 +171,9 @@ describe('REST API', () => {
   });
 
   it('logs access as JSON to its own log group, traces, and throttles as the context says', () => {
-    const stage = resources[logicalId(s.stack.api.restApi.deploymentStage)]!.Properties as {
-      AccessLogSetting: { DestinationArn: unknown; Format: string };
-    };
+    const stage = stageOf(s.stack.api.restApi);
+    expect(stage.TracingEnabled).toBe(true);
+    expect(stage.MethodSettings).toHaveLength(1);
     expect(JSON.stringify(stage.AccessLogSetting.DestinationArn)).toContain(
       logicalId(s.stack.api.accessLogs),
     );
@@ -119,6 +183,7 @@ describe('REST API', () => {
       status: '$context.status',
     });
     s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      RestApiId: { Ref: logicalId(s.stack.api.restApi) },
       TracingEnabled: true,
       MethodSettings: Match.arrayWith([
         Match.objectLike({
@@ -144,26 +209,31 @@ describe('service functions', () => {
     s = synthStack();
   });
 
-  it('are one per function group, and the stack has no other function but the audit exporter and the approval tasks', () => {
+  it('are one per function group, and the stack has no other function but the audit exporter and the workflow tasks', () => {
     const fns = Object.keys(s.template.findResources('AWS::Lambda::Function')).sort();
     const { validate, notify, record } = s.stack.approvals;
+    const { prepare, progress, finish } = s.stack.deployments;
+    const { due, run } = s.stack.drift;
     const expected = [
       ...functionGroups.map((g) => logicalId(s.stack.api.functions[g].fn)),
       logicalId(s.stack.auditArchive.exporter.fn),
-      ...[validate, notify, record].map((task) => logicalId(task.fn)),
+      ...[validate, notify, record, prepare, progress, finish, due, run].map((task) => logicalId(task.fn)),
     ].sort();
     expect(fns).toEqual(expected);
   });
 
   it('run the newest Node.js on ARM64 with active tracing, explicit memory and timeout, JSON logs', () => {
+    // Monitoring runs drift on request: API Gateway's 29 seconds and 1024 MB (monitoring.test.ts).
+    const sized: Partial<Record<string, { MemorySize: number; Timeout: number }>> = {
+      monitoring: { MemorySize: 1024, Timeout: 29 },
+    };
     for (const group of functionGroups) {
       const fn = s.template.toJSON().Resources[logicalId(s.stack.api.functions[group].fn)];
-      expect(fn.Properties).toMatchObject({
+      expect(fn.Properties, group).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
-        MemorySize: 512,
-        Timeout: 10,
+        ...(sized[group] ?? { MemorySize: 512, Timeout: 10 }),
         Handler: 'index.handler',
         LoggingConfig: {
           LogFormat: 'JSON',

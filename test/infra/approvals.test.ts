@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_DEFINITION_FILE, placeholdersOf } from '../../infra/aws/approvals.ts';
+import { contextDefaults } from '../../infra/aws/context.ts';
 import type { ServiceFunction } from '../../infra/aws/service-function.ts';
 import {
   actionsOf,
@@ -65,8 +66,9 @@ describe('approval workflow', () => {
   });
 
   describe('state machine', () => {
-    it('is the one STANDARD state machine, defined by statemachines/approval.asl.json as written', () => {
-      s.template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    it('is a STANDARD state machine, defined by statemachines/approval.asl.json as written', () => {
+      // The others are the deployment and drift workflows'.
+      s.template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
       expect(machine['StateMachineType']).toBe('STANDARD');
       expect(machine['DefinitionString']).toBe(readFileSync(APPROVAL_DEFINITION_FILE, 'utf8'));
     });
@@ -89,13 +91,15 @@ describe('approval workflow', () => {
       });
     });
 
-    it('logs ALL events with their data to its own log group, with a retention, and traces with X-Ray', () => {
+    it('logs ALL events without their data (the notify input holds task tokens) to its own log group, with a retention, and traces with X-Ray', () => {
       const logGroupId = logicalId(s.stack.approvals.logGroup);
       expect(machine['LoggingConfiguration']).toEqual({
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: getAtt(logGroupId) } }],
-        IncludeExecutionData: true,
+        IncludeExecutionData: false,
         Level: 'ALL',
       });
+      const definition = JSON.parse(machine['DefinitionString'] as string);
+      expect(JSON.stringify(definition)).toContain('$$.Task.Token');
       expect(machine['TracingConfiguration']).toEqual({ Enabled: true });
       expect(resources[logGroupId]!.Properties).toMatchObject({
         LogGroupName: '/aws/vendedlogs/states/Steward-approval',
@@ -192,13 +196,14 @@ describe('approval workflow', () => {
       });
     });
 
-    it('record writes the table, nothing more', () => {
+    it('record writes the table and starts deployments (deployOnApproval), nothing more', () => {
       const ids = { table: logicalId(s.stack.data.table), tableKey: logicalId(s.stack.data.tableKey) };
       expect(grantsByResource(statementsOf(tasks.record))).toEqual({
         [JSON.stringify(getAtt(logicalId(tasks.record.logGroup)))]: LOGS,
         '"*"': XRAY,
         [JSON.stringify(getAtt(ids.table))]: TABLE_READ_WRITE,
         [JSON.stringify(getAtt(ids.tableKey))]: TABLE_KEY_READ_WRITE,
+        [JSON.stringify({ Ref: logicalId(s.stack.deployments.stateMachine) })]: ['states:StartExecution'],
       });
     });
 
@@ -228,7 +233,17 @@ describe('approval workflow', () => {
         NODE_OPTIONS: '--enable-source-maps',
       };
       expect(envOf(tasks.validate)).toEqual(base);
-      expect(envOf(tasks.record)).toEqual(base);
+      const record = envOf(tasks.record);
+      expect(record).toEqual({
+        ...base,
+        DEPLOYMENT_STATE_MACHINE_ARN: { Ref: logicalId(s.stack.deployments.stateMachine) },
+        RESOURCE_PREFIX: 'steward',
+        LAMBDA_TARGETS: '[]',
+        STEWARD_ENVIRONMENTS: record['STEWARD_ENVIRONMENTS'],
+      });
+      expect(JSON.parse(record['STEWARD_ENVIRONMENTS'] as string)).toEqual(
+        contextDefaults.stewardEnvironments,
+      );
       expect(envOf(tasks.notify)).toEqual({
         ...base,
         TOKEN_KEY_ID: getAtt(logicalId(s.stack.approvals.tokenKey)),

@@ -99,4 +99,102 @@ describe('deploy-time context', () => {
       /auditRetentionMode/,
     );
   });
+
+  it('takes the deployment settings from the context, with safe defaults: prefix steward, no Lambda function, any ECR repository', () => {
+    expect(contextDefaults).toMatchObject({
+      resourcePrefix: 'steward',
+      lambdaTargets: [],
+      ecrRepositories: [],
+      deployPollSeconds: 30,
+    });
+    expect(contextDefaults.lambdaTargetTag).toBeUndefined();
+    const settings = readStewardContext(
+      new App({
+        context: {
+          resourcePrefix: 'mlops',
+          lambdaTargets: '["fraud-*","arn:aws:lambda:eu-west-1:111122223333:function:scorer"]',
+          lambdaTargetTag: { key: 'steward:managed', value: 'true' },
+          deployPollSeconds: '15',
+        },
+      }),
+    );
+    expect(settings).toMatchObject({
+      resourcePrefix: 'mlops',
+      lambdaTargets: ['fraud-*', 'arn:aws:lambda:eu-west-1:111122223333:function:scorer'],
+      lambdaTargetTag: { key: 'steward:managed', value: 'true' },
+      deployPollSeconds: 15,
+    });
+  });
+
+  it('refuses a resource prefix SageMaker names could not start with, and Lambda targets that name every function', () => {
+    for (const resourcePrefix of ['Steward', '1st', 'a-prefix-longer-than-twenty'])
+      expect(() => readStewardContext(new App({ context: { resourcePrefix } })), resourcePrefix).toThrow(
+        /resourcePrefix/,
+      );
+    for (const target of ['*', '**', 'arn:aws:lambda:eu-west-1:111122223333:function:*', 'my function'])
+      expect(() => readStewardContext(new App({ context: { lambdaTargets: [target] } })), target).toThrow(
+        /lambdaTargets\.0/,
+      );
+  });
+
+  it('takes the drift settings from the context: no data bucket, a dispatch every 15 minutes and no alarm email by default', () => {
+    expect(contextDefaults).toMatchObject({ dataBuckets: [], driftDispatchRate: 'rate(15 minutes)' });
+    expect(contextDefaults.driftAlarmEmail).toBeUndefined();
+    const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+    const settings = readStewardContext(
+      new App({
+        context: {
+          dataBuckets: `["reference-data",{"bucket":"labels.example","keyArn":"${keyArn}"}]`,
+          // Bare -c values: neither is JSON.
+          driftDispatchRate: 'rate(1 hour)',
+          driftAlarmEmail: 'ml-oncall@example.com',
+        },
+      }),
+    );
+
+    expect(settings).toMatchObject({
+      dataBuckets: ['reference-data', { bucket: 'labels.example', keyArn }],
+      driftDispatchRate: 'rate(1 hour)',
+      driftAlarmEmail: 'ml-oncall@example.com',
+    });
+    expect(
+      readStewardContext(new App({ context: { driftDispatchRate: 'cron(0/30 * * * ? *)' } }))
+        .driftDispatchRate,
+    ).toBe('cron(0/30 * * * ? *)');
+  });
+
+  it('refuses drift settings Scheduler, S3, KMS or SNS would refuse', () => {
+    for (const driftDispatchRate of ['rate(5 minute)', 'rate(1 minutes)', 'every 5 minutes', 'rate(0 hours)'])
+      expect(
+        () => readStewardContext(new App({ context: { driftDispatchRate } })),
+        driftDispatchRate,
+      ).toThrow(/driftDispatchRate/);
+    for (const entry of [
+      'Reference_Data',
+      's3://reference-data',
+      { bucket: 'labels', keyArn: 'alias/labels' },
+    ])
+      expect(
+        () => readStewardContext(new App({ context: { dataBuckets: [entry] } })),
+        JSON.stringify(entry),
+      ).toThrow(/dataBuckets\.0/);
+    expect(() => readStewardContext(new App({ context: { driftAlarmEmail: 'oncall' } }))).toThrow(
+      /driftAlarmEmail/,
+    );
+  });
+
+  it("refuses an environment whose deploy role is not in the environment's account", () => {
+    const app = new App({
+      context: {
+        stewardEnvironments: {
+          prod: {
+            approval: { required: false, groups: [] },
+            account: { id: '111122223333', deployRoleArn: 'arn:aws:iam::444455556666:role/steward-deploy' },
+          },
+        },
+      },
+    });
+    expect(() => readStewardContext(app)).toThrow(/stewardEnvironments\.prod\.account\.deployRoleArn/);
+  });
 });

@@ -1,46 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { addNagPacks } from '../../infra/aws/nag.ts';
 import { StewardStack } from '../../infra/aws/steward-stack.ts';
-import { cdkContext } from './synth.ts';
+import { acknowledgementsIn, cdkContext, cfnResourcesUnder, findingsOf } from './synth.ts';
 
 /** In-memory mode: a failed validation throws with the report in the message. */
 const appContext = () => cdkContext({ '@aws-cdk/core:appMode': 'inmemory' });
-
-/** Every finding the two packs raise on the app, acknowledged or not, as `rule @ resource path`. */
-const findingsOf = (app: App): string[] =>
-  [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
-    pack
-      .validateScope(app)
-      .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`)),
-  );
-
-interface Acknowledgement {
-  readonly id: string;
-  readonly reason: string;
-  readonly construct: IConstruct;
-}
-
-const acknowledgementsIn = (app: App): Acknowledgement[] =>
-  app.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((entry) =>
-        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
-          id: id.replace(/^annotation::/i, ''),
-          reason,
-          construct,
-        })),
-      ),
-  );
-
-const cfnResourcesUnder = (construct: IConstruct): CfnResource[] =>
-  construct.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c));
 
 describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
   afterEach(() => {

@@ -33,7 +33,10 @@ const TABLE_KEY_READ = ['kms:Decrypt', 'kms:DescribeKey'];
 const TABLE_KEY_READ_WRITE = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
 
 /** What each group may do, stated here rather than derived from the stack, so the test can fail. */
-const expectedAccess: Record<string, 'none' | 'read' | 'read-write' | 'read-write+artifacts'> = {
+const expectedAccess: Record<
+  string,
+  'none' | 'read' | 'read-write' | 'read-write+artifacts' | 'read-write+drift'
+> = {
   meta: 'none',
   models: 'read-write',
   versions: 'read-write+artifacts',
@@ -44,6 +47,8 @@ const expectedAccess: Record<string, 'none' | 'read' | 'read-write' | 'read-writ
   inventory: 'read',
   approvals: 'read-write',
   'approval-links': 'read-write',
+  deployments: 'read-write',
+  monitoring: 'read-write+drift',
 };
 /** The indexes each group queries (in functions/adapters); none means the base table only. */
 const expectedIndexes: Record<string, string[]> = {
@@ -57,13 +62,26 @@ const expectedIndexes: Record<string, string[]> = {
   inventory: ['gsi1'],
   approvals: ['gsi1'],
   'approval-links': [],
+  deployments: ['gsi1'],
+  monitoring: [],
 };
-/** The groups whose handlers resolve environment policies (registration, environments, approvals). */
-const SEEDED_ENVIRONMENTS = ['versions', 'environments', 'approvals'];
-/** The groups that start approval workflows, and those that answer their callback tasks. */
+/** The groups whose handlers resolve environment policies (registration, environments, approvals, deployments). */
+const SEEDED_ENVIRONMENTS = ['versions', 'environments', 'approvals', 'deployments'];
+/** The groups that start approval workflows, deployment workflows, and those that answer callback tasks. */
 const APPROVAL_STARTERS = ['approvals'];
+const DEPLOYMENT_STARTERS = ['deployments'];
 const TASK_ANSWERERS = ['approvals', 'approval-links'];
 const TASK_RESPONSE = ['states:SendTaskFailure', 'states:SendTaskSuccess'];
+/** The groups that run drift: they read their targets' metrics, which have no resource type. */
+const DRIFT_RUNNERS = ['monitoring'];
+const METRIC_READ = ['cloudwatch:GetMetricData'];
+/** What a group may do on "*": X-Ray, and what else has no resource type. */
+const wildcardActions = (group: string) =>
+  [
+    ...(TASK_ANSWERERS.includes(group) ? TASK_RESPONSE : []),
+    ...(DRIFT_RUNNERS.includes(group) ? METRIC_READ : []),
+    ...XRAY,
+  ].sort();
 
 const CURSOR_SECRET = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
 const ARTIFACT_OBJECTS = [
@@ -74,6 +92,22 @@ const ARTIFACT_OBJECTS = [
   's3:PutObject',
 ];
 const ARTIFACT_KEY = ['kms:Decrypt', 'kms:GenerateDataKey'];
+
+/** The drift alarms' ARNs: `<prefix>-drift-*` in this account and region. */
+const DRIFT_ALARMS = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':cloudwatch:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:alarm:${contextDefaults.resourcePrefix}-drift-*`,
+    ],
+  ],
+};
 
 const denies = (statements: Statement[]) => statements.filter((st) => st.Effect === 'Deny');
 
@@ -93,18 +127,25 @@ describe('function permissions', () => {
       bucket: logicalId(s.stack.artifacts.bucket),
       artifactKey: logicalId(s.stack.artifacts.key),
       stateMachine: logicalId(s.stack.approvals.stateMachine),
+      deploymentStateMachine: logicalId(s.stack.deployments.stateMachine),
+      inferenceData: logicalId(s.stack.deployments.inferenceData),
+      inferenceDataKey: logicalId(s.stack.deployments.inferenceDataKey),
       tokenKey: logicalId(s.stack.approvals.tokenKey),
+      alarmTopic: logicalId(s.stack.monitoring.alarmTopic),
     };
   });
 
   const ownBasics = (group: FunctionGroup) => ({
     [getAtt(logicalId(s.stack.api.functions[group].logGroup))]: LOGS,
-    '"*"': TASK_ANSWERERS.includes(group) ? [...TASK_RESPONSE, ...XRAY] : XRAY,
+    '"*"': wildcardActions(group),
     ...(TASK_ANSWERERS.includes(group)
       ? { [`${getAtt(ids.tokenKey!)} when ${JSON.stringify(TOKEN_CONTEXT)}`]: ['kms:Decrypt'] }
       : {}),
     ...(APPROVAL_STARTERS.includes(group)
       ? { [JSON.stringify({ Ref: ids.stateMachine })]: ['states:StartExecution'] }
+      : {}),
+    ...(DEPLOYMENT_STARTERS.includes(group)
+      ? { [JSON.stringify({ Ref: ids.deploymentStateMachine })]: ['states:StartExecution'] }
       : {}),
   });
   const registry = (group: FunctionGroup, items: string[], key: string[]) => ({
@@ -115,6 +156,27 @@ describe('function permissions', () => {
     [getAtt(ids.tableKey!)]: key,
     [JSON.stringify({ Ref: ids.secret })]: CURSOR_SECRET,
   });
+  /** Baselines and reports in the artifacts bucket, captured data in the inference data bucket. */
+  const driftRun = (options: { writesBaselines: boolean }) => ({
+    [joined(ids.bucket!, '/baselines/*')]: options.writesBaselines
+      ? ['s3:GetObject', 's3:PutObject']
+      : ['s3:GetObject'],
+    [joined(ids.bucket!, '/reports/*')]: ['s3:PutObject'],
+    [getAtt(ids.artifactKey!)]: ARTIFACT_KEY,
+    [joined(ids.inferenceData!, '/capture/*')]: ['s3:GetObject'],
+    [getAtt(ids.inferenceData!)]: ['s3:ListBucket'],
+    [getAtt(ids.inferenceDataKey!)]: ['kms:Decrypt'],
+  });
+  const driftAlarms = () => {
+    const alarms = JSON.stringify(DRIFT_ALARMS);
+    const onlyToTheTopic = {
+      'ForAllValues:StringEquals': { 'cloudwatch:AlarmActions': [{ Ref: ids.alarmTopic }] },
+    };
+    return {
+      [`${alarms} when ${JSON.stringify(onlyToTheTopic)}`]: ['cloudwatch:PutMetricAlarm'],
+      [alarms]: ['cloudwatch:DeleteAlarms'],
+    };
+  };
   const expectedGrants = (group: FunctionGroup) => {
     switch (expectedAccess[group]) {
       case 'none':
@@ -130,6 +192,13 @@ describe('function permissions', () => {
           [joined(ids.bucket!, '/*')]: ARTIFACT_OBJECTS,
           [getAtt(ids.artifactKey!)]: ARTIFACT_KEY,
         };
+      case 'read-write+drift':
+        return {
+          ...ownBasics(group),
+          ...registry(group, TABLE_READ_WRITE, TABLE_KEY_READ_WRITE),
+          ...driftRun({ writesBaselines: true }),
+          ...driftAlarms(),
+        };
       default:
         throw new Error(`no expected permissions stated for function group "${group}"`);
     }
@@ -144,16 +213,48 @@ describe('function permissions', () => {
     expect(actions.filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))).toEqual([]);
   });
 
-  it('only versions touches artifacts, and it can never delete one', () => {
+  it('only versions and monitoring touch S3 (monitoring: baselines, reports, captured data), and none can delete', () => {
     for (const group of functionGroups) {
-      const s3Actions = functionStatements(s, group)
-        .flatMap(actionsOf)
-        .filter((a) => a.startsWith('s3:'));
+      const s3Actions = [
+        ...new Set(
+          functionStatements(s, group)
+            .flatMap(actionsOf)
+            .filter((a) => a.startsWith('s3:')),
+        ),
+      ].sort();
       if (group === 'versions') {
-        expect(s3Actions.sort()).toEqual(ARTIFACT_OBJECTS);
+        expect(s3Actions).toEqual(ARTIFACT_OBJECTS);
+      } else if (group === 'monitoring') {
+        expect(s3Actions).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
       } else {
-        expect(s3Actions).toEqual([]);
+        expect(s3Actions, group).toEqual([]);
       }
+    }
+  });
+
+  it('monitoring makes and removes only alarms named <prefix>-drift-*, and only ones that notify the drift topic', () => {
+    const alarmStatements = functionStatements(s, 'monitoring').filter((st) =>
+      actionsOf(st).some((a) => a.startsWith('cloudwatch:') && a !== 'cloudwatch:GetMetricData'),
+    );
+
+    expect(alarmStatements).toEqual([
+      {
+        Action: 'cloudwatch:PutMetricAlarm',
+        Effect: 'Allow',
+        Resource: DRIFT_ALARMS,
+        Condition: {
+          'ForAllValues:StringEquals': { 'cloudwatch:AlarmActions': [{ Ref: ids.alarmTopic }] },
+        },
+      },
+      { Action: 'cloudwatch:DeleteAlarms', Effect: 'Allow', Resource: DRIFT_ALARMS },
+    ]);
+    // No other function may touch an alarm.
+    for (const group of functionGroups.filter((g) => g !== 'monitoring')) {
+      const actions = functionStatements(s, group).flatMap(actionsOf);
+      expect(
+        actions.filter((a) => a.startsWith('cloudwatch:')),
+        group,
+      ).toEqual([]);
     }
   });
 
@@ -189,7 +290,7 @@ describe('function permissions', () => {
         : [];
       expect(denies(functionStatements(s, group)), group).toEqual(expected);
     }
-    expect(functionGroups.filter((g) => expectedAccess[g]!.startsWith('read-write'))).toHaveLength(7);
+    expect(functionGroups.filter((g) => expectedAccess[g]!.startsWith('read-write'))).toHaveLength(9);
   });
 
   it('the append-only deny matches the partition the audit keys are built in, and no other', () => {
@@ -212,24 +313,42 @@ describe('function permissions', () => {
     }
   });
 
-  it('the only "*" resources a function holds are X-Ray and task answers, which have no resource type', () => {
+  it('the only "*" resources a function holds are X-Ray, task answers and metric reads, which have no resource type', () => {
     for (const group of functionGroups) {
       const wildcard = functionStatements(s, group).filter((st) => JSON.stringify(st.Resource) === '"*"');
-      expect(wildcard.flatMap(actionsOf).sort(), group).toEqual(
-        TASK_ANSWERERS.includes(group) ? [...TASK_RESPONSE, ...XRAY] : XRAY,
-      );
+      expect(wildcard.flatMap(actionsOf).sort(), group).toEqual(wildcardActions(group));
     }
   });
 
-  it('only the approvals function starts executions, of the approval state machine only', () => {
+  it('approvals starts approval executions; deployments and the approval record task start deployment executions; the drift schedule starts drift dispatches; nobody else starts any', () => {
+    const startsIn = (statements: Statement[]) =>
+      statements.filter((st) => actionsOf(st).some((a) => a.startsWith('states:Start')));
+    const approval = {
+      Action: 'states:StartExecution',
+      Effect: 'Allow',
+      Resource: { Ref: ids.stateMachine },
+    };
+    const deployment = {
+      Action: 'states:StartExecution',
+      Effect: 'Allow',
+      Resource: { Ref: ids.deploymentStateMachine },
+    };
     const policies = Object.values(s.template.findResources('AWS::IAM::Policy'));
-    const starts = policies
-      .flatMap((p) => p['Properties'].PolicyDocument.Statement as Statement[])
-      .filter((st) => actionsOf(st).some((a) => a.startsWith('states:Start')));
-    expect(starts).toEqual([
-      { Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: ids.stateMachine } },
+    const starts = startsIn(policies.flatMap((p) => p['Properties'].PolicyDocument.Statement as Statement[]));
+    expect(starts).toHaveLength(4);
+    expect(startsIn(functionStatements(s, 'approvals'))).toEqual([approval]);
+    expect(startsIn(functionStatements(s, 'deployments'))).toEqual([deployment]);
+    const record = roleStatements(s.template, logicalId(s.stack.approvals.record.role));
+    expect(startsIn(record)).toEqual([deployment]);
+    // The fourth: the drift schedule's role starts drift dispatches (drift.test.ts).
+    const schedule = roleStatements(s.template, logicalId(s.stack.drift.scheduleRole));
+    expect(startsIn(schedule)).toEqual([
+      {
+        Action: 'states:StartExecution',
+        Effect: 'Allow',
+        Resource: { Ref: logicalId(s.stack.drift.stateMachine) },
+      },
     ]);
-    expect(functionStatements(s, 'approvals')).toContainEqual(starts[0]);
   });
 
   it('function roles carry no managed policies', () => {
@@ -257,10 +376,19 @@ describe('function permissions', () => {
         pattern: 'arn:*:sts::*:assumed-role/StewardAdmin/*',
         roles: ['admin'],
       });
-      if (group === 'versions') {
+      if (group === 'versions' || DRIFT_RUNNERS.includes(group)) {
         expect(env).toMatchObject({ ARTIFACTS_BUCKET: { Ref: ids.bucket }, S3_CHECKSUMS: 'true' });
       } else {
         expect(env).not.toHaveProperty('ARTIFACTS_BUCKET');
+      }
+      if (DRIFT_RUNNERS.includes(group)) {
+        expect(env).toMatchObject({
+          RESOURCE_PREFIX: 'steward',
+          CAPTURE_BUCKET: { Ref: ids.inferenceData },
+          DRIFT_ALARM_TOPIC_ARN: { Ref: ids.alarmTopic },
+        });
+      } else {
+        expect(env).not.toHaveProperty('DRIFT_ALARM_TOPIC_ARN');
       }
       if (APPROVAL_STARTERS.includes(group)) {
         expect(env).toMatchObject({ APPROVAL_STATE_MACHINE_ARN: { Ref: ids.stateMachine } });
@@ -271,6 +399,18 @@ describe('function permissions', () => {
         expect(env).toMatchObject({ TOKEN_KEY_ID: { 'Fn::GetAtt': [ids.tokenKey, 'Arn'] } });
       } else {
         expect(env).not.toHaveProperty('TOKEN_KEY_ID');
+      }
+      if (DEPLOYMENT_STARTERS.includes(group)) {
+        expect(env).toMatchObject({
+          DEPLOYMENT_STATE_MACHINE_ARN: { Ref: ids.deploymentStateMachine },
+          RESOURCE_PREFIX: 'steward',
+          LAMBDA_TARGETS: '[]',
+          CAPTURE_BUCKET: { Ref: ids.inferenceData },
+        });
+      } else {
+        for (const name of ['DEPLOYMENT_STATE_MACHINE_ARN', 'LAMBDA_TARGETS'])
+          expect(env).not.toHaveProperty(name);
+        if (!DRIFT_RUNNERS.includes(group)) expect(env).not.toHaveProperty('CAPTURE_BUCKET');
       }
       if (SEEDED_ENVIRONMENTS.includes(group)) {
         expect(JSON.parse(env.STEWARD_ENVIRONMENTS)).toEqual(contextDefaults.stewardEnvironments);

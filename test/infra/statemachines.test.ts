@@ -24,8 +24,10 @@ const verdict = (definition: unknown) =>
   aslValidator(structuredClone(definition), { checkPaths: true, checkArn: true });
 
 describe('state machine definitions (statemachines/*.asl.json)', () => {
-  it('include the approval workflow', () => {
+  it('include the approval, deployment and drift workflows', () => {
     expect(files).toContain('approval.asl.json');
+    expect(files).toContain('deployment.asl.json');
+    expect(files).toContain('drift.asl.json');
   });
 
   it.each(files)('%s passes asl-validator, paths and ARNs checked, and is JSONPath only', (file) => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { expect } from 'vitest';
 import type { FunctionGroup } from '../../functions/http/routes.ts';
@@ -85,3 +86,33 @@ export const TOKEN_CONTEXT = {
   'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['requestId', 'group'] },
   Null: { 'kms:EncryptionContextKeys': 'false' },
 };
+
+/** Every finding the two cdk-nag packs raise on the app, acknowledged or not, as `rule @ resource path`. */
+export const findingsOf = (app: App): string[] =>
+  [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
+    pack
+      .validateScope(app)
+      .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`)),
+  );
+
+export interface Acknowledgement {
+  readonly id: string;
+  readonly reason: string;
+  readonly construct: IConstruct;
+}
+
+export const acknowledgementsIn = (app: App): Acknowledgement[] =>
+  app.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+          construct,
+        })),
+      ),
+  );
+
+export const cfnResourcesUnder = (construct: IConstruct): CfnResource[] =>
+  construct.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c));

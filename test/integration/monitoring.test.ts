@@ -140,6 +140,7 @@ describe('drift monitoring', () => {
     expect(alarms.find((a) => a.AlarmName === put.body.alarmName)).toMatchObject({
       MetricName: 'DriftedShare',
       Dimensions: [
+        { Name: 'service', Value: 'steward' },
         { Name: 'model', Value: model },
         { Name: 'environment', Value: 'dev' },
       ],

@@ -1,0 +1,251 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { placeholdersOf } from './approvals.ts';
+import type { Artifacts } from './artifacts.ts';
+import type { DataBucket, StewardContext } from './context.ts';
+import type { Data } from './data.ts';
+import { CAPTURE_PREFIX, type DeploymentWorkflow } from './deployments.ts';
+import { wildcardResourceFinding } from './nag.ts';
+import { ServiceFunction, type UnscopedGrant } from './service-function.ts';
+
+/** The drift dispatch workflow's definition, shared with local mode's runner. */
+export const DRIFT_DEFINITION_FILE = fileURLToPath(
+  new URL('../../statemachines/drift.asl.json', import.meta.url),
+);
+const SCHEDULED_ENTRY = fileURLToPath(new URL('../../functions/scheduled/drift.ts', import.meta.url));
+
+/** Where baseline profiles and drift reports are kept in the artifacts bucket (functions/http/monitoring.ts, functions/scheduled/drift.ts). */
+export const BASELINES_PREFIX = 'baselines/';
+export const REPORTS_PREFIX = 'reports/';
+
+/** A drift run reads its target's own metrics (invocations, errors) for the health beside drift. */
+export const targetMetricsRead: UnscopedGrant = {
+  actions: ['cloudwatch:GetMetricData'],
+  reason:
+    'cloudwatch:GetMetricData has no resource type, so "*" is the only valid resource: a drift run reads ' +
+    "its target's invocations and errors (SageMaker endpoint or Lambda alias) for its health status.",
+};
+
+const bucketName = (entry: DataBucket): string => (typeof entry === 'string' ? entry : entry.bucket);
+
+export interface DriftWorkflowProps {
+  readonly data: Data;
+  readonly artifacts: Artifacts;
+  /** Its inference data bucket holds SageMaker data capture. */
+  readonly deployments: DeploymentWorkflow;
+  readonly settings: StewardContext;
+}
+
+/**
+ * The drift job on AWS: an EventBridge Scheduler schedule (context `driftDispatchRate`) starts
+ * `statemachines/drift.asl.json` on a STANDARD state machine, whose `due` task claims every monitor
+ * due now and whose Map runs one `run` task per claimed monitor, a few at a time. A thousand
+ * monitored deployments are a thousand Lambda invocations of up to 15 minutes each, never one.
+ *
+ * A dispatch that never starts loses nothing: the monitors it would have claimed are still due at
+ * the next one. So the schedule retries a few times and keeps no dead-letter queue.
+ */
+export class DriftWorkflow extends Construct {
+  readonly due: ServiceFunction;
+  readonly run: ServiceFunction;
+  readonly stateMachine: sfn.StateMachine;
+  readonly stateMachineRole: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly schedule: scheduler.Schedule;
+  readonly scheduleRole: iam.Role;
+  /** What a function that runs drift reads besides the table (functions/scheduled/drift.ts). */
+  readonly runEnvironment: Readonly<Record<string, string>>;
+  private readonly props: DriftWorkflowProps;
+
+  constructor(scope: Construct, id: string, props: DriftWorkflowProps) {
+    super(scope, id);
+    this.props = props;
+    const { data, artifacts, deployments, settings } = props;
+    const stack = Stack.of(this);
+
+    this.runEnvironment = {
+      ARTIFACTS_BUCKET: artifacts.bucket.bucketName,
+      S3_CHECKSUMS: 'true',
+      RESOURCE_PREFIX: settings.resourcePrefix,
+      CAPTURE_BUCKET: deployments.inferenceData.bucketName,
+    };
+    // The tasks neither sign cursors nor authorize callers: no cursor key, no role rules.
+    const baseEnvironment = { STEWARD_MODE: 'aws', TABLE_NAME: data.table.tableName };
+
+    this.due = new ServiceFunction(this, 'DueFunction', {
+      entry: SCHEDULED_ENTRY,
+      handler: 'due',
+      description: 'Steward drift workflow: claim the monitors due now',
+      environment: baseEnvironment,
+      // One query and one conditional update per due monitor, a thousand of them at most.
+      timeout: Duration.minutes(5),
+      invocation: 'state-machine',
+    });
+    // dueMonitors queries gsi1; claimMonitorRun moves a monitor's next run with UpdateItem.
+    data.grantItemActions(this.due, ['dynamodb:UpdateItem'], ['gsi1']);
+
+    this.run = new ServiceFunction(this, 'RunFunction', {
+      entry: SCHEDULED_ENTRY,
+      handler: 'run',
+      description: "Steward drift workflow: one monitor's drift run",
+      environment: { ...baseEnvironment, ...this.runEnvironment },
+      // A window of captured data is streamed with bounded memory, however long it takes (the
+      // Map iteration's TimeoutSeconds is the same 900).
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      invocation: 'state-machine',
+      unscopedGrants: [targetMetricsRead],
+    });
+    // Monitor, deployment and version reads; the run's summary and the model's last drift status.
+    data.grantItemReadWrite(this.run, []);
+    this.grantDriftRun(this.run, { writesBaselines: false });
+
+    const definition = readFileSync(DRIFT_DEFINITION_FILE, 'utf8');
+    const definitionSubstitutions: Record<string, string> = {
+      DueFunctionArn: this.due.fn.functionArn,
+      RunFunctionArn: this.run.fn.functionArn,
+    };
+    const placeholders = placeholdersOf(definition);
+    const unfilled = placeholders.filter((name) => !(name in definitionSubstitutions));
+    const unused = Object.keys(definitionSubstitutions).filter((name) => !placeholders.includes(name));
+    if (unfilled.length || unused.length)
+      throw new Error(
+        `statemachines/drift.asl.json and its substitutions disagree: ` +
+          `unfilled ${JSON.stringify(unfilled)}, unused ${JSON.stringify(unused)}`,
+      );
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${stack.stackName}-drift`,
+      retention: logs.RetentionDays.THREE_MONTHS,
+    });
+    this.stateMachineRole = new iam.Role(this, 'StateMachineRole', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'Steward drift state machine: invokes its two task functions',
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'Steward drift dispatch: claim the due monitors, run each in a Map iteration',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(definition),
+      definitionSubstitutions,
+      role: this.stateMachineRole,
+      // The state carries deployment ids, run ids and statuses, no secret.
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    const taskFunctions = [this.due, this.run];
+    for (const task of taskFunctions) task.fn.grantInvoke(this.stateMachineRole);
+    const policy = this.stateMachineRole.node.findChild('DefaultPolicy');
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Log delivery to CloudWatch Logs (logs:CreateLogDelivery and the other vended-log actions) and ' +
+        'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) have no resource type; "*" is the ' +
+        'only valid resource.',
+    });
+    for (const task of taskFunctions) {
+      Validations.of(policy).acknowledge({
+        id: wildcardResourceFinding(this, `${task.fn.functionArn}:*`),
+        reason:
+          'lambda:InvokeFunction on the versions and aliases of this one task function (the grant ' +
+          'that also covers a qualified ARN); no other function.',
+      });
+    }
+
+    this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'Steward drift schedule: starts drift dispatch executions',
+    });
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: 'Steward: dispatch the drift monitors that are due',
+      schedule: scheduler.ScheduleExpression.expression(settings.driftDispatchRate),
+      // On time: a monitor's window ends when its run starts.
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+        role: this.scheduleRole,
+        retryAttempts: 3,
+        // A dispatch older than this is overtaken by the next one anyway.
+        maxEventAge: Duration.minutes(10),
+      }),
+    });
+  }
+
+  /**
+   * What running drift needs besides the table: read baselines and write reports in the artifacts
+   * bucket (and, for the monitoring API, write baselines too), read captured inference data
+   * (`capture/` of the inference data bucket) and the buckets of context `dataBuckets`, decrypt
+   * them where their keys are known. Datasets are read only: GetObject and ListBucket.
+   *
+   * ListBucket has no prefix condition: the reader first asks for the URI as an object and reads
+   * it as a folder on 404, and S3 answers 404 rather than 403 for a missing key only to a caller
+   * who may list the bucket unconditionally.
+   */
+  grantDriftRun(fn: ServiceFunction, options: { readonly writesBaselines: boolean }): void {
+    const { artifacts, deployments, settings } = this.props;
+    const stack = Stack.of(this);
+    const baselines = artifacts.bucket.arnForObjects(`${BASELINES_PREFIX}*`);
+    const reports = artifacts.bucket.arnForObjects(`${REPORTS_PREFIX}*`);
+    iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['s3:PutObject'],
+      resourceArns: options.writesBaselines ? [baselines, reports] : [reports],
+    });
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:GetObject'], resourceArns: [baselines] });
+    artifacts.key.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
+    fn.acknowledgePolicyFinding(
+      wildcardResourceFinding(this, baselines),
+      'Baseline profiles are named per model and version at run time (baselines/<model>/<version>.json); ' +
+        (options.writesBaselines ? 'read and written' : 'read only') +
+        ', under baselines/ of the artifacts bucket only.',
+    );
+    fn.acknowledgePolicyFinding(
+      wildcardResourceFinding(this, reports),
+      'Drift reports are named per model, deployment and run at run time; PutObject only, under ' +
+        'reports/ of the artifacts bucket only.',
+    );
+
+    const capture = deployments.inferenceData.arnForObjects(`${CAPTURE_PREFIX}*`);
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:GetObject'], resourceArns: [capture] });
+    iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['s3:ListBucket'],
+      resourceArns: [deployments.inferenceData.bucketArn],
+    });
+    deployments.inferenceDataKey.grantDecrypt(fn);
+    fn.acknowledgePolicyFinding(
+      wildcardResourceFinding(this, capture),
+      'SageMaker data capture names its objects per endpoint, variant and hour; a drift run reads ' +
+        'them (GetObject only) under capture/ of the inference data bucket, not batch/.',
+    );
+
+    for (const entry of settings.dataBuckets) {
+      const name = bucketName(entry);
+      const bucketArn = stack.formatArn({ service: 's3', region: '', account: '', resource: name });
+      const objects = `${bucketArn}/*`;
+      iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:GetObject'], resourceArns: [objects] });
+      iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:ListBucket'], resourceArns: [bucketArn] });
+      if (typeof entry !== 'string')
+        iam.Grant.addToPrincipal({
+          grantee: fn,
+          actions: ['kms:Decrypt'],
+          resourceArns: [entry.keyArn],
+          conditions: { StringLike: { 'kms:ViaService': `s3.*.${stack.urlSuffix}` } },
+        });
+      fn.acknowledgePolicyFinding(
+        wildcardResourceFinding(this, objects),
+        `Reference datasets, captured data and labels are read (GetObject only) from bucket ${name}, ` +
+          'which context dataBuckets names; which objects is up to each baseline and monitor.',
+      );
+    }
+  }
+}
