@@ -256,7 +256,10 @@ const serialize = (response: HttpResponse): APIGatewayProxyResult => {
 };
 
 /** Requests, client errors and faults per operation, as CloudWatch metrics (EMF). */
+const metricsOn = process.env.POWERTOOLS_METRICS_DISABLED !== 'true';
+
 const count = (result: APIGatewayProxyResult, operationId: string | undefined): APIGatewayProxyResult => {
+  if (!metricsOn) return result;
   // A metric set of its own per request: nothing shared if one process serves requests side by side.
   const single = metrics.singleMetric();
   single.addDimension('operation', operationId ?? 'unrouted');

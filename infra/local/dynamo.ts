@@ -44,6 +44,13 @@ export type { WriteChange, WriteListener } from './dynamo-changes.ts';
  * every read a shared one, so no reader sees half a transaction and no write lands inside one.
  */
 export interface LocalDynamo {
+  /** Answer one request in-process, as the HTTP front would (no socket, no HTTP parsing). */
+  invoke(request: {
+    method: string;
+    path: string;
+    headers: http.IncomingHttpHeaders;
+    body: Buffer;
+  }): Promise<RawResponse>;
   /** e.g. http://127.0.0.1:53211 */
   endpoint: string;
   /** Waits for requests holding the lock, then stops the sweeper and both servers. */
@@ -276,7 +283,27 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     return closing;
   };
 
+  /**
+   * The same front without the socket: a request as the SDK would send it, answered in-process.
+   * Local mode's own DynamoDB client uses it (see `inProcessHandler`); tests may use either path.
+   */
+  const invoke = async (request: {
+    method: string;
+    path: string;
+    headers: http.IncomingHttpHeaders;
+    body: Buffer;
+  }) => {
+    if (closed) throw new Error('the local DynamoDB is closed');
+    const req = {
+      method: request.method,
+      url: request.path,
+      headers: request.headers,
+    } as http.IncomingMessage;
+    return answer(operationOf(request.headers), req, request.body).catch(errorResponse);
+  };
+
   return {
+    invoke,
     endpoint: endpointFor(options.host ?? '127.0.0.1', port),
     close,
     onWrite: (listener: WriteListener) => changes.subscribe(listener),

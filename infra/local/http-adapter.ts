@@ -211,9 +211,10 @@ export const createRequestListener = (options: {
     const url = new URL(req.url ?? '/', 'http://localhost');
     let status = 500;
     let label: string;
+    let match: ReturnType<typeof matchRoute>;
     try {
       const local = options.localRoutes[`${req.method} ${url.pathname}`];
-      const match = local ? undefined : matchRoute(req.method ?? 'GET', url.pathname);
+      match = local ? undefined : matchRoute(req.method ?? 'GET', url.pathname);
       if (local) {
         const raw = await readBody(req);
         let body: unknown;

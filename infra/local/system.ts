@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
-import { resetClients } from '#commons/clients';
+import { resetClients, setClients } from '#commons/clients';
 import { RoleRule, resetConfig } from '#commons/config';
 import { resetCursorKey } from '#commons/cursor';
 import { LOCAL_DEFAULT_ENVIRONMENTS } from '#domain/environment';
@@ -13,6 +13,7 @@ import { LocalCloudWatch } from './cloudwatch.ts';
 import { ensureTable, type LocalDynamo, startLocalDynamo } from './dynamo.ts';
 import { LocalEventBus } from './events.ts';
 import { createRequestListener } from './http-adapter.ts';
+import { inProcessHandler } from './in-process-http.ts';
 import { LocalOutbox } from './outbox.ts';
 import { type LocalS3, startLocalS3 } from './s3.ts';
 import { createLocalTargets, type LocalTargets } from './targets.ts';
@@ -167,6 +168,16 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   resetConfig();
   resetClients();
   resetCursorKey();
+  // The handlers' DynamoDB client answers in-process (the same front, without the loopback socket).
+  setClients({
+    dynamo: new DynamoDBClient({
+      region: process.env.AWS_REGION,
+      endpoint: dynamo.endpoint,
+      maxAttempts: 4,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      requestHandler: inProcessHandler(dynamo.invoke),
+    }),
+  });
 
   const admin = new DynamoDBClient({
     endpoint: dynamo.endpoint,
