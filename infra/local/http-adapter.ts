@@ -277,10 +277,7 @@ export const createRequestListener = (options: {
         );
     } finally {
       // A secret in the path (an approval link) never reaches a log line.
-      const matched = matchRoute(req.method ?? 'GET', url.pathname);
-      const secret = matched?.route.secretParam
-        ? matched.pathParameters[matched.route.secretParam]
-        : undefined;
+      const secret = match?.route.secretParam ? match.pathParameters[match.route.secretParam] : undefined;
       label = secret
         ? url.pathname.replace(encodeURIComponent(secret), '{secret}').replace(secret, '{secret}')
         : url.pathname;
