@@ -462,14 +462,15 @@ export const finishOperation = (options: {
     modelRemove = true;
   }
   const changed = current?.deploymentId !== target.current?.deploymentId;
+  const replaced = d.operation === 'deploy' && outcome === 'SUCCEEDED' ? target.current : undefined;
   const targetSets = ['#current = :current', '#previous = :previous'];
   const writes: TransactItem[] = [
     {
       Update: {
         TableName: table(),
         Key: keys.deployment(d.id),
-        UpdateExpression:
-          'SET #status = :status, updatedAt = :at, history = list_append(history, :entry), resources = :resources',
+        // A deployment that replaced another remembers what it replaced (`previousVersion` in the API).
+        UpdateExpression: `SET #status = :status, updatedAt = :at, history = list_append(history, :entry), resources = :resources${replaced ? ', previous = :replaced' : ''}`,
         ConditionExpression: 'operation = :op',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -480,6 +481,7 @@ export const finishOperation = (options: {
           ':entry': [
             { at, step: outcome.toLowerCase(), ...(options.detail ? { detail: options.detail } : {}) },
           ],
+          ...(replaced ? { ':replaced': replaced } : {}),
         },
       },
     },

@@ -233,6 +233,7 @@ describe('deployments', () => {
     const first = await settle((await deploy(name, 1, sagemaker(endpoint))).body.id);
     const second = await settle((await deploy(name, 2, sagemaker(endpoint))).body.id);
     expect(second.status).toBe('SUCCEEDED');
+    expect((await api.call('GET', `/v1/deployments/${second.id}`)).body.previousVersion).toBe(1);
     expectProblem(
       await api.call('POST', `/v1/models/${name}/versions/2/transitions`, {
         body: { to: 'ARCHIVED', reason: 'x' },
