@@ -1,15 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Data } from './data.ts';
 import type { DeploymentWorkflow } from './deployments.ts';
 import { ServiceFunction, type UnscopedGrant } from './service-function.ts';
+import { workflowStateMachine } from './workflow-state-machine.ts';
 
 /** The approval workflow's definition, shared with local mode's runner. */
 export const APPROVAL_DEFINITION_FILE = fileURLToPath(
@@ -17,9 +16,8 @@ export const APPROVAL_DEFINITION_FILE = fileURLToPath(
 );
 const WORKFLOW_ENTRY = fileURLToPath(new URL('../../functions/workflows/approval.ts', import.meta.url));
 
-/** The `${Name}` placeholders of an ASL file, which `definitionSubstitutions` must fill. */
-export const placeholdersOf = (definition: string): string[] =>
-  [...new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!))].sort();
+/** Re-exported for the other workflows' tests and local mode, which have long imported it from here. */
+export { placeholdersOf } from './workflow-state-machine.ts';
 
 /**
  * Answering a callback task. The task token is the only thing that names the task, and the actions
@@ -135,58 +133,19 @@ export class ApprovalWorkflow extends Construct {
     data.grantItemReadWrite(this.record, []);
     deployments.grantStart(this.record);
 
-    const definition = readFileSync(APPROVAL_DEFINITION_FILE, 'utf8');
-    const definitionSubstitutions: Record<string, string> = {
-      ValidateFunctionArn: this.validate.fn.functionArn,
-      NotifyFunctionArn: this.notify.fn.functionArn,
-      RecordFunctionArn: this.record.fn.functionArn,
-    };
-    const unfilled = placeholdersOf(definition).filter((name) => !(name in definitionSubstitutions));
-    const unused = Object.keys(definitionSubstitutions).filter(
-      (name) => !placeholdersOf(definition).includes(name),
-    );
-    if (unfilled.length || unused.length)
-      throw new Error(
-        `statemachines/approval.asl.json and its substitutions disagree: ` +
-          `unfilled ${JSON.stringify(unfilled)}, unused ${JSON.stringify(unused)}`,
-      );
-
-    // Under /aws/vendedlogs/ so that Step Functions' log delivery does not grow the account's
-    // CloudWatch Logs resource policy with every state machine.
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/vendedlogs/states/${stack.stackName}-approval`,
-      retention: logs.RetentionDays.THREE_MONTHS,
-    });
-
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = workflowStateMachine(this, {
+      name: 'approval',
+      definitionFile: APPROVAL_DEFINITION_FILE,
+      substitutions: {
+        ValidateFunctionArn: this.validate.fn.functionArn,
+        NotifyFunctionArn: this.notify.fn.functionArn,
+        RecordFunctionArn: this.record.fn.functionArn,
+      },
       comment: 'Steward approval: notify approvers, wait for their decisions, record the outcome',
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromString(definition),
-      definitionSubstitutions,
       // Level ALL, but no execution data: a callback task's input holds its task token.
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      tracingEnabled: true,
-    });
-    const taskFunctions = [this.validate, this.notify, this.record];
-    for (const task of taskFunctions) task.fn.grantInvoke(this.stateMachine);
-
-    const policy = this.stateMachine.role.node.findChild('DefaultPolicy');
-    Validations.of(policy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Log delivery to CloudWatch Logs (logs:CreateLogDelivery and the other vended-log actions) and ' +
-        'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) have no resource type; "*" is the ' +
-        'only valid resource.',
-    });
-    for (const task of taskFunctions) {
-      const fnId = stack.getLogicalId(task.fn.node.defaultChild as lambda.CfnFunction);
-      Validations.of(policy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
-        reason:
-          'lambda:InvokeFunction on the versions and aliases of this one task function (the grant ' +
-          'that also covers a qualified ARN); no other function.',
-      });
-    }
+      includeExecutionData: false,
+      taskFunctions: [this.validate, this.notify, this.record],
+    }));
   }
 
   /** May start approval executions of this state machine, and no other. */

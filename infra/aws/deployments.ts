@@ -1,19 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { placeholdersOf } from './approvals.ts';
 import type { Artifacts } from './artifacts.ts';
 import type { StewardContext } from './context.ts';
 import type { Data } from './data.ts';
 import { DeployRole, ModelExecutionRole } from './deploy-roles.ts';
-import { wildcardResourceFinding } from './nag.ts';
 import { ServiceFunction } from './service-function.ts';
+import { workflowStateMachine } from './workflow-state-machine.ts';
 
 /** The deployment workflow's definition, shared with local mode's runner. */
 export const DEPLOYMENT_DEFINITION_FILE = fileURLToPath(
@@ -171,38 +169,20 @@ export class DeploymentWorkflow extends Construct {
     this.progress = taskFunction('progress');
     this.finish = taskFunction('finish');
 
-    const definition = readFileSync(DEPLOYMENT_DEFINITION_FILE, 'utf8');
-    const definitionSubstitutions: Record<string, string> = {
-      PrepareFunctionArn: this.prepare.fn.functionArn,
-      ProgressFunctionArn: this.progress.fn.functionArn,
-      FinishFunctionArn: this.finish.fn.functionArn,
-    };
-    const placeholders = placeholdersOf(definition);
-    const unfilled = placeholders.filter((name) => !(name in definitionSubstitutions));
-    const unused = Object.keys(definitionSubstitutions).filter((name) => !placeholders.includes(name));
-    if (unfilled.length || unused.length)
-      throw new Error(
-        `statemachines/deployment.asl.json and its substitutions disagree: ` +
-          `unfilled ${JSON.stringify(unfilled)}, unused ${JSON.stringify(unused)}`,
-      );
-
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/vendedlogs/states/${stack.stackName}-deployment`,
-      retention: logs.RetentionDays.THREE_MONTHS,
-    });
-
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = workflowStateMachine(this, {
+      name: 'deployment',
+      definitionFile: DEPLOYMENT_DEFINITION_FILE,
+      substitutions: {
+        PrepareFunctionArn: this.prepare.fn.functionArn,
+        ProgressFunctionArn: this.progress.fn.functionArn,
+        FinishFunctionArn: this.finish.fn.functionArn,
+      },
       comment: 'Steward deployment: SageMaker endpoint, batch transform or Lambda alias, with rollback',
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromString(definition),
-      definitionSubstitutions,
       role: this.stateMachineRole,
       // The state carries names, ARNs and plans, no secret: keeping it makes a failed rollout readable.
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: true,
-    });
-    const taskFunctions = [this.prepare, this.progress, this.finish];
-    for (const task of taskFunctions) task.fn.grantInvoke(this.stateMachineRole);
+      includeExecutionData: true,
+      taskFunctions: [this.prepare, this.progress, this.finish],
+    }));
     this.stateMachineRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'AssumeDeployRolesOnly',
@@ -210,23 +190,6 @@ export class DeploymentWorkflow extends Construct {
         resources: [this.deployRole.roleArn, ...this.crossAccountDeployRoleArns],
       }),
     );
-
-    const policy = this.stateMachineRole.node.findChild('DefaultPolicy');
-    Validations.of(policy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Log delivery to CloudWatch Logs (logs:CreateLogDelivery and the other vended-log actions) and ' +
-        'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) have no resource type; "*" is the ' +
-        'only valid resource.',
-    });
-    for (const task of taskFunctions) {
-      Validations.of(policy).acknowledge({
-        id: wildcardResourceFinding(this, `${task.fn.functionArn}:*`),
-        reason:
-          'lambda:InvokeFunction on the versions and aliases of this one task function (the grant ' +
-          'that also covers a qualified ARN); no other function.',
-      });
-    }
 
     this.starterEnvironment = {
       DEPLOYMENT_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,

@@ -1,19 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { placeholdersOf } from './approvals.ts';
 import type { Artifacts } from './artifacts.ts';
 import type { DataBucket, StewardContext } from './context.ts';
 import type { Data } from './data.ts';
 import { CAPTURE_PREFIX, type DeploymentWorkflow } from './deployments.ts';
 import { wildcardResourceFinding } from './nag.ts';
 import { ServiceFunction, type UnscopedGrant } from './service-function.ts';
+import { workflowStateMachine } from './workflow-state-machine.ts';
 
 /** The drift dispatch workflow's definition, shared with local mode's runner. */
 export const DRIFT_DEFINITION_FILE = fileURLToPath(
@@ -107,58 +106,25 @@ export class DriftWorkflow extends Construct {
     data.grantItemReadWrite(this.run, []);
     this.grantDriftRun(this.run, { writesBaselines: false });
 
-    const definition = readFileSync(DRIFT_DEFINITION_FILE, 'utf8');
-    const definitionSubstitutions: Record<string, string> = {
-      DueFunctionArn: this.due.fn.functionArn,
-      RunFunctionArn: this.run.fn.functionArn,
-    };
-    const placeholders = placeholdersOf(definition);
-    const unfilled = placeholders.filter((name) => !(name in definitionSubstitutions));
-    const unused = Object.keys(definitionSubstitutions).filter((name) => !placeholders.includes(name));
-    if (unfilled.length || unused.length)
-      throw new Error(
-        `statemachines/drift.asl.json and its substitutions disagree: ` +
-          `unfilled ${JSON.stringify(unfilled)}, unused ${JSON.stringify(unused)}`,
-      );
-
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/vendedlogs/states/${stack.stackName}-drift`,
-      retention: logs.RetentionDays.THREE_MONTHS,
-    });
     this.stateMachineRole = new iam.Role(this, 'StateMachineRole', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
       description: 'Steward drift state machine: invokes its two task functions',
     });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = workflowStateMachine(this, {
+      name: 'drift',
+      definitionFile: DRIFT_DEFINITION_FILE,
+      substitutions: {
+        DueFunctionArn: this.due.fn.functionArn,
+        RunFunctionArn: this.run.fn.functionArn,
+      },
       comment: 'Steward drift dispatch: claim the due monitors, run each in a Map iteration',
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromString(definition),
-      definitionSubstitutions,
       role: this.stateMachineRole,
       // The state carries deployment ids, run ids and statuses, no secret.
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: true,
-    });
-    const taskFunctions = [this.due, this.run];
-    for (const task of taskFunctions) task.fn.grantInvoke(this.stateMachineRole);
-    const policy = this.stateMachineRole.node.findChild('DefaultPolicy');
-    Validations.of(policy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Log delivery to CloudWatch Logs (logs:CreateLogDelivery and the other vended-log actions) and ' +
-        'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) have no resource type; "*" is the ' +
-        'only valid resource.',
-    });
-    for (const task of taskFunctions) {
-      Validations.of(policy).acknowledge({
-        id: wildcardResourceFinding(this, `${task.fn.functionArn}:*`),
-        reason:
-          'lambda:InvokeFunction on the versions and aliases of this one task function (the grant ' +
-          'that also covers a qualified ARN); no other function.',
-      });
-    }
+      includeExecutionData: true,
+      taskFunctions: [this.due, this.run],
+    }));
 
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {

@@ -5,34 +5,29 @@ import { contextDefaults } from '../../infra/aws/context.ts';
 import type { ServiceFunction } from '../../infra/aws/service-function.ts';
 import {
   actionsOf,
+  getAtt,
   grantsByResource,
+  LOGS,
   logicalId,
+  type Properties,
+  type Resources,
   roleStatements,
+  STATE_MACHINE_DELIVERY,
+  STATES_TRUST,
   type Statement,
   type Synthesized,
   synthStack,
+  TABLE_KEY_READ,
+  TABLE_KEY_READ_WRITE,
+  TABLE_READ,
+  TABLE_READ_WRITE,
   TOKEN_CONTEXT,
+  XRAY,
 } from './synth.ts';
 
-const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
-const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const TASK_RESPONSE = ['states:SendTaskFailure', 'states:SendTaskSuccess'];
-const TABLE_READ = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
-const TABLE_READ_WRITE = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'dynamodb:UpdateItem',
-];
-const TABLE_KEY_READ = ['kms:Decrypt', 'kms:DescribeKey'];
-const TABLE_KEY_READ_WRITE = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
 const SUBSTITUTIONS = ['NotifyFunctionArn', 'RecordFunctionArn', 'ValidateFunctionArn'];
 
-const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
 const sesIdentity = (identity: string) => ({
   'Fn::Join': [
     '',
@@ -47,9 +42,6 @@ const sesIdentity = (identity: string) => ({
     ],
   ],
 });
-
-type Properties = Record<string, unknown>;
-type Resources = Record<string, { Type: string; Properties: Properties; DeletionPolicy?: string }>;
 
 describe('approval workflow', () => {
   let s: Synthesized;
@@ -112,12 +104,7 @@ describe('approval workflow', () => {
       const role = resources[roleId]!;
       const trust = (role.Properties['AssumeRolePolicyDocument'] as { Statement: unknown[] }).Statement;
       expect(trust).toHaveLength(1);
-      expect(trust[0]).toMatchObject({
-        Action: 'sts:AssumeRole',
-        Effect: 'Allow',
-        Principal: { Service: 'states.amazonaws.com' },
-        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-      });
+      expect(trust[0]).toMatchObject(STATES_TRUST);
       expect(role.Properties['ManagedPolicyArns']).toBeUndefined();
 
       const statements = roleStatements(s.template, roleId);
@@ -134,19 +121,7 @@ describe('approval workflow', () => {
 
       const rest = grantsByResource(statements.filter((st) => !invoke.includes(st)));
       expect(rest).toEqual({
-        '"*"': [
-          'logs:CreateLogDelivery',
-          'logs:DeleteLogDelivery',
-          'logs:DescribeLogGroups',
-          'logs:DescribeResourcePolicies',
-          'logs:GetLogDelivery',
-          'logs:ListLogDeliveries',
-          'logs:PutResourcePolicy',
-          'logs:UpdateLogDelivery',
-          'xray:GetSamplingRules',
-          'xray:GetSamplingTargets',
-          ...XRAY,
-        ],
+        '"*"': STATE_MACHINE_DELIVERY,
       });
     });
   });

@@ -5,27 +5,25 @@ import { contextDefaults } from '../../infra/aws/context.ts';
 import { DEPLOYMENT_DEFINITION_FILE } from '../../infra/aws/deployments.ts';
 import {
   actionsOf,
+  getAtt,
   grantsByResource,
+  joined,
+  key,
+  LOGS,
   logicalId,
+  type Properties,
+  type Resources,
   roleStatements,
+  STATE_MACHINE_DELIVERY,
+  STATES_TRUST,
   type Statement,
   type Synthesized,
   synthStack,
+  TABLE_KEY_READ_WRITE,
+  TABLE_READ_WRITE,
+  XRAY,
 } from './synth.ts';
 
-const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
-const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
-const TABLE_READ_WRITE = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'dynamodb:UpdateItem',
-];
-const TABLE_KEY_READ_WRITE = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
 const SAGEMAKER = [
   'sagemaker:CreateEndpoint',
   'sagemaker:CreateEndpointConfig',
@@ -60,11 +58,6 @@ const environmentsWithCrossAccountProd = {
   },
 };
 
-type Properties = Record<string, unknown>;
-type Resources = Record<string, { Type: string; Properties: Properties; DependsOn?: string[] }>;
-
-const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
-const joined = (id: string, suffix: string) => ({ 'Fn::Join': ['', [getAtt(id), suffix]] });
 /** `arn:<partition>:<service>:<region>:<account>:<rest>` as formatArn renders it. */
 const localArn = (service: string, rest: string) => ({
   'Fn::Join': [
@@ -80,7 +73,6 @@ const localArn = (service: string, rest: string) => ({
     ],
   ],
 });
-const key = (value: unknown) => JSON.stringify(value);
 const resourcesOf = (statement: Statement): unknown[] =>
   Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
 
@@ -182,31 +174,14 @@ describe('deployment workflow', () => {
       const role = resources[logicalId(s.stack.deployments.stateMachineRole)]!;
       expect(machine['RoleArn']).toEqual(getAtt(logicalId(s.stack.deployments.stateMachineRole)));
       expect((role.Properties['AssumeRolePolicyDocument'] as { Statement: unknown[] }).Statement).toEqual([
-        {
-          Action: 'sts:AssumeRole',
-          Effect: 'Allow',
-          Principal: { Service: 'states.amazonaws.com' },
-          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-        },
+        STATES_TRUST,
       ]);
       const fnIds = ['prepare', 'progress', 'finish'].map((t) =>
         logicalId(s.stack.deployments[t as 'prepare' | 'progress' | 'finish'].fn),
       );
       const grants = grantsByResource(statementsOf(s.stack.deployments.stateMachineRole));
       expect(grants).toEqual({
-        '"*"': [
-          'logs:CreateLogDelivery',
-          'logs:DeleteLogDelivery',
-          'logs:DescribeLogGroups',
-          'logs:DescribeResourcePolicies',
-          'logs:GetLogDelivery',
-          'logs:ListLogDeliveries',
-          'logs:PutResourcePolicy',
-          'logs:UpdateLogDelivery',
-          'xray:GetSamplingRules',
-          'xray:GetSamplingTargets',
-          ...XRAY,
-        ],
+        '"*"': STATE_MACHINE_DELIVERY,
         ...Object.fromEntries(
           fnIds.flatMap((id) => [
             [key(getAtt(id)), ['lambda:InvokeFunction']],

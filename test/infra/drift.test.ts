@@ -9,27 +9,25 @@ import {
   cdkContext,
   findingsOf,
   functionStatements,
+  getAtt,
   grantsByResource,
+  joined,
+  key,
+  LOGS,
   logicalId,
+  type Resources,
   roleStatements,
+  SOURCE_ACCOUNT,
+  STATE_MACHINE_DELIVERY,
+  STATES_TRUST,
   type Statement,
   type Synthesized,
   synthStack,
+  TABLE_KEY_READ_WRITE,
+  TABLE_READ_WRITE,
+  XRAY,
 } from './synth.ts';
 
-const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
-const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
-const TABLE_READ_WRITE = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'dynamodb:UpdateItem',
-];
-const TABLE_KEY_READ_WRITE = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
 const AUDIT_DENY = {
   Sid: 'AuditItemsAreAppendOnly',
   Effect: 'Deny',
@@ -39,14 +37,7 @@ const AUDIT_DENY = {
 
 const DATA_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
-const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
-const joined = (id: string, suffix: string) => ({ 'Fn::Join': ['', [getAtt(id), suffix]] });
 const s3Arn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${rest}`]] });
-const key = (value: unknown) => JSON.stringify(value);
-const SOURCE_ACCOUNT = { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } };
-
-type Properties = Record<string, unknown>;
-type Resources = Record<string, { Type: string; Properties: Properties }>;
 
 describe('drift workflow', () => {
   let s: Synthesized;
@@ -121,27 +112,10 @@ describe('drift workflow', () => {
 
       expect(resources[ids.machine!]!.Properties['RoleArn']).toEqual(getAtt(ids.machineRole!));
       expect((role['AssumeRolePolicyDocument'] as { Statement: unknown[] }).Statement).toEqual([
-        {
-          Action: 'sts:AssumeRole',
-          Effect: 'Allow',
-          Principal: { Service: 'states.amazonaws.com' },
-          Condition: SOURCE_ACCOUNT,
-        },
+        STATES_TRUST,
       ]);
       expect(grantsByResource(statementsOf(s.stack.drift.stateMachineRole))).toEqual({
-        '"*"': [
-          'logs:CreateLogDelivery',
-          'logs:DeleteLogDelivery',
-          'logs:DescribeLogGroups',
-          'logs:DescribeResourcePolicies',
-          'logs:GetLogDelivery',
-          'logs:ListLogDeliveries',
-          'logs:PutResourcePolicy',
-          'logs:UpdateLogDelivery',
-          'xray:GetSamplingRules',
-          'xray:GetSamplingTargets',
-          ...XRAY,
-        ],
+        '"*"': STATE_MACHINE_DELIVERY,
         [key(getAtt(ids.due!))]: ['lambda:InvokeFunction'],
         [key(joined(ids.due!, ':*'))]: ['lambda:InvokeFunction'],
         [key(getAtt(ids.run!))]: ['lambda:InvokeFunction'],

@@ -8,29 +8,19 @@ import {
   actionsOf,
   functionStatements,
   grantsByResource,
+  LOGS,
   logicalId,
   roleStatements,
   type Statement,
   type Synthesized,
   synthStack,
+  TABLE_KEY_READ,
+  TABLE_KEY_READ_WRITE,
+  TABLE_READ,
+  TABLE_READ_WRITE,
   TOKEN_CONTEXT,
+  XRAY,
 } from './synth.ts';
-
-const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
-const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
-const TABLE_READ = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
-const TABLE_READ_WRITE = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'dynamodb:UpdateItem',
-];
-const TABLE_KEY_READ = ['kms:Decrypt', 'kms:DescribeKey'];
-const TABLE_KEY_READ_WRITE = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
 
 /** What each group may do, stated here rather than derived from the stack, so the test can fail. */
 const expectedAccess: Record<

@@ -116,3 +116,58 @@ export const acknowledgementsIn = (app: App): Acknowledgement[] =>
 
 export const cfnResourcesUnder = (construct: IConstruct): CfnResource[] =>
   construct.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c));
+
+/** Action sets the grants on the stack's roles come down to (sorted, as grantsByResource gives them). */
+export const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+export const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+export const TABLE_READ = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
+export const TABLE_READ_WRITE = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+];
+export const TABLE_KEY_READ = ['kms:Decrypt', 'kms:DescribeKey'];
+export const TABLE_KEY_READ_WRITE = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
+
+/**
+ * What a logged and traced state machine's role may do on `*`: log delivery to CloudWatch Logs and
+ * X-Ray, neither of which has a resource type.
+ */
+export const STATE_MACHINE_DELIVERY = [
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  ...XRAY,
+];
+
+export const SOURCE_ACCOUNT = { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } };
+/** The one trust statement of a state machine role: Step Functions, of this account only. */
+export const STATES_TRUST = {
+  Action: 'sts:AssumeRole',
+  Effect: 'Allow',
+  Principal: { Service: 'states.amazonaws.com' },
+  Condition: SOURCE_ACCOUNT,
+};
+
+export const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+export const joined = (id: string, suffix: string) => ({ 'Fn::Join': ['', [getAtt(id), suffix]] });
+/** A template value as a grantsByResource key. */
+export const key = (value: unknown): string => JSON.stringify(value);
+
+export type Properties = Record<string, unknown>;
+export type Resources = Record<
+  string,
+  { Type: string; Properties: Properties; DependsOn?: string[]; DeletionPolicy?: string }
+>;
