@@ -7,12 +7,28 @@ const port = Number(process.env.PORT ?? 4000);
 const dataDir = process.env.STEWARD_DATA_DIR ?? '.steward';
 const host = process.env.HOST ?? '127.0.0.1';
 
+/**
+ * One line per request, written once per turn of the event loop: stdout to a pipe is a blocking
+ * write on Linux, and a write per request let a slow reader stall every request behind it.
+ */
+let pending: string[] = [];
+const flush = () => {
+  if (pending.length === 0) return;
+  const lines = pending.join('');
+  pending = [];
+  process.stdout.write(lines);
+};
+const log = (line: string) => {
+  if (pending.length === 0) setImmediate(flush);
+  pending.push(`${new Date().toISOString()} ${line}\n`);
+};
+
 const system = await startLocalSystem({
   port,
   s3Port: Number(process.env.S3_PORT ?? port + 1),
   dataDir,
   host,
-  log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+  log,
 });
 const url = `http://localhost:${port}`;
 process.stdout.write(
@@ -30,6 +46,7 @@ let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
+  flush();
   process.stdout.write(`${signal}: stopping\n`);
   await system.close();
   process.stdout.write('stopped\n');
