@@ -3,7 +3,7 @@ import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import type { EnvironmentPolicy } from '#domain/environment';
 import { commitMutation, readChainHead } from './audit-chain.ts';
-import { keys, SYSTEM_CHAIN } from './keys.ts';
+import { keys, SYSTEM_CHAIN, stripKeys } from './keys.ts';
 
 /**
  * Environment policies. Stored policies override the seeded defaults; every change is audited
@@ -19,7 +19,7 @@ export interface EnvironmentItem extends EnvironmentPolicy {
 }
 
 const strip = (item: Record<string, unknown>): EnvironmentItem => {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, entity: _e, ...rest } = item;
+  const { entity: _e, ...rest } = stripKeys<Record<string, unknown>>(item)!;
   return rest as unknown as EnvironmentItem;
 };
 

@@ -1,7 +1,14 @@
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
-import { type Direction, type Edge, type Graph, type NodeRef, nodeKey } from '#domain/lineage';
+import {
+  type Direction,
+  type Edge,
+  type Graph,
+  type NodeRef,
+  nodeKey,
+  parseModelVersionNode,
+} from '#domain/lineage';
 import type { TransactItem } from './audit-chain.ts';
 import { keys } from './keys.ts';
 
@@ -68,13 +75,10 @@ const queryEdges = async (node: NodeRef, side: 'OUT' | 'IN'): Promise<EdgeItem[]
 
 /** Details of the model-version nodes (status, dates), one parallel round of BatchGets. */
 const describeVersions = async (nodes: NodeRef[]): Promise<Map<string, Record<string, unknown>>> => {
-  const versions = nodes
-    .filter((n) => n.kind === 'model-version')
-    .map((n) => {
-      const at = n.id.lastIndexOf(':');
-      return { node: n, name: n.id.slice(0, at), version: Number(n.id.slice(at + 1)) };
-    })
-    .filter((v) => v.name && Number.isInteger(v.version) && v.version > 0);
+  const versions = nodes.flatMap((node) => {
+    const parsed = parseModelVersionNode(node);
+    return parsed ? [parsed] : [];
+  });
   const details = new Map<string, Record<string, unknown>>();
   const chunks: (typeof versions)[] = [];
   for (let i = 0; i < versions.length; i += 100) chunks.push(versions.slice(i, i + 100));

@@ -69,6 +69,15 @@ export const modelVersionNode = (model: string, version: number): NodeRef => ({
   id: `${model}:${version}`,
 });
 
+/** `<model>:<version>` of a model-version node, or undefined for any other node or a malformed id. */
+export const parseModelVersionNode = (node: NodeRef): { name: string; version: number } | undefined => {
+  if (node.kind !== 'model-version') return undefined;
+  const at = node.id.lastIndexOf(':');
+  const version = Number(node.id.slice(at + 1));
+  if (at < 1 || !Number.isInteger(version) || version < 1) return undefined;
+  return { name: node.id.slice(0, at), version };
+};
+
 export interface Edge {
   from: NodeRef;
   to: NodeRef;

@@ -5,16 +5,16 @@ import { getModelAndVersion } from '#adapters/registry-table';
 import { ConflictError, NotFoundError } from '#commons/errors';
 import { type HttpRequest, httpHandler, input, json } from '#commons/http';
 import { requireOwner, requireReader, requireRole } from '#commons/identity';
-import { CreateEdgeBody, LineageQuery, type NodeRef, nodeKey, toMermaid } from '#domain/lineage';
+import {
+  CreateEdgeBody,
+  LineageQuery,
+  type NodeRef,
+  nodeKey,
+  parseModelVersionNode,
+  toMermaid,
+} from '#domain/lineage';
 
 /** The lineage graph: record an edge by hand, walk the graph as JSON or as a Mermaid flowchart. */
-const versionOf = (node: NodeRef) => {
-  if (node.kind !== 'model-version') return undefined;
-  const at = node.id.lastIndexOf(':');
-  const version = Number(node.id.slice(at + 1));
-  if (at < 1 || !Number.isInteger(version) || version < 1) return undefined;
-  return { name: node.id.slice(0, at), version };
-};
 
 export const operations = {
   createEdge: async (request: HttpRequest) => {
@@ -24,10 +24,10 @@ export const operations = {
       ['from', edge.from],
       ['to', edge.to],
     ] as const)
-      if (node.kind === 'model-version' && !versionOf(node))
+      if (node.kind === 'model-version' && !parseModelVersionNode(node))
         throw new NotFoundError(`body.${side}: a model-version id is <model>:<version>`);
     // An edge that touches a model version belongs to that model's audit chain; others to the system's.
-    const owned = versionOf(edge.to) ?? versionOf(edge.from);
+    const owned = parseModelVersionNode(edge.to) ?? parseModelVersionNode(edge.from);
     const at = new Date().toISOString();
     const actor = request.principal.id;
     try {
@@ -64,7 +64,7 @@ export const operations = {
   getLineage: async (request: HttpRequest) => {
     requireReader(request.principal);
     const query = input(LineageQuery, request.query, 'query');
-    const version = versionOf(query.node);
+    const version = parseModelVersionNode(query.node);
     if (query.node.kind === 'model-version' && !version)
       throw new NotFoundError('a model-version id is <model>:<version>');
     // The start's existence is checked alongside the first level of the walk, not before it:

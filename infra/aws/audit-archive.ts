@@ -6,8 +6,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { failureQueue } from './failure-queue.ts';
 import { ServiceFunction } from './service-function.ts';
 
 export interface AuditArchiveProps {
@@ -82,21 +83,9 @@ export class AuditArchive extends Construct {
       rule: { defaultRetention: { mode: props.retentionMode, years: props.retentionYears } },
     };
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    const dlq = this.deadLetterQueue.node.defaultChild!;
-    Validations.of(dlq).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: "This queue is itself the on-failure destination of the audit exporter's stream mapping.",
-    });
-    Validations.of(dlq).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason:
-        "This queue is itself the on-failure destination of the audit exporter's stream mapping; " +
-        'an operator re-exports the records it names from the table.',
+    this.deadLetterQueue = failureQueue(this, 'DeadLetters', {
+      source: "on-failure destination of the audit exporter's stream mapping",
+      redrive: 'an operator re-exports the records it names from the table.',
     });
 
     this.exporter = new ServiceFunction(this, 'Exporter', {

@@ -4,8 +4,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as pipes from 'aws-cdk-lib/aws-pipes';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { failureQueue } from './failure-queue.ts';
 
 export interface DomainEventsProps {
   /** The registry table; its stream must carry NEW_IMAGE. */
@@ -73,20 +74,9 @@ export class DomainEvents extends Construct {
     this.bus = new events.EventBus(this, 'Bus', { description: 'Steward domain events' });
 
     // Records that still fail after the retries land here instead of blocking the shard.
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    const dlq = this.deadLetterQueue.node.defaultChild!;
-    Validations.of(dlq).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the events pipe.',
-    });
-    Validations.of(dlq).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason:
-        'This queue is itself the dead-letter queue of the events pipe; nothing consumes it to redrive.',
+    this.deadLetterQueue = failureQueue(this, 'DeadLetters', {
+      source: 'dead-letter queue of the events pipe',
+      redrive: 'nothing consumes it to redrive.',
     });
 
     const logGroup = new logs.LogGroup(this, 'PipeLogs', { retention: logs.RetentionDays.THREE_MONTHS });

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type LocalEndpoint, listenLocal } from './listen.ts';
 
 /**
  * The local stand-in for CloudWatch alarms and metric reads, speaking the AWS JSON 1.0 protocol
@@ -67,7 +67,7 @@ export class LocalCloudWatch {
     }
   }
 
-  async listen(host: string): Promise<{ endpoint: string; close(): Promise<void> }> {
+  listen(host: string): Promise<LocalEndpoint> {
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -90,15 +90,6 @@ export class LocalCloudWatch {
         }
       });
     });
-    await new Promise<void>((done) => server.listen(0, host, done));
-    const { port } = server.address() as AddressInfo;
-    return {
-      endpoint: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
-      close: () =>
-        new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections();
-        }),
-    };
+    return listenLocal(server, host);
   }
 }

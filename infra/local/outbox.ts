@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { type LocalEndpoint, listenLocal } from './listen.ts';
 
 /**
  * The local stand-in for SES v2: the real SESv2Client sends `SendEmail` here, and the message
@@ -87,7 +87,7 @@ export class LocalOutbox {
   }
 
   /** An HTTP endpoint that speaks SES v2's SendEmail (POST /v2/email/outbound-emails). */
-  async listen(host: string): Promise<{ endpoint: string; close(): Promise<void> }> {
+  listen(host: string): Promise<LocalEndpoint> {
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -110,15 +110,6 @@ export class LocalOutbox {
         }
       });
     });
-    await new Promise<void>((done) => server.listen(0, host, done));
-    const { port } = server.address() as AddressInfo;
-    return {
-      endpoint: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
-      close: () =>
-        new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections();
-        }),
-    };
+    return listenLocal(server, host);
   }
 }

@@ -1,4 +1,5 @@
 import { CaptureFormatError, type CaptureRecord, parseCsv } from './capture.ts';
+import { DoubleBuffer } from './doubles.ts';
 import { sum } from './stats.ts';
 import { categoryKey, isMissing, toNumber } from './values.ts';
 
@@ -155,26 +156,6 @@ export const parseGroundTruthLine = (line: string): GroundTruth => {
   return groundTruthOf(event);
 };
 
-/** A growable array of doubles. */
-class Doubles {
-  private data = new Float64Array(1024);
-  length = 0;
-  push(x: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = x;
-  }
-  values(): Float64Array {
-    return this.data.subarray(0, this.length);
-  }
-  sorted(): Float64Array {
-    return this.data.slice(0, this.length).sort();
-  }
-}
-
 /**
  * ROC AUC of scores of the positive and of the negative rows: the share of (positive, negative)
  * pairs ranked right, a tie counting 1/2 (equal to scikit-learn's `roc_auc_score`, which
@@ -227,16 +208,16 @@ export class LabelJoin {
   private fp = 0;
   private fn = 0;
   private tn = 0;
-  private readonly positiveScores = new Doubles();
-  private readonly negativeScores = new Doubles();
+  private readonly positiveScores = new DoubleBuffer();
+  private readonly negativeScores = new DoubleBuffer();
   private unscored = 0;
   // multiclass: per class [true positives, false positives, false negatives]
   private readonly classes = new Map<string, [number, number, number]>();
   private correct = 0;
   private tooManyClasses = false;
   // regression
-  private readonly squared = new Doubles();
-  private readonly absolute = new Doubles();
+  private readonly squared = new DoubleBuffer();
+  private readonly absolute = new DoubleBuffer();
 
   constructor(options: LabelJoinOptions) {
     this.task = options.task;
@@ -391,8 +372,8 @@ export class LabelJoin {
       return figures;
     }
     if (this.task === 'regression') {
-      figures.rmse = Math.sqrt(sum(this.squared.values()) / rows);
-      figures.mae = sum(this.absolute.values()) / rows;
+      figures.rmse = Math.sqrt(sum(this.squared.view()) / rows);
+      figures.mae = sum(this.absolute.view()) / rows;
       return figures;
     }
     if (this.task === 'binary') {

@@ -1,3 +1,4 @@
+import { DoubleBuffer } from './doubles.ts';
 import { DEFAULT_SEED, sampleSeed } from './random.ts';
 import { Reservoir, SAMPLE_CAP } from './reservoir.ts';
 import { binIndex, decileEdges, meanAndStd } from './stats.ts';
@@ -83,23 +84,6 @@ export interface FeatureProfileOptions {
   seed?: number;
   sampleCap?: number;
   maxCategories?: number;
-}
-
-/** A growable buffer of doubles. */
-class DoubleBuffer {
-  private data = new Float64Array(1024);
-  length = 0;
-  push(x: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = x;
-  }
-  view(): Float64Array {
-    return this.data.subarray(0, this.length);
-  }
 }
 
 /** Counts categories, keeping at most `limit` distinct keys; the rest go to `other`. */
