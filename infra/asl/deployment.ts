@@ -1,0 +1,638 @@
+import { catchAll, invoke, type JsonObject, stateMachine, type TaskState, targetTasks } from './asl.ts';
+
+/**
+ * The deployment workflow. Every call to the target account runs with the environment's deploy
+ * role (`$.plan.roleArn`, also inside the Lambda shift Map, whose items carry the plan).
+ */
+const target = targetTasks({ 'RoleArn.$': '$.plan.roleArn' });
+
+/** Records the deployment's outcome (idempotent: a retried finish records it once). */
+const finish = (
+  outcome: string,
+  options: { readonly operationPath?: string; readonly reason?: string } = {},
+): TaskState => {
+  const payload: JsonObject = {
+    'deploymentId.$': '$.deploymentId',
+    'operation.$': options.operationPath ?? '$.plan.operation',
+    outcome,
+    'state.$': '$',
+  };
+  if (options.reason) payload['reason'] = options.reason;
+  return invoke('FinishFunctionArn', payload, { ResultPath: null, End: true, idempotent: true });
+};
+
+/** Records a step of the rollout on the deployment record, then goes on to `next`. */
+const progress = (step: string, next: string): TaskState =>
+  invoke(
+    'ProgressFunctionArn',
+    { 'deploymentId.$': '$.deploymentId', step },
+    { ResultPath: null, Next: next, idempotent: true },
+  );
+
+export const deployment = stateMachine('deployment', {
+  Comment:
+    "Steward deployment: a model version to a SageMaker real-time endpoint (blue/green with alarm auto-rollback), a SageMaker batch transform, or a Lambda alias (weighted canary or linear shifting with alarm checks); also manual rollback and decommission. Every task runs with the environment's deploy role; every failure ends in a FAILED or ROLLED_BACK record.",
+  StartAt: 'Prepare',
+  TimeoutSeconds: 21600,
+  States: {
+    Prepare: invoke(
+      'PrepareFunctionArn',
+      { 'deploymentId.$': '$.deploymentId', 'operation.$': '$.operation' },
+      {
+        ResultSelector: { 'plan.$': '$.Payload' },
+        ResultPath: '$.prepared',
+        OutputPath: '$',
+        Catch: [catchAll('PrepareFailed')],
+        Next: 'UsePlan',
+      },
+    ),
+    PrepareFailed: finish('FAILED', { operationPath: '$.operation' }),
+    UsePlan: { Type: 'Pass', InputPath: '$.prepared.plan', ResultPath: '$.plan', Next: 'Route' },
+    Route: {
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.plan.operation', StringEquals: 'deploy' },
+            { Variable: '$.plan.kind', StringEquals: 'sagemaker' },
+          ],
+          Next: 'SmCreateModel',
+        },
+        {
+          And: [
+            { Variable: '$.plan.operation', StringEquals: 'deploy' },
+            { Variable: '$.plan.kind', StringEquals: 'sagemaker-batch' },
+          ],
+          Next: 'BtCreateModel',
+        },
+        {
+          And: [
+            { Variable: '$.plan.operation', StringEquals: 'deploy' },
+            { Variable: '$.plan.kind', StringEquals: 'lambda' },
+          ],
+          Next: 'LmChooseSource',
+        },
+        {
+          And: [
+            { Variable: '$.plan.operation', StringEquals: 'rollback' },
+            { Variable: '$.plan.kind', StringEquals: 'sagemaker' },
+          ],
+          Next: 'SmRollbackUpdate',
+        },
+        {
+          And: [
+            { Variable: '$.plan.operation', StringEquals: 'rollback' },
+            { Variable: '$.plan.kind', StringEquals: 'lambda' },
+          ],
+          Next: 'LmManualRollback',
+        },
+        {
+          And: [
+            { Variable: '$.plan.operation', StringEquals: 'decommission' },
+            { Variable: '$.plan.kind', StringEquals: 'sagemaker' },
+          ],
+          Next: 'SmDeleteEndpoint',
+        },
+        {
+          And: [
+            { Variable: '$.plan.operation', StringEquals: 'decommission' },
+            { Variable: '$.plan.kind', StringEquals: 'lambda' },
+          ],
+          Next: 'LmDeleteAlias',
+        },
+        {
+          And: [
+            { Variable: '$.plan.operation', StringEquals: 'decommission' },
+            { Variable: '$.plan.kind', StringEquals: 'sagemaker-batch' },
+          ],
+          Next: 'Decommissioned',
+        },
+      ],
+      Default: 'UnknownPlan',
+    },
+    UnknownPlan: finish('FAILED', { reason: 'the plan names no known operation and target kind' }),
+    SmCreateModel: target.sageMaker(
+      'createModel',
+      {
+        'ModelName.$': '$.plan.sagemaker.modelName',
+        'ExecutionRoleArn.$': '$.plan.sagemaker.executionRoleArn',
+        PrimaryContainer: {
+          'Image.$': '$.plan.sagemaker.image',
+          'ModelDataUrl.$': '$.plan.sagemaker.modelDataUrl',
+        },
+      },
+      { ResultPath: null, Catch: [catchAll('SmFailedBeforeModel')], Next: 'SmChooseCapture' },
+    ),
+    SmChooseCapture: {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.plan.sagemaker.dataCapture', IsPresent: true, Next: 'SmCreateConfigWithCapture' },
+      ],
+      Default: 'SmCreateConfig',
+    },
+    SmCreateConfigWithCapture: target.sageMaker(
+      'createEndpointConfig',
+      {
+        'EndpointConfigName.$': '$.plan.sagemaker.endpointConfigName',
+        'ProductionVariants.$': '$.plan.sagemaker.variants',
+        'DataCaptureConfig.$': '$.plan.sagemaker.dataCapture',
+      },
+      { ResultPath: null, Catch: [catchAll('SmDeleteModelAfterFailure')], Next: 'SmChooseCreateOrUpdate' },
+    ),
+    SmCreateConfig: target.sageMaker(
+      'createEndpointConfig',
+      {
+        'EndpointConfigName.$': '$.plan.sagemaker.endpointConfigName',
+        'ProductionVariants.$': '$.plan.sagemaker.variants',
+      },
+      { ResultPath: null, Catch: [catchAll('SmDeleteModelAfterFailure')], Next: 'SmChooseCreateOrUpdate' },
+    ),
+    SmChooseCreateOrUpdate: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.sagemaker.update', BooleanEquals: true, Next: 'SmProgressUpdate' }],
+      Default: 'SmProgressCreate',
+    },
+    SmProgressCreate: progress('creating-endpoint', 'SmCreateEndpoint'),
+    SmCreateEndpoint: target.sageMaker(
+      'createEndpoint',
+      {
+        'EndpointName.$': '$.plan.sagemaker.endpointName',
+        'EndpointConfigName.$': '$.plan.sagemaker.endpointConfigName',
+      },
+      { ResultPath: null, Catch: [catchAll('SmDeleteConfigAfterFailure')], Next: 'SmWait' },
+    ),
+    SmProgressUpdate: progress('shifting-traffic', 'SmUpdateEndpoint'),
+    SmUpdateEndpoint: target.sageMaker(
+      'updateEndpoint',
+      {
+        'EndpointName.$': '$.plan.sagemaker.endpointName',
+        'EndpointConfigName.$': '$.plan.sagemaker.endpointConfigName',
+        'DeploymentConfig.$': '$.plan.sagemaker.deploymentConfig',
+      },
+      { ResultPath: null, Catch: [catchAll('SmDeleteConfigAfterFailure')], Next: 'SmWait' },
+    ),
+    SmWait: { Type: 'Wait', SecondsPath: '$.plan.pollSeconds', Next: 'SmDescribe' },
+    SmDescribe: target.sdk(
+      'sagemaker',
+      'describeEndpoint',
+      { 'EndpointName.$': '$.plan.sagemaker.endpointName' },
+      {
+        ResultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName' },
+        ResultPath: '$.endpoint',
+        Catch: [catchAll('SmDeleteConfigAfterFailure')],
+        Next: 'SmStatus',
+      },
+    ),
+    SmStatus: {
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.endpoint.status', StringEquals: 'InService' },
+            { Variable: '$.endpoint.configName', StringEqualsPath: '$.plan.sagemaker.endpointConfigName' },
+          ],
+          Next: 'SmSucceeded',
+        },
+        { Variable: '$.endpoint.status', StringEquals: 'InService', Next: 'SmAutoRolledBack' },
+        { Variable: '$.endpoint.status', StringEquals: 'Failed', Next: 'SmEndpointFailed' },
+        { Variable: '$.endpoint.status', StringEquals: 'OutOfService', Next: 'SmEndpointFailed' },
+      ],
+      Default: 'SmWait',
+    },
+    SmSucceeded: finish('SUCCEEDED'),
+    SmAutoRolledBack: target.sdk(
+      'sagemaker',
+      'deleteEndpointConfig',
+      { 'EndpointConfigName.$': '$.plan.sagemaker.endpointConfigName' },
+      { ResultPath: null, Catch: [catchAll('SmRolledBack')], Next: 'SmAutoRolledBackModel' },
+    ),
+    SmAutoRolledBackModel: target.sdk(
+      'sagemaker',
+      'deleteModel',
+      { 'ModelName.$': '$.plan.sagemaker.modelName' },
+      { ResultPath: null, Catch: [catchAll('SmRolledBack')], Next: 'SmRolledBack' },
+    ),
+    SmRolledBack: finish('ROLLED_BACK'),
+    SmEndpointFailed: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.sagemaker.update', BooleanEquals: true, Next: 'SmAutoRolledBack' }],
+      Default: 'SmDeleteFailedEndpoint',
+    },
+    SmDeleteFailedEndpoint: target.sdk(
+      'sagemaker',
+      'deleteEndpoint',
+      { 'EndpointName.$': '$.plan.sagemaker.endpointName' },
+      {
+        ResultPath: '$.cleanup',
+        Catch: [catchAll('SmDeleteConfigAfterFailure')],
+        Next: 'SmFailedEndpointDeleting',
+      },
+    ),
+    SmFailedEndpointDeleting: {
+      Type: 'Wait',
+      SecondsPath: '$.plan.pollSeconds',
+      Next: 'SmFailedEndpointGone',
+    },
+    SmFailedEndpointGone: target.sdk(
+      'sagemaker',
+      'describeEndpoint',
+      { 'EndpointName.$': '$.plan.sagemaker.endpointName' },
+      {
+        ResultSelector: { 'status.$': '$.EndpointStatus' },
+        ResultPath: '$.endpoint',
+        Next: 'SmFailedEndpointDeleting',
+        Catch: [catchAll('SmDeleteConfigAfterFailure', '$.gone')],
+      },
+    ),
+    SmDeleteConfigAfterFailure: target.sdk(
+      'sagemaker',
+      'deleteEndpointConfig',
+      { 'EndpointConfigName.$': '$.plan.sagemaker.endpointConfigName' },
+      {
+        ResultPath: '$.cleanup',
+        Catch: [catchAll('SmDeleteModelAfterFailure')],
+        Next: 'SmDeleteModelAfterFailure',
+      },
+    ),
+    SmDeleteModelAfterFailure: target.sdk(
+      'sagemaker',
+      'deleteModel',
+      { 'ModelName.$': '$.plan.sagemaker.modelName' },
+      { ResultPath: '$.cleanup', Catch: [catchAll('SmFailed')], Next: 'SmFailed' },
+    ),
+    SmFailedBeforeModel: finish('FAILED'),
+    SmFailed: finish('FAILED'),
+    SmRollbackUpdate: target.sageMaker(
+      'updateEndpoint',
+      {
+        'EndpointName.$': '$.plan.sagemaker.endpointName',
+        'EndpointConfigName.$': '$.plan.sagemaker.endpointConfigName',
+      },
+      { ResultPath: null, Catch: [catchAll('RollbackFailed')], Next: 'SmRollbackWait' },
+    ),
+    SmRollbackWait: { Type: 'Wait', SecondsPath: '$.plan.pollSeconds', Next: 'SmRollbackDescribe' },
+    SmRollbackDescribe: target.sdk(
+      'sagemaker',
+      'describeEndpoint',
+      { 'EndpointName.$': '$.plan.sagemaker.endpointName' },
+      {
+        ResultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName' },
+        ResultPath: '$.endpoint',
+        Catch: [catchAll('RollbackFailed')],
+        Next: 'SmRollbackStatus',
+      },
+    ),
+    SmRollbackStatus: {
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.endpoint.status', StringEquals: 'InService' },
+            { Variable: '$.endpoint.configName', StringEqualsPath: '$.plan.sagemaker.endpointConfigName' },
+          ],
+          Next: 'RolledBackManually',
+        },
+        { Variable: '$.endpoint.status', StringEquals: 'InService', Next: 'RollbackFailed' },
+        { Variable: '$.endpoint.status', StringEquals: 'Failed', Next: 'RollbackFailed' },
+      ],
+      Default: 'SmRollbackWait',
+    },
+    RolledBackManually: finish('ROLLED_BACK'),
+    RollbackFailed: finish('ROLLBACK_FAILED'),
+    SmDeleteEndpoint: target.sdk(
+      'sagemaker',
+      'deleteEndpoint',
+      { 'EndpointName.$': '$.plan.sagemaker.endpointName' },
+      { ResultPath: '$.cleanup', Catch: [catchAll('DecommissionFailed')], Next: 'SmEndpointDeleting' },
+    ),
+    SmEndpointDeleting: { Type: 'Wait', SecondsPath: '$.plan.pollSeconds', Next: 'SmEndpointGone' },
+    SmEndpointGone: target.sdk(
+      'sagemaker',
+      'describeEndpoint',
+      { 'EndpointName.$': '$.plan.sagemaker.endpointName' },
+      {
+        ResultSelector: { 'status.$': '$.EndpointStatus' },
+        ResultPath: '$.endpoint',
+        Next: 'SmEndpointDeleting',
+        Catch: [
+          {
+            ErrorEquals: ['SageMaker.SageMakerException', 'SageMaker.ResourceNotFoundException'],
+            ResultPath: '$.gone',
+            Next: 'SmDeleteConfig',
+          },
+          catchAll('DecommissionFailed'),
+        ],
+      },
+    ),
+    SmDeleteConfig: target.sdk(
+      'sagemaker',
+      'deleteEndpointConfig',
+      { 'EndpointConfigName.$': '$.plan.sagemaker.endpointConfigName' },
+      { ResultPath: '$.cleanup', Catch: [catchAll('SmDeleteModel')], Next: 'SmDeleteModel' },
+    ),
+    SmDeleteModel: target.sdk(
+      'sagemaker',
+      'deleteModel',
+      { 'ModelName.$': '$.plan.sagemaker.modelName' },
+      { ResultPath: '$.cleanup', Catch: [catchAll('Decommissioned')], Next: 'Decommissioned' },
+    ),
+    Decommissioned: finish('DECOMMISSIONED'),
+    DecommissionFailed: finish('DECOMMISSION_FAILED'),
+    BtCreateModel: target.sageMaker(
+      'createModel',
+      {
+        'ModelName.$': '$.plan.batch.modelName',
+        'ExecutionRoleArn.$': '$.plan.batch.executionRoleArn',
+        PrimaryContainer: { 'Image.$': '$.plan.batch.image', 'ModelDataUrl.$': '$.plan.batch.modelDataUrl' },
+      },
+      { ResultPath: null, Catch: [catchAll('BtFailed')], Next: 'BtProgress' },
+    ),
+    BtProgress: progress('transforming', 'BtCreateJob'),
+    BtCreateJob: target.sageMaker(
+      'createTransformJob',
+      {
+        'TransformJobName.$': '$.plan.batch.transformJobName',
+        'ModelName.$': '$.plan.batch.modelName',
+        TransformInput: {
+          DataSource: { S3DataSource: { S3DataType: 'S3Prefix', 'S3Uri.$': '$.plan.batch.inputUri' } },
+          'ContentType.$': '$.plan.batch.contentType',
+          SplitType: 'Line',
+        },
+        TransformOutput: { 'S3OutputPath.$': '$.plan.batch.outputUri', AssembleWith: 'Line' },
+        TransformResources: {
+          'InstanceType.$': '$.plan.batch.instanceType',
+          'InstanceCount.$': '$.plan.batch.instanceCount',
+        },
+      },
+      { ResultPath: null, Catch: [catchAll('BtDeleteModel')], Next: 'BtWait' },
+    ),
+    BtWait: { Type: 'Wait', SecondsPath: '$.plan.pollSeconds', Next: 'BtDescribe' },
+    BtDescribe: target.sdk(
+      'sagemaker',
+      'describeTransformJob',
+      { 'TransformJobName.$': '$.plan.batch.transformJobName' },
+      {
+        ResultSelector: { 'status.$': '$.TransformJobStatus' },
+        ResultPath: '$.job',
+        Catch: [catchAll('BtDeleteModel')],
+        Next: 'BtStatus',
+      },
+    ),
+    BtStatus: {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.job.status', StringEquals: 'Completed', Next: 'BtDone' },
+        { Variable: '$.job.status', StringEquals: 'Failed', Next: 'BtDeleteModel' },
+        { Variable: '$.job.status', StringEquals: 'Stopped', Next: 'BtDeleteModel' },
+      ],
+      Default: 'BtWait',
+    },
+    BtDone: target.sdk(
+      'sagemaker',
+      'deleteModel',
+      { 'ModelName.$': '$.plan.batch.modelName' },
+      { ResultPath: '$.cleanup', Catch: [catchAll('BtSucceeded')], Next: 'BtSucceeded' },
+    ),
+    BtSucceeded: finish('SUCCEEDED'),
+    BtDeleteModel: target.sdk(
+      'sagemaker',
+      'deleteModel',
+      { 'ModelName.$': '$.plan.batch.modelName' },
+      { ResultPath: '$.cleanup', Catch: [catchAll('BtFailed')], Next: 'BtFailed' },
+    ),
+    BtFailed: finish('FAILED'),
+    LmChooseSource: {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.plan.lambda.imageUri', IsPresent: true, Next: 'LmUpdateImage' },
+        { Variable: '$.plan.lambda.s3ObjectVersion', IsPresent: true, Next: 'LmUpdateZipVersion' },
+      ],
+      Default: 'LmUpdateZip',
+    },
+    LmUpdateZipVersion: target.sdk(
+      'lambda',
+      'updateFunctionCode',
+      {
+        'FunctionName.$': '$.plan.lambda.functionName',
+        'S3Bucket.$': '$.plan.lambda.s3Bucket',
+        'S3Key.$': '$.plan.lambda.s3Key',
+        'S3ObjectVersion.$': '$.plan.lambda.s3ObjectVersion',
+      },
+      {
+        ResultSelector: { 'sha.$': '$.CodeSha256' },
+        ResultPath: '$.code',
+        Catch: [catchAll('LmFailed')],
+        Next: 'LmWaitUpdate',
+      },
+    ),
+    LmUpdateZip: target.sdk(
+      'lambda',
+      'updateFunctionCode',
+      {
+        'FunctionName.$': '$.plan.lambda.functionName',
+        'S3Bucket.$': '$.plan.lambda.s3Bucket',
+        'S3Key.$': '$.plan.lambda.s3Key',
+      },
+      {
+        ResultSelector: { 'sha.$': '$.CodeSha256' },
+        ResultPath: '$.code',
+        Catch: [catchAll('LmFailed')],
+        Next: 'LmWaitUpdate',
+      },
+    ),
+    LmUpdateImage: target.sdk(
+      'lambda',
+      'updateFunctionCode',
+      { 'FunctionName.$': '$.plan.lambda.functionName', 'ImageUri.$': '$.plan.lambda.imageUri' },
+      {
+        ResultSelector: { 'sha.$': '$.CodeSha256' },
+        ResultPath: '$.code',
+        Catch: [catchAll('LmFailed')],
+        Next: 'LmWaitUpdate',
+      },
+    ),
+    LmWaitUpdate: { Type: 'Wait', SecondsPath: '$.plan.pollSeconds', Next: 'LmGetConfiguration' },
+    LmGetConfiguration: target.sdk(
+      'lambda',
+      'getFunctionConfiguration',
+      { 'FunctionName.$': '$.plan.lambda.functionName' },
+      {
+        ResultSelector: { 'status.$': '$.LastUpdateStatus' },
+        ResultPath: '$.configuration',
+        Catch: [catchAll('LmFailed')],
+        Next: 'LmUpdated',
+      },
+    ),
+    LmUpdated: {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.configuration.status', StringEquals: 'Successful', Next: 'LmPublish' },
+        { Variable: '$.configuration.status', StringEquals: 'Failed', Next: 'LmFailed' },
+      ],
+      Default: 'LmWaitUpdate',
+    },
+    LmPublish: target.sdk(
+      'lambda',
+      'publishVersion',
+      {
+        'FunctionName.$': '$.plan.lambda.functionName',
+        'CodeSha256.$': '$.code.sha',
+        'Description.$': '$.plan.lambda.description',
+      },
+      {
+        ResultSelector: { 'version.$': '$.Version' },
+        ResultPath: '$.published',
+        Catch: [catchAll('LmFailed')],
+        Next: 'LmGetAlias',
+      },
+    ),
+    LmGetAlias: target.sdk(
+      'lambda',
+      'getAlias',
+      { 'FunctionName.$': '$.plan.lambda.functionName', 'Name.$': '$.plan.lambda.alias' },
+      {
+        ResultSelector: { 'version.$': '$.FunctionVersion' },
+        ResultPath: '$.previous',
+        Next: 'LmProgressShift',
+        Catch: [
+          {
+            ErrorEquals: ['Lambda.ResourceNotFoundException'],
+            ResultPath: '$.noAlias',
+            Next: 'LmCreateAlias',
+          },
+          catchAll('LmFailed'),
+        ],
+      },
+    ),
+    LmCreateAlias: target.sdk(
+      'lambda',
+      'createAlias',
+      {
+        'FunctionName.$': '$.plan.lambda.functionName',
+        'Name.$': '$.plan.lambda.alias',
+        'FunctionVersion.$': '$.published.version',
+      },
+      { ResultPath: '$.aliasCreated', Catch: [catchAll('LmFailed')], Next: 'LmSucceeded' },
+    ),
+    LmProgressShift: progress('shifting-traffic', 'LmShift'),
+    LmShift: {
+      Type: 'Map',
+      ItemsPath: '$.plan.lambda.steps',
+      MaxConcurrency: 1,
+      ItemSelector: {
+        'weight.$': '$$.Map.Item.Value',
+        'functionName.$': '$.plan.lambda.functionName',
+        'alias.$': '$.plan.lambda.alias',
+        'newVersion.$': '$.published.version',
+        'oldVersion.$': '$.previous.version',
+        'bakeSeconds.$': '$.plan.stepBakeSeconds',
+        'alarms.$': '$.plan.alarms',
+        'plan.$': '$.plan',
+      },
+      ResultPath: null,
+      Next: 'LmPromote',
+      Catch: [catchAll('LmRollback')],
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'INLINE' },
+        StartAt: 'ShiftWeight',
+        States: {
+          ShiftWeight: target.sdk(
+            'lambda',
+            'updateAlias',
+            {
+              'FunctionName.$': '$.functionName',
+              'Name.$': '$.alias',
+              'FunctionVersion.$': '$.oldVersion',
+              RoutingConfig: {
+                'AdditionalVersionWeights.$':
+                  'States.StringToJson(States.Format(\'\\{"{}":{}\\}\', $.newVersion, $.weight))',
+              },
+            },
+            { ResultPath: '$.shifted', Next: 'StepBake' },
+          ),
+          StepBake: { Type: 'Wait', SecondsPath: '$.bakeSeconds', Next: 'StepCheckAlarms' },
+          StepCheckAlarms: target.sdk(
+            'cloudwatch',
+            'describeAlarms',
+            { 'AlarmNames.$': '$.alarms', StateValue: 'ALARM' },
+            {
+              ResultSelector: { 'alarms.$': '$.MetricAlarms' },
+              ResultPath: '$.alarming',
+              Next: 'StepHealthy',
+            },
+          ),
+          StepHealthy: {
+            Type: 'Choice',
+            Choices: [{ Variable: '$.alarming.alarms[0]', IsPresent: true, Next: 'StepAlarm' }],
+            Default: 'StepDone',
+          },
+          StepAlarm: {
+            Type: 'Fail',
+            Error: 'AlarmRaised',
+            Cause: 'an alarm of the target went into ALARM while traffic was shifting',
+          },
+          StepDone: { Type: 'Succeed' },
+        },
+      },
+    },
+    LmPromote: target.sdk(
+      'lambda',
+      'updateAlias',
+      {
+        'FunctionName.$': '$.plan.lambda.functionName',
+        'Name.$': '$.plan.lambda.alias',
+        'FunctionVersion.$': '$.published.version',
+        RoutingConfig: { AdditionalVersionWeights: {} },
+      },
+      { ResultPath: '$.promoted', Catch: [catchAll('LmRollback')], Next: 'LmFinalBake' },
+    ),
+    LmFinalBake: { Type: 'Wait', SecondsPath: '$.plan.bakeSeconds', Next: 'LmFinalCheck' },
+    LmFinalCheck: target.sdk(
+      'cloudwatch',
+      'describeAlarms',
+      { 'AlarmNames.$': '$.plan.alarms', StateValue: 'ALARM' },
+      {
+        ResultSelector: { 'alarms.$': '$.MetricAlarms' },
+        ResultPath: '$.alarming',
+        Catch: [catchAll('LmRollback')],
+        Next: 'LmFinalHealthy',
+      },
+    ),
+    LmFinalHealthy: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.alarming.alarms[0]', IsPresent: true, Next: 'LmRollback' }],
+      Default: 'LmSucceeded',
+    },
+    LmSucceeded: finish('SUCCEEDED'),
+    LmRollback: target.sdk(
+      'lambda',
+      'updateAlias',
+      {
+        'FunctionName.$': '$.plan.lambda.functionName',
+        'Name.$': '$.plan.lambda.alias',
+        'FunctionVersion.$': '$.previous.version',
+        RoutingConfig: { AdditionalVersionWeights: {} },
+      },
+      { ResultPath: '$.rolledBack', Catch: [catchAll('LmFailed')], Next: 'LmRolledBack' },
+    ),
+    LmRolledBack: finish('ROLLED_BACK'),
+    LmFailed: finish('FAILED'),
+    LmManualRollback: target.sdk(
+      'lambda',
+      'updateAlias',
+      {
+        'FunctionName.$': '$.plan.lambda.functionName',
+        'Name.$': '$.plan.lambda.alias',
+        'FunctionVersion.$': '$.plan.lambda.rollbackVersion',
+        RoutingConfig: { AdditionalVersionWeights: {} },
+      },
+      { ResultPath: '$.rolledBack', Catch: [catchAll('RollbackFailed')], Next: 'RolledBackManually' },
+    ),
+    LmDeleteAlias: target.sdk(
+      'lambda',
+      'deleteAlias',
+      { 'FunctionName.$': '$.plan.lambda.functionName', 'Name.$': '$.plan.lambda.alias' },
+      { ResultPath: '$.cleanup', Catch: [catchAll('DecommissionFailed')], Next: 'Decommissioned' },
+    ),
+  },
+});
