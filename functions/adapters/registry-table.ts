@@ -28,6 +28,19 @@ export interface ModelItem extends ChainHead {
   updatedBy: string;
 }
 
+/** One file of a multi-file artifact, stored at `<artifact key><path>`. */
+export interface StoredFile {
+  path: string;
+  sha256: string;
+  sizeBytes: number;
+  versionId?: string;
+  uploadId?: string;
+}
+
+/**
+ * One object at `key`, or (with `files`) a set of objects under the prefix `key` (ending in `/`),
+ * whose `sha256` is the tree digest and `sizeBytes` the total.
+ */
 export interface StoredArtifact {
   sha256: string;
   sizeBytes: number;
@@ -36,6 +49,9 @@ export interface StoredArtifact {
   key: string;
   versionId?: string;
   uploadId?: string;
+  files?: StoredFile[];
+  /** Registered by reference: the source URI exactly as given (copied, never read again). */
+  source?: string;
 }
 
 export interface VersionItem {

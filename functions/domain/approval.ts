@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { EnvironmentPolicy } from './environment.ts';
-import { EnvironmentName, Label, Text } from './names.ts';
+import { EnvironmentName, Text } from './names.ts';
 
 /**
  * Approvals: one request per (version, environment). Each approver group of the environment's

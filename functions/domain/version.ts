@@ -1,8 +1,8 @@
 import * as z from 'zod';
+import { FileList, MAX_FILE_BYTES, Sha256Hex } from './artifact.ts';
 import { ManualTarget, VersionStatus } from './lifecycle.ts';
 import { EnvironmentName, Label, ModelName, Tags, Text, VersionNumber } from './names.ts';
 
-const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 is 64 lowercase hex characters');
 const Uri = z.string().min(1).max(2048);
 
 export const Lineage = z.strictObject({
@@ -28,16 +28,45 @@ export const Lineage = z.strictObject({
   trainingRun: z.strictObject({ id: Label(256), uri: Uri.optional() }).optional(),
 });
 
-/** At most 5 TiB: the largest object S3 holds. */
-export const MAX_ARTIFACT_BYTES = 5 * 1024 ** 4;
+export const MAX_ARTIFACT_BYTES = MAX_FILE_BYTES;
+
+/** One file (`sha256`, `sizeBytes`, `fileName?`) or a set of files (`files`), never both. */
+export const ArtifactInput = z
+  .strictObject({
+    sha256: Sha256Hex.optional(),
+    sizeBytes: z.number().int().min(0).max(MAX_ARTIFACT_BYTES).optional(),
+    fileName: Label(255).optional(),
+    files: FileList.optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (a.files) {
+      for (const field of ['sha256', 'sizeBytes', 'fileName'] as const)
+        if (a[field] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: 'a multi-file artifact gives sha256 and sizeBytes per file, in files',
+          });
+      return;
+    }
+    if (a.sha256 === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sha256'],
+        message: 'required (or files for a multi-file artifact)',
+      });
+    if (a.sizeBytes === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sizeBytes'],
+        message: 'required (or files for a multi-file artifact)',
+      });
+  });
+export type ArtifactInput = z.infer<typeof ArtifactInput>;
 
 export const RegisterVersionBody = z
   .strictObject({
-    artifact: z.strictObject({
-      sha256: Sha256Hex,
-      sizeBytes: z.number().int().min(0).max(MAX_ARTIFACT_BYTES),
-      fileName: Label(255).optional(),
-    }),
+    artifact: ArtifactInput,
     framework: Label(64).optional(),
     params: z
       .record(Label(128), z.union([z.string().max(1024), z.number(), z.boolean()]))
@@ -85,15 +114,48 @@ export const ListVersionsQuery = z.strictObject({
 export const VersionPath = z.strictObject({ model: ModelName, version: VersionNumber });
 
 export const Artifact = z.object({
+  /** A multi-file artifact's tree digest. */
   sha256: z.string(),
+  /** A multi-file artifact's total. */
   sizeBytes: z.number().int(),
   fileName: z.string().optional(),
+  /** A multi-file artifact's prefix (ending in `/`). */
   uri: z.string(),
   versionId: z.string().optional(),
+  files: z
+    .array(
+      z.object({
+        path: z.string(),
+        sha256: z.string(),
+        sizeBytes: z.number().int(),
+        versionId: z.string().optional(),
+      }),
+    )
+    .optional(),
+  /** Where a version registered by reference was copied from, as given. */
+  source: z.string().optional(),
+});
+
+const FileUpload = z.object({
+  path: z.string(),
+  url: z.string().optional(),
+  headers: z.record(z.string(), z.string()),
+  parts: z
+    .array(
+      z.object({
+        partNumber: z.number().int(),
+        url: z.string(),
+        offset: z.number().int(),
+        sizeBytes: z.number().int(),
+      }),
+    )
+    .optional(),
 });
 
 export const Upload = z.object({
   url: z.string().optional(),
+  /** A multi-file artifact: one upload per file. */
+  files: z.array(FileUpload).optional(),
   method: z.literal('PUT'),
   headers: z.record(z.string(), z.string()),
   expiresAt: z.iso.datetime(),

@@ -5,14 +5,7 @@ import { getModelAndVersion } from '#adapters/registry-table';
 import { ConflictError, NotFoundError } from '#commons/errors';
 import { type HttpRequest, httpHandler, input, json } from '#commons/http';
 import { requireOwner, requireReader, requireRole } from '#commons/identity';
-import {
-  CreateEdgeBody,
-  LineageQuery,
-  type NodeRef,
-  nodeKey,
-  parseModelVersionNode,
-  toMermaid,
-} from '#domain/lineage';
+import { CreateEdgeBody, LineageQuery, nodeKey, parseModelVersionNode, toMermaid } from '#domain/lineage';
 
 /** The lineage graph: record an edge by hand, walk the graph as JSON or as a Mermaid flowchart. */
 

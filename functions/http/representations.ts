@@ -20,19 +20,32 @@ export const presentModel = (model: ModelItem, aliases?: AliasItem[]) =>
     updatedBy: model.updatedBy,
   }) satisfies Partial<Model>;
 
+export const presentArtifact = (a: VersionItem['artifact']) => ({
+  sha256: a.sha256,
+  sizeBytes: a.sizeBytes,
+  ...(a.fileName ? { fileName: a.fileName } : {}),
+  uri: s3Uri(a.bucket, a.key),
+  ...(a.versionId ? { versionId: a.versionId } : {}),
+  ...(a.files
+    ? {
+        files: a.files.map((f) => ({
+          path: f.path,
+          sha256: f.sha256,
+          sizeBytes: f.sizeBytes,
+          ...(f.versionId ? { versionId: f.versionId } : {}),
+        })),
+      }
+    : {}),
+  ...(a.source ? { source: a.source } : {}),
+});
+
 export const presentVersion = (v: VersionItem) =>
   ({
     name: v.name,
     version: v.version,
     status: v.status,
     ...(v.statusReason ? { statusReason: v.statusReason } : {}),
-    artifact: {
-      sha256: v.artifact.sha256,
-      sizeBytes: v.artifact.sizeBytes,
-      ...(v.artifact.fileName ? { fileName: v.artifact.fileName } : {}),
-      uri: s3Uri(v.artifact.bucket, v.artifact.key),
-      ...(v.artifact.versionId ? { versionId: v.artifact.versionId } : {}),
-    },
+    artifact: presentArtifact(v.artifact),
     ...(v.framework ? { framework: v.framework } : {}),
     params: v.params ?? {},
     metrics: v.metrics ?? {},

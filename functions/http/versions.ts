@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  completeMultipart,
-  hashObject,
-  inspectObject,
-  planUpload,
-  presignDownload,
-  s3Uri,
-} from '#adapters/artifact-store';
+import { planUpload, presignDownload } from '#adapters/artifact-store';
 import { ChainConflict, retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
 import { resolveEnvironment } from '#adapters/environments-table';
 import {
@@ -30,6 +23,7 @@ import {
 } from '#commons/errors';
 import { etagOf, type HttpRequest, httpHandler, ifMatchRevision, input, json } from '#commons/http';
 import { requireOwner, requireReader, requireRole } from '#commons/identity';
+import { totalBytes, treeDigest } from '#domain/artifact';
 import { canMove, sourcesOf } from '#domain/lifecycle';
 import { ModelPath } from '#domain/model';
 import { missingForReproducibility } from '#domain/reproducibility';
@@ -41,7 +35,8 @@ import {
   UpdateVersionBody,
   VersionPath,
 } from '#domain/version';
-import { presentVersion } from './representations.ts';
+import { checkArtifact, planFilesUpload, presignFiles } from '#services/artifact-files';
+import { presentArtifact, presentVersion } from './representations.ts';
 
 /** The versions resource: register, upload, commit, read, describe and retire model versions. */
 
@@ -121,8 +116,40 @@ export const operations = {
     await requireReproducibleWhereDemanded(first, body);
 
     const bucket = artifactsBucket();
-    const key = `models/${name}/${randomUUID()}/${body.artifact.fileName ?? 'artifact'}`;
-    const upload = await planUpload(bucket, key, body.artifact.sha256, body.artifact.sizeBytes);
+    const { files } = body.artifact;
+    let artifact: VersionItem['artifact'];
+    let plan: unknown;
+    if (files) {
+      // A multi-file artifact: its own prefix, one object per file.
+      const key = `models/${name}/${randomUUID()}/`;
+      const planned = await planFilesUpload(bucket, key, files);
+      artifact = {
+        sha256: treeDigest(files),
+        sizeBytes: totalBytes(files),
+        bucket,
+        key,
+        files: planned.stored,
+      };
+      plan = planned.upload;
+    } else {
+      const { sha256, sizeBytes, fileName } = body.artifact as {
+        sha256: string;
+        sizeBytes: number;
+        fileName?: string;
+      };
+      const key = `models/${name}/${randomUUID()}/${fileName ?? 'artifact'}`;
+      const upload = await planUpload(bucket, key, sha256, sizeBytes);
+      artifact = {
+        sha256,
+        sizeBytes,
+        ...(fileName ? { fileName } : {}),
+        bucket,
+        key,
+        ...(upload.uploadId ? { uploadId: upload.uploadId } : {}),
+      };
+      const { uploadId: _internal, ...rest } = upload;
+      plan = rest;
+    }
     const actor = request.principal.id;
 
     let attempt = 0;
@@ -134,14 +161,7 @@ export const operations = {
         name,
         version: model.latestVersion + 1,
         status: 'PENDING_UPLOAD',
-        artifact: {
-          sha256: body.artifact.sha256,
-          sizeBytes: body.artifact.sizeBytes,
-          ...(body.artifact.fileName ? { fileName: body.artifact.fileName } : {}),
-          bucket,
-          key,
-          ...(upload.uploadId ? { uploadId: upload.uploadId } : {}),
-        },
+        artifact,
         ...(body.framework ? { framework: body.framework } : {}),
         ...(body.params ? { params: body.params } : {}),
         metrics: body.metrics ?? {},
@@ -159,7 +179,6 @@ export const operations = {
       await insertVersion(model, item, actor);
       return item;
     });
-    const { uploadId: _internal, ...plan } = upload;
     return json(
       201,
       { ...presentVersion(item), upload: plan },
@@ -248,33 +267,17 @@ export const operations = {
         `version ${version} is ${v.status}; only a PENDING_UPLOAD version can be committed`,
       );
 
-    const { bucket, key, uploadId } = v.artifact;
-    if (uploadId && (await completeMultipart(bucket, key, uploadId, body.parts)) === 'missing')
-      throw new ConflictError('nothing was uploaded for this version yet');
-    const stored = await inspectObject(bucket, key);
-    if (!stored) throw new ConflictError('nothing was uploaded for this version yet');
-    // Hash the stream only where the store keeps no checksum and the size already matches.
-    const actual =
-      stored.sha256 === undefined && stored.sizeBytes === v.artifact.sizeBytes
-        ? await hashObject(bucket, key, stored.versionId)
-        : stored;
-
-    const problems: string[] = [];
-    if (actual.sizeBytes !== v.artifact.sizeBytes)
-      problems.push(`size is ${actual.sizeBytes} bytes, registered ${v.artifact.sizeBytes}`);
-    if (actual.sha256 !== undefined && actual.sha256 !== v.artifact.sha256)
-      problems.push(`sha256 is ${actual.sha256}, registered ${v.artifact.sha256}`);
+    const checked = await checkArtifact(v.artifact, body.parts);
+    if (checked.outcome === 'missing')
+      throw new ConflictError(`nothing was uploaded for this version yet${checked.detail}`);
+    const { problems } = checked;
     const ok = problems.length === 0;
     const at = nowIso();
     const status = ok ? 'READY' : 'FAILED';
-    const { uploadId: _done, ...artifact } = v.artifact;
     const set: Record<string, unknown> = ok
-      ? {
-          status,
-          committedAt: at,
-          artifact: { ...artifact, ...(stored.versionId ? { versionId: stored.versionId } : {}) },
-        }
+      ? { status, committedAt: at, artifact: checked.artifact }
       : { status, statusReason: `artifact mismatch: ${problems.join('; ')}` };
+    const versionId = checked.artifact.versionId;
 
     let attempt = 0;
     try {
@@ -288,7 +291,7 @@ export const operations = {
           actor: request.principal.id,
           at,
           before: { status: v.status },
-          after: ok ? { status, ...(stored.versionId ? { versionId: stored.versionId } : {}) } : set,
+          after: ok ? { status, ...(versionId ? { versionId } : {}) } : set,
         }),
       );
     } catch (error) {
@@ -315,7 +318,8 @@ export const operations = {
     if (!item) throw new NotFoundError(`version ${version} of ${name} does not exist`);
     if (item.status === 'PENDING_UPLOAD' || item.status === 'FAILED')
       throw new ConflictError(`version ${version} is ${item.status}; it has no committed artifact`);
-    const { bucket, key, versionId, fileName } = item.artifact;
+    const { bucket, key, versionId, fileName, files } = item.artifact;
+    if (files) return json(200, await presignFiles(bucket, key, files));
     return json(200, await presignDownload(bucket, key, versionId, fileName));
   },
 
@@ -332,12 +336,7 @@ export const operations = {
       status: item.status,
       reproducible: missing.length === 0,
       missing,
-      artifact: {
-        sha256: item.artifact.sha256,
-        sizeBytes: item.artifact.sizeBytes,
-        uri: s3Uri(item.artifact.bucket, item.artifact.key),
-        ...(item.artifact.versionId ? { versionId: item.artifact.versionId } : {}),
-      },
+      artifact: presentArtifact(item.artifact),
       ...(item.framework ? { framework: item.framework } : {}),
       ...(lineage.code ? { code: lineage.code } : {}),
       ...(lineage.image ? { image: lineage.image } : {}),

@@ -71,7 +71,18 @@ export const prepare = async (event: { deploymentId: string; operation: Deployme
     const version = await getVersion(d.model, d.version);
     if (!version) throw new PlanError(`version ${d.version} of ${d.model} does not exist`);
     const names = resourceName(prefix, d.model, d.version, d.id);
-    const modelDataUrl = s3Uri(version.artifact.bucket, version.artifact.key);
+    // A multi-file version is served from its prefix, uncompressed, as SageMaker allows.
+    const modelData = version.artifact.files
+      ? {
+          ModelDataSource: {
+            S3DataSource: {
+              S3Uri: s3Uri(version.artifact.bucket, version.artifact.key),
+              S3DataType: 'S3Prefix',
+              CompressionType: 'None',
+            },
+          },
+        }
+      : { ModelDataUrl: s3Uri(version.artifact.bucket, version.artifact.key) };
     // A role cannot be passed across accounts: another account's models run as its own
     // `<prefix>-model-execution` role, which its deploy-role stack creates.
     const account = environment?.policy.account;
@@ -88,8 +99,7 @@ export const prepare = async (event: { deploymentId: string; operation: Deployme
           endpointConfigName: names,
           endpointName: t.endpointName,
           executionRoleArn,
-          image: imageOf(version.lineage),
-          modelDataUrl,
+          container: { Image: imageOf(version.lineage), ...modelData },
           variants: [
             {
               VariantName: 'AllTraffic',
@@ -127,8 +137,7 @@ export const prepare = async (event: { deploymentId: string; operation: Deployme
           modelName: names,
           transformJobName: names,
           executionRoleArn,
-          image: imageOf(version.lineage),
-          modelDataUrl,
+          container: { Image: imageOf(version.lineage), ...modelData },
           inputUri: t.inputUri,
           outputUri: t.outputUri,
           contentType: t.contentType,

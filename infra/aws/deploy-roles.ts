@@ -200,6 +200,10 @@ export class ModelExecutionRole extends Construct {
 
     const models = `${props.artifacts.bucketArn}/${MODELS_PREFIX}*`;
     this.allow(ARTIFACT_READ_ACTIONS, [models]);
+    // A multi-file version is served from its prefix (S3DataType S3Prefix): SageMaker lists it.
+    this.allow(['s3:ListBucket'], [props.artifacts.bucketArn], {
+      StringLike: { 's3:prefix': [`${MODELS_PREFIX}*`] },
+    });
     this.allow(['kms:Decrypt'], [props.artifacts.keyArn]);
     this.acknowledge(
       models,
