@@ -63,7 +63,8 @@ describe('multi-file artifacts', () => {
     const registered = await api.call('POST', `/v1/models/${name}/versions`, {
       body: { artifact: { files: manifest } },
     });
-    for (const plan of registered.body.upload.files as FileUpload[]) await upload(plan, files[plan.path as keyof typeof files]);
+    for (const plan of registered.body.upload.files as FileUpload[])
+      await upload(plan, files[plan.path as keyof typeof files]);
     const committed = await commit(api, name, 1);
     const links = await api.call('GET', `/v1/models/${name}/versions/1/artifact`);
     const manifestDoc = await api.call('GET', `/v1/models/${name}/versions/1/manifest`);
