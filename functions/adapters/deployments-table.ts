@@ -33,6 +33,12 @@ export interface DeploymentResources {
   transformJobName?: string;
 }
 
+/** A version a running operation is about to make serve: `model` and `version`. */
+export interface VersionRef {
+  model: string;
+  version: number;
+}
+
 export interface DeploymentItem {
   entity: 'deployment';
   id: string;
@@ -49,6 +55,8 @@ export interface DeploymentItem {
   history: HistoryEntry[];
   resources: DeploymentResources;
   previous?: ServingRef;
+  /** A rollback: the version it restores (marked as being deployed while the rollback runs). */
+  rollbackTo?: VersionRef;
   approvalId?: string;
   createdAt: string;
   createdBy: string;
@@ -151,6 +159,49 @@ export const servedHistory = async (
 };
 
 /**
+ * A version an operation is about to make serve carries the operation's id in `deployingIds`
+ * while it runs: a transition is refused (409) as long as the set is not empty, and the claim
+ * itself requires the statuses a version may start serving from, in the same conditional write.
+ */
+const claimVersion = (
+  model: string,
+  version: number,
+  operationId: string,
+  statuses: readonly string[],
+): TransactItem => {
+  const values: Record<string, unknown> = { ':ids': new Set([operationId]) };
+  statuses.forEach((s, i) => {
+    values[`:st${i}`] = s;
+  });
+  return {
+    Update: {
+      TableName: table(),
+      Key: keys.version(model, version),
+      UpdateExpression: 'ADD deployingIds :ids',
+      ConditionExpression: `#status IN (${statuses.map((_, i) => `:st${i}`).join(', ')})`,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: values,
+    },
+  };
+};
+
+/** The version an operation was about to make serve, if any: what it claimed. */
+const candidateOf = (d: DeploymentItem, target?: TargetItem): VersionRef | undefined => {
+  if (d.operation === 'deploy') return { model: d.model, version: d.version };
+  if (d.operation === 'rollback') return d.rollbackTo ?? target?.previous;
+  return undefined;
+};
+
+const releaseVersion = (ref: VersionRef, operationId: string): TransactItem => ({
+  Update: {
+    TableName: table(),
+    Key: keys.version(ref.model, ref.version),
+    UpdateExpression: 'DELETE deployingIds :ids',
+    ExpressionAttributeValues: { ':ids': new Set([operationId]) },
+  },
+});
+
+/**
  * A new deployment: its record, the target's lock (taken only if free), the version still READY
  * and, where the environment demands one, its APPROVED request — all conditions of one write, so
  * nothing is judged on a stale read. Lineage: version -> deployment -> endpoint.
@@ -183,15 +234,8 @@ export const createDeployment = (head: ModelItem, item: DeploymentItem, requireA
         },
       },
     },
-    {
-      ConditionCheck: {
-        TableName: table(),
-        Key: keys.version(item.model, item.version),
-        ConditionExpression: '#status = :ready',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':ready': 'READY' },
-      },
-    },
+    // The version must be READY, and is marked as being deployed: no transition while it is.
+    claimVersion(item.model, item.version, item.id, ['READY']),
   ];
   if (requireApproval)
     writes.push({
@@ -245,7 +289,8 @@ export const createDeployment = (head: ModelItem, item: DeploymentItem, requireA
 
 /**
  * Start a rollback or decommission of a deployment that serves now: the target's lock is taken,
- * and the deployment must be the target's current one. Write indexes: 0 deployment, 1 target.
+ * and the deployment must be the target's current one. A rollback also claims the version it
+ * restores, which must not be ARCHIVED. Write indexes: 0 deployment, 1 target, 2 restored version.
  */
 export const beginOperation = (
   head: ModelItem,
@@ -254,6 +299,7 @@ export const beginOperation = (
   actor: string,
   at: string,
   reason?: string,
+  rollbackTo?: VersionRef,
 ) =>
   commitMutation({
     head,
@@ -268,7 +314,7 @@ export const beginOperation = (
         Update: {
           TableName: table(),
           Key: keys.deployment(d.id),
-          UpdateExpression: 'SET operation = :op, updatedAt = :at, history = list_append(history, :entry)',
+          UpdateExpression: `SET operation = :op, updatedAt = :at, history = list_append(history, :entry)${rollbackTo ? ', rollbackTo = :to' : ' REMOVE rollbackTo'}`,
           ConditionExpression: '#status = :succeeded',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -278,6 +324,7 @@ export const beginOperation = (
             ':entry': [
               { at, step: `${operation}-requested`, detail: { by: actor, ...(reason ? { reason } : {}) } },
             ],
+            ...(rollbackTo ? { ':to': { model: rollbackTo.model, version: rollbackTo.version } } : {}),
           },
         },
       },
@@ -291,6 +338,9 @@ export const beginOperation = (
           ExpressionAttributeValues: { ':id': d.id },
         },
       },
+      ...(rollbackTo
+        ? [claimVersion(rollbackTo.model, rollbackTo.version, d.id, ['READY', 'DEPRECATED'])]
+        : []),
     ],
   });
 
@@ -336,31 +386,60 @@ export const recordStep = (
   });
 };
 
-/** A version's `servingOn` map says where it serves now: `<environment>/<target>` -> the deployment. */
+/**
+ * A version's `servingOn` map says where it serves now: `<environment>/<target>` -> the deployment.
+ * A version that starts serving must be in one of `mustBe` in the same write (READY for a deploy),
+ * and the running operation's claim on it (`release`) is dropped with it.
+ */
 const servingOnWrite = (
   model: string,
   version: number,
   key: string,
   ref: ServingRef | undefined,
-): TransactItem => ({
-  Update: {
-    TableName: table(),
-    Key: keys.version(model, version),
-    UpdateExpression: ref ? 'SET servingOn.#key = :ref' : 'REMOVE servingOn.#key',
-    ExpressionAttributeNames: { '#key': key },
-    ...(ref
-      ? { ExpressionAttributeValues: { ':ref': { deploymentId: ref.deploymentId, since: ref.since } } }
-      : {}),
-  },
-});
+  release?: { operationId: string; mustBe: readonly string[] },
+): TransactItem => {
+  const names: Record<string, string> = { '#key': key };
+  const values: Record<string, unknown> = {};
+  let expression = ref ? 'SET servingOn.#key = :ref' : 'REMOVE servingOn.#key';
+  if (ref) values[':ref'] = { deploymentId: ref.deploymentId, since: ref.since };
+  let condition: string | undefined;
+  if (release) {
+    expression += ' DELETE deployingIds :ids';
+    values[':ids'] = new Set([release.operationId]);
+  }
+  if (release?.mustBe.length) {
+    names['#status'] = 'status';
+    release.mustBe.forEach((s, i) => {
+      values[`:st${i}`] = s;
+    });
+    condition = `#status IN (${release.mustBe.map((_, i) => `:st${i}`).join(', ')})`;
+  }
+  return {
+    Update: {
+      TableName: table(),
+      Key: keys.version(model, version),
+      UpdateExpression: expression,
+      ExpressionAttributeNames: names,
+      ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+      ...(condition ? { ConditionExpression: condition } : {}),
+    },
+  };
+};
 
-/** The moves of the served-by records and the versions' `servingOn` when `next` replaces `now`. */
+const sameVersion = (a: VersionRef | undefined, b: VersionRef | undefined) =>
+  a !== undefined && b !== undefined && a.model === b.model && a.version === b.version;
+
+/**
+ * The moves of the served-by records and the versions' `servingOn` when `next` replaces `now`;
+ * `claim` is the version the finishing operation had claimed, released here.
+ */
 const servingChange = (
   environment: string,
   targetId: string,
   now: ServingRef | undefined,
   next: ServingRef | undefined,
   at: string,
+  claim: { ref: VersionRef | undefined; operationId: string; mustBe: readonly string[] },
 ) => {
   const writes: TransactItem[] = [];
   const key = `${environment}/${targetId}`;
@@ -390,9 +469,33 @@ const servingChange = (
         },
       },
     });
-  const sameVersion = now && next && now.model === next.model && now.version === next.version;
-  if (now && !sameVersion) writes.push(servingOnWrite(now.model, now.version, key, undefined));
-  if (next) writes.push(servingOnWrite(next.model, next.version, key, { ...next, since: at }));
+  const claimOnNext = sameVersion(claim.ref, next);
+  let unreleased = claimOnNext ? undefined : claim.ref;
+  if (now && !sameVersion(now, next)) {
+    // One write per item: the claim is dropped with the version's other change.
+    const releaseNow = sameVersion(unreleased, now);
+    writes.push(
+      servingOnWrite(
+        now.model,
+        now.version,
+        key,
+        undefined,
+        releaseNow ? { operationId: claim.operationId, mustBe: [] } : undefined,
+      ),
+    );
+    if (releaseNow) unreleased = undefined;
+  }
+  if (next)
+    writes.push(
+      servingOnWrite(
+        next.model,
+        next.version,
+        key,
+        { ...next, since: at },
+        claimOnNext ? { operationId: claim.operationId, mustBe: claim.mustBe } : undefined,
+      ),
+    );
+  if (unreleased) writes.push(releaseVersion(unreleased, claim.operationId));
   return writes;
 };
 
@@ -462,6 +565,12 @@ export const finishOperation = (options: {
     modelRemove = true;
   }
   const changed = current?.deploymentId !== target.current?.deploymentId;
+  const claim = {
+    ref: candidateOf(d, target),
+    operationId: d.id,
+    // A deploy makes a READY version serve; a rollback may restore a DEPRECATED one.
+    mustBe: d.operation === 'deploy' ? ['READY'] : ['READY', 'DEPRECATED'],
+  };
   const replaced = d.operation === 'deploy' && outcome === 'SUCCEEDED' ? target.current : undefined;
   const targetSets = ['#current = :current', '#previous = :previous'];
   const writes: TransactItem[] = [
@@ -499,7 +608,11 @@ export const finishOperation = (options: {
         },
       },
     },
-    ...(changed ? servingChange(d.environment, d.targetId, target.current, current, at) : []),
+    ...(changed
+      ? servingChange(d.environment, d.targetId, target.current, current, at, claim)
+      : claim.ref
+        ? [releaseVersion(claim.ref, d.id)]
+        : []),
   ];
   return commitMutation({
     head,
@@ -555,5 +668,6 @@ export const abandonOperation = (head: ModelItem, d: DeploymentItem, reason: str
           ExpressionAttributeValues: { ':id': d.id },
         },
       },
+      ...(candidateOf(d) ? [releaseVersion(candidateOf(d)!, d.id)] : []),
     ],
   });

@@ -70,6 +70,8 @@ export interface VersionItem {
   tags: Record<string, string>;
   /** Where the version serves now: `<environment>/<target>` -> its deployment (kept by deployments). */
   servingOn?: Record<string, { deploymentId: string; since: string }>;
+  /** Operations under way that will make this version serve (kept by deployments). */
+  deployingIds?: Set<string>;
   /** The latest approval request per environment, kept by the approval workflow. */
   approvalsByEnvironment?: Record<
     string,

@@ -364,14 +364,15 @@ export const operations = {
           set: { status: body.to, statusReason: body.reason },
           // The status read, exactly: it is the `before` of the audit event.
           fromStatuses: [from],
-          ...(body.to === 'ARCHIVED'
-            ? {
-                condition: {
-                  expression: 'attribute_not_exists(servingOn) OR size(servingOn) = :zero',
-                  values: { ':zero': 0 },
-                },
-              }
-            : {}),
+          // No move while a deployment of the version runs (it would finish serving a retired
+          // version); and an ARCHIVED version serves nowhere.
+          condition: {
+            expression:
+              body.to === 'ARCHIVED'
+                ? '(attribute_not_exists(deployingIds) OR size(deployingIds) = :zero) AND (attribute_not_exists(servingOn) OR size(servingOn) = :zero)'
+                : 'attribute_not_exists(deployingIds) OR size(deployingIds) = :zero',
+            values: { ':zero': 0 },
+          },
           action: 'version.transitioned',
           actor: request.principal.id,
           at,
@@ -383,10 +384,13 @@ export const operations = {
     } catch (error) {
       if (error instanceof WriteConditionFailed) {
         const now = await getVersion(name, version);
+        const running = now?.deployingIds;
         const why =
-          now && Object.keys(now.servingOn ?? {}).length > 0
-            ? 'it has a live deployment'
-            : `it is ${now?.status ?? 'gone'} now`;
+          running && running.size > 0
+            ? `a deployment of it is under way (${[...running].join(', ')})`
+            : now && Object.keys(now.servingOn ?? {}).length > 0
+              ? 'it has a live deployment'
+              : `it is ${now?.status ?? 'gone'} now`;
         throw new ConflictError(`version ${version} cannot move to ${body.to}: ${why}`);
       }
       throw error;

@@ -175,14 +175,22 @@ export const startOperation = async (
       );
     const head = await getModel(d.model);
     if (!head) throw new NotFoundError(`model ${d.model} does not exist`);
+    const rollbackTo =
+      operation === 'rollback' && target.previous
+        ? { model: target.previous.model, version: target.previous.version }
+        : undefined;
     try {
-      await beginOperation(head, d, operation, actor, new Date().toISOString(), reason);
+      await beginOperation(head, d, operation, actor, new Date().toISOString(), reason, rollbackTo);
     } catch (error) {
+      if (error instanceof WriteConditionFailed && error.index === 2)
+        throw new ConflictError(
+          `version ${rollbackTo?.version} of ${rollbackTo?.model}, which served before, is archived: it cannot serve again`,
+        );
       if (error instanceof WriteConditionFailed)
         throw new ConflictError(`deployment ${id} or its target changed; try again`);
       throw error;
     }
-    return { ...d, operation };
+    return { ...d, operation, ...(rollbackTo ? { rollbackTo } : {}) };
   });
   await launch(d, operation);
   return d;
