@@ -37,8 +37,10 @@ export interface HttpRequest {
   body: unknown;
   rawBody: string | undefined;
   requestId: string;
-  /** The API's own base URL as this request reached it (or PUBLIC_BASE_URL), for links. */
+  /** The API's own base URL from configuration (PUBLIC_BASE_URL), for links. */
   baseUrl: string;
+  /** The origin (scheme, host, port) of the API this request reached, for `Origin` checks. */
+  ownOrigin: string;
 }
 
 export interface HttpResponse {
@@ -111,6 +113,68 @@ const ANONYMOUS: Principal = { id: 'anonymous', sessionName: undefined, roles: n
 
 const routeIndex = new Map(routes.map((r) => [`${r.method} ${r.path}`, r]));
 
+/** No request body of this API nests deeper than this; deeper is refused before it is parsed. */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * How deep a JSON text nests, read from the raw text without parsing it (so a hostile body
+ * 150,000 levels deep costs one linear scan, never a recursion). Stops counting past `limit`.
+ */
+export const jsonDepth = (raw: string, limit = MAX_BODY_DEPTH): number => {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+      if (deepest > limit) return deepest;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
+};
+
+/**
+ * Keys that name the object machinery rather than data: `__proto__` would be dropped (or worse)
+ * by any code that copies the object, `constructor` makes the DynamoDB marshaller (and AWS's)
+ * take the map for a class instance. They are refused with a 400 naming the field, never dropped.
+ */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor']);
+
+const reservedKeyPaths = (value: unknown, path: string, found: string[]): string[] => {
+  if (found.length >= 20 || value === null || typeof value !== 'object') return found;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) reservedKeyPaths(v, `${path}.${i}`, found);
+    return found;
+  }
+  for (const key of Object.keys(value)) {
+    if (RESERVED_KEYS.has(key)) found.push(`${path}.${key}`);
+    else reservedKeyPaths((value as Record<string, unknown>)[key], `${path}.${key}`, found);
+  }
+  return found;
+};
+
+/** Refuse reserved keys anywhere in a parsed body (its depth is already bounded). */
+export const refuseReservedKeys = (value: unknown, where: string) => {
+  const paths = reservedKeyPaths(value, where, []);
+  if (paths.length)
+    throw new ValidationError(
+      `${paths.length} reserved key${paths.length === 1 ? '' : 's'} in the ${where}`,
+      {
+        errors: paths.map((path) => ({
+          path,
+          message: 'reserved key (__proto__ and constructor are not accepted as names)',
+        })),
+      },
+    );
+};
+
 const parseBody = (event: APIGatewayProxyEvent, headers: Record<string, string>, forms: boolean) => {
   if (event.body === null || event.body === undefined || event.body === '')
     return { body: undefined, raw: undefined };
@@ -119,17 +183,28 @@ const parseBody = (event: APIGatewayProxyEvent, headers: Record<string, string>,
     throw new PayloadTooLargeError('the body is larger than 1 MiB');
   const type = headers['content-type'] ?? '';
   // Pages post forms; everything else speaks JSON.
-  if (forms && /^application\/x-www-form-urlencoded\b/i.test(type))
-    return { body: Object.fromEntries(new URLSearchParams(raw)) as unknown, raw };
+  if (forms && /^application\/x-www-form-urlencoded\b/i.test(type)) {
+    const body = Object.fromEntries(new URLSearchParams(raw)) as unknown;
+    refuseReservedKeys(body, 'body');
+    return { body, raw };
+  }
   if (!/^application\/([a-z.+-]+\+)?json\b/i.test(type))
     throw new UnsupportedMediaTypeError('the body must be application/json');
+  // Before anything else looks at it: nothing downstream (validation, fingerprints, logs) recurses deep.
+  if (jsonDepth(raw) > MAX_BODY_DEPTH)
+    throw new ValidationError(`the body nests deeper than ${MAX_BODY_DEPTH} levels`, {
+      errors: [{ path: 'body', message: `nested deeper than ${MAX_BODY_DEPTH} levels` }],
+    });
+  let body: unknown;
   try {
-    return { body: JSON.parse(raw) as unknown, raw };
+    body = JSON.parse(raw) as unknown;
   } catch (error) {
     throw new ValidationError('the body is not valid JSON', {
       errors: [{ path: 'body', message: (error as Error).message }],
     });
   }
+  refuseReservedKeys(body, 'body');
+  return { body, raw };
 };
 
 const toRequest = (event: APIGatewayProxyEvent): HttpRequest => {
@@ -156,16 +231,31 @@ const toRequest = (event: APIGatewayProxyEvent): HttpRequest => {
     rawBody: raw,
     requestId: event.requestContext?.requestId ?? 'local',
     baseUrl: baseUrlOf(event),
+    ownOrigin: ownOriginOf(event),
   };
 };
 
+/**
+ * The API's own base URL, for links: from configuration (PUBLIC_BASE_URL), never from the
+ * request's `Host` header, which the caller chooses. Without configuration on AWS, the domain API
+ * Gateway itself reports (its own routing, not a header) and the stage.
+ */
 const baseUrlOf = (event: APIGatewayProxyEvent): string => {
   const configured = config().publicBaseUrl;
   if (configured) return configured.replace(/\/$/, '');
-  const host = event.requestContext?.domainName ?? event.headers?.Host ?? event.headers?.host ?? 'localhost';
-  if (config().mode === 'local') return `http://${host}`;
+  if (config().mode === 'local') return 'http://localhost:4000';
+  const host = event.requestContext?.domainName ?? 'localhost';
   const stage = event.requestContext?.stage;
   return `https://${host}${stage ? `/${stage}` : ''}`;
+};
+
+/**
+ * The origin this request arrived at, as the deployment knows it: on AWS the domain API Gateway
+ * routed it by; in local mode the configured base URL. Pages compare a form's `Origin` with it.
+ */
+const ownOriginOf = (event: APIGatewayProxyEvent): string => {
+  if (config().mode === 'local') return new URL(baseUrlOf(event)).origin;
+  return `https://${event.requestContext?.domainName ?? 'localhost'}`;
 };
 
 const problem = (error: HttpError, requestId: string): APIGatewayProxyResult => ({

@@ -12,10 +12,9 @@ const HEADER = 'idempotency-key';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+/** Over the raw bytes as sent: no re-serialisation of a parsed body (cheap, and exact). */
 export const fingerprintOf = (request: HttpRequest): string =>
-  sha256(
-    `${request.method} ${request.path}\n${request.rawBody === undefined ? '' : JSON.stringify(request.body)}`,
-  );
+  sha256(`${request.method} ${request.path}\n${request.rawBody ?? ''}`);
 
 const replay = (stored: HttpResponse): HttpResponse => ({
   ...stored,

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Label } from './names.ts';
+import { INVISIBLE, Label } from './names.ts';
 
 /**
  * The lineage graph: typed nodes and directed, labelled edges. Edges point the way things flow
@@ -24,7 +24,9 @@ export const NodeRef = z.strictObject({
     .string()
     .min(1)
     .max(1024)
-    .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters'),
+    .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters')
+    .refine((v) => !INVISIBLE.test(v), 'must not contain invisible or bidi control characters')
+    .refine((v) => v === v.normalize('NFC'), 'must be in Unicode normalization form C (NFC)'),
 });
 export type NodeRef = z.infer<typeof NodeRef>;
 

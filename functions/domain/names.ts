@@ -58,14 +58,25 @@ export const Text = (max: number) =>
     .max(max)
     .refine((v) => !/[^\P{Cc}\n\t]/u.test(v), 'must not contain control characters');
 
-/** A short label (file name, tag key): printable, no path separators. */
+/** Invisible format characters: bidi overrides and isolates, zero-width joiners and spaces. */
+export const INVISIBLE = /\p{Cf}/u;
+
+/**
+ * A short label (file name, tag key, param name), which may become part of an S3 or table key:
+ * printable, no path separators, not a dot segment (`.` or `..`), no invisible format characters
+ * (a bidi override makes `exe.bin` read as `nib.exe`), and in Unicode NFC, so two labels that look
+ * the same are the same string.
+ */
 export const Label = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
     .refine((v) => !CONTROL.test(v), 'must not contain control characters')
-    .refine((v) => !v.includes('/') && !v.includes('\\'), 'must not contain path separators');
+    .refine((v) => !v.includes('/') && !v.includes('\\'), 'must not contain path separators')
+    .refine((v) => v !== '.' && v !== '..', 'must not be a dot segment (. or ..)')
+    .refine((v) => !INVISIBLE.test(v), 'must not contain invisible or bidi control characters')
+    .refine((v) => v === v.normalize('NFC'), 'must be in Unicode normalization form C (NFC)');
 
 export const Tags = z
   .record(Label(128), Text(256))

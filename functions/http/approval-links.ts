@@ -94,6 +94,12 @@ export const operations = {
   },
 
   decideByLink: async (request: HttpRequest) => {
+    // A form posted from another site is refused even with a valid token. `null` is what a
+    // browser sends from a page with `Referrer-Policy: no-referrer` (ours), so it is accepted;
+    // a client that sends no Origin at all still needs the CSRF token.
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== 'null' && origin !== request.ownOrigin)
+      throw new ForbiddenError('this form can only be sent from the page of the link itself');
     const { link, hash, approval } = await findLink(request);
     const form = DecisionForm.safeParse(request.body ?? {});
     const csrf = (request.body as { csrf?: unknown } | undefined)?.csrf;

@@ -474,7 +474,14 @@ export const buildOpenApi = () => {
       tags: [tag],
       ...(route.auth === 'iam' ? { security: [{ sigv4: [] }] } : { security: [] }),
       ...spec,
-      responses: { ...spec.responses, ...problems(429), ...(route.auth === 'iam' ? problems(401, 503) : {}) },
+      responses: {
+        ...spec.responses,
+        // Any body is read before the operation: malformed (400), over 1 MiB (413), not JSON (415).
+        ...(['POST', 'PUT', 'PATCH'].includes(route.method) ? problems(400, 413, 415) : {}),
+        ...problems(429),
+        ...(route.auth === 'iam' ? problems(401) : {}),
+        ...(route.operationId === 'getHealth' ? {} : problems(503)),
+      },
     };
   }
   return createDocument({

@@ -62,6 +62,29 @@ export const matchRoute = (method: string, path: string) => {
   };
 };
 
+/** Resources whose path segments after them are secrets: `approval-links` in the route table. */
+const secretResources = new Set(
+  routes.flatMap((r) => {
+    if (!r.secretParam) return [];
+    const segments = r.path.split('/');
+    const at = segments.indexOf(`{${r.secretParam}}`);
+    return at > 0 ? [segments[at - 1]!.toLowerCase()] : [];
+  }),
+);
+
+/**
+ * The path as a log line may show it: every segment after a secret-bearing resource is replaced,
+ * judged on the decoded path, so a trailing or doubled slash, a percent-encoded character or an
+ * encoded separator that keeps the path from matching a route cannot carry the secret through.
+ */
+export const redactPath = (pathname: string): string => {
+  // Segment by segment: one malformed escape does not keep the others from being decoded.
+  const segments = pathname.split(/[/\\]/).flatMap((segment) => safeDecode(segment).split(/[/\\]/));
+  const at = segments.findIndex((segment) => secretResources.has(segment.toLowerCase()));
+  if (at < 0) return pathname;
+  return [...segments.slice(0, at + 1), ...segments.slice(at + 1).map((s) => (s ? '{secret}' : s))].join('/');
+};
+
 const safeDecode = (value: string): string => {
   try {
     return decodeURIComponent(value);
@@ -276,11 +299,8 @@ export const createRequestListener = (options: {
           problem(502, 'Bad gateway', 'internal server error'),
         );
     } finally {
-      // A secret in the path (an approval link) never reaches a log line.
-      const secret = match?.route.secretParam ? match.pathParameters[match.route.secretParam] : undefined;
-      label = secret
-        ? url.pathname.replace(encodeURIComponent(secret), '{secret}').replace(secret, '{secret}')
-        : url.pathname;
+      // A secret in the path (an approval link) never reaches a log line, whether or not it matched.
+      label = redactPath(url.pathname);
       const principal = req.headers['x-steward-principal'] ?? '-';
       options.log(
         `${req.method} ${label} ${status} ${(performance.now() - started).toFixed(1)}ms ${principal}`,

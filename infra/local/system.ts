@@ -231,6 +231,10 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((done) => server.listen(options.port ?? 0, host, done));
   const { port } = server.address() as AddressInfo;
+  const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+  // Links in approval emails point here: configuration, never the Host header of a request.
+  process.env.PUBLIC_BASE_URL = options.env?.PUBLIC_BASE_URL ?? process.env.STEWARD_PUBLIC_URL ?? url;
+  resetConfig();
 
   // The schedule: EventBridge Scheduler on AWS, a timer here; both start the same state machine.
   const dispatchDrift = async () => {
@@ -249,7 +253,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
 
   let closed = false;
   return {
-    url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
+    url,
     dataDir,
     dynamo,
     s3,

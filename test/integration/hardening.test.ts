@@ -1,6 +1,7 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, startApi } from './local-api.ts';
-import { createModel, expectProblem, publishVersion, uniqueName } from './registry-fixtures.ts';
+import { createModel, expectProblem, publishVersion, sha256, uniqueName } from './registry-fixtures.ts';
 
 /**
  * The defects found when Steward was tried as an attacker and a careless client would try it
@@ -11,6 +12,25 @@ const IMAGE = {
   digest: `sha256:${'c'.repeat(64)}`,
 };
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+type Mail = { to: string; subject: string; links: string[] };
+const ARTIFACT = { sha256: sha256(Buffer.from('x')), sizeBytes: 1 };
+
+/** A raw HTTP request, with headers fetch will not let a caller set (Host). */
+const rawRequest = (
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; text: string }> =>
+  new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 
 describe('hardening', () => {
   let api: Api;
@@ -68,5 +88,164 @@ describe('hardening', () => {
       body: { to: 'DEPRECATED', reason: 'superseded' },
     });
     expect(deprecate.status, deprecate.text).toBe(200);
+  });
+
+  /** An approval request for staging (group tech-leads: lead@example.com), by `registrant`. */
+  const approvalFor = async (registrant = 'ci-pipeline', headers: Record<string, string> = {}) => {
+    const name = uniqueName('appr');
+    await createModel(api, name, {}, registrant);
+    await publishVersion(api, name, Buffer.from(name), {}, registrant);
+    const requested = await api.call('POST', `/v1/models/${name}/versions/1/approvals`, {
+      principal: registrant,
+      headers,
+      body: { environment: 'staging', reason: 'release' },
+    });
+    expect(requested.status, requested.text).toBe(202);
+    for (let i = 0; i < 400; i++) {
+      const mails = ((await api.call<Mail[]>('GET', '/local/outbox')).body ?? []).filter((m) =>
+        m.subject.includes(`${name} version`),
+      );
+      if (mails.length) return { name, id: requested.body.id as string, link: mails[0]!.links[0]! };
+      await sleep(25);
+    }
+    throw new Error(`no approval email for ${name}`);
+  };
+
+  const csrfOf = async (link: string) => {
+    const html = await (await fetch(link)).text();
+    return /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+  };
+
+  it('refuses constructor and __proto__ keys with a 400 naming the field (defect 2)', async () => {
+    const name = uniqueName('proto');
+    await createModel(api, name);
+    const tags = await api.call('POST', `/v1/models/${name}/versions`, {
+      body: { artifact: ARTIFACT, tags: { constructor: 'x' } },
+    });
+    expect(expectProblem(tags, 400).errors).toEqual([
+      expect.objectContaining({ path: 'body.tags.constructor' }),
+    ]);
+    const params = await api.call('POST', `/v1/models/${name}/versions`, {
+      raw: `{"artifact":${JSON.stringify(ARTIFACT)},"params":{"__proto__":{"polluted":1}},"metrics":{"constructor":1}}`,
+    });
+    expect(expectProblem(params, 400).errors?.map((e) => e.path)).toEqual([
+      'body.params.__proto__',
+      'body.metrics.constructor',
+    ]);
+    const model = await api.call('PATCH', `/v1/models/${name}`, { raw: '{"tags":{"__proto__":"x"}}' });
+    expect(expectProblem(model, 400).errors?.[0]?.path).toBe('body.tags.__proto__');
+    // Nothing was written: the model has no version.
+    expect((await api.call('GET', `/v1/models/${name}`)).body.latestVersion).toBe(0);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('refuses a body nested too deep before any processing, with or without a key (defect 3)', async () => {
+    const name = uniqueName('deep');
+    await createModel(api, name);
+    const deep = `{"artifact":${'['.repeat(150_000)}${']'.repeat(150_000)}}`;
+    for (const headers of [{}, { 'idempotency-key': `deep-${name}` }] as Record<string, string>[]) {
+      const res = await api.call('POST', `/v1/models/${name}/versions`, { raw: deep, headers });
+      expect(expectProblem(res, 400).errors?.[0]).toMatchObject({ path: 'body', message: /nested deeper/ });
+    }
+    // Brackets inside strings are text, not depth.
+    const text = await api.call('POST', `/v1/models/${name}/versions`, {
+      body: { artifact: ARTIFACT, description: '['.repeat(3000) },
+    });
+    expect(text.status, text.text).toBe(201);
+  });
+
+  it('fingerprints an idempotent request by its raw bytes (defect 3)', async () => {
+    const name = uniqueName('fp');
+    await createModel(api, name);
+    const headers = { 'idempotency-key': `fp-${name}` };
+    const raw = JSON.stringify({ artifact: ARTIFACT });
+    const first = await api.call('POST', `/v1/models/${name}/versions`, { raw, headers });
+    expect(first.status, first.text).toBe(201);
+    const replay = await api.call('POST', `/v1/models/${name}/versions`, { raw, headers });
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    const other = await api.call('POST', `/v1/models/${name}/versions`, {
+      raw: JSON.stringify({ artifact: { ...ARTIFACT, sizeBytes: 2 } }),
+      headers,
+    });
+    expectProblem(other, 422);
+    expect((await api.call('GET', `/v1/models/${name}`)).body.latestVersion).toBe(1);
+  });
+
+  it('refuses dot segments, separators and control characters in a file name (defect 4)', async () => {
+    const name = uniqueName('dots');
+    await createModel(api, name);
+    for (const fileName of ['.', '..', 'a/b', '..\\\\x', 'a\u0000', 'exe\u202Enib.bin']) {
+      const res = await api.call('POST', `/v1/models/${name}/versions`, {
+        body: { artifact: { ...ARTIFACT, fileName } },
+      });
+      expect(expectProblem(res, 400).errors?.[0]?.path, fileName).toBe('body.artifact.fileName');
+    }
+    expect((await api.call('GET', `/v1/models/${name}`)).body.latestVersion).toBe(0);
+  });
+
+  it('keeps a link secret out of the log whether or not the path matches a route (defect 5)', async () => {
+    const secret = 'S3cr3tL1nkS3cr3tL1nkS3cr3tL1nkS3cr3tL1nkABC';
+    const encoded = `%${secret.charCodeAt(0).toString(16)}${secret.slice(1)}`;
+    const paths = [
+      `/v1/approval-links/${secret}`,
+      `/v1/approval-links/${secret}/`,
+      `//v1/approval-links/${secret}`,
+      `/v1//approval-links/${secret}`,
+      `/v1/approval-links/${encoded}`,
+      `/v1/approval-links/${encoded}/x`,
+      `/v1/approval%2Dlinks/${secret}`,
+      `/v1/approval-links%2F${secret}`,
+      `/v1/APPROVAL-LINKS/${secret}`,
+    ];
+    for (const path of paths) await rawRequest(`${api.url}${path}`, 'GET', {});
+    const lines = logLines.filter((l) => l.startsWith('GET ') && /approval/i.test(l));
+    expect(lines.length).toBeGreaterThanOrEqual(paths.length);
+    for (const line of lines) {
+      expect(line).not.toContain(secret);
+      expect(line).not.toContain(secret.slice(1));
+    }
+  });
+
+  it('refuses an approval link POST from a foreign Origin and accepts Origin: null (defect 6)', async () => {
+    const { id, link } = await approvalFor();
+    const form = async (origin: string) =>
+      fetch(link, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+        body: new URLSearchParams({ csrf: await csrfOf(link), decision: 'approve' }),
+      });
+    const evil = await form('https://evil.example');
+    expect(evil.status).toBe(403);
+    expect((await api.call('GET', `/v1/approvals/${id}`)).body.status).toBe('PENDING');
+    const own = await form('null');
+    expect(own.status, await own.text()).toBe(200);
+    expect((await api.call('GET', `/v1/approvals/${id}`)).body.status).toBe('APPROVED');
+  });
+
+  it('points approval links at the configured base URL, never the Host header (defect 9)', async () => {
+    const name = uniqueName('host');
+    await createModel(api, name, {}, 'ci-pipeline');
+    await publishVersion(api, name, Buffer.from(name), {}, 'ci-pipeline');
+    const res = await rawRequest(
+      `${api.url}/v1/models/${name}/versions/1/approvals`,
+      'POST',
+      {
+        host: 'evil.example',
+        'content-type': 'application/json',
+        'x-steward-principal': 'ci-pipeline',
+      },
+      JSON.stringify({ environment: 'staging' }),
+    );
+    expect(res.status, res.text).toBe(202);
+    let mails: Mail[] = [];
+    for (let i = 0; i < 400 && mails.length === 0; i++) {
+      mails = ((await api.call<Mail[]>('GET', '/local/outbox')).body ?? []).filter((m) =>
+        m.subject.includes(`${name} version`),
+      );
+      if (!mails.length) await sleep(25);
+    }
+    expect(mails.length).toBeGreaterThan(0);
+    for (const mail of mails) expect(mail.links[0]).toMatch(new RegExp(`^${api.url}/v1/approval-links/`));
   });
 });

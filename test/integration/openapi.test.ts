@@ -31,6 +31,14 @@ describe('GET /v1/openapi.json', () => {
     }
   });
 
+  it('declares the answers to a body it cannot read: 400, 413 and 415 (issue 11, defect 10)', () => {
+    for (const route of routes.filter((r) => ['POST', 'PUT', 'PATCH'].includes(r.method))) {
+      const responses = document.paths[route.path][route.method.toLowerCase()].responses;
+      for (const status of ['400', '413', '415'])
+        expect(responses[status], `${status} on ${route.method} ${route.path}`).toBeDefined();
+    }
+  });
+
   it('carries the request schemas the handlers validate with', () => {
     const schemas = document.components.schemas;
     expect(schemas.CreateModel.required).toContain('name');

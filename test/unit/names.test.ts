@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AliasName, ModelName } from '#domain/names';
+import { AliasName, Label, ModelName } from '#domain/names';
 
 describe('model names', () => {
   it.each(['churn', 'Churn-2.v1_x', '0model', 'a'.repeat(128)])('accepts %s', (name) => {
@@ -38,5 +38,27 @@ describe('alias names', () => {
     const parsed = AliasName.safeParse(alias);
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues[0]?.message).toContain(message);
+  });
+});
+
+describe('labels that become part of a key (issue 11, defect 4)', () => {
+  const label = Label(255);
+  it.each(['model.bin', 'weights.v2.tar.gz', 'caf\u00e9.bin', '.hidden', 'a..b'])('accepts %j', (name) => {
+    expect(label.safeParse(name).success).toBe(true);
+  });
+
+  it.each([
+    ['.', 'dot segment'],
+    ['..', 'dot segment'],
+    ['a/b', 'path separators'],
+    ['a\\b', 'path separators'],
+    ['a\u0000b', 'control characters'],
+    ['exe\u202Enib.bin', 'bidi'],
+    ['zero\u200Bwidth', 'invisible'],
+    ['cafe\u0301.bin', 'NFC'],
+  ])('rejects %j (%s)', (name, message) => {
+    const parsed = label.safeParse(name);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => i.message).join(' ')).toContain(message);
   });
 });
