@@ -116,10 +116,8 @@ export const deployment = stateMachine('deployment', {
       {
         'ModelName.$': '$.plan.sagemaker.modelName',
         'ExecutionRoleArn.$': '$.plan.sagemaker.executionRoleArn',
-        PrimaryContainer: {
-          'Image.$': '$.plan.sagemaker.image',
-          'ModelDataUrl.$': '$.plan.sagemaker.modelDataUrl',
-        },
+        // Image and ModelDataUrl, or ModelDataSource (S3Prefix) for a multi-file version.
+        'PrimaryContainer.$': '$.plan.sagemaker.container',
       },
       { ResultPath: null, Catch: [catchAll('SmFailedBeforeModel')], Next: 'SmChooseCapture' },
     ),
@@ -343,7 +341,7 @@ export const deployment = stateMachine('deployment', {
       {
         'ModelName.$': '$.plan.batch.modelName',
         'ExecutionRoleArn.$': '$.plan.batch.executionRoleArn',
-        PrimaryContainer: { 'Image.$': '$.plan.batch.image', 'ModelDataUrl.$': '$.plan.batch.modelDataUrl' },
+        'PrimaryContainer.$': '$.plan.batch.container',
       },
       { ResultPath: null, Catch: [catchAll('BtFailed')], Next: 'BtProgress' },
     ),
