@@ -18,7 +18,13 @@ import { ConflictError, NotFoundError } from '#commons/errors';
 import { type HttpRequest, httpHandler, input, json } from '#commons/http';
 import { requireOwner, requireReader, requireRole } from '#commons/identity';
 import { DeploymentPath } from '#domain/deployment';
-import { BaselineBuilder, type BaselineProfile, type FeatureKind } from '#domain/drift/profile';
+import {
+  BaselineBuilder,
+  type BaselineProfile,
+  type FeatureKind,
+  type FeatureProfile,
+} from '#domain/drift/profile';
+import type { EncodedValues } from '#domain/drift/values-codec';
 import {
   BaselineBody,
   DriftRunBody,
@@ -34,19 +40,35 @@ import { runDrift } from '#scheduled/drift';
  * request and their history.
  */
 
-/** The profile as the API shows it: everything but the 10,000-value samples, which stay in S3. */
-const presentProfile = (profile: BaselineProfile, uri: string) => {
-  const { sample: _s, ...prediction } = (profile.prediction ?? {}) as Record<string, unknown>;
-  return {
-    uri,
-    rows: profile.rows,
-    features: profile.features.map((f) => {
-      const { sample, ...rest } = f as typeof f & { sample?: number[] };
-      return { ...rest, ...(sample ? { sampleSize: sample.length } : {}) };
-    }),
-    ...(profile.prediction ? { prediction } : {}),
+/** A feature as the API shows it: its KS values (every value, or a sketch) stay in S3. */
+const presentFeature = (feature: FeatureProfile) => {
+  const { distribution, sample, ...rest } = feature as FeatureProfile & {
+    distribution?: EncodedValues;
+    sample?: number[];
   };
+  if (distribution)
+    return {
+      ...rest,
+      ksValues:
+        distribution.kind === 'exact'
+          ? { kind: 'exact', count: distribution.count }
+          : {
+              kind: 'sketch',
+              count: distribution.n,
+              rankErrorBound: distribution.errorWeight / distribution.n,
+            },
+    };
+  return { ...rest, ...(sample ? { sampleSize: sample.length } : {}) };
 };
+
+/** The profile as the API shows it: everything but the values kept for KS, which stay in S3. */
+const presentProfile = (profile: BaselineProfile, uri: string) => ({
+  uri,
+  rows: profile.rows,
+  ...(profile.ksExactMax !== undefined ? { ksExactMax: profile.ksExactMax } : {}),
+  features: profile.features.map(presentFeature),
+  ...(profile.prediction ? { prediction: presentFeature(profile.prediction) } : {}),
+});
 
 export const operations = {
   putBaseline: async (request: HttpRequest) => {

@@ -350,6 +350,17 @@ export class LabelJoin {
     return counts;
   }
 
+  /** Predictions that could not join because they carry no id, counted in bulk (a merged log). */
+  addUnmatched(count: number): void {
+    this.unmatched += count;
+  }
+
+  /** Replays a prediction log (see `PredictionLog`) in its order. */
+  addLog(log: PredictionLogSummary): void {
+    this.addUnmatched(log.withoutId);
+    for (const [id, index, prediction] of log.entries) this.addPrediction(id, prediction, index);
+  }
+
   /** Labels still waiting for a prediction. */
   get waiting(): number {
     let count = 0;
@@ -401,3 +412,45 @@ export class LabelJoin {
     return figures;
   }
 }
+
+/**
+ * The predictions of a window kept for the ground-truth join, in read order, so that the join can
+ * run once over the merged log of every shard (a label joins the first prediction with its id,
+ * in the window's order, exactly as one pass would). Predictions without an id only count. Memory:
+ * one entry per prediction with an id, kept only when the monitor names ground truth.
+ */
+export interface PredictionLogSummary {
+  withoutId: number;
+  /** [inferenceId, index in its capture line, prediction] */
+  entries: [string, number, string | number | boolean | null][];
+}
+
+const loggable = (value: unknown): string | number | boolean | null =>
+  value === undefined || value === null
+    ? null
+    : typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+      ? value
+      : JSON.stringify(value);
+
+export class PredictionLog {
+  private withoutId = 0;
+  private readonly entries: PredictionLogSummary['entries'] = [];
+
+  addRecord(record: CaptureRecord): void {
+    if (record.inferenceId === undefined) this.withoutId++;
+    else this.entries.push([record.inferenceId, record.index ?? 0, loggable(record.prediction)]);
+  }
+
+  finish(): PredictionLogSummary {
+    return { withoutId: this.withoutId, entries: this.entries };
+  }
+}
+
+/** The log of `a`'s predictions followed by `b`'s. */
+export const mergePredictionLogs = (
+  a: PredictionLogSummary,
+  b: PredictionLogSummary,
+): PredictionLogSummary => ({
+  withoutId: a.withoutId + b.withoutId,
+  entries: a.entries.concat(b.entries),
+});

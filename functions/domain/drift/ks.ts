@@ -118,8 +118,13 @@ export const ks2Samp = (a: ArrayLike<number>, b: ArrayLike<number>): KsResult =>
     if (Number.isFinite(prob) && prob >= 0 && prob <= 1)
       return { statistic: d, pValue: prob, method: 'exact' };
   }
+  return { statistic: d, pValue: ksAsymptoticP(d, n1, n2), method: 'asymp' };
+};
+
+/** scipy's asymptotic two-sided p: kstwo.sf(D, round(n1 n2 / (n1 + n2))), clipped to [0, 1]. */
+export const ksAsymptoticP = (d: number, n1: number, n2: number): number => {
   const [m, n] = n1 >= n2 ? [n1, n2] : [n2, n1];
   const en = (m * n) / (m + n);
   const p = kolmognSf(roundHalfEven(en), d);
-  return { statistic: d, pValue: Math.min(1, Math.max(0, p)), method: 'asymp' };
+  return Math.min(1, Math.max(0, p));
 };

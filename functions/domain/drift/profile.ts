@@ -1,8 +1,10 @@
 import { DoubleBuffer } from './doubles.ts';
-import { DEFAULT_SEED, sampleSeed } from './random.ts';
-import { Reservoir, SAMPLE_CAP } from './reservoir.ts';
+import { QuantileSketch, SKETCH_K } from './quantile-sketch.ts';
+import { DEFAULT_SEED } from './random.ts';
 import { binIndex, decileEdges, meanAndStd } from './stats.ts';
 import { categoryKey, isMissing, toNumber } from './values.ts';
+import { type EncodedValues, encodeValues } from './values-codec.ts';
+import { KS_EXACT_MAX } from './values-summary.ts';
 
 /**
  * The baseline profile of a reference dataset, built from a stream of values per feature.
@@ -10,9 +12,10 @@ import { categoryKey, isMissing, toNumber } from './values.ts';
  * Numeric features hold every non-missing reference value until `finish()` (the reference is
  * bounded: 8 bytes a value), because the bin edges are the deciles of the FULL reference
  * (numpy's default linear interpolation), and min, max, mean and population standard deviation
- * are of the full reference too. The stored sample for KS and Wasserstein is every value when
- * there are at most 10,000 of them, otherwise a reservoir sample of 10,000 (algorithm R, seeded
- * by `sampleSeed(seed, name, 'reference')`, in stream order), stored sorted.
+ * are of the full reference too. For KS and Wasserstein the profile keeps every value when there
+ * are at most `ksExactMax` (100,000 by default) of them, so KS is scipy's on the full data;
+ * otherwise a quantile sketch of `REFERENCE_SKETCH_K` items a level (rank error bound stored with
+ * it: 6e-5 for a million values).
  *
  * Categorical features count categories; at most `MAX_CATEGORIES` distinct categories are kept,
  * values of further categories are counted in `other` (one extra bucket in every statistic).
@@ -49,10 +52,11 @@ export interface NumericProfile extends ProfileBase {
   mean: number | null;
   /** population standard deviation (ddof 0) of the full reference */
   std: number | null;
-  /** ascending; every value, or a seeded reservoir sample of `SAMPLE_CAP` */
-  sample: number[];
-  sampled: boolean;
-  sampleSeed: number;
+  /** every value (ascending) up to `ksExactMax`, else a quantile sketch (values-codec.ts) */
+  distribution: EncodedValues;
+  /** before mergeable summaries: a reservoir sample (read by report.ts as such) */
+  sample?: number[];
+  sampled?: boolean;
 }
 
 export interface CategoryCount {
@@ -70,11 +74,15 @@ export interface CategoricalProfile extends ProfileBase {
 
 export type FeatureProfile = NumericProfile | CategoricalProfile;
 
+/** The reference's sketch is built once and kept: four times the window's items a level. */
+export const REFERENCE_SKETCH_K = 4 * SKETCH_K;
+
 export interface BaselineProfile {
   version: 1;
   rows: number;
   seed: number;
-  sampleCap: number;
+  /** KS is exact while both sides have at most this many values (absent: `KS_EXACT_MAX`) */
+  ksExactMax?: number;
   features: FeatureProfile[];
   prediction?: FeatureProfile;
 }
@@ -82,7 +90,7 @@ export interface BaselineProfile {
 export interface FeatureProfileOptions {
   kind?: FeatureKind;
   seed?: number;
-  sampleCap?: number;
+  ksExactMax?: number;
   maxCategories?: number;
 }
 
@@ -108,8 +116,7 @@ export class CategoryCounter {
 export class FeatureProfileBuilder {
   readonly name: string;
   private readonly declared: FeatureKind | undefined;
-  private readonly seed: number;
-  private readonly sampleCap: number;
+  private readonly ksExactMax: number;
   private rows = 0;
   private missing = 0;
   private numbers: DoubleBuffer | undefined = new DoubleBuffer();
@@ -119,8 +126,7 @@ export class FeatureProfileBuilder {
   constructor(name: string, options: FeatureProfileOptions = {}) {
     this.name = name;
     this.declared = options.kind;
-    this.seed = options.seed ?? DEFAULT_SEED;
-    this.sampleCap = options.sampleCap ?? SAMPLE_CAP;
+    this.ksExactMax = options.ksExactMax ?? KS_EXACT_MAX;
     if (this.declared === 'categorical') this.numbers = undefined;
     if (this.declared !== 'numeric') this.categories = new CategoryCounter(options.maxCategories);
   }
@@ -169,14 +175,7 @@ export class FeatureProfileBuilder {
         other: counter.other,
       };
     }
-    return numericProfile(
-      this.name,
-      this.numbers!.view(),
-      this.rows,
-      this.missing,
-      this.seed,
-      this.sampleCap,
-    );
+    return numericProfile(this.name, this.numbers!.view(), this.rows, this.missing, this.ksExactMax);
   }
 }
 
@@ -186,10 +185,8 @@ export const numericProfile = (
   values: Float64Array,
   rows: number,
   missing: number,
-  seed: number = DEFAULT_SEED,
-  sampleCap: number = SAMPLE_CAP,
+  ksExactMax: number = KS_EXACT_MAX,
 ): NumericProfile => {
-  const seedOfSample = sampleSeed(seed, name, 'reference');
   const base = {
     name,
     kind: 'numeric' as const,
@@ -197,7 +194,6 @@ export const numericProfile = (
     missing,
     missingShare: rows > 0 ? missing / rows : 0,
     count: values.length,
-    sampleSeed: seedOfSample,
   };
   if (values.length === 0)
     return {
@@ -208,17 +204,16 @@ export const numericProfile = (
       max: null,
       mean: null,
       std: null,
-      sample: [],
-      sampled: false,
+      distribution: encodeValues({ kind: 'exact', values: new Float64Array(0) }),
     };
-  let sample: Float64Array;
-  if (values.length <= sampleCap) sample = values.slice().sort();
-  else {
-    const reservoir = new Reservoir(seedOfSample, sampleCap);
-    for (const x of values) reservoir.add(x);
-    sample = reservoir.sorted();
-  }
   const sorted = values.slice().sort();
+  let distribution: EncodedValues;
+  if (values.length <= ksExactMax) distribution = encodeValues({ kind: 'exact', values: sorted });
+  else {
+    const sketch = new QuantileSketch(REFERENCE_SKETCH_K);
+    for (const x of values) sketch.add(x);
+    distribution = encodeValues({ kind: 'sketch', sketch: sketch.state() });
+  }
   const edges = decileEdges(sorted);
   const binCounts = new Array<number>(BIN_COUNT).fill(0);
   for (const x of values) binCounts[binIndex(edges, x)]!++;
@@ -231,8 +226,7 @@ export const numericProfile = (
     max: sorted[sorted.length - 1]!,
     mean,
     std,
-    sample: Array.from(sample),
-    sampled: values.length > sampleCap,
+    distribution,
   };
 };
 
@@ -246,7 +240,8 @@ export interface BaselineOptions {
   /** the prediction column, profiled like a feature and reported apart */
   prediction?: string;
   seed?: number;
-  sampleCap?: number;
+  /** KS exact up to this many values a side (default `KS_EXACT_MAX`) */
+  ksExactMax?: number;
   maxCategories?: number;
 }
 
@@ -270,8 +265,7 @@ export class BaselineBuilder {
     const kind = this.options.kinds?.[name];
     return new FeatureProfileBuilder(name, {
       ...(kind !== undefined ? { kind } : {}),
-      seed: this.options.seed ?? DEFAULT_SEED,
-      sampleCap: this.options.sampleCap ?? SAMPLE_CAP,
+      ksExactMax: this.options.ksExactMax ?? KS_EXACT_MAX,
       maxCategories: this.options.maxCategories ?? MAX_CATEGORIES,
     });
   }
@@ -295,7 +289,7 @@ export class BaselineBuilder {
       version: 1,
       rows: this.rows,
       seed: this.options.seed ?? DEFAULT_SEED,
-      sampleCap: this.options.sampleCap ?? SAMPLE_CAP,
+      ksExactMax: this.options.ksExactMax ?? KS_EXACT_MAX,
       features: [...this.builders.values()].map((builder) => builder.finish()),
     };
     if (this.prediction) profile.prediction = this.prediction.finish();

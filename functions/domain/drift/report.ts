@@ -1,5 +1,6 @@
 import { chi2Homogeneity } from './chi2.ts';
-import { ks2Samp } from './ks.ts';
+import { momentsOf } from './exact-sum.ts';
+import { ks2Samp, ksAsymptoticP } from './ks.ts';
 import type {
   BaselineProfile,
   CategoricalProfile,
@@ -7,6 +8,7 @@ import type {
   FeatureProfile,
   NumericProfile,
 } from './profile.ts';
+import { ksOfWeighted, wassersteinOfWeighted } from './quantile-sketch.ts';
 import { jensenShannon, psi, wasserstein } from './stats.ts';
 import {
   type DriftThresholds,
@@ -14,6 +16,8 @@ import {
   resolveThresholds,
   testLevel,
 } from './thresholds.ts';
+import { decodeValues } from './values-codec.ts';
+import { KS_EXACT_MAX, type ValuesSummary, weightedValues } from './values-summary.ts';
 import type {
   CategoricalWindowSummary,
   FeatureWindowSummary,
@@ -29,9 +33,13 @@ export const MAX_UNSEEN_LISTED = 100;
  * (psi and the JS distances are null) and `reason` says why; no figure is ever NaN or Infinity.
  * - shares: missingShare = missing / window rows; outOfRangeShare = values outside the
  *   reference's [min, max] / non-missing values; PSI and JS are over non-missing values;
- * - numeric: PSI and JS over the 10 baseline bins; KS and Wasserstein over the two samples (all
- *   values up to 10,000 a side, seeded reservoir samples above); wassersteinNorm = Wasserstein /
- *   the full reference's population standard deviation (left out when that is 0);
+ * - numeric: PSI and JS over the 10 baseline bins; KS and Wasserstein over every value of both
+ *   sides while each has at most `ksExactMax` (`ksRegime` 'exact': scipy's ks_2samp on the full
+ *   data, its p exact or asymptotic as scipy's 'auto' picks), over quantile sketches beyond
+ *   (`ksRegime` 'sketch': the statistic within `ksStatisticBound` of the full data's, the p-value
+ *   scipy's asymptotic one at that statistic; Wasserstein estimated); wassersteinNorm =
+ *   Wasserstein / the full reference's population standard deviation (left out when that is 0);
+ *   currentMean and currentStd (ddof 0) of the window's values, from exact sums;
  * - categorical: columns are the reference's categories, the window's unseen categories and, when
  *   used on either side, the `other` bucket; PSI, JS and chi-square over those columns.
  */
@@ -52,8 +60,12 @@ export interface FeatureFigures {
   outOfRangeShare?: number;
   unseenCategories?: string[];
   unseenShare?: number;
-  /** KS and Wasserstein were computed on reservoir samples */
-  sampled?: boolean;
+  /** 'exact': KS on every value; 'sketch': on quantile sketches; 'sample': an old baseline's reservoir sample */
+  ksRegime?: KsRegime;
+  /** |ksStatistic - the full data's statistic| is at most this (0 when exact) */
+  ksStatisticBound?: number;
+  currentMean?: number;
+  currentStd?: number;
   reason?: string;
 }
 
@@ -63,8 +75,12 @@ export interface FeatureDrift extends FeatureFigures {
   driftedBy: string[];
 }
 
+export type KsRegime = 'exact' | 'sketch' | 'sample';
+
 export interface DriftReportBody {
   rows: number;
+  /** how KS was computed over the report's features: 'sketch' when any feature used sketches */
+  ks?: { regime: KsRegime; statisticBound: number; exactMax: number };
   features: FeatureDrift[];
   prediction?: FeatureDrift;
   /** drifted features / features with figures (the prediction is not counted) */
@@ -86,17 +102,51 @@ const setIfFinite = <K extends keyof FeatureFigures>(target: FeatureFigures, key
   if (checked !== undefined) (target as unknown as Record<string, number>)[key] = checked;
 };
 
+/** The reference's values for KS: its distribution, or an old profile's reservoir sample. */
+const referenceValues = (profile: NumericProfile): { values: ValuesSummary; sampled: boolean } => {
+  if (profile.distribution) return { values: decodeValues(profile.distribution), sampled: false };
+  return {
+    values: { kind: 'exact', values: Float64Array.from(profile.sample ?? []) },
+    sampled: profile.sampled ?? false,
+  };
+};
+
 const numericFigures = (profile: NumericProfile, window: NumericWindowSummary, out: FeatureFigures): void => {
   out.psi = finiteOrNull(psi(profile.binCounts, window.binCounts));
   out.jsDistance = finiteOrNull(jensenShannon(profile.binCounts, window.binCounts));
   out.jsDistanceBase2 = finiteOrNull(jensenShannon(profile.binCounts, window.binCounts, 2));
-  const ks = ks2Samp(profile.sample, window.sample);
-  setIfFinite(out, 'ksStatistic', ks.statistic);
-  setIfFinite(out, 'ksPValue', ks.pValue);
-  if (profile.std !== null && profile.std > 0)
-    setIfFinite(out, 'wassersteinNorm', wasserstein(profile.sample, window.sample) / profile.std);
+  const reference = referenceValues(profile);
+  const ref = reference.values;
+  const cur = window.values;
+  let statistic: number;
+  let pValue: number;
+  let distance: number;
+  if (ref.kind === 'exact' && cur.kind === 'exact') {
+    const ks = ks2Samp(ref.values, cur.values);
+    statistic = ks.statistic;
+    pValue = ks.pValue;
+    distance = wasserstein(ref.values, cur.values);
+    out.ksRegime = reference.sampled ? 'sample' : 'exact';
+    out.ksStatisticBound = 0;
+  } else {
+    const a = weightedValues(ref);
+    const b = weightedValues(cur);
+    const ks = ksOfWeighted(a, b);
+    statistic = ks.statistic;
+    pValue = ksAsymptoticP(ks.statistic, a.n, b.n);
+    distance = wassersteinOfWeighted(a, b);
+    out.ksRegime = reference.sampled ? 'sample' : 'sketch';
+    out.ksStatisticBound = ks.bound;
+  }
+  setIfFinite(out, 'ksStatistic', statistic);
+  setIfFinite(out, 'ksPValue', pValue);
+  if (profile.std !== null && profile.std > 0) setIfFinite(out, 'wassersteinNorm', distance / profile.std);
   setIfFinite(out, 'outOfRangeShare', (window.below + window.above) / window.count);
-  if (profile.sampled || window.sampled) out.sampled = true;
+  const moments = momentsOf(window.count, window.sum, window.sumSquares);
+  if (moments) {
+    setIfFinite(out, 'currentMean', moments.mean);
+    setIfFinite(out, 'currentStd', moments.std);
+  }
 };
 
 const categoricalFigures = (
@@ -112,7 +162,9 @@ const categoricalFigures = (
     referenceCounts.push(count);
     currentCounts.push(current.get(value) ?? 0);
   }
-  const unseen = window.categories.filter(({ value }) => !reference.has(value));
+  const unseen = window.categories
+    .filter(({ value, count }) => count > 0 && !reference.has(value))
+    .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
   for (const { count } of unseen) {
     referenceCounts.push(0);
     currentCounts.push(count);
@@ -243,6 +295,19 @@ export const driftReport = (
     empty: false,
   };
   if (predictionFigures) report.prediction = judgeFeature(predictionFigures, thresholds, tests);
+  const regimes = [...features, ...(report.prediction ? [report.prediction] : [])].filter(
+    (f) => f.ksRegime !== undefined,
+  );
+  if (regimes.length > 0)
+    report.ks = {
+      regime: regimes.some((f) => f.ksRegime === 'sample')
+        ? 'sample'
+        : regimes.some((f) => f.ksRegime === 'sketch')
+          ? 'sketch'
+          : 'exact',
+      statisticBound: Math.max(...regimes.map((f) => f.ksStatisticBound ?? 0)),
+      exactMax: baseline.ksExactMax ?? KS_EXACT_MAX,
+    };
   if (evaluated.length === 0 && (report.prediction === undefined || report.prediction.psi === null)) {
     report.empty = true;
     report.reason = [...features, ...(report.prediction ? [report.prediction] : [])].every(

@@ -1,24 +1,30 @@
+import { ExactSum } from './exact-sum.ts';
 import {
   type BaselineProfile,
   BIN_COUNT,
   type CategoricalProfile,
   type CategoryCount,
-  CategoryCounter,
   type FeatureProfile,
   MAX_CATEGORIES,
   type NumericProfile,
 } from './profile.ts';
-import { DEFAULT_SEED, sampleSeed } from './random.ts';
-import { Reservoir, SAMPLE_CAP } from './reservoir.ts';
 import { binIndex } from './stats.ts';
 import { categoryKey, isMissing, toNumber } from './values.ts';
+import { mergeValues, ValuesAccumulator, type ValuesOptions, type ValuesSummary } from './values-summary.ts';
 
 /**
- * Accumulators for the current window, fed value by value with bounded memory: per numeric
- * feature 10 bin counts on the baseline edges, missing, below-min and above-max counts and a
- * seeded reservoir of at most 10,000 values (seed `sampleSeed(seed, name, 'current')`); per
- * categorical feature the category counts (the reference's categories plus at most
- * `MAX_CATEGORIES` unseen ones; further unseen values counted in `other`).
+ * Accumulators for the current window, fed value by value with bounded memory, and their
+ * summaries, which MERGE EXACTLY: summarising two shards of a window and merging the summaries
+ * (`mergeWindowSummaries`, the shard read first on the left) gives the summary of the whole
+ * window read in that order, field for field, and so the same report.
+ *
+ * Per numeric feature: 10 bin counts on the baseline edges, missing, below-min and above-max
+ * counts, the exact sums of x and x^2 (moments; `exact-sum.ts`), and the values (every value up to
+ * `exactMax`, a quantile sketch beyond: `values-summary.ts`; a merge past `exactMax` is a sketch,
+ * whose statistics stay within the sketch's bound rather than equal to the bit). Per categorical
+ * feature: the category counts in first-seen order (the reference's categories first), at most
+ * `maxCategories` unseen ones; further unseen values are counted in `other` (a merge stays exact
+ * while no shard overflows the cap).
  */
 export interface NumericWindowSummary {
   name: string;
@@ -30,9 +36,10 @@ export interface NumericWindowSummary {
   /** values below the reference minimum / above the reference maximum */
   below: number;
   above: number;
-  /** ascending: every value, or a seeded reservoir sample of `SAMPLE_CAP` */
-  sample: number[];
-  sampled: boolean;
+  /** the exact sum of the values and of their squares, as canonical expansions */
+  sum: number[];
+  sumSquares: number[];
+  values: ValuesSummary;
 }
 
 export interface CategoricalWindowSummary {
@@ -41,7 +48,12 @@ export interface CategoricalWindowSummary {
   rows: number;
   missing: number;
   count: number;
+  /** reference categories first (in reference order), then unseen ones in first-seen order; zero counts kept */
   categories: CategoryCount[];
+  /** how many of `categories` are the reference's */
+  referenceCategories: number;
+  /** room for unseen categories */
+  unseenCap: number;
   other: number;
 }
 
@@ -53,9 +65,7 @@ export interface WindowSummary {
   prediction?: FeatureWindowSummary;
 }
 
-export interface WindowOptions {
-  seed?: number;
-  sampleCap?: number;
+export interface WindowOptions extends ValuesOptions {
   maxCategories?: number;
 }
 
@@ -71,7 +81,9 @@ export class NumericWindowAccumulator implements FeatureWindowAccumulator {
   private readonly min: number;
   private readonly max: number;
   private readonly bins = new Array<number>(BIN_COUNT).fill(0);
-  private readonly reservoir: Reservoir;
+  private readonly values: ValuesAccumulator;
+  private readonly sum = new ExactSum();
+  private readonly sumSquares = new ExactSum();
   private rows = 0;
   private missing = 0;
   private below = 0;
@@ -82,10 +94,7 @@ export class NumericWindowAccumulator implements FeatureWindowAccumulator {
     this.edges = profile.edges;
     this.min = profile.min ?? Number.NEGATIVE_INFINITY;
     this.max = profile.max ?? Number.POSITIVE_INFINITY;
-    this.reservoir = new Reservoir(
-      sampleSeed(options.seed ?? DEFAULT_SEED, profile.name, 'current'),
-      options.sampleCap ?? SAMPLE_CAP,
-    );
+    this.values = new ValuesAccumulator(options);
   }
 
   add(value: unknown): void {
@@ -98,7 +107,9 @@ export class NumericWindowAccumulator implements FeatureWindowAccumulator {
     this.bins[binIndex(this.edges, x)]!++;
     if (x < this.min) this.below++;
     else if (x > this.max) this.above++;
-    this.reservoir.add(x);
+    this.sum.add(x);
+    this.sumSquares.add(x * x);
+    this.values.add(x);
   }
 
   finish(): NumericWindowSummary {
@@ -111,23 +122,28 @@ export class NumericWindowAccumulator implements FeatureWindowAccumulator {
       binCounts: [...this.bins],
       below: this.below,
       above: this.above,
-      sample: Array.from(this.reservoir.sorted()),
-      sampled: this.reservoir.seen > this.reservoir.capacity,
+      sum: this.sum.canonical(),
+      sumSquares: this.sumSquares.canonical(),
+      values: this.values.finish(),
     };
   }
 }
 
 export class CategoricalWindowAccumulator implements FeatureWindowAccumulator {
   readonly name: string;
-  private readonly counter: CategoryCounter;
+  // Map iteration is insertion order: reference categories first, then unseen ones as first seen.
+  private readonly counts = new Map<string, number>();
+  private readonly referenceCategories: number;
+  private readonly unseenCap: number;
+  private other = 0;
   private rows = 0;
   private missing = 0;
 
   constructor(profile: CategoricalProfile, options: WindowOptions = {}) {
     this.name = profile.name;
-    // Room for every reference category plus the cap of unseen ones.
-    this.counter = new CategoryCounter(profile.categories.length + (options.maxCategories ?? MAX_CATEGORIES));
-    for (const { value } of profile.categories) this.counter.counts.set(value, 0);
+    for (const { value } of profile.categories) this.counts.set(value, 0);
+    this.referenceCategories = this.counts.size;
+    this.unseenCap = options.maxCategories ?? MAX_CATEGORIES;
   }
 
   add(value: unknown): void {
@@ -136,7 +152,11 @@ export class CategoricalWindowAccumulator implements FeatureWindowAccumulator {
       this.missing++;
       return;
     }
-    this.counter.add(categoryKey(value));
+    const key = categoryKey(value);
+    const count = this.counts.get(key);
+    if (count !== undefined) this.counts.set(key, count + 1);
+    else if (this.counts.size - this.referenceCategories < this.unseenCap) this.counts.set(key, 1);
+    else this.other++;
   }
 
   finish(): CategoricalWindowSummary {
@@ -146,8 +166,10 @@ export class CategoricalWindowAccumulator implements FeatureWindowAccumulator {
       rows: this.rows,
       missing: this.missing,
       count: this.rows - this.missing,
-      categories: this.counter.sorted().filter(({ count }) => count > 0),
-      other: this.counter.other,
+      categories: [...this.counts].map(([value, count]) => ({ value, count })),
+      referenceCategories: this.referenceCategories,
+      unseenCap: this.unseenCap,
+      other: this.other,
     };
   }
 }
@@ -160,6 +182,12 @@ export const featureWindowAccumulator = (
     ? new NumericWindowAccumulator(profile, options)
     : new CategoricalWindowAccumulator(profile, options);
 
+/** The window options a baseline implies (its exact-KS size), overridden by `options`. */
+export const windowOptionsOf = (baseline: BaselineProfile, options: WindowOptions = {}): WindowOptions => ({
+  ...(baseline.ksExactMax !== undefined ? { exactMax: baseline.ksExactMax } : {}),
+  ...options,
+});
+
 /** Accumulates a window of records (objects of column to value) against a baseline. */
 export class WindowAccumulator {
   private readonly features: FeatureWindowAccumulator[];
@@ -168,7 +196,7 @@ export class WindowAccumulator {
   private rows = 0;
 
   constructor(baseline: BaselineProfile, options: WindowOptions = {}) {
-    const resolved: WindowOptions = { seed: baseline.seed, sampleCap: baseline.sampleCap, ...options };
+    const resolved = windowOptionsOf(baseline, options);
     this.features = baseline.features.map((profile) => featureWindowAccumulator(profile, resolved));
     this.prediction = baseline.prediction
       ? featureWindowAccumulator(baseline.prediction, resolved)
@@ -189,3 +217,84 @@ export class WindowAccumulator {
     return summary;
   }
 }
+
+const addCounts = (a: number[], b: number[]): number[] => a.map((x, i) => x + (b[i] ?? 0));
+
+const mergeSums = (a: number[], b: number[]): number[] => {
+  const sum = new ExactSum(a);
+  sum.merge(b);
+  return sum.canonical();
+};
+
+const mergeNumeric = (
+  a: NumericWindowSummary,
+  b: NumericWindowSummary,
+  options: WindowOptions,
+): NumericWindowSummary => ({
+  name: a.name,
+  kind: 'numeric',
+  rows: a.rows + b.rows,
+  missing: a.missing + b.missing,
+  count: a.count + b.count,
+  binCounts: addCounts(a.binCounts, b.binCounts),
+  below: a.below + b.below,
+  above: a.above + b.above,
+  sum: mergeSums(a.sum, b.sum),
+  sumSquares: mergeSums(a.sumSquares, b.sumSquares),
+  values: mergeValues(a.values, b.values, options),
+});
+
+const mergeCategorical = (
+  a: CategoricalWindowSummary,
+  b: CategoricalWindowSummary,
+): CategoricalWindowSummary => {
+  const counts = new Map(a.categories.map(({ value, count }) => [value, count]));
+  let other = a.other + b.other;
+  // As if b's values followed a's: b's categories in b's first-seen order.
+  for (const { value, count } of b.categories) {
+    const known = counts.get(value);
+    if (known !== undefined) counts.set(value, known + count);
+    else if (count === 0) continue;
+    else if (counts.size - a.referenceCategories < a.unseenCap) counts.set(value, count);
+    else other += count;
+  }
+  return {
+    ...a,
+    rows: a.rows + b.rows,
+    missing: a.missing + b.missing,
+    count: a.count + b.count,
+    categories: [...counts].map(([value, count]) => ({ value, count })),
+    other,
+  };
+};
+
+const mergeFeature = (
+  a: FeatureWindowSummary,
+  b: FeatureWindowSummary,
+  options: WindowOptions,
+): FeatureWindowSummary => {
+  if (a.name !== b.name || a.kind !== b.kind)
+    throw new Error(`cannot merge the summaries of ${a.name} (${a.kind}) and ${b.name} (${b.kind})`);
+  return a.kind === 'numeric'
+    ? mergeNumeric(a, b as NumericWindowSummary, options)
+    : mergeCategorical(a, b as CategoricalWindowSummary);
+};
+
+/**
+ * The summary of a window read as `a`'s records followed by `b`'s. `options.exactMax` must be the
+ * one the shards were summarised with (the baseline's by default).
+ */
+export const mergeWindowSummaries = (
+  a: WindowSummary,
+  b: WindowSummary,
+  options: WindowOptions = {},
+): WindowSummary => {
+  if (a.features.length !== b.features.length)
+    throw new Error('cannot merge summaries of different baselines');
+  const merged: WindowSummary = {
+    rows: a.rows + b.rows,
+    features: a.features.map((feature, i) => mergeFeature(feature, b.features[i]!, options)),
+  };
+  if (a.prediction && b.prediction) merged.prediction = mergeFeature(a.prediction, b.prediction, options);
+  return merged;
+};

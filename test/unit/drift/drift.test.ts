@@ -8,8 +8,7 @@ import {
 } from '#domain/drift/profile';
 import { fnv1a32, sampleSeed, Xoshiro128 } from '#domain/drift/random';
 import { driftReport, type FeatureFigures, featureFigures, judgeFeature } from '#domain/drift/report';
-import { Reservoir, SAMPLE_CAP } from '#domain/drift/reservoir';
-import { decileEdges, jensenShannon, meanAndStd, psi, upperBound, wasserstein } from '#domain/drift/stats';
+import { decileEdges, jensenShannon, meanAndStd, psi, wasserstein } from '#domain/drift/stats';
 import { DriftThresholds, resolveThresholds } from '#domain/drift/thresholds';
 import { NumericWindowAccumulator, WindowAccumulator } from '#domain/drift/window';
 
@@ -264,7 +263,7 @@ describe('type inference and reading values', () => {
   });
 });
 
-describe('deterministic reservoir sampling', () => {
+describe('deterministic random numbers', () => {
   it('reproduces the generator scripts/drift-golden.py replicates', () => {
     const random = new Xoshiro128(0x5eed);
     expect([random.nextUint32(), random.nextUint32(), random.nextUint32(), random.nextUint32()]).toEqual([
@@ -274,45 +273,12 @@ describe('deterministic reservoir sampling', () => {
     expect([fnv1a32(''), fnv1a32('a'), sampleSeed(0x5eed, 'x', 'current')]).toEqual([
       2166136261, 3826002220, 2516810213,
     ]);
-    const reservoir = new Reservoir(7, 5);
-    for (let i = 0; i < 1000; i++) reservoir.add(i);
-    expect(Array.from(reservoir.values())).toEqual([578, 610, 952, 650, 597]);
-  });
-
-  it('is the same for the same seed, different for another, and bounded to 10,000', () => {
-    const fill = (seed: number) => {
-      const reservoir = new Reservoir(seed);
-      for (let i = 0; i < 50_000; i++) reservoir.add(i);
-      return reservoir;
-    };
-    const a = fill(42);
-    const b = fill(42);
-    const c = fill(43);
-    expect(a.capacity).toBe(SAMPLE_CAP);
-    expect(a.size).toBe(10_000);
-    expect(a.seen).toBe(50_000);
-    expect(Array.from(a.values())).toEqual(Array.from(b.values()));
-    expect(Array.from(a.values())).not.toEqual(Array.from(c.values()));
-    // roughly uniform: about a fifth of the sample from each fifth of the stream
-    const sorted = a.sorted();
-    expect(new Set(sorted).size).toBe(10_000);
-    for (let k = 0; k < 5; k++) {
-      const inFifth = upperBound(sorted, (k + 1) * 10_000 - 1) - upperBound(sorted, k * 10_000 - 1);
-      expect(inFifth).toBeGreaterThan(1800);
-      expect(inFifth).toBeLessThan(2200);
-    }
-  });
-
-  it('keeps every value when there are at most 10,000', () => {
-    const reservoir = new Reservoir(1);
-    for (let i = 0; i < 10_000; i++) reservoir.add(i);
-    expect(Array.from(reservoir.values())).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
   });
 });
 
 describe('streaming accumulators agree with a batch computation', () => {
   /** The figures of a numeric feature computed over whole arrays, independently of the accumulators. */
-  const batchNumeric = (name: string, reference: number[], current: (number | null)[], seed: number) => {
+  const batchNumeric = (reference: number[], current: (number | null)[]) => {
     const refSorted = Float64Array.from(reference).sort();
     const present = current.filter((v): v is number => v !== null);
     const curSorted = Float64Array.from(present).sort();
@@ -327,14 +293,9 @@ describe('streaming accumulators agree with a batch computation', () => {
       const positions = [0, ...edges.map(below), sorted.length];
       return positions.slice(1).map((p, i) => p - positions[i]!);
     };
-    const sample = (values: number[], role: 'reference' | 'current') => {
-      if (values.length <= SAMPLE_CAP) return Float64Array.from(values).sort();
-      const reservoir = new Reservoir(sampleSeed(seed, name, role));
-      for (const v of values) reservoir.add(v);
-      return reservoir.sorted();
-    };
-    const refSample = sample(reference, 'reference');
-    const curSample = sample(present, 'current');
+    // Every value: both sides are under the exact-KS size.
+    const refSample = refSorted;
+    const curSample = curSorted;
     const refBins = counts(refSorted);
     const curBins = counts(curSorted);
     const ks = ks2Samp(refSample, curSample);
@@ -355,20 +316,20 @@ describe('streaming accumulators agree with a batch computation', () => {
 
   it.each([
     ['small', 800, 600],
-    ['above the sample cap', 12_000, 15_000],
+    ['above scipy exact p size', 12_000, 15_000],
   ])('numeric, %s', (_label, nRef, nCur) => {
     const reference = normals(11, nRef).map((v) => Math.round(v * 100) / 100);
     const current = normals(12, nCur, 0.2, 1.3).map((v, i) =>
       i % 37 === 0 ? null : Math.round(v * 100) / 100,
     );
-    const builder = new FeatureProfileBuilder('x', { seed: 99 });
+    const builder = new FeatureProfileBuilder('x');
     for (const v of reference) builder.add(v);
     const profile = builder.finish() as NumericProfile;
-    const window = new NumericWindowAccumulator(profile, { seed: 99 });
+    const window = new NumericWindowAccumulator(profile);
     for (const v of current) window.add(v);
     const summary = window.finish();
     const streamed = featureFigures(profile, summary);
-    const batch = batchNumeric('x', reference, current, 99);
+    const batch = batchNumeric(reference, current);
     expect(summary.binCounts).toEqual(batch.binCounts);
     expect(streamed).toMatchObject({
       psi: batch.psi,
@@ -380,7 +341,8 @@ describe('streaming accumulators agree with a batch computation', () => {
       missingShare: batch.missingShare,
       outOfRangeShare: batch.outOfRangeShare,
     });
-    expect(streamed.sampled ?? false).toBe(nRef > SAMPLE_CAP || nCur > SAMPLE_CAP);
+    expect(streamed.ksRegime).toBe('exact');
+    expect(streamed.ksStatisticBound).toBe(0);
   });
 
   it('record streams and per-feature streams give the same report', () => {
@@ -389,7 +351,7 @@ describe('streaming accumulators agree with a batch computation', () => {
     const baseline = baselineOf(reference);
     const byRecord = driftReport(baseline, windowOf(baseline, current));
     const byFeature = baseline.features.map((profile) => {
-      const acc = new NumericWindowAccumulator(profile as NumericProfile, { seed: baseline.seed });
+      const acc = new NumericWindowAccumulator(profile as NumericProfile);
       for (const v of current[profile.name as 'a' | 'b']) acc.add(v);
       return judgeFeature(featureFigures(profile, acc.finish()), resolveThresholds(), 2);
     });

@@ -1,0 +1,103 @@
+import { DoubleBuffer } from './doubles.ts';
+import {
+  exactWeighted,
+  QuantileSketch,
+  SKETCH_K,
+  type SketchState,
+  type WeightedValues,
+  weightedOf,
+} from './quantile-sketch.ts';
+
+/**
+ * The numeric values of one feature on one side, kept for KS and Wasserstein: every value while
+ * there are at most `exactMax` (`KS_EXACT_MAX` by default), so the statistic and p-value are
+ * scipy's on the full data; past that, a `QuantileSketch` whose tracked rank error bounds the
+ * error of the KS statistic. Exact summaries merge exactly (sorted merge); a merge past
+ * `exactMax` becomes a sketch.
+ */
+export const KS_EXACT_MAX = 100_000;
+
+export type ValuesSummary =
+  | { kind: 'exact' /** ascending */; values: Float64Array }
+  | { kind: 'sketch'; sketch: SketchState };
+
+export interface ValuesOptions {
+  /** exact up to this many values (default `KS_EXACT_MAX`) */
+  exactMax?: number;
+  /** the sketch's items per level (default `SKETCH_K`) */
+  sketchK?: number;
+}
+
+export class ValuesAccumulator {
+  private buffer: DoubleBuffer | undefined = new DoubleBuffer();
+  private sketch: QuantileSketch | undefined;
+  private readonly exactMax: number;
+  private readonly k: number;
+
+  constructor(options: ValuesOptions = {}) {
+    this.exactMax = options.exactMax ?? KS_EXACT_MAX;
+    this.k = options.sketchK ?? SKETCH_K;
+  }
+
+  add(x: number): void {
+    if (this.sketch !== undefined) {
+      this.sketch.add(x);
+      return;
+    }
+    const buffer = this.buffer!;
+    buffer.push(x);
+    if (buffer.length > this.exactMax) {
+      const sketch = new QuantileSketch(this.k);
+      for (const value of buffer.view()) sketch.add(value);
+      this.sketch = sketch;
+      this.buffer = undefined;
+    }
+  }
+
+  finish(): ValuesSummary {
+    if (this.sketch !== undefined) return { kind: 'sketch', sketch: this.sketch.state() };
+    return { kind: 'exact', values: this.buffer!.sorted() };
+  }
+}
+
+const mergeSorted = (a: Float64Array, b: Float64Array): Float64Array => {
+  const out = new Float64Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
+};
+
+const sketchOf = (summary: ValuesSummary, k: number): QuantileSketch => {
+  if (summary.kind === 'sketch') return QuantileSketch.from(summary.sketch);
+  const sketch = new QuantileSketch(k);
+  for (const x of summary.values) sketch.add(x);
+  return sketch;
+};
+
+export const valuesCount = (summary: ValuesSummary): number =>
+  summary.kind === 'exact' ? summary.values.length : summary.sketch.n;
+
+/** Two shards' values as one: exact while the total is at most `exactMax`, else a sketch. */
+export const mergeValues = (
+  a: ValuesSummary,
+  b: ValuesSummary,
+  options: ValuesOptions = {},
+): ValuesSummary => {
+  const exactMax = options.exactMax ?? KS_EXACT_MAX;
+  if (a.kind === 'exact' && b.kind === 'exact' && a.values.length + b.values.length <= exactMax)
+    return { kind: 'exact', values: mergeSorted(a.values, b.values) };
+  const k =
+    a.kind === 'sketch' ? a.sketch.k : b.kind === 'sketch' ? b.sketch.k : (options.sketchK ?? SKETCH_K);
+  const sketch = sketchOf(a, k);
+  if (b.kind === 'sketch') sketch.merge(b.sketch);
+  else for (const x of b.values) sketch.add(x);
+  return { kind: 'sketch', sketch: sketch.state() };
+};
+
+/** The values as weighted items (exact values weigh 1 and carry no error). */
+export const weightedValues = (summary: ValuesSummary): WeightedValues =>
+  summary.kind === 'exact' ? exactWeighted(summary.values) : weightedOf(summary.sketch);

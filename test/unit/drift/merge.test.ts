@@ -1,0 +1,248 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { CaptureRecord } from '#domain/drift/capture';
+import { ExactSum } from '#domain/drift/exact-sum';
+import { LabelJoin, mergePredictionLogs, PredictionLog } from '#domain/drift/ground-truth';
+import { ks2Samp } from '#domain/drift/ks';
+import { BaselineBuilder, type BaselineProfile } from '#domain/drift/profile';
+import { QuantileSketch } from '#domain/drift/quantile-sketch';
+import { driftReport } from '#domain/drift/report';
+import { decodeWindowSummary, encodeWindowSummary } from '#domain/drift/values-codec';
+import {
+  mergeWindowSummaries,
+  WindowAccumulator,
+  type WindowOptions,
+  type WindowSummary,
+} from '#domain/drift/window';
+
+/**
+ * The merge property: summarising shards of a window apart and merging the summaries (in read
+ * order) gives the summary, and so the report, of the whole window summarised in one pass.
+ */
+type Row = Record<string, unknown>;
+
+const numeric = fc.oneof(
+  { weight: 8, arbitrary: fc.double({ min: -1e6, max: 1e6, noNaN: true }) },
+  { weight: 3, arbitrary: fc.integer({ min: -3, max: 3 }) },
+  { weight: 1, arbitrary: fc.constantFrom(null, '', 'n/a', '2.5', Number.NaN) },
+);
+const category = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom('a', 'b', 'c') },
+  { weight: 2, arbitrary: fc.string({ maxLength: 2 }) },
+  { weight: 1, arbitrary: fc.constantFrom(null, true, 7) },
+);
+const row: fc.Arbitrary<Row> = fc.record({ x: numeric, y: numeric, colour: category, score: numeric });
+
+const baselineOf = (
+  rows: Row[],
+  options: { ksExactMax?: number; maxCategories?: number } = {},
+): BaselineProfile => {
+  const builder = new BaselineBuilder({
+    features: ['x', 'y', 'colour'],
+    kinds: { x: 'numeric', y: 'numeric', colour: 'categorical' },
+    prediction: 'score',
+    ...options,
+  });
+  for (const r of rows) builder.addRecord(r);
+  return builder.finish();
+};
+
+const summarise = (baseline: BaselineProfile, rows: Row[], options: WindowOptions = {}): WindowSummary => {
+  const window = new WindowAccumulator(baseline, options);
+  for (const r of rows) window.addRecord(r);
+  return window.finish();
+};
+
+/** Cuts rows into consecutive shards at the given (sorted, clamped) points. */
+const shards = (rows: Row[], cuts: number[]): Row[][] => {
+  const points = [...new Set(cuts.map((c) => Math.min(c, rows.length)))].sort((a, b) => a - b);
+  const out: Row[][] = [];
+  let start = 0;
+  for (const p of points) {
+    out.push(rows.slice(start, p));
+    start = p;
+  }
+  out.push(rows.slice(start));
+  return out;
+};
+
+const mergedSummary = (
+  baseline: BaselineProfile,
+  parts: Row[][],
+  options: WindowOptions = {},
+): WindowSummary =>
+  parts
+    .map((part) => summarise(baseline, part, options))
+    .reduce((a, b) => mergeWindowSummaries(a, b, { ...options, exactMax: baseline.ksExactMax! }));
+
+const referenceRows = fc.array(row, { minLength: 1, maxLength: 60 });
+const windowRows = fc.array(row, { maxLength: 120 });
+const cuts = fc.array(fc.nat({ max: 120 }), { maxLength: 4 });
+
+describe('window summaries merge exactly', () => {
+  it('two or more shards merged equal the whole window, summary and report', () => {
+    fc.assert(
+      fc.property(referenceRows, windowRows, cuts, (reference, rows, at) => {
+        const baseline = baselineOf(reference);
+        const whole = summarise(baseline, rows);
+        const merged = mergedSummary(baseline, shards(rows, at));
+        expect(merged).toEqual(whole);
+        expect(driftReport(baseline, merged)).toEqual(driftReport(baseline, whole));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('survive the JSON form partial summaries take in S3', () => {
+    fc.assert(
+      fc.property(referenceRows, windowRows, (reference, rows) => {
+        const baseline = baselineOf(reference);
+        const summary = summarise(baseline, rows);
+        const roundTrip = decodeWindowSummary(JSON.parse(JSON.stringify(encodeWindowSummary(summary))));
+        expect(roundTrip).toEqual(summary);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('keep the unseen-category cap as one pass would, while no shard overflows it', () => {
+    fc.assert(
+      fc.property(referenceRows, windowRows, fc.nat({ max: 120 }), (reference, rows, cut) => {
+        const baseline = baselineOf(reference);
+        const options = { maxCategories: 3 };
+        const whole = summarise(baseline, rows, options);
+        const parts = shards(rows, [cut]);
+        const pieces = parts.map((p) => summarise(baseline, p, options));
+        fc.pre(pieces.every((p) => p.features[2]!.kind === 'categorical' && p.features[2]!.other === 0));
+        const merged = mergeWindowSummaries(pieces[0]!, pieces[1]!, options);
+        expect(merged.features[2]).toEqual(whole.features[2]);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('past the exact size: counts exact, KS within its stated bound of scipy on every value', () => {
+    fc.assert(
+      fc.property(referenceRows, windowRows, cuts, (reference, rows, at) => {
+        const baseline = baselineOf(reference, { ksExactMax: 8 });
+        const options = { sketchK: 4 };
+        const whole = summarise(baseline, rows, options);
+        const merged = mergedSummary(baseline, shards(rows, at), options);
+        const strip = (s: WindowSummary) => ({
+          ...s,
+          features: s.features.map((f) => (f.kind === 'numeric' ? { ...f, values: undefined } : f)),
+          prediction:
+            s.prediction?.kind === 'numeric' ? { ...s.prediction, values: undefined } : s.prediction,
+        });
+        expect(strip(merged)).toEqual(strip(whole));
+        const report = driftReport(baseline, merged);
+        for (const name of ['x', 'y']) {
+          const entry = report.features.find((f) => f.name === name);
+          if (entry?.ksStatistic === undefined) continue;
+          const values = (source: Row[]) =>
+            Float64Array.from(
+              source
+                .map((r) => r[name])
+                .flatMap((v) => {
+                  if (v === null || v === '' || v === 'n/a' || Number.isNaN(v)) return [];
+                  return [Number(v)];
+                }),
+            ).sort();
+          const exact = ks2Samp(values(reference), values(rows)).statistic;
+          expect(Math.abs(entry.ksStatistic - exact)).toBeLessThanOrEqual(entry.ksStatisticBound! + 1e-12);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('the parts of a summary merge exactly', () => {
+  it('exact sums: any split, any order, the same canonical expansion and value', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e300, max: 1e300 })),
+        fc.nat(),
+        (xs, cut) => {
+          const whole = new ExactSum();
+          for (const x of xs) whole.add(x);
+          const k = xs.length === 0 ? 0 : cut % xs.length;
+          const a = new ExactSum();
+          const b = new ExactSum();
+          for (const x of xs.slice(0, k)) a.add(x);
+          for (const x of xs.slice(k).reverse()) b.add(x);
+          b.merge(a);
+          expect(b.canonical()).toEqual(whole.canonical());
+          expect(b.value()).toBe(whole.value());
+        },
+      ),
+    );
+  });
+
+  it('quantile sketches: merged or not, the CDF is within the tracked bound everywhere', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 400 }),
+        fc.nat(),
+        fc.constantFrom(2, 4, 8, 16),
+        (xs, cut, k) => {
+          const k1 = xs.length === 0 ? 0 : cut % xs.length;
+          const a = new QuantileSketch(k);
+          const b = new QuantileSketch(k);
+          for (const x of xs.slice(0, k1)) a.add(x);
+          for (const x of xs.slice(k1)) b.add(x);
+          a.merge(b);
+          const { values, weights, n, rankError } = a.weighted();
+          expect(n).toBe(xs.length);
+          expect(weights.reduce((s, w) => s + w, 0)).toBe(xs.length);
+          for (let y = -51; y <= 51; y++) {
+            let estimate = 0;
+            for (let i = 0; i < values.length; i++) if (values[i]! <= y) estimate += weights[i]!;
+            const truth = xs.filter((x) => x <= y).length;
+            expect(Math.abs(estimate - truth)).toBeLessThanOrEqual(rankError * n + 1e-9);
+          }
+        },
+      ),
+    );
+  });
+
+  it('ground-truth joins: the merged prediction log joins as one pass does', () => {
+    const id = fc.constantFrom('e1', 'e2', 'e3', 'e4', 'e5');
+    const record = fc.record({
+      inferenceId: fc.option(id, { nil: undefined }),
+      index: fc.constantFrom(0, 0, 1),
+      prediction: fc.oneof(fc.constantFrom(0, 1, '1', null), fc.double({ min: 0, max: 1, noNaN: true })),
+    });
+    const labels = fc.dictionary(
+      id,
+      fc.oneof(fc.constantFrom(0, 1), fc.array(fc.constantFrom(0, 1), { minLength: 2, maxLength: 2 })),
+    );
+    fc.assert(
+      fc.property(labels, fc.array(record, { maxLength: 40 }), fc.nat({ max: 40 }), (truth, records, cut) => {
+        const join = () => {
+          const j = new LabelJoin({ task: 'binary' });
+          for (const [key, label] of Object.entries(truth)) j.addLabel(key, label);
+          return j;
+        };
+        const asRecord = (r: (typeof records)[number]): CaptureRecord => ({
+          features: {},
+          prediction: r.prediction,
+          ...(r.inferenceId !== undefined ? { inferenceId: r.inferenceId } : {}),
+          index: r.index,
+        });
+        const onePass = join();
+        for (const r of records) onePass.addRecord(asRecord(r));
+        const logOf = (part: typeof records) => {
+          const log = new PredictionLog();
+          for (const r of part) log.addRecord(asRecord(r));
+          return log.finish();
+        };
+        const merged = mergePredictionLogs(logOf(records.slice(0, cut)), logOf(records.slice(cut)));
+        const replayed = join();
+        replayed.addLog(merged);
+        expect(replayed.result()).toEqual(onePass.result());
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
