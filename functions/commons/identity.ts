@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { RoleName, RoleRule } from './config.ts';
 import { ForbiddenError, UnauthenticatedError, ValidationError } from './errors.ts';
+import type { RoleName, RoleRule } from './facts.ts';
 
 /**
  * Who is calling. On AWS the principal is the IAM identity API Gateway authenticated (SigV4).

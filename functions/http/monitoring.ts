@@ -15,6 +15,7 @@ import { getModel, getModelAndVersion } from '#adapters/registry-table';
 import { config } from '#commons/config';
 import { decodeCursor, encodeCursor } from '#commons/cursor';
 import { ConflictError, NotFoundError } from '#commons/errors';
+import { resourceNames, s3Keys } from '#commons/facts';
 import { type HttpRequest, httpHandler, input, json } from '#commons/http';
 import { requireOwner, requireReader, requireRole } from '#commons/identity';
 import { DeploymentPath } from '#domain/deployment';
@@ -101,7 +102,7 @@ export const operations = {
     }
     const profile = builder.finish();
     if (profile.rows === 0) throw new ConflictError('the reference dataset has no rows');
-    const uri = await putJson(`baselines/${name}/${version}.json`, profile);
+    const uri = await putJson(s3Keys.baseline(name, version), profile);
     const at = new Date().toISOString();
     await retryOnConflict(async () => {
       const head = await getModel(name);
@@ -150,7 +151,7 @@ export const operations = {
       schedule: body.schedule,
       ...(body.thresholds ? { thresholds: body.thresholds } : {}),
       alarmThreshold: body.alarmThreshold,
-      alarmName: `${config().resourcePrefix}-drift-${id}`,
+      alarmName: resourceNames.driftAlarm(config().resourcePrefix, id),
       ...(body.groundTruth ? { groundTruth: body.groundTruth } : {}),
       nextRunAt: new Date(now.getTime() + scheduleSeconds(body.schedule) * 1000).toISOString(),
       updatedAt: now.toISOString(),

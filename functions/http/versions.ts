@@ -21,6 +21,7 @@ import {
   UnprocessableError,
   ValidationError,
 } from '#commons/errors';
+import { s3Keys } from '#commons/facts';
 import { etagOf, type HttpRequest, httpHandler, ifMatchRevision, input, json } from '#commons/http';
 import { requireOwner, requireReader, requireRole } from '#commons/identity';
 import { totalBytes, treeDigest } from '#domain/artifact';
@@ -121,7 +122,7 @@ export const operations = {
     let plan: unknown;
     if (files) {
       // A multi-file artifact: its own prefix, one object per file.
-      const key = `models/${name}/${randomUUID()}/`;
+      const key = s3Keys.artifactFolder(name, randomUUID());
       const planned = await planFilesUpload(bucket, key, files);
       artifact = {
         sha256: treeDigest(files),
@@ -137,7 +138,7 @@ export const operations = {
         sizeBytes: number;
         fileName?: string;
       };
-      const key = `models/${name}/${randomUUID()}/${fileName ?? 'artifact'}`;
+      const key = s3Keys.artifact(name, randomUUID(), fileName ?? 'artifact');
       const upload = await planUpload(bucket, key, sha256, sizeBytes);
       artifact = {
         sha256,

@@ -14,6 +14,7 @@ import {
 } from '#adapters/monitoring-table';
 import { getVersion } from '#adapters/registry-table';
 import { ConflictError, NotFoundError } from '#commons/errors';
+import { s3Keys } from '#commons/facts';
 import { logger, metrics } from '#commons/observability';
 import { LabelJoin } from '#domain/drift/ground-truth';
 import type { BaselineProfile } from '#domain/drift/profile';
@@ -105,10 +106,7 @@ export const runDrift = async (
     ...report,
     ...(performance ? { performance } : {}),
   };
-  const reportUri = await putJson(
-    `reports/${deployment.model}/${deploymentId}/${at.replaceAll(':', '')}-${id}.json`,
-    full,
-  );
+  const reportUri = await putJson(s3Keys.driftReport(deployment.model, deploymentId, at, id), full);
   const run: DriftRunItem = {
     entity: 'drift-run',
     id,

@@ -3,6 +3,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchItemFailure, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { s3 } from '#commons/clients';
+import { config } from '#commons/config';
+import { s3Keys } from '#commons/facts';
 import { logger } from '#commons/observability';
 
 /**
@@ -13,13 +15,12 @@ import { logger } from '#commons/observability';
  * back (partial batch response) and retried from there.
  */
 const bucket = () => {
-  const name = process.env.AUDIT_ARCHIVE_BUCKET;
+  const name = config().auditArchiveBucket;
   if (!name) throw new Error('AUDIT_ARCHIVE_BUCKET is not configured');
   return name;
 };
 
-export const objectKey = (model: string, seq: number) =>
-  `audit/${model}/${String(seq).padStart(12, '0')}.json`;
+export const objectKey = s3Keys.auditEvent;
 
 export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   const batchItemFailures: DynamoDBBatchItemFailure[] = [];

@@ -3,6 +3,7 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { FunctionEnvironment } from '../../functions/commons/facts.ts';
 import { type FunctionGroup, functionGroups, type Route, routes } from '../../functions/http/routes.ts';
 import { type ApprovalWorkflow, taskResponses } from './approvals.ts';
 import type { Artifacts } from './artifacts.ts';
@@ -317,7 +318,7 @@ export class Api extends Construct {
   private serviceFunction(group: FunctionGroup, needs: GroupNeeds, props: ApiProps): ServiceFunction {
     const { data, artifacts, approvals, deployments, drift, monitoring, settings } = props;
     const { access, indexes = [] } = needs;
-    const environment: Record<string, string> = {
+    const environment: FunctionEnvironment = {
       STEWARD_MODE: 'aws',
       TABLE_NAME: data.table.tableName,
       CURSOR_SECRET_ARN: data.cursorSecret.secretArn,
@@ -337,10 +338,7 @@ export class Api extends Construct {
     // A link's page points back at the main API (its lineage link is a signed API request).
     if (group === 'approval-links') environment['PUBLIC_BASE_URL'] = this.url;
     if (access.includes('approval-answer')) environment['TOKEN_KEY_ID'] = approvals.tokenKey.keyArn;
-    if (access.includes('deployment-start')) {
-      Object.assign(environment, deployments.starterEnvironment);
-      environment['CAPTURE_BUCKET'] = deployments.inferenceData.bucketName;
-    }
+    if (access.includes('deployment-start')) Object.assign(environment, deployments.starterEnvironment);
     if (access.includes('drift')) Object.assign(environment, drift.runEnvironment);
     if (access.includes('drift-alarms'))
       environment['DRIFT_ALARM_TOPIC_ARN'] = monitoring.alarmTopic.topicArn;

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { FunctionEnvironment } from '../../functions/commons/facts.ts';
 import type { Data } from './data.ts';
 import type { DeploymentWorkflow } from './deployments.ts';
 import { ServiceFunction, type UnscopedGrant } from './service-function.ts';
@@ -43,7 +44,7 @@ const TOKEN_CONTEXT_CONDITIONS = {
 };
 
 interface TaskExtras {
-  readonly environment?: Record<string, string>;
+  readonly environment?: FunctionEnvironment;
   readonly timeout?: Duration;
   readonly unscopedGrants?: readonly UnscopedGrant[];
 }
@@ -91,7 +92,7 @@ export class ApprovalWorkflow extends Construct {
     });
 
     // The tasks neither sign cursors nor authorize callers: no cursor key, no role rules.
-    const baseEnvironment = { STEWARD_MODE: 'aws', TABLE_NAME: data.table.tableName };
+    const baseEnvironment: FunctionEnvironment = { STEWARD_MODE: 'aws', TABLE_NAME: data.table.tableName };
     const taskFunction = (handler: 'validate' | 'notify' | 'record', extra: TaskExtras = {}) =>
       new ServiceFunction(this, `${handler[0]!.toUpperCase()}${handler.slice(1)}Function`, {
         entry: WORKFLOW_ENTRY,

@@ -8,6 +8,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { S3_PREFIX } from '../../functions/commons/facts.ts';
 import { failureQueue } from './failure-queue.ts';
 import { ServiceFunction } from './service-function.ts';
 
@@ -22,7 +23,7 @@ export interface AuditArchiveProps {
 }
 
 /** The handler writes `audit/<model>/<seq12>.json`; it may write nothing else. */
-export const ARCHIVE_PREFIX = 'audit/';
+export const ARCHIVE_PREFIX = S3_PREFIX.audit;
 
 /** Inserted audit items only: the same records the events pipe passes. */
 export const ARCHIVE_FILTER = {

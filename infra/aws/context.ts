@@ -1,7 +1,9 @@
 import type { IConstruct } from 'constructs';
 import { z } from 'zod';
-// The one import from functions/ besides entry files: the schema the functions validate
-// STEWARD_ENVIRONMENTS with at cold start, so that synth refuses what a cold start would.
+// Imports from functions/ besides entry files: the shared facts (role names, resource prefix,
+// the environment variables), and the schema the functions validate STEWARD_ENVIRONMENTS with at
+// cold start, so that synth refuses what a cold start would.
+import { DEFAULT_RESOURCE_PREFIX, ResourcePrefix, RoleRule } from '../../functions/commons/facts.ts';
 import { EnvironmentDefaults } from '../../functions/domain/environment.ts';
 
 /**
@@ -65,12 +67,7 @@ import { EnvironmentDefaults } from '../../functions/domain/environment.ts';
  * - `driftAlarmEmail`: optional; an address subscribed (by email) to the drift alarm topic. It
  *   must confirm the subscription from the email SNS sends.
  */
-const RoleName = z.enum(['admin', 'publisher', 'approver', 'deployer', 'auditor']);
-
-/** As `RESOURCE_PREFIX` in functions/commons/config.ts: it starts every SageMaker name Steward makes. */
-export const ResourcePrefix = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,19}$/, 'lowercase, a letter first, at most 20');
+export { ResourcePrefix };
 
 const LAMBDA_NAME = /^[A-Za-z0-9_*-]{1,140}$/;
 const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_*-]{1,140}$/;
@@ -127,7 +124,7 @@ const SETTINGS_IN_ENVIRONMENT_MAX_BYTES = 3072;
 
 const StewardContext = z
   .object({
-    stewardRoles: z.array(z.object({ pattern: z.string().min(1), roles: z.array(RoleName) })),
+    stewardRoles: z.array(RoleRule),
     stewardEnvironments: EnvironmentDefaults,
     corsAllowedOrigins: z.array(z.string().min(1)).min(1),
     apiThrottling: z.object({
@@ -217,7 +214,7 @@ export const contextDefaults: StewardContext = {
   mailFrom: 'steward@example.com',
   auditRetentionYears: 10,
   auditRetentionMode: 'COMPLIANCE',
-  resourcePrefix: 'steward',
+  resourcePrefix: DEFAULT_RESOURCE_PREFIX,
   lambdaTargets: [],
   lambdaTargetTag: undefined,
   ecrRepositories: [],

@@ -1,6 +1,7 @@
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { resourceNames, S3_PREFIX } from '../../functions/commons/facts.ts';
 import { wildcardResourceFinding } from './nag.ts';
 
 /**
@@ -13,8 +14,8 @@ import { wildcardResourceFinding } from './nag.ts';
  *   pulls its image and writes its logs (and, in the Steward account, captured inference data).
  */
 
-/** Artifacts live under `models/<model>/<uuid>/<file>` (functions/http/versions.ts). */
-export const MODELS_PREFIX = 'models/';
+/** Artifacts live under `models/<model>/<uuid>/<file>` (`s3Keys.artifact`). */
+export const MODELS_PREFIX = S3_PREFIX.models;
 
 /** The artifacts bucket and its key, by ARN: tokens in the Steward stack, strings in a target account. */
 export interface ArtifactsLocation {
@@ -106,7 +107,7 @@ export class DeployRole extends Construct {
       stack.formatArn({
         service: 'sagemaker',
         resource: type,
-        resourceName: `${props.resourcePrefix}-*`,
+        resourceName: resourceNames.any(props.resourcePrefix),
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       }),
     );

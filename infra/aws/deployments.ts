@@ -6,6 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { type FunctionEnvironment, S3_PREFIX } from '../../functions/commons/facts.ts';
 import type { Artifacts } from './artifacts.ts';
 import type { StewardContext } from './context.ts';
 import type { Data } from './data.ts';
@@ -24,8 +25,8 @@ const WORKFLOW_ENTRY = fileURLToPath(new URL('../../functions/workflows/deployme
  * deployment's `dataCapture.destinationS3Uri` points there), batch transform reads its input and
  * writes its output under `batch/`.
  */
-export const CAPTURE_PREFIX = 'capture/';
-export const BATCH_PREFIX = 'batch/';
+export const CAPTURE_PREFIX = S3_PREFIX.capture;
+export const BATCH_PREFIX = S3_PREFIX.batch;
 
 export interface DeploymentWorkflowProps {
   readonly data: Data;
@@ -57,7 +58,7 @@ export class DeploymentWorkflow extends Construct {
   /** The deploy roles of environments in other accounts (context `stewardEnvironments`). */
   readonly crossAccountDeployRoleArns: readonly string[];
   /** What a function that starts deployments reads (functions/workflows/start-deployment.ts). */
-  readonly starterEnvironment: Readonly<Record<string, string>>;
+  readonly starterEnvironment: Readonly<FunctionEnvironment>;
 
   constructor(scope: Construct, id: string, props: DeploymentWorkflowProps) {
     super(scope, id);
@@ -141,7 +142,7 @@ export class DeploymentWorkflow extends Construct {
 
     const lambdaTargets = JSON.stringify(settings.lambdaTargets);
     const environments = JSON.stringify(settings.stewardEnvironments);
-    const taskEnvironment = {
+    const taskEnvironment: FunctionEnvironment = {
       STEWARD_MODE: 'aws',
       TABLE_NAME: data.table.tableName,
       // prepare resolves the environment's policy for its deploy role.
@@ -150,7 +151,6 @@ export class DeploymentWorkflow extends Construct {
       SAGEMAKER_EXECUTION_ROLE_ARN: this.executionRole.roleArn,
       DEPLOY_ROLE_ARN: this.deployRole.roleArn,
       DEPLOY_POLL_SECONDS: String(settings.deployPollSeconds),
-      CAPTURE_BUCKET: this.inferenceData.bucketName,
     };
     const taskFunction = (handler: 'prepare' | 'progress' | 'finish') => {
       const fn = new ServiceFunction(this, `${handler[0]!.toUpperCase()}${handler.slice(1)}Function`, {

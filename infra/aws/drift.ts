@@ -6,6 +6,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { type FunctionEnvironment, S3_PREFIX } from '../../functions/commons/facts.ts';
 import type { Artifacts } from './artifacts.ts';
 import type { DataBucket, StewardContext } from './context.ts';
 import type { Data } from './data.ts';
@@ -21,8 +22,8 @@ export const DRIFT_DEFINITION_FILE = fileURLToPath(
 const SCHEDULED_ENTRY = fileURLToPath(new URL('../../functions/scheduled/drift.ts', import.meta.url));
 
 /** Where baseline profiles and drift reports are kept in the artifacts bucket (functions/http/monitoring.ts, functions/scheduled/drift.ts). */
-export const BASELINES_PREFIX = 'baselines/';
-export const REPORTS_PREFIX = 'reports/';
+export const BASELINES_PREFIX = S3_PREFIX.baselines;
+export const REPORTS_PREFIX = S3_PREFIX.reports;
 
 /** A drift run reads its target's own metrics (invocations, errors) for the health beside drift. */
 export const targetMetricsRead: UnscopedGrant = {
@@ -60,23 +61,22 @@ export class DriftWorkflow extends Construct {
   readonly schedule: scheduler.Schedule;
   readonly scheduleRole: iam.Role;
   /** What a function that runs drift reads besides the table (functions/scheduled/drift.ts). */
-  readonly runEnvironment: Readonly<Record<string, string>>;
+  readonly runEnvironment: Readonly<FunctionEnvironment>;
   private readonly props: DriftWorkflowProps;
 
   constructor(scope: Construct, id: string, props: DriftWorkflowProps) {
     super(scope, id);
     this.props = props;
-    const { data, artifacts, deployments, settings } = props;
+    const { data, artifacts, settings } = props;
     const stack = Stack.of(this);
 
     this.runEnvironment = {
       ARTIFACTS_BUCKET: artifacts.bucket.bucketName,
       S3_CHECKSUMS: 'true',
       RESOURCE_PREFIX: settings.resourcePrefix,
-      CAPTURE_BUCKET: deployments.inferenceData.bucketName,
     };
     // The tasks neither sign cursors nor authorize callers: no cursor key, no role rules.
-    const baseEnvironment = { STEWARD_MODE: 'aws', TABLE_NAME: data.table.tableName };
+    const baseEnvironment: FunctionEnvironment = { STEWARD_MODE: 'aws', TABLE_NAME: data.table.tableName };
 
     this.due = new ServiceFunction(this, 'DueFunction', {
       entry: SCHEDULED_ENTRY,

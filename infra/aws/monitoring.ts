@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { resourceNames } from '../../functions/commons/facts.ts';
 import type { StewardContext } from './context.ts';
 import { wildcardResourceFinding } from './nag.ts';
 import type { ServiceFunction } from './service-function.ts';
@@ -27,7 +28,7 @@ const LAMBDA_SCHEMA = '{AWS/Lambda,FunctionName,Resource}';
 const SEARCH_QUERY_MAX_CHARS = 1024;
 
 /** The alarms the monitoring function makes: one per monitored deployment (functions/http/monitoring.ts). */
-export const driftAlarmNamePattern = (resourcePrefix: string): string => `${resourcePrefix}-drift-*`;
+export const driftAlarmNamePattern = resourceNames.driftAlarmPattern;
 
 /**
  * Values that contain every token of `text` (an unquoted term matches a token of the value: the

@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { FunctionEnvironment } from '../../functions/commons/facts.ts';
 
 /**
  * Actions whose service has no resource type to name (X-Ray, task-token callbacks), so the only
@@ -14,13 +15,17 @@ export interface UnscopedGrant {
   readonly reason: string;
 }
 
+const definedOnly = (environment: Readonly<FunctionEnvironment>): Record<string, string> =>
+  Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined));
+
 export interface ServiceFunctionProps {
   /** Absolute path of the entry file. */
   readonly entry: string;
   /** The entry's export that handles invocations. @default 'handler' */
   readonly handler?: string;
   readonly description: string;
-  readonly environment?: Readonly<Record<string, string>>;
+  /** Only names a function reads (functions/commons/facts.ts): a stray or misspelt one fails the build. */
+  readonly environment?: Readonly<FunctionEnvironment>;
   /** @default 512 */
   readonly memorySize?: number;
   /** @default 10 seconds */
@@ -84,7 +89,7 @@ export class ServiceFunction extends Construct implements iam.IGrantable {
         POWERTOOLS_SERVICE_NAME: 'steward',
         POWERTOOLS_METRICS_NAMESPACE: 'Steward',
         NODE_OPTIONS: '--enable-source-maps',
-        ...props.environment,
+        ...definedOnly(props.environment ?? {}),
       },
       bundling: {
         format: OutputFormat.ESM,

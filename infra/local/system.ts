@@ -6,8 +6,9 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { resetClients, setClients } from '#commons/clients';
-import { RoleRule, resetConfig } from '#commons/config';
+import { resetConfig } from '#commons/config';
 import { resetCursorKey } from '#commons/cursor';
+import { type FunctionEnvironment, RoleRule } from '#commons/facts';
 import { LOCAL_DEFAULT_ENVIRONMENTS } from '#domain/environment';
 import { LocalCloudWatch } from './cloudwatch.ts';
 import { ensureTable, type LocalDynamo, startLocalDynamo } from './dynamo.ts';
@@ -135,7 +136,8 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   });
 
   const roles = await rolesFor(dataDir);
-  Object.assign(process.env, {
+  // The names are the functions' own (FunctionEnvironment): a stray or misspelt one fails the build.
+  const stewardEnvironment = {
     STEWARD_MODE: 'local',
     TABLE_NAME,
     ARTIFACTS_BUCKET,
@@ -158,6 +160,9 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     MAIL_FROM: 'steward@localhost',
     STEWARD_ENVIRONMENTS: JSON.stringify(LOCAL_DEFAULT_ENVIRONMENTS),
     AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+  } satisfies FunctionEnvironment;
+  Object.assign(process.env, {
+    ...stewardEnvironment,
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

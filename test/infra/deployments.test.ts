@@ -382,7 +382,6 @@ describe('deployment workflow', () => {
         SAGEMAKER_EXECUTION_ROLE_ARN: getAtt(logicalId(s.stack.deployments.executionRole)),
         DEPLOY_ROLE_ARN: getAtt(logicalId(s.stack.deployments.deployRole)),
         DEPLOY_POLL_SECONDS: '20',
-        CAPTURE_BUCKET: { Ref: logicalId(s.stack.deployments.inferenceData) },
       });
       expect(JSON.parse(env['STEWARD_ENVIRONMENTS'] as string)).toEqual(environmentsWithCrossAccountProd);
     });

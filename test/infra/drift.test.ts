@@ -210,7 +210,6 @@ describe('drift workflow', () => {
         STEWARD_MODE: 'aws',
         TABLE_NAME: { Ref: ids.table },
         ARTIFACTS_BUCKET: { Ref: ids.bucket },
-        CAPTURE_BUCKET: { Ref: ids.inferenceData },
         RESOURCE_PREFIX: 'steward',
         POWERTOOLS_METRICS_NAMESPACE: 'Steward',
       });

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keys, SYSTEM_CHAIN } from '../../functions/adapters/keys.ts';
+import { EnvSchema } from '../../functions/commons/facts.ts';
 import { EnvironmentDefaults } from '../../functions/domain/environment.ts';
 import { type FunctionGroup, functionGroups } from '../../functions/http/routes.ts';
 import { contextDefaults } from '../../infra/aws/context.ts';
@@ -348,6 +349,19 @@ describe('function permissions', () => {
     }
   });
 
+  it('every function (API, workflow tasks, drift, audit exporter) is set only variables the functions read', () => {
+    // Powertools and Node read their own; every other name must be one functions/commons/facts.ts declares.
+    const runtimeOwn = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'NODE_OPTIONS'];
+    const known = new Set([...Object.keys(EnvSchema.shape), ...runtimeOwn]);
+    const functions = Object.values(s.template.findResources('AWS::Lambda::Function')).filter(
+      (fn) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'steward',
+    );
+
+    expect(functions.length).toBeGreaterThanOrEqual(functionGroups.length + 6);
+    for (const fn of functions)
+      for (const name of Object.keys(fn.Properties.Environment.Variables)) expect(known).toContain(name);
+  });
+
   it('each group gets the environment its handlers read', () => {
     const fns = s.template.toJSON().Resources;
     const envOf = (group: FunctionGroup) =>
@@ -374,7 +388,6 @@ describe('function permissions', () => {
       if (DRIFT_RUNNERS.includes(group)) {
         expect(env).toMatchObject({
           RESOURCE_PREFIX: 'steward',
-          CAPTURE_BUCKET: { Ref: ids.inferenceData },
           DRIFT_ALARM_TOPIC_ARN: { Ref: ids.alarmTopic },
         });
       } else {
@@ -395,12 +408,10 @@ describe('function permissions', () => {
           DEPLOYMENT_STATE_MACHINE_ARN: { Ref: ids.deploymentStateMachine },
           RESOURCE_PREFIX: 'steward',
           LAMBDA_TARGETS: '[]',
-          CAPTURE_BUCKET: { Ref: ids.inferenceData },
         });
       } else {
         for (const name of ['DEPLOYMENT_STATE_MACHINE_ARN', 'LAMBDA_TARGETS'])
           expect(env).not.toHaveProperty(name);
-        if (!DRIFT_RUNNERS.includes(group)) expect(env).not.toHaveProperty('CAPTURE_BUCKET');
       }
       if (SEEDED_ENVIRONMENTS.includes(group)) {
         expect(JSON.parse(env.STEWARD_ENVIRONMENTS)).toEqual(contextDefaults.stewardEnvironments);

@@ -1,0 +1,169 @@
+import * as z from 'zod';
+import { EnvironmentDefaults } from '#domain/environment';
+
+/**
+ * Facts the functions and the CDK app must agree on: where objects live in S3, which environment
+ * variables a function reads, the role names and the resource prefix. IAM is scoped to these
+ * names and local mode evaluates no IAM, so they are written once, here, and both sides import
+ * them: a rename then changes the policy with the code, or breaks the build.
+ *
+ * This module imports zod and the domain only, so that `infra/aws` may import it.
+ */
+
+// ---- S3 key layout ----------------------------------------------------------------------------
+
+/** Key prefixes, each the scope of an IAM grant. */
+export const S3_PREFIX = {
+  /** Artifacts bucket: model artifacts, `models/<model>/<uuid>/<file>` (or `.../<uuid>/<path>` per file). */
+  models: 'models/',
+  /** Artifacts bucket: baseline profiles, `baselines/<model>/<version>.json`. */
+  baselines: 'baselines/',
+  /** Artifacts bucket: drift reports, `reports/<model>/<deployment>/<time>-<id>.json`. */
+  reports: 'reports/',
+  /** Inference data bucket: SageMaker data capture. */
+  capture: 'capture/',
+  /** Inference data bucket: batch transform input and output. */
+  batch: 'batch/',
+  /** Audit archive bucket: one object per audit event, `audit/<model>/<seq12>.json`. */
+  audit: 'audit/',
+} as const;
+
+export const s3Keys = {
+  /** A multi-file artifact: one object per file under this prefix. */
+  artifactFolder: (model: string, uploadId: string) => `${S3_PREFIX.models}${model}/${uploadId}/`,
+  artifact: (model: string, uploadId: string, fileName: string) =>
+    `${S3_PREFIX.models}${model}/${uploadId}/${fileName}`,
+  baseline: (model: string, version: number) => `${S3_PREFIX.baselines}${model}/${version}.json`,
+  driftReport: (model: string, deploymentId: string, at: string, runId: string) =>
+    `${S3_PREFIX.reports}${model}/${deploymentId}/${at.replaceAll(':', '')}-${runId}.json`,
+  auditEvent: (model: string, seq: number) =>
+    `${S3_PREFIX.audit}${model}/${String(seq).padStart(12, '0')}.json`,
+} as const;
+
+// ---- Roles and names --------------------------------------------------------------------------
+
+export const ROLE_NAMES = ['admin', 'publisher', 'approver', 'deployer', 'auditor'] as const;
+export const RoleName = z.enum(ROLE_NAMES);
+export type RoleName = z.infer<typeof RoleName>;
+
+export const RoleRule = z.object({
+  /** A principal (IAM ARN, role session name or local name); `*` matches any run of characters. */
+  pattern: z.string().min(1),
+  roles: z.array(RoleName),
+});
+export type RoleRule = z.infer<typeof RoleRule>;
+
+export const DEFAULT_RESOURCE_PREFIX = 'steward';
+/** Starts every SageMaker resource and drift alarm name Steward makes; the deploy role may act on no other. */
+export const ResourcePrefix = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,19}$/, 'lowercase, a letter first, at most 20');
+
+export const resourceNames = {
+  /** SageMaker models, endpoint configs, endpoints and transform jobs: `<prefix>-...`. */
+  any: (prefix: string) => `${prefix}-*`,
+  driftAlarm: (prefix: string, deploymentId: string) => `${prefix}-drift-${deploymentId}`,
+  driftAlarmPattern: (prefix: string) => `${prefix}-drift-*`,
+} as const;
+
+// ---- Environment variables --------------------------------------------------------------------
+
+const jsonArray = <T extends z.ZodType>(item: T) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return z.array(item).parse(JSON.parse(text));
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `not a valid JSON list: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
+/**
+ * Every variable a function reads. The CDK app types the environments it sets with
+ * {@link FunctionEnvironment}, so setting a name no function reads (or misspelling one) fails the
+ * build; local mode sets the same names.
+ */
+export const EnvSchema = z.object({
+  STEWARD_MODE: z.enum(['aws', 'local']).default('aws'),
+  TABLE_NAME: z.string().min(1),
+  ARTIFACTS_BUCKET: z.string().min(1).optional(),
+  /** The audit exporter's Object Lock bucket. */
+  AUDIT_ARCHIVE_BUCKET: z.string().min(1).optional(),
+  /** Ordered: the first rule whose pattern matches the principal gives its roles. */
+  STEWARD_ROLES: jsonArray(RoleRule).optional(),
+  /** Seed environment policies (`{name: policy}`); stored policies override them. */
+  STEWARD_ENVIRONMENTS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        const parsed = EnvironmentDefaults.safeParse(JSON.parse(text));
+        if (parsed.success) return parsed.data;
+        ctx.addIssue({
+          code: 'custom',
+          message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `not valid JSON: ${(error as Error).message}` });
+      }
+      return z.NEVER;
+    })
+    .optional(),
+  /** AWS: the Secrets Manager secret holding the key that signs list cursors. */
+  CURSOR_SECRET_ARN: z.string().min(1).optional(),
+  /** Local mode: the cursor key itself (kept under STEWARD_DATA_DIR). */
+  STEWARD_CURSOR_KEY: z.string().min(32).optional(),
+  MULTIPART_THRESHOLD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(100 * 1024 * 1024),
+  MULTIPART_PART_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
+  PRESIGN_TTL_SECONDS: z.coerce.number().int().min(60).max(43_200).default(900),
+  /** `true` where the store keeps SHA-256 checksums (S3); local s3rver keeps none. */
+  S3_CHECKSUMS: z.enum(['true', 'false']).default('true'),
+  /** The approval workflow, and the key that seals its task tokens (KMS key on AWS). */
+  APPROVAL_STATE_MACHINE_ARN: z.string().min(1).optional(),
+  TOKEN_KEY_ID: z.string().min(1).optional(),
+  /** Local mode: the 32-byte token sealing key, hex (kept under STEWARD_DATA_DIR). */
+  STEWARD_TOKEN_KEY: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** The deployment workflow and what it deploys with. */
+  DEPLOYMENT_STATE_MACHINE_ARN: z.string().min(1).optional(),
+  RESOURCE_PREFIX: ResourcePrefix.default(DEFAULT_RESOURCE_PREFIX),
+  /** The role SageMaker models run as (reads the artifacts it serves). */
+  SAGEMAKER_EXECUTION_ROLE_ARN: z.string().min(1).optional(),
+  /** The role deployment tasks run with in this account; an environment may name its own. */
+  DEPLOY_ROLE_ARN: z.string().min(1).optional(),
+  /** Lambda functions deployments may change: names or ARNs, `*` wildcards allowed. */
+  LAMBDA_TARGETS: jsonArray(z.string().min(1)).optional(),
+  /** Or: functions carrying this tag (`key=value`) are managed; the deploy role's policy enforces it. */
+  LAMBDA_TARGET_TAG: z
+    .string()
+    .regex(/^[^=]+=.*$/)
+    .optional(),
+  DEPLOY_POLL_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  /** The SNS topic drift alarms notify; the drift workflow. */
+  DRIFT_ALARM_TOPIC_ARN: z.string().min(1).optional(),
+  DRIFT_STATE_MACHINE_ARN: z.string().min(1).optional(),
+  CLOUDWATCH_ENDPOINT: z.url().optional(),
+  /** The sender of approval emails (an SES identity on AWS). */
+  MAIL_FROM: z.string().min(3).default('steward@example.com'),
+  /** Where approval links point; by default the API's own URL as the request reached it. */
+  PUBLIC_BASE_URL: z.url().optional(),
+  /** Local mode only: endpoint overrides for the emulators. */
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  S3_ENDPOINT: z.url().optional(),
+  SFN_ENDPOINT: z.url().optional(),
+  SES_ENDPOINT: z.url().optional(),
+  AWS_REGION: z.string().default('us-east-1'),
+});
+
+export type EnvVarName = keyof z.input<typeof EnvSchema>;
+/** What the CDK app (and local mode) may set on a function: names the functions read, as strings. */
+export type FunctionEnvironment = { [K in EnvVarName]?: string };
