@@ -4,7 +4,8 @@
  * block is written by hand. `npm run asl` renders the machines of `machines.ts` into
  * `statemachines/*.asl.json`, which the CDK app and local mode read.
  */
-import { type IntegrationKind, retryPolicy, type SdkService } from './retry-policies.ts';
+import { operationErrors, operationName, sdkErrorName } from './api-models.ts';
+import { type IntegrationKind, retryPolicy, SDK_ERROR_PREFIX, type SdkService } from './retry-policies.ts';
 
 /** A JSON value, as Parameters, Payload and selectors hold them. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -226,9 +227,30 @@ const IDEMPOTENT_TASK_RETRY: Retrier = {
 
 /** The Task helpers of a target account: every call made with `credentials` (an assumed role). */
 export const targetTasks = (credentials: JsonObject) => ({
-  /** An AWS SDK integration: `aws-sdk:<service>:<action>`, Parameters in the API's PascalCase. */
-  sdk: (service: SdkService, action: string, parameters: JsonObject, options: TaskOptions): TaskState =>
-    task(`sdk-${service}`, integration(`aws-sdk:${service}:${action}`), parameters, credentials, options),
+  /**
+   * An AWS SDK integration: `aws-sdk:<service>:<action>`, Parameters in the API's PascalCase. The
+   * service's retry policy keeps only the errors this operation can raise (its modeled errors, the
+   * SDK's base exception, the throttle).
+   */
+  sdk: (service: SdkService, action: string, parameters: JsonObject, options: TaskOptions): TaskState => {
+    const state = task(
+      `sdk-${service}`,
+      integration(`aws-sdk:${service}:${action}`),
+      parameters,
+      credentials,
+      options,
+    );
+    const prefix = SDK_ERROR_PREFIX[service];
+    const raisable = new Set([
+      ...operationErrors(service, operationName(action)).map((error) => sdkErrorName(service, error)),
+      `${prefix}.${prefix}Exception`,
+      `${prefix}.ThrottlingException`,
+    ]);
+    const Retry = (state.Retry ?? [])
+      .map((retrier) => ({ ...retrier, ErrorEquals: retrier.ErrorEquals.filter((e) => raisable.has(e)) }))
+      .filter((retrier) => retrier.ErrorEquals.length > 0);
+    return { ...state, Retry };
+  },
   /** An optimized SageMaker integration: `sagemaker:<action>` (request/response). */
   sageMaker: (action: string, parameters: JsonObject, options: TaskOptions): TaskState =>
     task('sagemaker', integration(`sagemaker:${action}`), parameters, credentials, options),

@@ -314,7 +314,8 @@ export const deployment = stateMachine('deployment', {
         Next: 'SmEndpointDeleting',
         Catch: [
           {
-            ErrorEquals: ['SageMaker.SageMakerException', 'SageMaker.ResourceNotFoundException'],
+            // DescribeEndpoint models no error: "Could not find endpoint" is an unmodeled ValidationException.
+            ErrorEquals: ['SageMaker.SageMakerException'],
             ResultPath: '$.gone',
             Next: 'SmDeleteConfig',
           },

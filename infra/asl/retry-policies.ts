@@ -38,6 +38,7 @@ const backoff = (errors: readonly string[], maxAttempts: number): Retrier => ({
   IntervalSeconds: 2,
   MaxAttempts: maxAttempts,
   BackoffRate: 2,
+  MaxDelaySeconds: 20,
   JitterStrategy: 'FULL',
 });
 

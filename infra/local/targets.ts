@@ -1,5 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkInput, operationName } from '../asl/api-models.ts';
+import type { SdkService } from '../asl/retry-policies.ts';
 import type { TaskContext, TaskHandler } from './stepfunctions.ts';
 import { type Flavor, ServiceFault, TargetError, toTargetError } from './targets-errors.ts';
 import {
@@ -248,6 +250,7 @@ export function createLocalTargets(options: LocalTargetsOptions = {}): LocalTarg
       if (log.length > MAX_CALLS) log.splice(0, log.length - MAX_CALLS);
       tick();
       try {
+        refuseWhatTheModelRefuses(resource, flavor, input);
         return op(core, input);
       } catch (error) {
         const failure = error instanceof ServiceFault ? toTargetError(flavor, error) : error;
@@ -401,6 +404,36 @@ export function createLocalTargets(options: LocalTargetsOptions = {}): LocalTarg
       waiters.clear();
     },
   };
+}
+
+const SERVICE_OF: Record<Flavor, SdkService> = {
+  sagemaker: 'sagemaker',
+  'sagemaker-sdk': 'sagemaker',
+  'lambda-sdk': 'lambda',
+  'cloudwatch-sdk': 'cloudwatch',
+};
+
+/** The wire code each service answers a request its model refuses with. */
+const VALIDATION_CODE: Record<SdkService, string> = {
+  sagemaker: 'ValidationException',
+  lambda: 'InvalidParameterValueException',
+  cloudwatch: 'InvalidParameterValue',
+};
+
+/**
+ * A request the service's published model refuses (an unknown or missing member, a wrong type, an
+ * enum literal it does not know) fails here as it would on AWS, before the simulator acts on it
+ * (infra/asl/api-models.ts).
+ */
+function refuseWhatTheModelRefuses(resource: string, flavor: Flavor, input: unknown): void {
+  const action = resource.slice(resource.lastIndexOf(':') + 1).replace(/\.sync$/, '');
+  const service = SERVICE_OF[flavor];
+  const [issue] = checkInput(service, operationName(action), input ?? {});
+  if (issue)
+    throw new ServiceFault(
+      VALIDATION_CODE[service],
+      `1 validation error detected: Value at '${issue.path}' failed to satisfy constraint: Member ${issue.problem}`,
+    );
 }
 
 function load(file: string): World {
