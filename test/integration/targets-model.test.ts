@@ -6,7 +6,13 @@ describe('local targets validate requests against the AWS API models', () => {
   const targets = createLocalTargets({ transitionMs: 0 });
   afterAll(() => targets.close());
   const call = (resource: string, input: unknown) =>
-    Promise.resolve().then(() => targets.resources[`arn:aws:states:::${resource}`]!(input));
+    Promise.resolve().then(() =>
+      targets.resources[`arn:aws:states:::${resource}`]!(input, {
+        stateName: 'Probe',
+        executionArn: 'arn:aws:states:us-east-1:000000000000:execution:probe:1',
+        resource: `arn:aws:states:::${resource}`,
+      }),
+    );
 
   it('CloudWatch DescribeAlarms with a StateValue the enum lacks: CloudWatch.InvalidParameterValueException', async () => {
     await expect(call('aws-sdk:cloudwatch:describeAlarms', { StateValue: 'RED' })).rejects.toMatchObject({
