@@ -94,6 +94,10 @@ const describeVersions = async (nodes: NodeRef[]): Promise<Map<string, Record<st
             status: item.status,
             createdAt: item.createdAt,
             createdBy: item.createdBy,
+            // Where the version serves now (`<environment>/<target>`), so pictures can mark it.
+            ...(item.servingOn && Object.keys(item.servingOn).length
+              ? { serving: Object.keys(item.servingOn) }
+              : {}),
           });
         request = (out.UnprocessedKeys ?? {}) as typeof request;
       }

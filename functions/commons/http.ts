@@ -5,6 +5,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type * as z from 'zod';
 import { escapeHtml } from '#domain/html';
 import { routes } from '#http/routes';
+import { PAGE_HEADERS, page } from '#presentation/page';
 import { config } from './config.ts';
 import {
   type FieldProblem,
@@ -295,33 +296,7 @@ export const toProblem = (error: unknown, requestId: string): APIGatewayProxyRes
   };
 };
 
-/** Headers of every page: nothing cached, nothing leaked through Referer, nothing but our own form. */
-export const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-};
-
-export { escapeHtml };
-
-export const page = (title: string, body: string): string => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>${escapeHtml(title)} · Steward</title>
-<style>
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1f2328;line-height:1.5}
-h1{font-size:1.4rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{color:#59636e}dd{margin:0}
-table{border-collapse:collapse}td,th{border:1px solid #d1d9e0;padding:.2rem .6rem;text-align:left}
-textarea{width:100%;min-height:4rem;font:inherit}.buttons{display:flex;gap:1rem;margin-top:1rem}
-button{font:inherit;padding:.5rem 1.4rem;border-radius:6px;border:1px solid #d1d9e0;cursor:pointer}
-.approve{background:#1f883d;color:#fff;border-color:#1f883d}.reject{background:#cf222e;color:#fff;border-color:#cf222e}
-.note{color:#59636e;font-size:.9rem}
-</style></head><body>
-${body}
-</body></html>
-`;
+export { escapeHtml, PAGE_HEADERS, page };
 
 /** An error as a page, for the routes people open in a browser. */
 const errorPage = (result: APIGatewayProxyResult): APIGatewayProxyResult => {

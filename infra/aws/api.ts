@@ -67,7 +67,8 @@ export const groupNeeds: Record<FunctionGroup, GroupNeeds> = {
     environments: true,
   },
   // The CSRF token is an HMAC under the cursor key; a decision answers the group's task.
-  'approval-links': { access: ['registry', 'approval-answer'] },
+  // The decision page finds what serves the environment now: listDeployments queries gsi1.
+  'approval-links': { access: ['registry', 'approval-answer'], indexes: ['gsi1'] },
   // A deployment checks its environment's policy; listDeployments queries gsi1.
   deployments: { access: ['registry', 'deployment-start'], indexes: ['gsi1'], environments: true },
   // Baselines, monitors and drift runs are items of the base table (the dispatcher's gsi1 query is

@@ -52,7 +52,7 @@ const expectedIndexes: Record<string, string[]> = {
   environments: ['gsi1'],
   inventory: ['gsi1'],
   approvals: ['gsi1'],
-  'approval-links': [],
+  'approval-links': ['gsi1'],
   deployments: ['gsi1'],
   monitoring: [],
 };
