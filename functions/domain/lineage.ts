@@ -62,6 +62,8 @@ export const LineageQuery = z.strictObject({
     }),
   direction: Direction.default('both'),
   depth: z.coerce.number().int().min(1).max(MAX_DEPTH).default(5),
+  /** The representation, when the Accept header cannot say it (a link in a browser, curl -o). */
+  format: z.enum(['json', 'mermaid', 'html']).optional(),
 });
 
 export const nodeKey = (node: NodeRef): string => `${node.kind}:${node.id}`;

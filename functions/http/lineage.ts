@@ -3,11 +3,15 @@ import { SYSTEM_CHAIN } from '#adapters/keys';
 import { edgeWrites, walkLineage } from '#adapters/lineage-table';
 import { getModelAndVersion } from '#adapters/registry-table';
 import { ConflictError, NotFoundError } from '#commons/errors';
-import { type HttpRequest, httpHandler, input, json } from '#commons/http';
+import { type HttpRequest, httpHandler, input, json, PAGE_HEADERS } from '#commons/http';
 import { requireOwner, requireReader, requireRole } from '#commons/identity';
 import { CreateEdgeBody, LineageQuery, nodeKey, parseModelVersionNode, toMermaid } from '#domain/lineage';
+import { lineagePage } from '#presentation/lineage-page';
 
-/** The lineage graph: record an edge by hand, walk the graph as JSON or as a Mermaid flowchart. */
+/**
+ * The lineage graph: record an edge by hand, walk the graph as JSON, as a Mermaid flowchart, or as
+ * a page with the picture (`Accept: text/html` or `format=html`).
+ */
 
 export const operations = {
   createEdge: async (request: HttpRequest) => {
@@ -68,7 +72,23 @@ export const operations = {
     ]);
     if (version && !found?.version)
       throw new NotFoundError(`version ${version.version} of ${version.name} does not exist`);
-    if ((request.headers.accept ?? '').includes('text/vnd.mermaid'))
+    const accept = request.headers.accept ?? '';
+    const format =
+      query.format ??
+      (accept.includes('text/vnd.mermaid') ? 'mermaid' : accept.includes('text/html') ? 'html' : 'json');
+    if (format === 'html')
+      return {
+        statusCode: 200,
+        headers: PAGE_HEADERS,
+        body: lineagePage(graph, {
+          start: query.node,
+          direction: query.direction,
+          depth: query.depth,
+          versionHref: (node) =>
+            `?${new URLSearchParams({ node: nodeKey(node), direction: query.direction, depth: String(query.depth), format: 'html' })}`,
+        }),
+      };
+    if (format === 'mermaid')
       return {
         statusCode: 200,
         body: toMermaid(graph, query.node),

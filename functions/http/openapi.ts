@@ -248,7 +248,8 @@ const operations: Record<string, Omit<ZodOpenApiOperationObject, 'operationId'>>
     responses: { ...ok('201', 'the edge', CreateEdgeBody), ...problems(400, 403, 404, 409) },
   },
   getLineage: {
-    summary: 'Walk the lineage graph (JSON, or Mermaid with Accept: text/vnd.mermaid)',
+    summary:
+      'Walk the lineage graph (JSON; Mermaid with Accept: text/vnd.mermaid; a page with the SVG picture with Accept: text/html or format=html)',
     requestParams: { query: LineageQuery },
     responses: {
       '200': {
@@ -256,6 +257,7 @@ const operations: Record<string, Omit<ZodOpenApiOperationObject, 'operationId'>>
         content: {
           'application/json': { schema: Graph },
           'text/vnd.mermaid': { schema: z.string() },
+          'text/html': { schema: z.string() },
         },
       },
       ...problems(400, 403, 404),

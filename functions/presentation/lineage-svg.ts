@@ -36,7 +36,7 @@ const KINDS: Record<NodeKind, KindStyle> = {
   endpoint: { fill: '#f6f8fa', stroke: '#57606a', label: 'endpoint' },
 };
 
-const CHAR = 6.6;
+const CHAR = 7.4;
 const MAX_ID_CHARS = 40;
 const NODE_HEIGHT = 52;
 const PAD = 12;

@@ -15,8 +15,8 @@ import { seal } from '#adapters/token-vault';
 import { answerTask } from '#adapters/workflow';
 import { logger } from '#commons/observability';
 import type { ApprovalStatus } from '#domain/approval';
-import { approvalEmail } from '#domain/approval-mail';
 import { DeploymentBody } from '#domain/deployment';
+import { approvalEmail } from '#presentation/approval-email';
 import { startDeployment } from './start-deployment.ts';
 
 /**

@@ -181,7 +181,8 @@ describe.skipIf(!chromiumAvailable)('approval pages in a browser (needs apt-get 
       },
       PIPELINE,
     );
-  });
+    // A deployment, a baseline and a drift run on a machine other tests share: generous, not timed.
+  }, 240_000);
   afterAll(async () => {
     await browser?.close();
     await api?.close();
@@ -194,6 +195,15 @@ describe.skipIf(!chromiumAvailable)('approval pages in a browser (needs apt-get 
     });
     expect(created.status, created.text).toBe(202);
     const mails = await mailsFor(2, 4);
+    const mail = mails.find((m) => m.to === 'risk@example.com')!;
+    expect(mail.subject).toBe(`Approval requested: ${model} version 2 for ${env}`);
+    expect(mail.text).toMatch(/^Expires: +in \d+ (days|hours) \(\w{3} \d{1,2}, \d{2}:\d{2} UTC\)$/m);
+    expect(mail.text).toContain('member of risk (1 approval needed)');
+    const email = await (await browser.newContext()).newPage();
+    await email.setContent(mail.html);
+    expect(await email.locator('a').getAttribute('href')).toBe(linkTo(mails, 'risk@example.com'));
+    expect(await email.locator('time').textContent()).toMatch(/^in \d+ (days|hours) \(/);
+    await expectAccessible(email);
 
     const { page, status, errors } = await open(linkTo(mails, 'risk@example.com'));
 
@@ -308,7 +318,7 @@ describe.skipIf(!chromiumAvailable)('approval pages in a browser (needs apt-get 
     expect(await text(decided.page, '#link-state')).toContain('by lead@example.com');
     expect(await text(decided.page, '#environment')).toBe(env);
     await expectAccessible(decided.page);
-  });
+  }, 240_000);
 
   it('says plainly when a link is unknown or its request expired', async () => {
     const unknown = await open(`${api.url}/v1/approval-links/${'A'.repeat(43)}`);
@@ -343,5 +353,5 @@ describe.skipIf(!chromiumAvailable)('approval pages in a browser (needs apt-get 
     expect(await text(expired.page, '#version')).toBe('1');
     expect(await text(expired.page, '#environment')).toBe(`${env}-x`);
     await expectAccessible(expired.page);
-  });
+  }, 120_000);
 });
