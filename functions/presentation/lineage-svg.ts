@@ -149,9 +149,7 @@ export const lineageSvg = (graph: Graph, options: LineageSvgOptions = {}): strin
     const inner = `<title>${escapeHtml(label)}</title>${shape(node.kind, x, y, box.width, box.height, style)}${lines}`;
     const attrs = `class="node" data-kind="${node.kind}" data-id="${escapeHtml(node.id)}"${marked ? ' data-deployed="true"' : ''}${isStart ? ' data-start="true"' : ''}`;
     const link = options.href?.(node);
-    return link
-      ? `<a href="${escapeHtml(link)}" ${attrs} aria-label="${escapeHtml(label)}">${inner}</a>`
-      : `<g ${attrs}>${inner}</g>`;
+    return link ? `<a href="${escapeHtml(link)}" ${attrs}>${inner}</a>` : `<g ${attrs}>${inner}</g>`;
   });
 
   return `<svg xmlns="http://www.w3.org/2000/svg" role="${options.href ? 'group' : 'img'}" aria-labelledby="${prefix}-title" viewBox="0 0 ${Math.ceil(width)} ${Math.ceil(height)}" width="${Math.ceil(width)}" height="${Math.ceil(height)}" font-family="system-ui,sans-serif">

@@ -35,7 +35,9 @@ describe('approval email', () => {
     expect(mail.text).toContain('Reason:      quarterly <retrain>');
     expect(mail.text).toContain('member of risk (1 approval needed) and tech (2 approvals needed)');
     expect(mail.text.split('\n')).toContain(link);
-    expect(mail.html).toContain('<time datetime="2026-12-09T17:37:12.000Z">in 3 days (Dec 9, 17:37 UTC)</time>');
+    expect(mail.html).toContain(
+      '<time datetime="2026-12-09T17:37:12.000Z">in 3 days (Dec 9, 17:37 UTC)</time>',
+    );
     expect(mail.html).toContain('quarterly &lt;retrain&gt;');
     expect(mail.html).not.toContain('<retrain>');
     expect(mail.html).toContain(`href="${link}"`);

@@ -10,14 +10,25 @@ const graph: Graph = {
     { kind: 'deployment', id: 'dep-1' },
   ],
   edges: [
-    { from: { kind: 'dataset', id: 's3://data/<q4>.parquet' }, to: { kind: 'model-version', id: 'churn:2' }, relation: 'trains' },
-    { from: { kind: 'code', id: 'https://git.example.com/churn@abc' }, to: { kind: 'model-version', id: 'churn:2' }, relation: 'builds' },
-    { from: { kind: 'model-version', id: 'churn:2' }, to: { kind: 'deployment', id: 'dep-1' }, relation: 'deployed-as' },
+    {
+      from: { kind: 'dataset', id: 's3://data/<q4>.parquet' },
+      to: { kind: 'model-version', id: 'churn:2' },
+      relation: 'trains',
+    },
+    {
+      from: { kind: 'code', id: 'https://git.example.com/churn@abc' },
+      to: { kind: 'model-version', id: 'churn:2' },
+      relation: 'builds',
+    },
+    {
+      from: { kind: 'model-version', id: 'churn:2' },
+      to: { kind: 'deployment', id: 'dep-1' },
+      relation: 'deployed-as',
+    },
   ],
 };
 
-const boxes = (svg: string) =>
-  [...svg.matchAll(/data-kind="([^"]+)"/g)].map((m) => m[1]);
+const boxes = (svg: string) => [...svg.matchAll(/data-kind="([^"]+)"/g)].map((m) => m[1]);
 
 describe('lineage SVG', () => {
   it('draws one node per graph node, by kind, and one arrow per edge', () => {
@@ -36,14 +47,18 @@ describe('lineage SVG', () => {
     const svg = lineageSvg(graph);
     expect(svg).not.toContain('<q4>');
     expect(svg).toContain('&lt;q4&gt;');
-    const x = (kind: string) => Number(new RegExp(`data-kind="${kind}"[^]*?<text x="([\\d.]+)"`).exec(svg)![1]);
+    const x = (kind: string) =>
+      Number(new RegExp(`data-kind="${kind}"[^]*?<text x="([\\d.]+)"`).exec(svg)![1]);
     expect(x('dataset')).toBeLessThan(x('model-version'));
     expect(x('model-version')).toBeLessThan(x('deployment'));
   });
 
   it('links the nodes given a link, and the picture is then a group, not an image', () => {
     const svg = lineageSvg(graph, {
-      href: (n) => (n.kind === 'model-version' ? `/v1/lineage?node=${encodeURIComponent(`${n.kind}:${n.id}`)}&format=html` : undefined),
+      href: (n) =>
+        n.kind === 'model-version'
+          ? `/v1/lineage?node=${encodeURIComponent(`${n.kind}:${n.id}`)}&format=html`
+          : undefined,
     });
     expect(svg).toContain('<a href="/v1/lineage?node=model-version%3Achurn%3A2&amp;format=html"');
     expect(svg.match(/<a /g)).toHaveLength(1);
