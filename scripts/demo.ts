@@ -219,9 +219,9 @@ const settled = async (id: string, operation = 'deploy'): Promise<Deployment> =>
   const outcomes = new Set([
     'succeeded',
     'failed',
-    'rolled_back',
+    'rolled-back',
     'decommissioned',
-    'rollback_failed',
+    'rollback-failed',
     'failed-to-start',
   ]);
   for (let i = 0; i < 600; i++) {

@@ -588,7 +588,11 @@ export const finishOperation = (options: {
           ':op': d.operation,
           ':resources': resources,
           ':entry': [
-            { at, step: outcome.toLowerCase(), ...(options.detail ? { detail: options.detail } : {}) },
+            {
+              at,
+              step: outcome.toLowerCase().replaceAll('_', '-'),
+              ...(options.detail ? { detail: options.detail } : {}),
+            },
           ],
           ...(replaced ? { ':replaced': replaced } : {}),
         },

@@ -176,3 +176,32 @@ export const resourceName = (prefix: string, model: string, version: number, id:
       .slice(0, Math.max(1, room)) || 'model';
   return `${prefix}-${middle}${suffix}`.replace(/-{2,}/g, '-');
 };
+
+/** History steps that end an operation badly; their detail says why. */
+const FAILED_STEPS = new Set([
+  'failed',
+  'failed-to-start',
+  'rolled-back',
+  'rollback-failed',
+  'decommission-failed',
+]);
+
+/**
+ * Why the last operation of a deployment did not succeed, in one line, from the history step that
+ * ended it: the reason given, else the workflow's error cause, else the error's name. Undefined
+ * when the last operation ended well or has not ended.
+ */
+export const failureReason = (
+  history: readonly { step: string; detail?: Record<string, unknown> }[],
+): string | undefined => {
+  const last = history.at(-1);
+  if (!last || !FAILED_STEPS.has(last.step)) return undefined;
+  const d = last.detail ?? {};
+  const text = [d.reason, d.cause, d.error].find((v) => typeof v === 'string' && v.length > 0) as
+    | string
+    | undefined;
+  if (text) return `${last.step}: ${text}`;
+  // No cause recorded: at least say which step it failed in.
+  const during = history.at(-2)?.step;
+  return during ? `${last.step}: during ${during}` : last.step;
+};

@@ -12,6 +12,7 @@ import { requireReader, requireRole } from '#commons/identity';
 import {
   DeploymentBody,
   DeploymentPath,
+  failureReason,
   ListDeploymentsQuery,
   RollbackBody,
   ServedQuery,
@@ -31,6 +32,7 @@ export const presentDeployment = (d: DeploymentItem) => ({
   strategy: d.strategy,
   alarms: d.alarms,
   status: d.status,
+  ...(failureReason(d.history) ? { statusReason: failureReason(d.history) } : {}),
   operation: d.operation,
   ...(d.reason ? { reason: d.reason } : {}),
   history: d.history,

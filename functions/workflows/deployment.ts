@@ -207,6 +207,7 @@ interface FinishState {
   published?: { version?: string };
   previous?: { version?: string };
   error?: { Error?: string; Cause?: string };
+  endpoint?: { status?: string };
 }
 
 /** What the operation made, from the state machine's state, for the record. */
@@ -242,6 +243,10 @@ export const finish = async (event: {
       ...(error?.Error ? { error: error.Error } : {}),
       ...(error?.Cause ? { cause: error.Cause.slice(0, 1000) } : {}),
       ...(event.reason ? { reason: event.reason } : {}),
+      // A SageMaker endpoint that went to Failed ends the run without an error of its own.
+      ...(!error && !event.reason && event.outcome === 'FAILED' && event.state?.endpoint?.status
+        ? { reason: `the SageMaker endpoint is ${event.state.endpoint.status}` }
+        : {}),
     };
     try {
       await finishOperation({

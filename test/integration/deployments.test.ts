@@ -14,10 +14,10 @@ const IMAGE = {
 const OUTCOMES = new Set([
   'succeeded',
   'failed',
-  'rolled_back',
+  'rolled-back',
   'decommissioned',
-  'rollback_failed',
-  'decommission_failed',
+  'rollback-failed',
+  'decommission-failed',
   'failed-to-start',
 ]);
 type Deployment = {
@@ -218,6 +218,11 @@ describe('deployments', () => {
     await api.call('DELETE', '/local/targets/faults');
 
     expect(done.status).toBe('FAILED');
+    // Why it failed is on the record's top level, not only in the last history step.
+    expect(
+      (done as Deployment & { statusReason?: string }).statusReason,
+      JSON.stringify(done.history),
+    ).toMatch(/^failed: .+/);
     const state = await targets();
     // The workflow waited for the failed endpoint to be deleted before removing its config and model.
     expect(state.endpoints[endpoint]).toBeUndefined();
@@ -251,6 +256,10 @@ describe('deployments', () => {
     expect(rollback.status, rollback.text).toBe(202);
     const rolled = await settle(second.id, 'rollback');
     expect(rolled.status).toBe('ROLLED_BACK');
+    // One spelling: the history step is the audit action's suffix (deployment.rolled-back).
+    expect(rolled.history.at(-1)?.step).toBe('rolled-back');
+    const events = await api.call('GET', `/v1/audit?model=${name}&limit=100`);
+    expect(events.body.items.map((e: { action: string }) => e.action)).toContain('deployment.rolled-back');
     expect((await targets()).endpoints[endpoint].EndpointConfigName).toBe(first.resources.endpointConfigName);
 
     const history = await served(`sagemaker:${endpoint}`);
