@@ -1,7 +1,9 @@
 import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
+import { ConflictError } from '#commons/errors';
 import { type AuditEvent, chainEvent, GENESIS_HASH } from '#domain/audit';
+import { markSettled, settleWrite } from './idempotency-store.ts';
 import { keys } from './keys.ts';
 
 /**
@@ -128,13 +130,24 @@ export const commitMutation = async (m: Mutation): Promise<AuditEvent> => {
   };
 
   const writes = (m.writes ?? []).map((w) => withOldItemOnFailure(w));
+  // The request's Idempotency-Key, settled with its first change (never a separate write after it).
+  const settle = settleWrite();
   try {
-    await doc().send(new TransactWriteCommand({ TransactItems: [modelWrite, auditWrite, ...writes] }));
+    await doc().send(
+      new TransactWriteCommand({
+        TransactItems: [modelWrite, auditWrite, ...writes, ...(settle ? [settle] : [])],
+      }),
+    );
+    if (settle) markSettled();
   } catch (error) {
     if ((error as Error).name !== 'TransactionCanceledException') throw error;
     const reasons = (error as { CancellationReasons?: { Code?: string; Item?: Record<string, unknown> }[] })
       .CancellationReasons;
     const failed = reasons?.findIndex((r) => r.Code === 'ConditionalCheckFailed') ?? -1;
+    if (settle && failed === 2 + writes.length)
+      throw new ConflictError(
+        'another request with this Idempotency-Key took over (this one ran past its lock); nothing was changed',
+      );
     if (failed === 0) {
       if (m.head === undefined && m.createModel?.entity === 'chain')
         throw new ChainConflict(`${m.name} was started`);

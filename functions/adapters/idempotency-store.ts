@@ -1,4 +1,12 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import { keys } from './keys.ts';
@@ -11,10 +19,68 @@ export interface StoredResponse {
 
 export interface IdempotencyRecord {
   fingerprint: string;
-  state: 'IN_PROGRESS' | 'COMPLETE';
+  /**
+   * IN_PROGRESS: claimed, nothing written yet. COMMITTED: the request's change is written (in the
+   * same transaction as this state) but its answer was not recorded: it never runs again.
+   * COMPLETE: the answer is recorded and replayed.
+   */
+  state: 'IN_PROGRESS' | 'COMMITTED' | 'COMPLETE';
   response?: StoredResponse;
   lockExpiresAt: number;
+  claimId?: string;
 }
+
+/**
+ * The idempotency key a request holds while it runs. The first audited change the request
+ * commits (`commitMutation`) moves the record out of IN_PROGRESS in the same transaction: to
+ * COMPLETE with the answer when the operation declared it beforehand, else to COMMITTED. So a
+ * crash between a change and the record's completion cannot let a retry make the change again,
+ * and a request whose lock was taken over cannot commit at all (the record's `claimId` moved).
+ */
+export interface IdempotencyScope {
+  hash: string;
+  claimId: string;
+  response?: StoredResponse;
+  /** The record left IN_PROGRESS with a committed change (or the request is over). */
+  settled: boolean;
+}
+
+export const idempotencyScope = new AsyncLocalStorage<IdempotencyScope>();
+
+/** The answer the current request will give if its next change commits (replayed on a retry). */
+export const declareResponse = (response: StoredResponse): void => {
+  const scope = idempotencyScope.getStore();
+  if (scope && !scope.settled) scope.response = response;
+};
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** The write that settles the current request's key with its first change; undefined when none. */
+export const settleWrite = (): TransactItem | undefined => {
+  const scope = idempotencyScope.getStore();
+  if (!scope || scope.settled) return undefined;
+  return {
+    Update: {
+      TableName: config().tableName,
+      Key: keys.idempotency(scope.hash),
+      UpdateExpression: scope.response ? 'SET #state = :state, #response = :response' : 'SET #state = :state',
+      ConditionExpression: '#state = :busy AND claimId = :claim',
+      ExpressionAttributeNames: { '#state': 'state', ...(scope.response ? { '#response': 'response' } : {}) },
+      ExpressionAttributeValues: {
+        ':state': scope.response ? 'COMPLETE' : 'COMMITTED',
+        ':busy': 'IN_PROGRESS',
+        ':claim': scope.claimId,
+        ...(scope.response ? { ':response': scope.response } : {}),
+      },
+    },
+  };
+};
+
+/** After the transaction that carried `settleWrite` committed. */
+export const markSettled = (): void => {
+  const scope = idempotencyScope.getStore();
+  if (scope) scope.settled = true;
+};
 
 /** Records live for a day (DynamoDB TTL removes them). */
 const RECORD_TTL_SECONDS = 24 * 3600;
@@ -28,8 +94,13 @@ export const getRecord = async (hash: string): Promise<IdempotencyRecord | undef
   return Item as IdempotencyRecord | undefined;
 };
 
-/** Claim the key; false when someone else holds a live claim or a completed record. */
-export const claim = async (hash: string, fingerprint: string, nowSeconds: number): Promise<boolean> => {
+/** Claim the key: its claim id, or undefined when someone else holds a live claim or a settled record. */
+export const claim = async (
+  hash: string,
+  fingerprint: string,
+  nowSeconds: number,
+): Promise<string | undefined> => {
+  const claimId = randomUUID();
   try {
     await doc().send(
       new PutCommand({
@@ -39,6 +110,7 @@ export const claim = async (hash: string, fingerprint: string, nowSeconds: numbe
           entity: 'idempotency',
           fingerprint,
           state: 'IN_PROGRESS',
+          claimId,
           lockExpiresAt: nowSeconds + LOCK_SECONDS,
           ttl: nowSeconds + RECORD_TTL_SECONDS,
         },
@@ -47,25 +119,44 @@ export const claim = async (hash: string, fingerprint: string, nowSeconds: numbe
         ExpressionAttributeValues: { ':busy': 'IN_PROGRESS', ':now': nowSeconds },
       }),
     );
-    return true;
+    return claimId;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
     throw error;
   }
 };
 
-export const complete = async (hash: string, response: StoredResponse): Promise<void> => {
-  await doc().send(
-    new UpdateCommand({
-      TableName: config().tableName,
-      Key: keys.idempotency(hash),
-      UpdateExpression: 'SET #state = :done, #response = :response',
-      ExpressionAttributeNames: { '#state': 'state', '#response': 'response' },
-      ExpressionAttributeValues: { ':done': 'COMPLETE', ':response': response },
-    }),
-  );
+/** Record the answer; only the claim that ran the request may (a taken-over claim records nothing). */
+export const complete = async (hash: string, claimId: string, response: StoredResponse): Promise<void> => {
+  try {
+    await doc().send(
+      new UpdateCommand({
+        TableName: config().tableName,
+        Key: keys.idempotency(hash),
+        UpdateExpression: 'SET #state = :done, #response = :response',
+        ConditionExpression: 'claimId = :claim',
+        ExpressionAttributeNames: { '#state': 'state', '#response': 'response' },
+        ExpressionAttributeValues: { ':done': 'COMPLETE', ':response': response, ':claim': claimId },
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
 };
 
-export const release = async (hash: string): Promise<void> => {
-  await doc().send(new DeleteCommand({ TableName: config().tableName, Key: keys.idempotency(hash) }));
+/** Free the key of a request that changed nothing, so a corrected retry may run. */
+export const release = async (hash: string, claimId: string): Promise<void> => {
+  try {
+    await doc().send(
+      new DeleteCommand({
+        TableName: config().tableName,
+        Key: keys.idempotency(hash),
+        ConditionExpression: '#state = :busy AND claimId = :claim',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':busy': 'IN_PROGRESS', ':claim': claimId },
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
 };

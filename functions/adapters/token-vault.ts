@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
-import { kms } from '#commons/clients';
+import { kms, probeSeal } from '#commons/clients';
 import { config } from '#commons/config';
 
 /**
@@ -16,6 +16,7 @@ export interface Binding {
 const aad = (b: Binding) => Buffer.from(`${b.requestId}\n${b.group}`);
 
 export const seal = async (token: string, binding: Binding): Promise<string> => {
+  probeSeal();
   const { tokenKeyId, localTokenKey } = config();
   if (tokenKeyId) {
     const out = await kms().send(

@@ -104,6 +104,13 @@ export const cloudwatch = (): CloudWatchClient => {
   return cache.cloudwatch;
 };
 
+/** Local mode's fault injection: called before a task token is sealed; may throw. */
+let sealProbe: (() => void) | undefined;
+export const setSealProbe = (probe: (() => void) | undefined): void => {
+  sealProbe = probe;
+};
+export const probeSeal = (): void => sealProbe?.();
+
 /** Replace some clients (tests: a throttling DynamoDB client; local mode: emulator endpoints). */
 export const setClients = (clients: Partial<Clients>): void => {
   Object.assign(cache, clients);

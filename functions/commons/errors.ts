@@ -39,9 +39,26 @@ export class UnauthenticatedError extends HttpError {
   readonly title = 'Unauthenticated';
 }
 
+/** What a refused attempt was about, for the attempt log (when the path does not say it). */
+export interface AttemptSubject {
+  model?: string;
+  target?: string;
+  /** Who tried, when it is not the request's principal (an approval link's member). */
+  actor?: string;
+}
+
 export class ForbiddenError extends HttpError {
   readonly statusCode = 403;
   readonly title = 'Forbidden';
+  readonly subject: AttemptSubject | undefined;
+
+  constructor(
+    detail: string,
+    options: { errors?: FieldProblem[]; headers?: Record<string, string>; subject?: AttemptSubject } = {},
+  ) {
+    super(detail, options);
+    this.subject = options.subject;
+  }
 }
 
 export class NotFoundError extends HttpError {

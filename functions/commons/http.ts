@@ -3,12 +3,15 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod';
+import { recordAttempt } from '#adapters/attempt-log';
 import { escapeHtml } from '#domain/html';
+import { ModelName } from '#domain/names';
 import { routes } from '#http/routes';
 import { PAGE_HEADERS, page } from '#presentation/page';
 import { config } from './config.ts';
 import {
   type FieldProblem,
+  ForbiddenError,
   HttpError,
   isTransient,
   MethodNotAllowedError,
@@ -31,6 +34,8 @@ export interface HttpRequest {
   method: string;
   /** The concrete path, e.g. `/v1/models/churn`. */
   path: string;
+  /** The route's path template, e.g. `/v1/models/{model}`. */
+  resourcePath: string;
   principal: Principal;
   headers: Readonly<Record<string, string>>;
   pathParameters: Readonly<Record<string, string>>;
@@ -224,6 +229,7 @@ const toRequest = (event: APIGatewayProxyEvent): HttpRequest => {
     operationId: route.operationId,
     method: event.httpMethod,
     path: event.path,
+    resourcePath: event.resource,
     principal,
     headers,
     pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
@@ -335,6 +341,33 @@ const count = (result: APIGatewayProxyResult, operationId: string | undefined): 
 };
 
 /**
+ * A refused attempt goes on record (the attempt log) before the 403 is answered. If the log
+ * cannot be written for a transient fault the answer is that fault's 503, so the caller retries
+ * and the attempt is recorded then; any other failure is logged and the 403 stands.
+ */
+const onRecord = async (request: HttpRequest, error: ForbiddenError): Promise<unknown> => {
+  const pathModel = ModelName.safeParse(request.pathParameters.model);
+  const model = error.subject?.model ?? (pathModel.success ? pathModel.data : undefined);
+  const route = routeIndex.get(`${request.method} ${request.resourcePath}`)?.path ?? request.resourcePath;
+  try {
+    await recordAttempt({
+      model,
+      actor: error.subject?.actor ?? request.principal.id,
+      operation: request.operationId,
+      route,
+      target: error.subject?.target ?? `${request.operationId}${model ? `:${model}` : ''}`,
+      reason: error.message,
+      at: new Date().toISOString(),
+    });
+    return error;
+  } catch (failure) {
+    if (isTransient(failure)) return failure;
+    logger.error('a refused attempt could not be recorded', { error: failure as Error });
+    return error;
+  }
+};
+
+/**
  * X-Ray: functions run with active tracing (the invocation segment); the Powertools tracer is left
  * out because importing it (aws-xray-sdk-core) costs a third of the cold-import budget.
  *
@@ -346,8 +379,9 @@ export const httpHandler = (operations: Readonly<Record<string, Operation>>) => 
   const dispatch = async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? 'local';
     const isPage = routeIndex.get(`${event.httpMethod} ${event.resource}`)?.page === true;
+    let request: HttpRequest | undefined;
     try {
-      const request = toRequest(event);
+      request = toRequest(event);
       const operation = operations[request.operationId];
       if (!operation) throw new NotFoundError(`${request.operationId} is not served by this function`);
       logger.appendKeys({ operation: request.operationId, principal: request.principal.id });
@@ -355,7 +389,8 @@ export const httpHandler = (operations: Readonly<Record<string, Operation>>) => 
         request.method === 'POST' ? await withIdempotency(request, operation) : await operation(request);
       return count(serialize(response), request.operationId);
     } catch (error) {
-      const problem = toProblem(error, requestId);
+      const answer = error instanceof ForbiddenError && request ? await onRecord(request, error) : error;
+      const problem = toProblem(answer, requestId);
       return count(isPage ? errorPage(problem) : problem, undefined);
     }
   };

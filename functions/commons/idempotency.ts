@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { claim, complete, getRecord, release } from '#adapters/idempotency-store';
+import {
+  claim,
+  complete,
+  getRecord,
+  type IdempotencyScope,
+  idempotencyScope,
+  release,
+} from '#adapters/idempotency-store';
 import { ConflictError, UnprocessableError, ValidationError } from './errors.ts';
 import type { HttpRequest, HttpResponse, Operation } from './http.ts';
 
@@ -32,30 +39,43 @@ export const withIdempotency = async (request: HttpRequest, operation: Operation
   const fingerprint = fingerprintOf(request);
   const now = Math.floor(Date.now() / 1000);
 
-  if (!(await claim(hash, fingerprint, now))) {
+  const claimId = await claim(hash, fingerprint, now);
+  if (claimId === undefined) {
     const record = await getRecord(hash);
     if (record && record.fingerprint !== fingerprint)
       throw new UnprocessableError('this Idempotency-Key was used with another request', {
         errors: [{ path: 'headers.idempotency-key', message: 'already used with a different body or path' }],
       });
     if (record?.state === 'COMPLETE' && record.response) return replay(record.response);
+    if (record?.state === 'COMMITTED')
+      throw new ConflictError(
+        'the request with this Idempotency-Key made its change, but its answer was not recorded (the server stopped); read the resource to see it',
+      );
     throw new ConflictError('a request with this Idempotency-Key is still in progress', {
       headers: { 'retry-after': '1' },
     });
   }
 
+  const scope: IdempotencyScope = { hash, claimId, settled: false };
   let response: HttpResponse;
   try {
-    response = await operation(request);
+    response = await idempotencyScope.run(scope, () => operation(request));
   } catch (error) {
-    // Only responses are recorded; a refused or failed request frees the key for a corrected retry.
-    await release(hash).catch(() => undefined);
+    // A request that changed nothing frees the key for a corrected retry; one that committed a
+    // change keeps it (COMMITTED), so a retry never makes the change twice.
+    const committed = scope.settled;
+    scope.settled = true;
+    if (!committed) await release(hash, claimId).catch(() => undefined);
     throw error;
   }
-  await complete(hash, {
-    statusCode: response.statusCode,
-    body: response.body,
-    headers: response.headers ?? {},
-  });
+  const settledWithAnswer = scope.settled && scope.response !== undefined;
+  // Workflows started by this request inherit its context: they settle nothing of it.
+  scope.settled = true;
+  if (!settledWithAnswer)
+    await complete(hash, claimId, {
+      statusCode: response.statusCode,
+      body: response.body,
+      headers: response.headers ?? {},
+    });
   return response;
 };

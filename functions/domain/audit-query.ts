@@ -4,7 +4,25 @@ import { ModelName } from './names.ts';
 /** Queries of the audit API. `_system` is the chain of changes that belong to no model. */
 export const SYSTEM_CHAIN = '_system';
 
-const ChainName = z.union([ModelName, z.literal(SYSTEM_CHAIN)]);
+/**
+ * Refused attempts (403s) are kept in chains of their own, beside the model's: `_attempts:<model>`
+ * for a model's, `_attempts` for the rest. The model's chain stays a chain of committed changes;
+ * the attempt chains verify the same way.
+ */
+export const ATTEMPTS_CHAIN = '_attempts';
+export const attemptsChain = (model?: string): string =>
+  model ? `${ATTEMPTS_CHAIN}:${model}` : ATTEMPTS_CHAIN;
+
+const AttemptsChainName = z
+  .string()
+  .refine(
+    (v) =>
+      v === ATTEMPTS_CHAIN ||
+      (v.startsWith(`${ATTEMPTS_CHAIN}:`) && ModelName.safeParse(v.slice(10)).success),
+    'an attempts chain is _attempts or _attempts:<model>',
+  );
+
+const ChainName = z.union([ModelName, z.literal(SYSTEM_CHAIN), AttemptsChainName]);
 
 export const ListAuditQuery = z
   .strictObject({

@@ -51,6 +51,11 @@ export const decide = async (input: DecisionInput): Promise<ApprovalItem> => {
       throw new ConflictError(`approval request ${request.id} is ${request.status} already`);
 
     const registrant = registrantOf(request);
+    const subject = {
+      model: request.model,
+      target: `approval:${request.id}`,
+      ...(input.link ? { actor: input.link.member } : {}),
+    };
     const member =
       input.link?.member ?? request.groups.flatMap((g) => g.members).find((m) => isMember(input.who, m));
     if (
@@ -58,14 +63,16 @@ export const decide = async (input: DecisionInput): Promise<ApprovalItem> => {
       (input.who.sessionName !== undefined && input.who.sessionName === registrant.sessionName) ||
       (member !== undefined && isMember(registrant, member))
     )
-      throw new ForbiddenError('the person who registered the version cannot decide its approval');
+      throw new ForbiddenError('the person who registered the version cannot decide its approval', {
+        subject,
+      });
     const group = groupForDecision(
       request.groups,
       member ? { id: member, sessionName: undefined } : input.who,
     );
-    if (!group || !member) throw new ForbiddenError('you are not an approver of this request');
+    if (!group || !member) throw new ForbiddenError('you are not an approver of this request', { subject });
     if (request.decisions.some((d) => d.member === member || d.by === input.who.id))
-      throw new ForbiddenError('you have decided on this request already');
+      throw new ForbiddenError('you have decided on this request already', { subject });
     if (input.decision === 'approve' && group.done)
       throw new ConflictError(`group ${group.name} has its ${group.minApprovals} approval(s) already`);
 
@@ -101,7 +108,8 @@ export const decide = async (input: DecisionInput): Promise<ApprovalItem> => {
       });
     } catch (error) {
       if (!(error instanceof WriteConditionFailed)) throw error;
-      if (error.index === 0) throw new ForbiddenError('you have decided on this request already');
+      if (error.index === 0)
+        throw new ForbiddenError('you have decided on this request already', { subject });
       if (error.index === 2) throw new NotFoundError('this link was used already');
       // The request moved (another decision, expiry): read it again and judge afresh.
       throw new ChainConflict(`approval request ${request.id} moved`);

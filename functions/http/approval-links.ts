@@ -146,13 +146,17 @@ export const operations = {
     if (!found.open) return statePage(found, found.state.kind === 'decided-by-you' ? 403 : found.statusCode);
     const { link, hash, approval } = found;
     const csrf = (request.body as { csrf?: unknown } | undefined)?.csrf;
+    const subject = { model: approval.model, target: `approval:${approval.id}`, actor: link.member };
     if (typeof csrf !== 'string' || !(await macMatches(CSRF, hash, csrf)))
       throw new ForbiddenError(
         'the form is missing its security token or it does not match this link; open the link again',
+        { subject },
       );
     const form = DecisionForm.safeParse(request.body ?? {});
     if (!form.success)
-      throw new ForbiddenError('the form was not filled in as the page sends it; open the link again');
+      throw new ForbiddenError('the form was not filled in as the page sends it; open the link again', {
+        subject,
+      });
     if (form.data.decision === 'approve' && groupComplete(approval, link.member))
       return {
         statusCode: 409,

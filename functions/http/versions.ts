@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { planUpload, presignDownload } from '#adapters/artifact-store';
 import { ChainConflict, retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
 import { resolveEnvironment } from '#adapters/environments-table';
+import { declareResponse } from '#adapters/idempotency-store';
 import {
   changeVersion,
   getModel,
@@ -152,6 +153,12 @@ export const operations = {
       plan = rest;
     }
     const actor = request.principal.id;
+    const answer = (item: VersionItem) =>
+      json(
+        201,
+        { ...presentVersion(item), upload: plan },
+        { etag: etagOf(item.revision), location: `/v1/models/${name}/versions/${item.version}` },
+      );
 
     let attempt = 0;
     const item = await retryOnConflict(async () => {
@@ -177,14 +184,13 @@ export const operations = {
         updatedAt: at,
         updatedBy: actor,
       };
+      // The answer is known before the write: an Idempotency-Key is completed with it in the
+      // version's own transaction, so no crash can leave a registered version without it.
+      declareResponse(answer(item));
       await insertVersion(model, item, actor);
       return item;
     });
-    return json(
-      201,
-      { ...presentVersion(item), upload: plan },
-      { etag: etagOf(item.revision), location: `/v1/models/${name}/versions/${item.version}` },
-    );
+    return answer(item);
   },
 
   listVersions: async (request: HttpRequest) => {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
-import { resetClients, setClients } from '#commons/clients';
+import { resetClients, s3 as s3Client, setClients, setSealProbe } from '#commons/clients';
 import { resetConfig } from '#commons/config';
 import { resetCursorKey } from '#commons/cursor';
 import { type FunctionEnvironment, RoleRule } from '#commons/facts';
@@ -13,6 +13,7 @@ import { LOCAL_DEFAULT_ENVIRONMENTS } from '#domain/environment';
 import { LocalCloudWatch } from './cloudwatch.ts';
 import { ensureTable, type LocalDynamo, startLocalDynamo } from './dynamo.ts';
 import { LocalEventBus } from './events.ts';
+import { FaultRules, LocalFaults } from './faults.ts';
 import { createRequestListener } from './http-adapter.ts';
 import { inProcessHandler } from './in-process-http.ts';
 import { LocalOutbox } from './outbox.ts';
@@ -56,6 +57,8 @@ export interface LocalSystem {
   workflows: LocalWorkflows;
   targets: LocalTargets;
   cloudwatch: LocalCloudWatch;
+  /** Injected faults (`/local/faults`): DynamoDB throttling and conflicts, S3 5xx, failed seals. */
+  faults: LocalFaults;
   /** Run the drift dispatcher now (what the schedule does), and wait for it. */
   dispatchDrift(): Promise<unknown>;
   close(): Promise<void>;
@@ -173,6 +176,11 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   resetConfig();
   resetClients();
   resetCursorKey();
+  const faults = new LocalFaults(
+    process.env.STEWARD_LOCAL_FAULTS
+      ? FaultRules.parse(JSON.parse(process.env.STEWARD_LOCAL_FAULTS)).rules
+      : [],
+  );
   // The handlers' DynamoDB client answers in-process (the same front, without the loopback socket).
   setClients({
     dynamo: new DynamoDBClient({
@@ -180,9 +188,15 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
       endpoint: dynamo.endpoint,
       maxAttempts: 4,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      requestHandler: inProcessHandler(dynamo.invoke),
+      requestHandler: inProcessHandler(faults.wrapDynamo(dynamo.invoke)),
     }),
   });
+  s3Client().middlewareStack.add(faults.s3Middleware() as never, {
+    step: 'deserialize',
+    priority: 'low',
+    name: 'stewardLocalFaults',
+  });
+  setSealProbe(() => faults.probeSeal());
 
   const admin = new DynamoDBClient({
     endpoint: dynamo.endpoint,
@@ -221,6 +235,17 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
         'DELETE /local/targets/faults': async () => {
           targets.clearFaults();
           return { status: 200, body: { faults: [] } };
+        },
+        'GET /local/faults': async () => ({ status: 200, body: faults.view() }),
+        'POST /local/faults': async (_url, body) => {
+          const parsed = FaultRules.safeParse(body);
+          if (!parsed.success) return { status: 400, body: { detail: parsed.error.message } };
+          faults.set(parsed.data.rules);
+          return { status: 200, body: faults.view() };
+        },
+        'DELETE /local/faults': async () => {
+          faults.clear();
+          return { status: 200, body: faults.view() };
         },
         'GET /local/alarms': async () => ({ status: 200, body: [...cloudwatch.alarms.values()] }),
         'POST /local/drift/dispatch': async () => ({ status: 200, body: await dispatchDrift() }),
@@ -267,6 +292,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     workflows,
     targets,
     cloudwatch,
+    faults,
     dispatchDrift,
     close: async () => {
       if (closed) return;
@@ -281,6 +307,8 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
       await metricsEndpoint.close();
       await mail.close();
       unsubscribe();
+      faults.clear();
+      setSealProbe(undefined);
       await Promise.all([events.flush(), outbox.flush()]);
       await Promise.all([dynamo.close(), s3.close()]);
       resetClients();

@@ -1,7 +1,16 @@
+import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, startApi } from './local-api.ts';
-import { createModel, expectProblem, publishVersion, sha256, uniqueName } from './registry-fixtures.ts';
+import {
+  createModel,
+  expectProblem,
+  publishVersion,
+  sha256,
+  tableClient,
+  uniqueName,
+} from './registry-fixtures.ts';
 
 /**
  * The defects found when Steward was tried as an attacker and a careless client would try it
@@ -247,5 +256,91 @@ describe('hardening', () => {
     }
     expect(mails.length).toBeGreaterThan(0);
     for (const mail of mails) expect(mail.links[0]).toMatch(new RegExp(`^${api.url}/v1/approval-links/`));
+  });
+
+  it('never registers twice when the key was not completed after the write (defect 8)', async () => {
+    const name = uniqueName('idem');
+    await createModel(api, name);
+    const key = `crash-${name}`;
+    const body = { artifact: ARTIFACT };
+    // The "crash": every write of the key's record after the version's transaction fails.
+    const faults = await api.call('POST', '/local/faults', {
+      body: {
+        rules: [{ service: 'dynamodb', fault: 'throttle', operations: ['UpdateItem'], keyPrefix: 'IDEM#' }],
+      },
+    });
+    expect(faults.status, faults.text).toBe(200);
+    const first = await api.call('POST', `/v1/models/${name}/versions`, {
+      body,
+      headers: { 'idempotency-key': key },
+    });
+    await api.call('DELETE', '/local/faults');
+    expect([201, 503]).toContain(first.status);
+    expect((await api.call('GET', `/v1/models/${name}`)).body.latestVersion).toBe(1);
+
+    // The 60 s lock runs out (moved into the past rather than waited for).
+    const hash = createHash('sha256').update(`local-user\n${key}`).digest('hex');
+    await tableClient(api.system).send(
+      new UpdateCommand({
+        TableName: 'steward',
+        Key: { pk: `IDEM#${hash}`, sk: '#IDEM' },
+        UpdateExpression: 'SET lockExpiresAt = :past',
+        ExpressionAttributeValues: { ':past': 0 },
+      }),
+    );
+    const retry = await api.call('POST', `/v1/models/${name}/versions`, {
+      body,
+      headers: { 'idempotency-key': key },
+    });
+    expect(retry.status, retry.text).toBe(201);
+    expect(retry.body.version).toBe(1);
+    expect((await api.call('GET', `/v1/models/${name}`)).body.latestVersion).toBe(1);
+  });
+
+  it('records refused attempts in a chain of their own that verifies (defect 7)', async () => {
+    const { name, id } = await approvalFor('ci-pipeline');
+    const self = await api.call('POST', `/v1/approvals/${id}/decisions`, {
+      principal: 'ci-pipeline',
+      body: { decision: 'approve' },
+    });
+    expectProblem(self, 403);
+    const stranger = await api.call('POST', `/v1/approvals/${id}/decisions`, {
+      principal: 'mallory',
+      body: { decision: 'approve' },
+    });
+    expectProblem(stranger, 403);
+    const auditorWrite = await api.call('PATCH', `/v1/models/${name}`, {
+      principal: 'auditor',
+      body: { description: 'mine now' },
+    });
+    expectProblem(auditorWrite, 403);
+
+    const chain = `_attempts:${name}`;
+    const listed = await api.call('GET', `/v1/audit?model=${encodeURIComponent(chain)}&limit=100`);
+    expect(listed.status, listed.text).toBe(200);
+    expect(
+      listed.body.items.map((e: { actor: string; action: string; target: string }) => [
+        e.actor,
+        e.action,
+        e.target,
+      ]),
+    ).toEqual([
+      ['ci-pipeline', 'attempt.refused', `approval:${id}`],
+      ['mallory', 'attempt.refused', `approval:${id}`],
+      ['auditor', 'attempt.refused', `updateModel:${name}`],
+    ]);
+    expect(listed.body.items[0].after).toMatchObject({
+      status: 403,
+      reason: expect.stringMatching(/registered/),
+    });
+    const verified = await api.call('GET', `/v1/audit/verify?model=${encodeURIComponent(chain)}`);
+    expect(verified.body).toMatchObject({ valid: true, events: 3 });
+    // By actor too, and the model's own chain is untouched and still verifies.
+    const byActor = await api.call('GET', '/v1/audit?actor=mallory&limit=100');
+    expect(byActor.body.items.some((e: { target: string }) => e.target === `approval:${id}`)).toBe(true);
+    const own = await api.call('GET', `/v1/audit/verify?model=${name}`);
+    expect(own.body.valid).toBe(true);
+    const ownEvents = await api.call('GET', `/v1/audit?model=${name}&limit=100`);
+    expect(ownEvents.body.items.map((e: { action: string }) => e.action)).not.toContain('attempt.refused');
   });
 });
