@@ -61,6 +61,16 @@ export const ArtifactInput = z
         path: ['sizeBytes'],
         message: 'required (or files for a multi-file artifact)',
       });
+  })
+  // The refinement above is invisible to JSON Schema: state the two shapes in the document too
+  // (oneOf: a body giving both shapes matches both, and is refused).
+  .meta({
+    override: {
+      oneOf: [
+        { title: 'one file', required: ['sha256', 'sizeBytes'] },
+        { title: 'a set of files', required: ['files'] },
+      ],
+    },
   });
 export type ArtifactInput = z.infer<typeof ArtifactInput>;
 

@@ -306,6 +306,9 @@ describe('deployment workflow', () => {
           's3:GetObject',
           's3:GetObjectVersion',
         ],
+        // A multi-file version is served from its prefix (S3Prefix), which SageMaker lists.
+        [`${key(getAtt(logicalId(s.stack.artifacts.bucket)))} when ${key({ StringLike: { 's3:prefix': ['models/*'] } })}`]:
+          ['s3:ListBucket'],
         [key(getAtt(logicalId(s.stack.artifacts.key)))]: ['kms:Decrypt'],
         [key(localArn('ecr', 'repository/*'))]: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
         '"*"': ['ecr:GetAuthorizationToken'],

@@ -43,9 +43,12 @@ describe('GET /v1/openapi.json', () => {
     const schemas = document.components.schemas;
     expect(schemas.CreateModel.required).toContain('name');
     expect(schemas.CreateModel.additionalProperties).toBe(false);
-    expect(schemas.RegisterVersion.properties.artifact.required).toEqual(
-      expect.arrayContaining(['sha256', 'sizeBytes']),
-    );
+    // One file (sha256 and sizeBytes) or a set of files (files), never both.
+    const artifact = schemas.RegisterVersion.properties.artifact;
+    expect(artifact.oneOf.map((shape: { required: string[] }) => shape.required)).toEqual([
+      ['sha256', 'sizeBytes'],
+      ['files'],
+    ]);
   });
 
   it('passes the Redocly linter with no errors and no warnings', async () => {
