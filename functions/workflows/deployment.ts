@@ -84,10 +84,11 @@ export const prepare = async (event: { deploymentId: string; operation: Deployme
         }
       : { ModelDataUrl: s3Uri(version.artifact.bucket, version.artifact.key) };
     // A role cannot be passed across accounts: another account's models run as its own
-    // `<prefix>-model-execution` role, which its deploy-role stack creates.
+    // `<prefix>-model-execution` role, which its deploy-role stack creates, in the partition of
+    // that account's deploy role (aws, aws-cn, aws-us-gov).
     const account = environment?.policy.account;
     const executionRoleArn = account
-      ? `arn:aws:iam::${account.id}:role/${prefix}-model-execution`
+      ? `arn:${account.deployRoleArn.split(':')[1]}:iam::${account.id}:role/${prefix}-model-execution`
       : config().sagemakerExecutionRoleArn;
     if (d.target.kind === 'sagemaker') {
       const t = d.target;

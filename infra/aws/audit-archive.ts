@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -31,6 +31,9 @@ export const ARCHIVE_FILTER = {
   dynamodb: { NewImage: { entity: { S: lambda.FilterRule.isEqual('audit') } } },
 };
 
+/** What nobody may do to the archive's key. */
+export const ARCHIVE_KEY_DENIED_ACTIONS = ['kms:ScheduleKeyDeletion', 'kms:DisableKey'] as const;
+
 /** SSE-KMS on a single PutObject needs a data key and nothing else; the exporter never reads back. */
 const ARCHIVE_KEY_WRITE_ACTIONS = ['kms:GenerateDataKey'];
 
@@ -61,6 +64,19 @@ export class AuditArchive extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Disabling or deleting the key would make every archived event unreadable, which Object Lock
+    // cannot prevent: nobody may, the account's administrators included. Changing the key policy
+    // itself stays possible (denying that too would lock the key for good), so removing this guard
+    // is a deliberate, logged PutKeyPolicy rather than one call.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'TheAuditArchiveKeyIsNeverDisabledOrDeleted',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...ARCHIVE_KEY_DENIED_ACTIONS],
+        resources: ['*'],
+      }),
+    );
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       // Object Lock needs versioning, and can only be switched on when the bucket is created.

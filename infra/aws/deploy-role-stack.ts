@@ -14,22 +14,32 @@ import {
  * Context `targetAccountDeployRole`: what the deploy-role stack needs to know about the Steward
  * account it serves. Given only when deploying that stack into a target account (docs/deploy-role.md).
  */
-export const TargetAccountDeployRole = z.strictObject({
-  stewardAccountId: z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits'),
-  /** The Steward stack's `DeploymentStateMachineRoleArn` output; without it, the account is trusted. */
-  stateMachineRoleArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN')
-    .optional(),
-  artifactsBucketArn: z.string().regex(/^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,62}$/, 'an S3 bucket ARN'),
-  artifactsKeyArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/, 'a KMS key ARN'),
-  resourcePrefix: ResourcePrefix,
-  lambdaTargets: z.array(LambdaTarget).max(50).default([]),
-  lambdaTargetTag: LambdaTargetTag.optional(),
-  ecrRepositories: z.array(EcrRepository).max(50).default([]),
-});
+export const TargetAccountDeployRole = z
+  .strictObject({
+    stewardAccountId: z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits'),
+    /**
+     * The Steward stack's `DeploymentStateMachineRoleArn` output: the only principal the deploy role
+     * trusts. Required: trusting the Steward account as a whole would let whoever IAM there allows
+     * assume the role.
+     */
+    stateMachineRoleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN'),
+    artifactsBucketArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,62}$/, 'an S3 bucket ARN'),
+    artifactsKeyArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/, 'a KMS key ARN'),
+    resourcePrefix: ResourcePrefix,
+    lambdaTargets: z.array(LambdaTarget).max(50).default([]),
+    lambdaTargetTag: LambdaTargetTag.optional(),
+    ecrRepositories: z.array(EcrRepository).max(50).default([]),
+  })
+  .refine((t) => t.stateMachineRoleArn.split(':')[4] === t.stewardAccountId, {
+    message: 'the state machine role is not in stewardAccountId',
+    path: ['stateMachineRoleArn'],
+  });
 export type TargetAccountDeployRole = z.infer<typeof TargetAccountDeployRole>;
 
 /** The `targetAccountDeployRole` context, validated; undefined when it is not given. */
@@ -80,9 +90,7 @@ export class StewardDeployRoleStack extends Stack {
     }).role;
 
     this.deployRole = new DeployRole(this, 'Deploy', {
-      assumedBy: target.stateMachineRoleArn
-        ? new iam.ArnPrincipal(target.stateMachineRoleArn)
-        : new iam.AccountPrincipal(target.stewardAccountId),
+      assumedBy: new iam.ArnPrincipal(target.stateMachineRoleArn),
       roleName: targetDeployRoleName(target.resourcePrefix),
       description: `Steward (account ${target.stewardAccountId}): what its deployments may change here`,
       resourcePrefix: target.resourcePrefix,

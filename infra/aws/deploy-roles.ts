@@ -28,7 +28,6 @@ export const SAGEMAKER_DEPLOY_ACTIONS = [
   'sagemaker:CreateModel',
   'sagemaker:DeleteModel',
   'sagemaker:CreateEndpointConfig',
-  'sagemaker:DescribeEndpointConfig',
   'sagemaker:DeleteEndpointConfig',
   'sagemaker:CreateEndpoint',
   'sagemaker:UpdateEndpoint',
@@ -37,6 +36,13 @@ export const SAGEMAKER_DEPLOY_ACTIONS = [
   'sagemaker:CreateTransformJob',
   'sagemaker:DescribeTransformJob',
 ];
+/**
+ * Step Functions' optimized SageMaker integrations (`arn:aws:states:::sagemaker:*`) list the tags of
+ * what they create, with the task's credentials; AWS documents the grant on `*` (Step Functions
+ * developer guide, "IAM policies for Amazon SageMaker"), and the CDK's own SageMaker task
+ * constructs grant it so. Without it every optimized SageMaker task fails with AccessDenied.
+ */
+export const SAGEMAKER_INTEGRATION_ACTIONS = ['sagemaker:ListTags'];
 /** The SageMaker resource types those actions make or change; each is named `<prefix>-...`. */
 export const SAGEMAKER_RESOURCE_TYPES = ['model', 'endpoint-config', 'endpoint', 'transform-job'] as const;
 
@@ -58,7 +64,7 @@ export const targetDeployRoleName = (prefix: string): string => `${prefix}-deplo
 export const targetExecutionRoleName = (prefix: string): string => `${prefix}-model-execution`;
 
 export interface DeployRoleProps {
-  /** Who may assume it: the Steward deployment state machine's role (or, failing that, its account). */
+  /** Who may assume it: the Steward deployment state machine's role, never an account as a whole. */
   readonly assumedBy: iam.IPrincipal;
   readonly roleName?: string;
   readonly description: string;
@@ -118,6 +124,15 @@ export class DeployRole extends Construct {
         `SageMaker ${SAGEMAKER_RESOURCE_TYPES[i]}s named "${props.resourcePrefix}-..." only: Steward names ` +
           'each one per model version and deployment at run time, and refuses endpoints outside the prefix.',
       );
+
+    allow('SageMakerOptimizedIntegrationsListTags', SAGEMAKER_INTEGRATION_ACTIONS, ['*']);
+    Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'sagemaker:ListTags (read-only) for the optimized SageMaker integrations of Step Functions, ' +
+        'which call it with the task credentials; AWS documents this grant on "*" (Step Functions ' +
+        'developer guide, IAM policies for Amazon SageMaker), as the CDK SageMaker tasks grant it.',
+    });
 
     allow('PassTheModelExecutionRoleToSageMaker', ['iam:PassRole'], [props.executionRoleArn], {
       StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' },

@@ -140,14 +140,15 @@ export class Monitoring extends Construct {
       pendingWindow: Duration.days(7),
     });
     // CloudWatch publishes to an encrypted topic only with a key that lets it; the AWS managed
-    // SNS key does not. No condition: CloudWatch's key calls carry none that could be tested, and
-    // the topic policy below already admits only this account's drift alarms.
+    // SNS key does not. For this account's alarms only (confused-deputy guard, as the topic policy
+    // below): CloudWatch acting for another account may not use the key.
     this.alarmTopicKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchAlarmsPublishEncrypted',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
 

@@ -11,6 +11,15 @@ import type { ServiceFunction } from './service-function.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * The ASL files name integrations as `arn:aws:states:::...`, which local mode reads as they are. On
+ * AWS the partition is the stack's (`aws-cn`, `aws-us-gov`): the definition gets a `${Partition}`
+ * placeholder there instead, filled from the stack at deploy time.
+ */
+export const PARTITION_PLACEHOLDER = 'Partition';
+export const withStackPartition = (definition: string): string =>
+  definition.replaceAll('"arn:aws:states:::', `"arn:\${${PARTITION_PLACEHOLDER}}:states:::`);
+
 /** The `${Name}` placeholders of an ASL file, which `definitionSubstitutions` must fill. */
 export const placeholdersOf = (definition: string): string[] =>
   [...new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!))].sort();
@@ -48,7 +57,8 @@ export const workflowStateMachine = (
   const stack = Stack.of(scope);
   const { substitutions } = props;
   const definition = readFileSync(props.definitionFile, 'utf8');
-  const placeholders = placeholdersOf(definition);
+  // The partition is the stack's, whether the file names it or not.
+  const placeholders = placeholdersOf(definition).filter((name) => name !== PARTITION_PLACEHOLDER);
   const unfilled = placeholders.filter((name) => !(name in substitutions));
   const unused = Object.keys(substitutions).filter((name) => !placeholders.includes(name));
   if (unfilled.length || unused.length)
@@ -67,8 +77,8 @@ export const workflowStateMachine = (
   const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
     comment: props.comment,
     stateMachineType: sfn.StateMachineType.STANDARD,
-    definitionBody: sfn.DefinitionBody.fromString(definition),
-    definitionSubstitutions: substitutions,
+    definitionBody: sfn.DefinitionBody.fromString(withStackPartition(definition)),
+    definitionSubstitutions: { ...substitutions, [PARTITION_PLACEHOLDER]: stack.partition },
     role: props.role,
     logs: {
       destination: logGroup,

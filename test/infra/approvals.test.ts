@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_DEFINITION_FILE, placeholdersOf } from '../../infra/aws/approvals.ts';
 import { contextDefaults } from '../../infra/aws/context.ts';
 import type { ServiceFunction } from '../../infra/aws/service-function.ts';
+import { withStackPartition } from '../../infra/aws/workflow-state-machine.ts';
 import {
   actionsOf,
   getAtt,
@@ -62,16 +63,18 @@ describe('approval workflow', () => {
       // The others are the deployment and drift workflows'.
       s.template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
       expect(machine['StateMachineType']).toBe('STANDARD');
-      expect(machine['DefinitionString']).toBe(readFileSync(APPROVAL_DEFINITION_FILE, 'utf8'));
+      expect(machine['DefinitionString']).toBe(
+        withStackPartition(readFileSync(APPROVAL_DEFINITION_FILE, 'utf8')),
+      );
     });
 
     it('fills every placeholder of the definition, each with its task function', () => {
       const definition = machine['DefinitionString'] as string;
       const substitutions = machine['DefinitionSubstitutions'] as Record<string, unknown>;
 
-      expect(Object.keys(substitutions).sort()).toEqual(SUBSTITUTIONS);
+      expect(Object.keys(substitutions).sort()).toEqual([...SUBSTITUTIONS, 'Partition'].sort());
       for (const name of SUBSTITUTIONS) expect(definition).toContain(`\${${name}}`);
-      expect(placeholdersOf(definition)).toEqual(SUBSTITUTIONS);
+      expect(placeholdersOf(definition)).toEqual([...SUBSTITUTIONS, 'Partition'].sort());
       const resolved = definition.replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name: string) =>
         name in substitutions ? 'arn' : whole,
       );
@@ -80,6 +83,7 @@ describe('approval workflow', () => {
         ValidateFunctionArn: getAtt(logicalId(tasks.validate.fn)),
         NotifyFunctionArn: getAtt(logicalId(tasks.notify.fn)),
         RecordFunctionArn: getAtt(logicalId(tasks.record.fn)),
+        Partition: { Ref: 'AWS::Partition' },
       });
     });
 

@@ -68,6 +68,22 @@ describe('audit archive', () => {
     });
   });
 
+  it('denies everyone, the account included, disabling its key or scheduling the key for deletion', () => {
+    const statements = resources[logicalId(s.stack.auditArchive.key)]!.Properties['KeyPolicy'] as {
+      Statement: Record<string, unknown>[];
+    };
+    const denies = statements.Statement.filter((st) => st['Effect'] === 'Deny');
+    expect(denies).toEqual([
+      {
+        Sid: 'TheAuditArchiveKeyIsNeverDisabledOrDeleted',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: ['kms:DisableKey', 'kms:ScheduleKeyDeletion'],
+        Resource: '*',
+      },
+    ]);
+  });
+
   it('writes server access logs to the shared access-log bucket, under its own prefix', () => {
     expect(bucket.Properties['LoggingConfiguration']).toEqual({
       DestinationBucketName: { Ref: logicalId(s.stack.artifacts.accessLogsBucket) },

@@ -114,7 +114,12 @@ describe('deploy-role stack (target accounts)', () => {
 
     it('scopes SageMaker to prefixed names, PassRole to its execution role, Lambda to its lambdaTargets', () => {
       const statements = statementsOf(t.stack.deployRole);
-      const sagemaker = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('sagemaker:')));
+      const sagemaker = statements.filter(
+        (st) => actionsOf(st).some((a) => a.startsWith('sagemaker:')) && st.Resource !== '*',
+      );
+      expect(statements.filter((st) => st.Resource === '*').flatMap(actionsOf)).toEqual([
+        'sagemaker:ListTags',
+      ]);
       const sorted = (values: unknown[]) => values.map((v) => JSON.stringify(v)).sort();
       expect(sorted(sagemaker.flatMap(resourcesOf))).toEqual(
         sorted(
@@ -151,18 +156,22 @@ describe('deploy-role stack (target accounts)', () => {
       expect(execution[JSON.stringify(KEY)]).toEqual(['kms:Decrypt']);
     });
 
-    it('trusts the Steward account as a whole when the state machine role is not given', () => {
-      const open = synthTarget(targetContext({ stateMachineRoleArn: undefined }));
-      const role = open.template.toJSON().Resources[logicalId(open.stack.deployRole)];
-      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-        {
-          Action: 'sts:AssumeRole',
-          Effect: 'Allow',
-          Principal: {
-            AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${STEWARD_ACCOUNT}:root`]] },
-          },
-        },
-      ]);
+    it('refuses a context without the state machine role, or with one outside the Steward account', () => {
+      const { stateMachineRoleArn: _omitted, ...withoutRole } = targetContext();
+      expect(() =>
+        readTargetAccountDeployRole(new App({ context: { targetAccountDeployRole: withoutRole } })),
+      ).toThrow(/stateMachineRoleArn/);
+      expect(() =>
+        readTargetAccountDeployRole(
+          new App({
+            context: {
+              targetAccountDeployRole: targetContext({
+                stateMachineRoleArn: 'arn:aws:iam::999988887777:role/Steward-DeploymentsStateMachineRole-X',
+              }),
+            },
+          }),
+        ),
+      ).toThrow(/stateMachineRoleArn: the state machine role is not in stewardAccountId/);
     });
   });
 

@@ -3,8 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { placeholdersOf } from '../../infra/aws/approvals.ts';
 import { contextDefaults } from '../../infra/aws/context.ts';
 import { DEPLOYMENT_DEFINITION_FILE } from '../../infra/aws/deployments.ts';
+import { withStackPartition } from '../../infra/aws/workflow-state-machine.ts';
 import {
   actionsOf,
+  asWritten,
   getAtt,
   grantsByResource,
   joined,
@@ -33,7 +35,6 @@ const SAGEMAKER = [
   'sagemaker:DeleteEndpointConfig',
   'sagemaker:DeleteModel',
   'sagemaker:DescribeEndpoint',
-  'sagemaker:DescribeEndpointConfig',
   'sagemaker:DescribeTransformJob',
   'sagemaker:UpdateEndpoint',
 ];
@@ -96,7 +97,7 @@ describe('deployment workflow', () => {
     it('is STANDARD, defined by statemachines/deployment.asl.json as written, each placeholder its task function', () => {
       expect(machine['StateMachineType']).toBe('STANDARD');
       const definition = readFileSync(DEPLOYMENT_DEFINITION_FILE, 'utf8');
-      expect(machine['DefinitionString']).toBe(definition);
+      expect(machine['DefinitionString']).toBe(withStackPartition(definition));
       expect(placeholdersOf(definition)).toEqual([
         'FinishFunctionArn',
         'PrepareFunctionArn',
@@ -107,6 +108,7 @@ describe('deployment workflow', () => {
         PrepareFunctionArn: getAtt(logicalId(prepare.fn)),
         ProgressFunctionArn: getAtt(logicalId(progress.fn)),
         FinishFunctionArn: getAtt(logicalId(finish.fn)),
+        Partition: { Ref: 'AWS::Partition' },
       });
     });
 
@@ -122,7 +124,7 @@ describe('deployment workflow', () => {
           st,
           ...(st.ItemProcessor ? all(st.ItemProcessor.States) : []),
         ]);
-      const tasks = all(JSON.parse(machine['DefinitionString'] as string).States).filter(
+      const tasks = all(JSON.parse(asWritten(machine['DefinitionString'] as string)).States).filter(
         (st) => st.Type === 'Task',
       );
       const integrations = tasks.filter((t) => t.Resource !== 'arn:aws:states:::lambda:invoke');
@@ -143,7 +145,7 @@ describe('deployment workflow', () => {
         ]);
       // arn:aws:states:::sagemaker:createModel, arn:aws:states:::aws-sdk:lambda:updateAlias -> service:Api
       const called = new Set(
-        all(JSON.parse(machine['DefinitionString'] as string).States)
+        all(JSON.parse(asWritten(machine['DefinitionString'] as string)).States)
           .map((st) => st.Resource)
           .filter((r): r is string => r !== undefined && r !== 'arn:aws:states:::lambda:invoke')
           .map((r) => {
@@ -218,8 +220,8 @@ describe('deployment workflow', () => {
     });
 
     it('acts on SageMaker models, endpoint configs, endpoints and transform jobs named with the prefix only', () => {
-      const statements = statementsOf(s.stack.deployments.deployRole).filter((st) =>
-        actionsOf(st).some((a) => a.startsWith('sagemaker:')),
+      const statements = statementsOf(s.stack.deployments.deployRole).filter(
+        (st) => actionsOf(st).some((a) => a.startsWith('sagemaker:')) && st.Resource !== '*',
       );
       expect(statements.flatMap(actionsOf).sort()).toEqual(SAGEMAKER);
       expect(statements.flatMap(resourcesOf).map(key).sort()).toEqual(
@@ -227,6 +229,18 @@ describe('deployment workflow', () => {
           .map((rest) => key(localArn('sagemaker', rest)))
           .sort(),
       );
+    });
+
+    it('lists tags (read only) on "*", as the optimized SageMaker integrations need and AWS documents', () => {
+      const anywhere = statementsOf(s.stack.deployments.deployRole).filter((st) => st.Resource === '*');
+      expect(anywhere).toEqual([
+        {
+          Sid: 'SageMakerOptimizedIntegrationsListTags',
+          Effect: 'Allow',
+          Action: 'sagemaker:ListTags',
+          Resource: '*',
+        },
+      ]);
     });
 
     it('passes the model execution role, to SageMaker only, and no other role', () => {
@@ -500,7 +514,9 @@ describe('deployment workflow', () => {
     it('gives the deploy role no Lambda permission at all, and SageMaker names prefixed steward-', () => {
       const statements = roleStatements(plain.template, logicalId(plain.stack.deployments.deployRole));
       expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('lambda:'))).toEqual([]);
-      const sagemaker = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('sagemaker:')));
+      const sagemaker = statements.filter(
+        (st) => actionsOf(st).some((a) => a.startsWith('sagemaker:')) && st.Resource !== '*',
+      );
       for (const resource of sagemaker.flatMap(resourcesOf)) expect(key(resource)).toMatch(/\/steward-\*"/);
     });
 

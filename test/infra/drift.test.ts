@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { placeholdersOf } from '../../infra/aws/approvals.ts';
 import { DRIFT_DEFINITION_FILE } from '../../infra/aws/drift.ts';
 import { StewardStack } from '../../infra/aws/steward-stack.ts';
+import { withStackPartition } from '../../infra/aws/workflow-state-machine.ts';
 import {
   actionsOf,
   cdkContext,
@@ -70,11 +71,12 @@ describe('drift workflow', () => {
       const definition = readFileSync(DRIFT_DEFINITION_FILE, 'utf8');
 
       expect(machine['StateMachineType']).toBe('STANDARD');
-      expect(machine['DefinitionString']).toBe(definition);
+      expect(machine['DefinitionString']).toBe(withStackPartition(definition));
       expect(placeholdersOf(definition)).toEqual(['DueFunctionArn', 'RunFunctionArn']);
       expect(machine['DefinitionSubstitutions']).toEqual({
         DueFunctionArn: getAtt(ids.due!),
         RunFunctionArn: getAtt(ids.run!),
+        Partition: { Ref: 'AWS::Partition' },
       });
     });
 

@@ -54,7 +54,7 @@ describe('monitoring', () => {
   });
 
   describe('drift alarm topic', () => {
-    it('is encrypted with its own rotating key, which CloudWatch may use to publish', () => {
+    it("is encrypted with its own rotating key, which CloudWatch may use to publish for this account's alarms only", () => {
       const topicKey = logicalId(s.stack.monitoring.alarmTopicKey);
 
       s.template.hasResourceProperties('AWS::SNS::Topic', {
@@ -68,7 +68,13 @@ describe('monitoring', () => {
         Principal: { Service: 'cloudwatch.amazonaws.com' },
         Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
       });
+      // No other statement hands the key to a service without that condition.
+      const services = (
+        keyResource.Properties.KeyPolicy.Statement as { Principal: { Service?: string } }[]
+      ).filter((st) => st.Principal.Service !== undefined);
+      expect(services).toHaveLength(1);
     });
 
     it("lets CloudWatch publish for this account's drift alarms only, and refuses publishing without TLS", () => {

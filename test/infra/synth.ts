@@ -6,6 +6,7 @@ import type { IConstruct } from 'constructs';
 import { expect } from 'vitest';
 import type { FunctionGroup } from '../../functions/http/routes.ts';
 import { StewardStack } from '../../infra/aws/steward-stack.ts';
+import { PARTITION_PLACEHOLDER } from '../../infra/aws/workflow-state-machine.ts';
 
 /** The context `cdk synth` sees (feature flags and Steward's settings), without asset bundling. */
 export const cdkContext = (extra: Record<string, unknown> = {}): Record<string, unknown> => {
@@ -171,3 +172,7 @@ export type Resources = Record<
   string,
   { Type: string; Properties: Properties; DependsOn?: string[]; DeletionPolicy?: string }
 >;
+
+/** A synthesized definition with the stack's partition placeholder read as `aws`, as the ASL files say. */
+export const asWritten = (definition: string): string =>
+  definition.replaceAll(`\${${PARTITION_PLACEHOLDER}}`, 'aws');
