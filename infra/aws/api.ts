@@ -44,6 +44,14 @@ interface GroupNeeds {
   readonly timeout?: Duration;
 }
 
+/**
+ * API Gateway ends an integration after 29 seconds with a 504 of its own. A function that may run
+ * as long would answer nobody and keep working (and writing) after the caller was told it failed;
+ * stopping a few seconds earlier lets its own timeout be the one that fires.
+ */
+export const API_GATEWAY_INTEGRATION_TIMEOUT = Duration.seconds(29);
+export const API_FUNCTION_TIMEOUT_MAX = Duration.seconds(25);
+
 /** One line per function group: its entry is `functions/http/<group>.ts`; this says what it may touch. */
 export const groupNeeds: Record<FunctionGroup, GroupNeeds> = {
   meta: { access: [] },
@@ -72,12 +80,12 @@ export const groupNeeds: Record<FunctionGroup, GroupNeeds> = {
   // A deployment checks its environment's policy; listDeployments queries gsi1.
   deployments: { access: ['registry', 'deployment-start'], indexes: ['gsi1'], environments: true },
   // Baselines, monitors and drift runs are items of the base table (the dispatcher's gsi1 query is
-  // the scheduled function's). A drift run on request streams a window of captured data: API
-  // Gateway's 29 seconds, and the memory of the scheduled run.
+  // the scheduled function's). A drift run on request streams a window of captured data: as long
+  // as API Gateway waits, less a margin, and the memory of the scheduled run.
   monitoring: {
     access: ['registry', 'drift', 'drift-alarms'],
     memorySize: 1024,
-    timeout: Duration.seconds(29),
+    timeout: API_FUNCTION_TIMEOUT_MAX,
   },
 };
 
@@ -317,6 +325,11 @@ export class Api extends Construct {
   }
 
   private serviceFunction(group: FunctionGroup, needs: GroupNeeds, props: ApiProps): ServiceFunction {
+    if (needs.timeout && needs.timeout.toSeconds() > API_FUNCTION_TIMEOUT_MAX.toSeconds())
+      throw new Error(
+        `function group "${group}": a timeout of ${needs.timeout.toSeconds()} s reaches API Gateway's ` +
+          `${API_GATEWAY_INTEGRATION_TIMEOUT.toSeconds()} s; at most ${API_FUNCTION_TIMEOUT_MAX.toSeconds()} s`,
+      );
     const { data, artifacts, approvals, deployments, drift, monitoring, settings } = props;
     const { access, indexes = [] } = needs;
     const environment: FunctionEnvironment = {

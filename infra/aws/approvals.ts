@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnParameter, CfnRule, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -16,6 +16,37 @@ export const APPROVAL_DEFINITION_FILE = fileURLToPath(
   new URL('../../statemachines/approval.asl.json', import.meta.url),
 );
 const WORKFLOW_ENTRY = fileURLToPath(new URL('../../functions/workflows/approval.ts', import.meta.url));
+
+/** The sender `cdk.json` ships: a placeholder, with which every approval email would fail. */
+export const PLACEHOLDER_MAIL_FROM = 'steward@example.com';
+
+/**
+ * The approval emails' sender as the stack parameter `MailFrom`, defaulting to context `mailFrom`
+ * (so `cdk deploy -c mailFrom=...` and `--parameters MailFrom=...` both set it). A rule refuses the
+ * deployment while it is missing or still the placeholder: without a real SES identity every
+ * notification fails and every approval ends EXPIRED, silently. Synth stays possible offline.
+ */
+export const mailSender = (scope: Construct, contextMailFrom: string): string => {
+  const parameter = new CfnParameter(scope, 'MailFrom', {
+    type: 'String',
+    default: contextMailFrom,
+    allowedPattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$',
+    constraintDescription: 'an email address: the sender of approval emails, a verified SES identity',
+    description: 'Sender of approval emails: an SES identity verified in this account and region',
+  });
+  new CfnRule(scope, 'MailFromIsNotThePlaceholder', {
+    assertions: [
+      {
+        assert: Fn.conditionNot(Fn.conditionEquals(parameter.valueAsString, PLACEHOLDER_MAIL_FROM)),
+        assertDescription:
+          `The approval mail sender is still the placeholder ${PLACEHOLDER_MAIL_FROM}: every approval ` +
+          'email would fail and every approval would expire. Deploy with -c mailFrom=<address> (or ' +
+          '--parameters MailFrom=<address>), an SES identity verified in this account and region.',
+      },
+    ],
+  });
+  return parameter.valueAsString;
+};
 
 /** Re-exported for the other workflows' tests and local mode, which have long imported it from here. */
 export { placeholdersOf } from './workflow-state-machine.ts';
@@ -51,7 +82,7 @@ interface TaskExtras {
 
 export interface ApprovalWorkflowProps {
   readonly data: Data;
-  /** The sender of approval emails: a verified SES identity (the address or its domain). */
+  /** The sender of approval emails: a verified SES identity (the address or its domain); see mailSender. */
   readonly mailFrom: string;
   /** An approved request with `deployOnApproval` starts its deployment from the record task. */
   readonly deployments: DeploymentWorkflow;
@@ -117,7 +148,8 @@ export class ApprovalWorkflow extends Construct {
     });
     data.grantItemReadWrite(this.notify, []);
     this.grantToken(this.notify, 'kms:Encrypt');
-    const domain = mailFrom.slice(mailFrom.lastIndexOf('@') + 1);
+    // The address is a deploy-time parameter: its domain is split off by CloudFormation.
+    const domain = Fn.select(1, Fn.split('@', mailFrom));
     this.senderIdentityArns = [mailFrom, domain].map((identity) =>
       stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
     );

@@ -9,6 +9,7 @@ import {
   targetDeployRoleName,
   targetExecutionRoleName,
 } from './deploy-roles.ts';
+import { addAcknowledgementAspects } from './nag.ts';
 
 /**
  * Context `targetAccountDeployRole`: what the deploy-role stack needs to know about the Steward
@@ -80,6 +81,7 @@ export class StewardDeployRoleStack extends Stack {
   constructor(scope: Construct, id: string, props: StewardDeployRoleStackProps) {
     super(scope, id, props);
     const { target } = props;
+    addAcknowledgementAspects(this);
     const artifacts = { bucketArn: target.artifactsBucketArn, keyArn: target.artifactsKeyArn };
 
     this.executionRole = new ModelExecutionRole(this, 'ModelExecution', {

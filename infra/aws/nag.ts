@@ -1,4 +1,5 @@
-import { type App, Stack, Validations } from 'aws-cdk-lib';
+import { type App, AspectPriority, Aspects, type IAspect, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
@@ -35,3 +36,42 @@ const flatten = (node: unknown): string => {
  */
 export const wildcardResourceFinding = (scope: IConstruct, resource: string): string =>
   `AwsSolutions-IAM5[Resource::${flatten(Stack.of(scope).resolve(resource))}]`;
+
+/** `AwsSolutions-IAM5[Resource::<...>]` (as recorded, maybe with its `annotation::` namespace) -> `Resource::<...>`. */
+const IAM5_FINDING = /^(?:annotation::)?AwsSolutions-IAM5\[(Resource::.*)\]$/i;
+
+/**
+ * A role whose grants outgrow IAM's inline policy size gets overflow managed policies
+ * (`OverflowPolicy<n>`) at synth time, and the statements moved there leave their cdk-nag
+ * acknowledgements behind on the role's default policy. This aspect, which runs after the split,
+ * gives each overflow policy the acknowledgements of the wildcard resources it now holds, and no
+ * other: many `dataBuckets` or `lambdaTargets` synthesize like a few.
+ */
+export class OverflowPolicyAcknowledgements implements IAspect {
+  visit(node: IConstruct): void {
+    if (!(node instanceof iam.ManagedPolicy) || !/^OverflowPolicy\d+$/.test(node.node.id)) return;
+    const defaultPolicy = node.node.scope?.node.tryFindChild('DefaultPolicy');
+    if (!defaultPolicy) return;
+    const stack = Stack.of(node);
+    const statements = stack.resolve(node.document.toJSON()) as { Statement?: { Resource?: unknown }[] };
+    const held = new Set(
+      (statements.Statement ?? []).flatMap((st) =>
+        (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).map((r) => `Resource::${flatten(r)}`),
+      ),
+    );
+    for (const entry of defaultPolicy.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+        const resource = IAM5_FINDING.exec(id)?.[1];
+        if (resource && held.has(resource))
+          Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${resource}]`, reason });
+      }
+    }
+  }
+}
+
+/** Adds the aspects every Steward stack needs for its acknowledgements to hold at synth time. */
+export const addAcknowledgementAspects = (stack: Stack): void => {
+  // After the roles split their policies (a mutating aspect), before validation.
+  Aspects.of(stack).add(new OverflowPolicyAcknowledgements(), { priority: AspectPriority.READONLY });
+};

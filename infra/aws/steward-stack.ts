@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Api } from './api.ts';
-import { ApprovalWorkflow } from './approvals.ts';
+import { ApprovalWorkflow, mailSender } from './approvals.ts';
 import { Artifacts } from './artifacts.ts';
 import { AuditArchive } from './audit-archive.ts';
 import { readStewardContext } from './context.ts';
@@ -11,6 +11,7 @@ import { DeploymentWorkflow } from './deployments.ts';
 import { DriftWorkflow } from './drift.ts';
 import { DomainEvents } from './events.ts';
 import { Monitoring } from './monitoring.ts';
+import { addAcknowledgementAspects } from './nag.ts';
 
 /** Steward on AWS: one stack, one construct per capability. */
 export class StewardStack extends Stack {
@@ -27,6 +28,7 @@ export class StewardStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
     const settings = readStewardContext(this);
+    addAcknowledgementAspects(this);
 
     this.data = new Data(this, 'Data');
     this.artifacts = new Artifacts(this, 'Artifacts', { corsAllowedOrigins: settings.corsAllowedOrigins });
@@ -61,7 +63,7 @@ export class StewardStack extends Stack {
       this.artifacts.grantModelReadToAccount(accountId, [...roleArns]);
     this.approvals = new ApprovalWorkflow(this, 'Approvals', {
       data: this.data,
-      mailFrom: settings.mailFrom,
+      mailFrom: mailSender(this, settings.mailFrom),
       deployments: this.deployments,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', { settings });

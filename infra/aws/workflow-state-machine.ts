@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Fn, Stack, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -19,6 +19,9 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const PARTITION_PLACEHOLDER = 'Partition';
 export const withStackPartition = (definition: string): string =>
   definition.replaceAll('"arn:aws:states:::', `"arn:\${${PARTITION_PLACEHOLDER}}:states:::`);
+
+/** The UUID that ends the stack's id (`arn:...:stack/<name>/<uuid>`): new with every create. */
+export const stackInstanceId = (stack: Stack): string => Fn.select(2, Fn.split('/', stack.stackId));
 
 /** The `${Name}` placeholders of an ASL file, which `definitionSubstitutions` must fill. */
 export const placeholdersOf = (definition: string): string[] =>
@@ -68,9 +71,11 @@ export const workflowStateMachine = (
     );
 
   // Under /aws/vendedlogs/ so that Step Functions' log delivery does not grow the account's
-  // CloudWatch Logs resource policy with every state machine.
+  // CloudWatch Logs resource policy with every state machine. The group is kept when the stack
+  // goes (or a create fails), so its name ends with this stack instance's id: a fixed name would
+  // make the next create of the stack fail with "already exists".
   const logGroup = new logs.LogGroup(scope, 'Logs', {
-    logGroupName: `/aws/vendedlogs/states/${stack.stackName}-${props.name}`,
+    logGroupName: `/aws/vendedlogs/states/${stack.stackName}-${props.name}-${stackInstanceId(stack)}`,
     retention: logs.RetentionDays.THREE_MONTHS,
   });
 

@@ -29,7 +29,8 @@ import {
 const TASK_RESPONSE = ['states:SendTaskFailure', 'states:SendTaskSuccess'];
 const SUBSTITUTIONS = ['NotifyFunctionArn', 'RecordFunctionArn', 'ValidateFunctionArn'];
 
-const sesIdentity = (identity: string) => ({
+/** An SES identity ARN whose name is a deploy-time value (the MailFrom parameter, or its domain). */
+const sesIdentity = (identity: unknown) => ({
   'Fn::Join': [
     '',
     [
@@ -39,10 +40,13 @@ const sesIdentity = (identity: string) => ({
       { Ref: 'AWS::Region' },
       ':',
       { Ref: 'AWS::AccountId' },
-      `:identity/${identity}`,
+      ':identity/',
+      identity,
     ],
   ],
 });
+const MAIL_FROM = { Ref: 'MailFrom' };
+const MAIL_DOMAIN = { 'Fn::Select': [1, { 'Fn::Split': ['@', MAIL_FROM] }] };
 
 describe('approval workflow', () => {
   let s: Synthesized;
@@ -98,7 +102,15 @@ describe('approval workflow', () => {
       expect(JSON.stringify(definition)).toContain('$$.Task.Token');
       expect(machine['TracingConfiguration']).toEqual({ Enabled: true });
       expect(resources[logGroupId]!.Properties).toMatchObject({
-        LogGroupName: '/aws/vendedlogs/states/Steward-approval',
+        LogGroupName: {
+          'Fn::Join': [
+            '',
+            [
+              '/aws/vendedlogs/states/Steward-approval-',
+              { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+            ],
+          ],
+        },
         RetentionInDays: 90,
       });
     });
@@ -159,19 +171,15 @@ describe('approval workflow', () => {
         tableKey: logicalId(s.stack.data.tableKey),
         tokenKey: logicalId(s.stack.approvals.tokenKey),
       };
-      const from = { StringEquals: { 'ses:FromAddress': 'model-approvals@mail.example.org' } };
+      const from = { StringEquals: { 'ses:FromAddress': MAIL_FROM } };
       expect(grantsByResource(statementsOf(tasks.notify))).toEqual({
         [JSON.stringify(getAtt(logicalId(tasks.notify.logGroup)))]: LOGS,
         '"*"': [...TASK_RESPONSE, ...XRAY],
         [JSON.stringify(getAtt(ids.table))]: TABLE_READ_WRITE,
         [JSON.stringify(getAtt(ids.tableKey))]: TABLE_KEY_READ_WRITE,
         [`${JSON.stringify(getAtt(ids.tokenKey))} when ${JSON.stringify(TOKEN_CONTEXT)}`]: ['kms:Encrypt'],
-        [`${JSON.stringify(sesIdentity('model-approvals@mail.example.org'))} when ${JSON.stringify(from)}`]: [
-          'ses:SendEmail',
-        ],
-        [`${JSON.stringify(sesIdentity('mail.example.org'))} when ${JSON.stringify(from)}`]: [
-          'ses:SendEmail',
-        ],
+        [`${JSON.stringify(sesIdentity(MAIL_FROM))} when ${JSON.stringify(from)}`]: ['ses:SendEmail'],
+        [`${JSON.stringify(sesIdentity(MAIL_DOMAIN))} when ${JSON.stringify(from)}`]: ['ses:SendEmail'],
       });
     });
 
@@ -226,8 +234,31 @@ describe('approval workflow', () => {
       expect(envOf(tasks.notify)).toEqual({
         ...base,
         TOKEN_KEY_ID: getAtt(logicalId(s.stack.approvals.tokenKey)),
-        MAIL_FROM: 'model-approvals@mail.example.org',
+        MAIL_FROM,
       });
+    });
+  });
+
+  it('takes its sender from the MailFrom parameter, defaulting to context mailFrom', () => {
+    expect(s.template.toJSON().Parameters['MailFrom']).toMatchObject({
+      Type: 'String',
+      Default: 'model-approvals@mail.example.org',
+    });
+  });
+
+  it('refuses to deploy while the sender is missing or the placeholder, saying what to set', () => {
+    const parameter = s.template.toJSON().Parameters['MailFrom'];
+    const pattern = new RegExp(parameter.AllowedPattern);
+    expect(pattern.test('model-approvals@mail.example.org')).toBe(true);
+    expect(pattern.test('')).toBe(false);
+    expect(pattern.test('steward')).toBe(false);
+    expect(s.template.toJSON().Rules['MailFromIsNotThePlaceholder']).toEqual({
+      Assertions: [
+        {
+          Assert: { 'Fn::Not': [{ 'Fn::Equals': [MAIL_FROM, 'steward@example.com'] }] },
+          AssertDescription: expect.stringMatching(/placeholder steward@example\.com.*-c mailFrom=/),
+        },
+      ],
     });
   });
 

@@ -198,5 +198,6 @@ describe('deploy-role stack (target accounts)', () => {
     new StewardDeployRoleStack(bare, 'StewardDeployRole', { target: settings });
     bare.synth();
     expect(findingsOf(bare).sort()).toEqual(acknowledged.sort());
-  });
+    // Two full synths with the rule packs: minutes on a loaded machine.
+  }, 300_000);
 });

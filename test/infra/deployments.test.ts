@@ -167,7 +167,15 @@ describe('deployment workflow', () => {
       });
       expect(machine['TracingConfiguration']).toEqual({ Enabled: true });
       expect(resources[logGroupId]!.Properties).toMatchObject({
-        LogGroupName: '/aws/vendedlogs/states/Steward-deployment',
+        LogGroupName: {
+          'Fn::Join': [
+            '',
+            [
+              '/aws/vendedlogs/states/Steward-deployment-',
+              { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+            ],
+          ],
+        },
         RetentionInDays: 90,
       });
     });

@@ -104,7 +104,15 @@ describe('drift workflow', () => {
       });
       expect(machine['TracingConfiguration']).toEqual({ Enabled: true });
       expect(resources[logGroupId]!.Properties).toMatchObject({
-        LogGroupName: '/aws/vendedlogs/states/Steward-drift',
+        LogGroupName: {
+          'Fn::Join': [
+            '',
+            [
+              '/aws/vendedlogs/states/Steward-drift-',
+              { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+            ],
+          ],
+        },
         RetentionInDays: 90,
       });
     });

@@ -25,7 +25,8 @@ describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
     expect(findingsOf(app)).toEqual([]);
     const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8'));
     expect(report.pluginReports).toEqual([]);
-  });
+    // A whole synth with the rule packs: minutes on a loaded machine.
+  }, 300_000);
 
   it('acknowledges each finding once, on the one resource it concerns, with a reason', () => {
     const app = new App({ context: appContext(), builtinCloudFormationValidation: false });
@@ -48,7 +49,7 @@ describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
     new StewardStack(bare, 'Steward');
     bare.synth();
     expect(findingsOf(bare).sort()).toEqual(acknowledged.sort());
-  });
+  }, 300_000);
 
   it('fails the synth on an unacknowledged warning, not only on errors', () => {
     const app = new App({ context: appContext(), builtinCloudFormationValidation: false });
@@ -57,5 +58,5 @@ describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
     addNagPacks(app);
 
     expect(() => app.synth()).toThrow(/CloudWatchLogGroupRetentionPeriod/);
-  });
+  }, 300_000);
 });
