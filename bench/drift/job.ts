@@ -1,25 +1,29 @@
 import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { readRecords } from '#adapters/dataset-reader';
+import { isMainThread } from 'node:worker_threads';
+import { listObjects, readRecords } from '#adapters/dataset-reader';
 import { BaselineBuilder } from '#domain/drift/profile';
 import { driftReport } from '#domain/drift/report';
-import { WindowAccumulator } from '#domain/drift/window';
+import { summariseWithWorkers } from '#services/drift-shards';
 
 /**
  * The TypeScript drift job of the bench, run in its own process (bundled by run.ts) so that its
- * wall time and peak RSS are its own: the baseline profile of the reference CSV (BaselineBuilder),
- * the window of SageMaker capture under the capture folder read with readRecords (file://, local
- * mode) and accumulated with WindowAccumulator, then driftReport.
+ * wall time and peak RSS (worker threads included) are its own: the baseline profile of the
+ * reference CSV (BaselineBuilder), the window's capture objects listed (listObjects, file://,
+ * local mode) and summarised on `workers` threads (summariseWithWorkers: consecutive runs of
+ * objects, summaries merged in order), then driftReport.
  *
- * argv: reference.csv, capture folder, from, to, output JSON path, features (comma-separated).
+ * argv: reference.csv, capture folder, from, to, output JSON path, features (comma-separated),
+ * workers. The bundle is also the workers' script: only the main thread runs the job.
  */
-const [referencePath, captureDir, from, to, outPath, featureList] = process.argv.slice(2);
-if (!referencePath || !captureDir || !from || !to || !outPath || !featureList)
-  throw new Error('usage: job <reference.csv> <capture dir> <from> <to> <out.json> <features>');
-const features = featureList.split(',');
 const PREDICTION = 'prediction';
 
 const main = async () => {
+  const [referencePath, captureDir, from, to, outPath, featureList, workerCount] = process.argv.slice(2);
+  if (!referencePath || !captureDir || !from || !to || !outPath || !featureList)
+    throw new Error('usage: job <reference.csv> <capture dir> <from> <to> <out.json> <features> [workers]');
+  const features = featureList.split(',');
+  const workers = Number(workerCount ?? 1);
   const started = performance.now();
   const baselineBuilder = new BaselineBuilder({ features, prediction: PREDICTION });
   const reference = readRecords(pathToFileURL(referencePath).href, { format: 'csv', prediction: PREDICTION });
@@ -31,33 +35,28 @@ const main = async () => {
   const baseline = baselineBuilder.finish();
   const baselineMs = performance.now() - started;
 
-  const window = new WindowAccumulator(baseline);
-  const capture = readRecords(pathToFileURL(captureDir).href, {
-    format: 'sagemaker-capture',
-    features,
-    from: new Date(from),
-    to: new Date(to),
-  });
-  for await (const batch of capture.batches())
-    for (const record of batch) {
-      record.features[PREDICTION] = record.prediction;
-      window.addRecord(record.features);
-    }
-  const summary = window.finish();
-  const report = driftReport(baseline, summary);
+  const uri = pathToFileURL(captureDir).href;
+  const window = { from: new Date(from), to: new Date(to) };
+  const { objects } = await listObjects(uri, { format: 'sagemaker-capture', ...window });
+  const summary = await summariseWithWorkers(
+    { uri, baseline, format: 'sagemaker-capture', from, to, objects, predictions: false },
+    workers,
+  );
+  const report = driftReport(baseline, summary.window);
   const totalMs = performance.now() - started;
   await writeFile(
     outPath,
     JSON.stringify({
       baselineMs,
       totalMs,
-      bytes: capture.stats.bytes,
-      objects: capture.stats.objects,
-      records: capture.stats.records,
-      outsideWindow: capture.stats.outsideWindow,
+      workers: summary.workers,
+      bytes: summary.stats.bytes,
+      objects: summary.stats.objects,
+      records: summary.stats.records,
+      outsideWindow: summary.stats.outsideWindow,
       report,
     }),
   );
 };
 
-await main();
+if (isMainThread) await main();

@@ -3,7 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import {
   GetObjectCommand,
@@ -148,6 +148,8 @@ export interface ListOptions {
 
 export interface ReadOptions extends ListOptions, FieldOptions {
   format: DatasetFormat;
+  /** read exactly these objects (a share of `listObjects`), in this order, instead of listing the URI */
+  objects?: readonly ListedObject[];
   /** the ordered feature names, needed for positional (CSV-encoded, array) capture inputs */
   features?: readonly string[];
 }
@@ -164,8 +166,10 @@ export class DatasetFormatError extends UnprocessableError {
 }
 
 interface SourceObject {
-  /** a URI naming the object in messages */
+  /** a URI naming the object in messages (and `listObjects`' answer) */
   name: string;
+  /** bytes as stored (compressed when gzip), when the listing said */
+  size?: number;
   /** for the hour filter: the key or path relative to the URI's folder */
   key: string;
   open(): Promise<{ stream: Readable; gzip: boolean }>;
@@ -236,12 +240,13 @@ class S3Lister {
     )) as ListObjectsV2CommandOutput;
   }
 
-  /** Every key under a prefix, in key order, page by page. */
-  async *keys(prefix: string): AsyncGenerator<string> {
+  /** Every key under a prefix (with its size), in key order, page by page. */
+  async *keys(prefix: string): AsyncGenerator<{ key: string; size: number }> {
     let token: string | undefined;
     do {
       const page = await this.page(prefix, token);
-      for (const object of page.Contents ?? []) if (object.Key !== undefined) yield object.Key;
+      for (const object of page.Contents ?? [])
+        if (object.Key !== undefined) yield { key: object.Key, size: object.Size ?? 0 };
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
   }
@@ -276,9 +281,10 @@ async function* s3Objects(
 ): AsyncGenerator<SourceObject> {
   const client = options.client ?? s3();
   const { bucket } = location;
-  const objectAt = (key: string, relativeKey: string): SourceObject => ({
+  const objectAt = (key: string, relativeKey: string, size?: number): SourceObject => ({
     name: `s3://${bucket}/${key}`,
     key: relativeKey,
+    ...(size !== undefined ? { size } : {}),
     open: async () => {
       const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       const stream = answer.Body as Readable | undefined;
@@ -290,8 +296,8 @@ async function* s3Objects(
   let prefix = location.key;
   if (prefix !== '' && !prefix.endsWith('/')) {
     try {
-      await client.send(new HeadObjectCommand({ Bucket: bucket, Key: prefix }));
-      yield objectAt(prefix, prefix.slice(prefix.lastIndexOf('/') + 1));
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: prefix }));
+      yield objectAt(prefix, prefix.slice(prefix.lastIndexOf('/') + 1), head.ContentLength);
       return;
     } catch (error) {
       if (!isNotFound(error)) throw error;
@@ -315,16 +321,16 @@ async function* s3Objects(
     if (roots.length > 0 && listings <= MAX_HOUR_LISTINGS) {
       for (const { base, hours } of plans)
         for (const hour of hours)
-          for await (const key of lister.keys(base + hourPath(hour)))
-            if (!skippedName(key)) yield objectAt(key, key.slice(prefix.length));
+          for await (const { key, size } of lister.keys(base + hourPath(hour)))
+            if (!skippedName(key)) yield objectAt(key, key.slice(prefix.length), size);
       return;
     }
   }
-  for await (const key of lister.keys(prefix)) {
+  for await (const { key, size } of lister.keys(prefix)) {
     if (skippedName(key)) continue;
     const relativeKey = key.slice(prefix.length);
     if (options.hourFolders && !hourMayHold(relativeKey, from, to)) continue;
-    yield objectAt(key, relativeKey);
+    yield objectAt(key, relativeKey, size);
   }
 }
 
@@ -528,6 +534,77 @@ const locate = (uri: string, options: ListOptions): DatasetLocation =>
 const objectsAt = (location: DatasetLocation, options: ListOptions, stats: ReadStats) =>
   location.scheme === 's3' ? s3Objects(location, options, stats) : fileObjects(location, options);
 
+/** One object of a listing, as `listObjects` gives it and `ReadOptions.objects` takes it back. */
+export interface ListedObject {
+  /** `s3://bucket/key` or `file:///path` */
+  uri: string;
+  /** bytes as stored */
+  size: number;
+}
+
+/**
+ * The objects a read of `uri` would open, in read order, with their sizes: the listing of
+ * `readRecords` (hour folders of the window for SageMaker capture) without reading any. A drift
+ * run splits them between workers or Distributed Map children and hands each its share back
+ * through `ReadOptions.objects`.
+ */
+export const listObjects = async (
+  uri: string,
+  options: ListOptions & { format: DatasetFormat },
+): Promise<{ objects: ListedObject[]; stats: ReadStats }> => {
+  const location = locate(uri, options);
+  windowOf(options);
+  const stats = emptyStats();
+  const objects: ListedObject[] = [];
+  for await (const object of objectsAt(
+    location,
+    { ...options, hourFolders: options.format === 'sagemaker-capture' },
+    stats,
+  )) {
+    if (object.name.startsWith('file://')) {
+      const path = object.name.slice('file://'.length);
+      objects.push({ uri: pathToFileURL(path).href, size: (await stat(path)).size });
+    } else objects.push({ uri: object.name, size: object.size ?? 0 });
+  }
+  return { objects, stats };
+};
+
+/** Objects named by a listing (`ListOptions.objects`): opened as they are, nothing listed. */
+async function* listedObjects(
+  objects: readonly ListedObject[],
+  options: ListOptions,
+): AsyncGenerator<SourceObject> {
+  for (const listed of objects) {
+    const location = parseDatasetUri(listed.uri, config().mode, options.uriPath ?? 'uri');
+    if (location.scheme === 'file') {
+      const path = location.path;
+      yield {
+        name: listed.uri,
+        key: path,
+        size: listed.size,
+        open: async () => ({
+          stream: createReadStream(path, { highWaterMark: 64 * 1024 }),
+          gzip: isGzipName(path),
+        }),
+      };
+      continue;
+    }
+    const client = options.client ?? s3();
+    const { bucket, key } = location;
+    yield {
+      name: listed.uri,
+      key,
+      size: listed.size,
+      open: async () => {
+        const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const stream = answer.Body as Readable | undefined;
+        if (!stream) throw new Error(`${listed.uri} has no body`);
+        return { stream, gzip: isGzipName(key) || /gzip/i.test(answer.ContentEncoding ?? '') };
+      },
+    };
+  }
+}
+
 /** The non-blank lines of a dataset (e.g. SageMaker ground truth), in batches; see the file comment. */
 export class LineReader implements AsyncIterable<string> {
   readonly stats: ReadStats = emptyStats();
@@ -585,7 +662,9 @@ export class RecordReader implements AsyncIterable<CaptureRecord> {
     const windowed = (from !== undefined || to !== undefined) && (capture || options.time !== undefined);
     const lo = from ?? Number.NEGATIVE_INFINITY;
     const hi = to ?? Number.POSITIVE_INFINITY;
-    const objects = objectsAt(this.location, { ...options, hourFolders: capture }, stats);
+    const objects = options.objects
+      ? listedObjects(options.objects, options)
+      : objectsAt(this.location, { ...options, hourFolders: capture }, stats);
 
     /** Keeps the records of `batch` that lie in the window. */
     const filter = (batch: CaptureRecord[]): void => {
