@@ -2,7 +2,13 @@ import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import type { ApprovalStatus, Decision, GroupState } from '#domain/approval';
-import { commitMutation, type TransactItem } from './audit-chain.ts';
+import {
+  ApprovalAlreadyDecidedError,
+  ApprovalPendingError,
+  LinkUsedError,
+  VersionNotReadyError,
+} from '#domain/errors';
+import { ChainConflict, commitMutation, refusedWith, type TransactItem } from './audit-chain.ts';
 import { keys, stripKeys } from './keys.ts';
 import type { ModelItem } from './registry-table.ts';
 
@@ -89,7 +95,7 @@ export const listApprovalsOfVersion = async (model: string, version: number): Pr
 /**
  * A new request: the request item, the (version, environment) slot (free, or held by a request
  * that was rejected or expired), and the version's summary, whose condition is that it is READY.
- * Write indexes: 0 request, 1 slot, 2 version.
+ * Refusals: `ApprovalPendingError` (the slot), `VersionNotReadyError`.
  */
 export const createApproval = (head: ModelItem, item: ApprovalItem, actor: string) =>
   commitMutation({
@@ -120,30 +126,36 @@ export const createApproval = (head: ModelItem, item: ApprovalItem, actor: strin
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
-      {
-        Put: {
-          TableName: table(),
-          Item: {
-            ...keys.approvalSlot(item.model, item.version, item.environment),
-            entity: 'approval-slot',
-            requestId: item.id,
-            status: 'PENDING',
+      refusedWith(
+        {
+          Put: {
+            TableName: table(),
+            Item: {
+              ...keys.approvalSlot(item.model, item.version, item.environment),
+              entity: 'approval-slot',
+              requestId: item.id,
+              status: 'PENDING',
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR #status IN (:rejected, :expired)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':rejected': 'REJECTED', ':expired': 'EXPIRED' },
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR #status IN (:rejected, :expired)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':rejected': 'REJECTED', ':expired': 'EXPIRED' },
         },
-      },
-      {
-        Update: {
-          TableName: table(),
-          Key: keys.version(item.model, item.version),
-          UpdateExpression: 'SET approvalsByEnvironment.#env = :summary',
-          ConditionExpression: '#status = :ready',
-          ExpressionAttributeNames: { '#env': item.environment, '#status': 'status' },
-          ExpressionAttributeValues: { ':summary': summary(item), ':ready': 'READY' },
+        () => new ApprovalPendingError(item.version, item.environment),
+      ),
+      refusedWith(
+        {
+          Update: {
+            TableName: table(),
+            Key: keys.version(item.model, item.version),
+            UpdateExpression: 'SET approvalsByEnvironment.#env = :summary',
+            ConditionExpression: '#status = :ready',
+            ExpressionAttributeNames: { '#env': item.environment, '#status': 'status' },
+            ExpressionAttributeValues: { ':summary': summary(item), ':ready': 'READY' },
+          },
         },
-      },
+        (old) => new VersionNotReadyError(item.model, item.version, old?.status as string | undefined),
+      ),
     ],
   });
 
@@ -182,8 +194,8 @@ export interface DecisionWrite {
 }
 
 /**
- * One decision. Write indexes: 0 the person's decision (exists: they decided already),
- * 1 the request (moved, decided or expired: read again), 2 the link (used), then the final writes.
+ * One decision. Refusals: `ApprovalAlreadyDecidedError` (the person's decision exists),
+ * `LinkUsedError`; the request moved, decided or expired: `ChainConflict` (read again).
  */
 export const recordDecision = (d: DecisionWrite) => {
   const { request, entry, groupIndex } = d;
@@ -216,13 +228,22 @@ export const recordDecision = (d: DecisionWrite) => {
     values[':at'] = entry.at;
   }
   const writes: TransactItem[] = [
-    {
-      Put: {
-        TableName: table(),
-        Item: { ...keys.decision(request.id, entry.member), entity: 'decision', ...entry },
-        ConditionExpression: 'attribute_not_exists(pk)',
+    refusedWith(
+      {
+        Put: {
+          TableName: table(),
+          Item: { ...keys.decision(request.id, entry.member), entity: 'decision', ...entry },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
       },
-    },
+      () =>
+        new ApprovalAlreadyDecidedError({
+          model: request.model,
+          target: `approval:${request.id}`,
+          // Through a link, the member of the link tried (as the handler records it).
+          ...(d.linkHash ? { actor: entry.member } : {}),
+        }),
+    ),
     {
       Update: {
         TableName: table(),
@@ -235,15 +256,20 @@ export const recordDecision = (d: DecisionWrite) => {
     },
   ];
   if (d.linkHash)
-    writes.push({
-      Update: {
-        TableName: table(),
-        Key: keys.link(d.linkHash),
-        UpdateExpression: 'SET usedAt = :at',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedAt)',
-        ExpressionAttributeValues: { ':at': entry.at },
-      },
-    });
+    writes.push(
+      refusedWith(
+        {
+          Update: {
+            TableName: table(),
+            Key: keys.link(d.linkHash),
+            UpdateExpression: 'SET usedAt = :at',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedAt)',
+            ExpressionAttributeValues: { ':at': entry.at },
+          },
+        },
+        () => new LinkUsedError(),
+      ),
+    );
   if (d.status !== 'PENDING') writes.push(...finalWrites(request, d.status, entry.at));
   return commitMutation({
     head: d.head,
@@ -275,6 +301,8 @@ export const recordDecision = (d: DecisionWrite) => {
           },
         }),
     writes,
+    // The request moved (another decision, expiry): read it again and judge afresh.
+    otherwise: () => new ChainConflict(`approval request ${request.id} moved`),
   });
 };
 
@@ -282,7 +310,7 @@ export const recordDecision = (d: DecisionWrite) => {
  * The record of the outcome: the request's final event in the audit trail. A request still
  * PENDING takes the outcome (EXPIRED when time ran out or the workflow failed; APPROVED when no
  * approval was needed); EXPIRED always wins, since a decision whose task was gone took no effect.
- * Recording twice changes nothing. Write index 0 is the request.
+ * Recording twice changes nothing; a request that moved meanwhile is read again (`ChainConflict`).
  */
 export const recordOutcome = (
   head: ModelItem,
@@ -336,6 +364,8 @@ export const recordOutcome = (
         }
       : {}),
     writes,
+    // The request moved between the read and the write (a last decision): read it again.
+    otherwise: () => new ChainConflict(`approval request ${request.id} moved`),
   });
 };
 

@@ -1,4 +1,6 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import { ConflictError } from '#commons/errors';
@@ -38,16 +40,52 @@ export interface Mutation {
   modelSet?: Record<string, unknown>;
   /** Fields (or dotted paths) to remove from the existing model item. */
   modelRemove?: string[];
-  /** The other writes of the change; their conditions state the invariants. */
+  /**
+   * The other writes of the change; their conditions state the invariants. A write made with
+   * `refusedWith` says which named error its failed condition means.
+   */
   writes?: TransactItem[];
+  /** What it means when the model to create exists already. */
+  refuseExisting?: () => Error;
+  /** What a failed condition of a write that names no refusal of its own means. */
+  otherwise?: Refusal;
 }
+
+/** The item as it was when a write's condition failed (`ALL_OLD`), or undefined where there was none. */
+export type OldItem = Record<string, unknown> | undefined;
+/** Names what a failed condition means, from the item as it was. */
+export type Refusal = (old: OldItem) => Error;
+
+const refusals = new WeakMap<TransactItem, Refusal>();
+
+/**
+ * Attach to a write the named error its failed condition means. The refusal is chosen from the
+ * cancellation reason of this very write and the item it met, so reordering writes changes nothing.
+ */
+export const refusedWith = (write: TransactItem, refusal: Refusal): TransactItem => {
+  refusals.set(write, refusal);
+  return write;
+};
+
+/** The old item of a cancellation reason, as plain values (the SDK leaves it in wire form). */
+const plainItem = (item: unknown): OldItem => {
+  if (!item || typeof item !== 'object') return undefined;
+  const values = Object.values(item as Record<string, unknown>);
+  const wire = values.every(
+    (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1,
+  );
+  return wire ? unmarshall(item as Record<string, AttributeValue>) : (item as Record<string, unknown>);
+};
 
 /** Another writer moved the model's chain first: read again and retry. */
 export class ChainConflict extends Error {
   override readonly name = 'ChainConflict';
 }
 
-/** A condition of one of `writes` failed (index into `writes`), or the model already exists (-1). */
+/**
+ * A condition of one of `writes` that names no refusal failed (index into `writes`), or the model
+ * already exists (-1) and the mutation names no refusal for it. Callers never branch on the index.
+ */
 export class WriteConditionFailed extends Error {
   override readonly name = 'WriteConditionFailed';
   constructor(
@@ -151,11 +189,17 @@ export const commitMutation = async (m: Mutation): Promise<AuditEvent> => {
     if (failed === 0) {
       if (m.head === undefined && m.createModel?.entity === 'chain')
         throw new ChainConflict(`${m.name} was started`);
-      if (m.head === undefined) throw new WriteConditionFailed(-1, undefined);
+      if (m.head === undefined) throw m.refuseExisting?.() ?? new WriteConditionFailed(-1, undefined);
       throw new ChainConflict(`the audit chain of ${m.name} moved`);
     }
     if (failed === 1) throw new ChainConflict(`audit event ${seq} of ${m.name} exists`);
-    if (failed > 1) throw new WriteConditionFailed(failed - 2, reasons?.[failed]?.Item);
+    if (failed > 1) {
+      const write = m.writes?.[failed - 2];
+      const refusal = write ? refusals.get(write) : undefined;
+      const old = plainItem(reasons?.[failed]?.Item);
+      const named = refusal ?? m.otherwise;
+      throw named ? named(old) : new WriteConditionFailed(failed - 2, old);
+    }
     throw error;
   }
   return event;

@@ -2,8 +2,15 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import type { DeploymentStatus, Target } from '#domain/deployment';
+import {
+  ApprovalRequiredError,
+  DeploymentChangedError,
+  RollbackTargetArchivedError,
+  TargetBusyError,
+  VersionNotReadyError,
+} from '#domain/errors';
 import { modelVersionNode } from '#domain/lineage';
-import { commitMutation, type TransactItem } from './audit-chain.ts';
+import { ChainConflict, commitMutation, refusedWith, type TransactItem } from './audit-chain.ts';
 import { keys, stripKeys } from './keys.ts';
 import { edgeWrites } from './lineage-table.ts';
 import type { ModelItem } from './registry-table.ts';
@@ -205,7 +212,7 @@ const releaseVersion = (ref: VersionRef, operationId: string): TransactItem => (
  * A new deployment: its record, the target's lock (taken only if free), the version still READY
  * and, where the environment demands one, its APPROVED request — all conditions of one write, so
  * nothing is judged on a stale read. Lineage: version -> deployment -> endpoint.
- * Write indexes: 0 record, 1 target lock, 2 version READY, 3 approval (when required).
+ * Refusals: `TargetBusyError`, `VersionNotReadyError`, `ApprovalRequiredError`.
  */
 export const createDeployment = (head: ModelItem, item: DeploymentItem, requireApproval: boolean) => {
   const writes: TransactItem[] = [
@@ -220,33 +227,44 @@ export const createDeployment = (head: ModelItem, item: DeploymentItem, requireA
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     },
-    {
-      Update: {
-        TableName: table(),
-        Key: keys.target(item.environment, item.targetId),
-        UpdateExpression: 'SET busyWith = :id, entity = :entity, environment = :env, targetId = :target',
-        ConditionExpression: 'attribute_not_exists(busyWith)',
-        ExpressionAttributeValues: {
-          ':id': item.id,
-          ':entity': 'target',
-          ':env': item.environment,
-          ':target': item.targetId,
+    refusedWith(
+      {
+        Update: {
+          TableName: table(),
+          Key: keys.target(item.environment, item.targetId),
+          UpdateExpression: 'SET busyWith = :id, entity = :entity, environment = :env, targetId = :target',
+          ConditionExpression: 'attribute_not_exists(busyWith)',
+          ExpressionAttributeValues: {
+            ':id': item.id,
+            ':entity': 'target',
+            ':env': item.environment,
+            ':target': item.targetId,
+          },
         },
       },
-    },
+      () => new TargetBusyError(item.targetId, item.environment),
+    ),
     // The version must be READY, and is marked as being deployed: no transition while it is.
-    claimVersion(item.model, item.version, item.id, ['READY']),
+    refusedWith(
+      claimVersion(item.model, item.version, item.id, ['READY']),
+      (old) => new VersionNotReadyError(item.model, item.version, old?.status as string | undefined),
+    ),
   ];
   if (requireApproval)
-    writes.push({
-      ConditionCheck: {
-        TableName: table(),
-        Key: keys.approvalSlot(item.model, item.version, item.environment),
-        ConditionExpression: '#status = :approved',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':approved': 'APPROVED' },
-      },
-    });
+    writes.push(
+      refusedWith(
+        {
+          ConditionCheck: {
+            TableName: table(),
+            Key: keys.approvalSlot(item.model, item.version, item.environment),
+            ConditionExpression: '#status = :approved',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':approved': 'APPROVED' },
+          },
+        },
+        () => new ApprovalRequiredError(item.environment, item.version),
+      ),
+    );
   const deploymentNode = { kind: 'deployment' as const, id: item.id };
   writes.push(
     ...edgeWrites(
@@ -290,7 +308,8 @@ export const createDeployment = (head: ModelItem, item: DeploymentItem, requireA
 /**
  * Start a rollback or decommission of a deployment that serves now: the target's lock is taken,
  * and the deployment must be the target's current one. A rollback also claims the version it
- * restores, which must not be ARCHIVED. Write indexes: 0 deployment, 1 target, 2 restored version.
+ * restores, which must not be ARCHIVED (`RollbackTargetArchivedError`); any other failed condition
+ * is a `DeploymentChangedError`.
  */
 export const beginOperation = (
   head: ModelItem,
@@ -339,9 +358,15 @@ export const beginOperation = (
         },
       },
       ...(rollbackTo
-        ? [claimVersion(rollbackTo.model, rollbackTo.version, d.id, ['READY', 'DEPRECATED'])]
+        ? [
+            refusedWith(
+              claimVersion(rollbackTo.model, rollbackTo.version, d.id, ['READY', 'DEPRECATED']),
+              () => new RollbackTargetArchivedError(rollbackTo.model, rollbackTo.version),
+            ),
+          ]
         : []),
     ],
+    otherwise: () => new DeploymentChangedError(d.id),
   });
 
 /** One step of a running deployment, in its history and in the audit trail. */
@@ -636,6 +661,8 @@ export const finishOperation = (options: {
     ...(modelSet ? { modelSet } : {}),
     ...(modelRemove ? { modelRemove: [`deployed.${d.environment}`] } : {}),
     writes,
+    // The deployment or its target moved between the read and the write: read them again.
+    otherwise: () => new ChainConflict(`deployment ${d.id} moved`),
   });
 };
 

@@ -2,7 +2,8 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import type { EnvironmentPolicy } from '#domain/environment';
-import { commitMutation, readChainHead } from './audit-chain.ts';
+import { ChangedWhileWrittenError } from '#domain/errors';
+import { commitMutation, readChainHead, refusedWith } from './audit-chain.ts';
 import { keys, SYSTEM_CHAIN, stripKeys } from './keys.ts';
 
 /**
@@ -77,14 +78,22 @@ export const putEnvironment = async (
     at,
     ...(head ? {} : { createModel: { entity: 'chain', name: SYSTEM_CHAIN } }),
     writes: [
-      {
-        Put: {
-          TableName: table(),
-          Item: { ...keys.environment(name), ...keys.environmentIndex(name), entity: 'environment', ...item },
-          ConditionExpression: expectedRevision === 0 ? 'attribute_not_exists(pk)' : 'revision = :rev',
-          ...(expectedRevision === 0 ? {} : { ExpressionAttributeValues: { ':rev': expectedRevision } }),
+      refusedWith(
+        {
+          Put: {
+            TableName: table(),
+            Item: {
+              ...keys.environment(name),
+              ...keys.environmentIndex(name),
+              entity: 'environment',
+              ...item,
+            },
+            ConditionExpression: expectedRevision === 0 ? 'attribute_not_exists(pk)' : 'revision = :rev',
+            ...(expectedRevision === 0 ? {} : { ExpressionAttributeValues: { ':rev': expectedRevision } }),
+          },
         },
-      },
+        () => new ChangedWhileWrittenError('environment'),
+      ),
     ],
   });
   return item;

@@ -1,6 +1,7 @@
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
+import { EdgeExistsError } from '#domain/errors';
 import {
   type Direction,
   type Edge,
@@ -9,7 +10,7 @@ import {
   nodeKey,
   parseModelVersionNode,
 } from '#domain/lineage';
-import type { TransactItem } from './audit-chain.ts';
+import { refusedWith, type TransactItem } from './audit-chain.ts';
 import { keys } from './keys.ts';
 
 /**
@@ -42,15 +43,16 @@ export const edgeWrites = (edges: Edge[], at: string, actor: string, onlyNew: bo
       createdAt: at,
       createdBy: actor,
     };
-    const condition = onlyNew ? { ConditionExpression: 'attribute_not_exists(pk)' } : {};
+    const out: TransactItem = {
+      Put: { TableName: table(), Item: { ...keys.edgeOut(from, edge.relation, to), ...item } },
+    };
     return [
-      {
-        Put: {
-          TableName: table(),
-          Item: { ...keys.edgeOut(from, edge.relation, to), ...item },
-          ...condition,
-        },
-      },
+      onlyNew
+        ? refusedWith(
+            { Put: { ...out.Put!, ConditionExpression: 'attribute_not_exists(pk)' } },
+            () => new EdgeExistsError(),
+          )
+        : out,
       { Put: { TableName: table(), Item: { ...keys.edgeIn(from, edge.relation, to), ...item } } },
     ];
   });

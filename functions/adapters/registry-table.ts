@@ -2,10 +2,26 @@ import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput } fro
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import type { AuditEvent } from '#domain/audit';
+import {
+  ChangedWhileWrittenError,
+  ModelExistsError,
+  VersionChangedError,
+  VersionDeployingError,
+  VersionNotReadyError,
+  VersionServingError,
+  VersionStatusChangedError,
+} from '#domain/errors';
 import type { VersionStatus } from '#domain/lifecycle';
 import { registrationEdges } from '#domain/lineage';
 import type { LineageInput } from '#domain/reproducibility';
-import { type ChainHead, commitMutation, type TransactItem } from './audit-chain.ts';
+import {
+  ChainConflict,
+  type ChainHead,
+  commitMutation,
+  type OldItem,
+  refusedWith,
+  type TransactItem,
+} from './audit-chain.ts';
 import { keys, MODEL_HEAD_UPPER_BOUND, stripKeys } from './keys.ts';
 import { edgeWrites } from './lineage-table.ts';
 
@@ -179,6 +195,7 @@ export const createModel = (
     after: item,
     at: item.createdAt,
     createModel: { ...item, ...keys.modelIndex(item.name) },
+    refuseExisting: () => new ModelExistsError(item.name),
   });
 
 export const updateModel = (
@@ -285,7 +302,8 @@ export const insertVersion = (head: ModelItem, item: VersionItem, actor: string)
 
 /**
  * Change a version's fields, guarded by the statuses it may be in and, when given, the revision
- * the caller saw. `WriteConditionFailed` (index 0) means the guard did not hold.
+ * the caller saw. When the guard does not hold, the version as it was names why:
+ * `VersionStatusChangedError`, `VersionChangedError`, `VersionDeployingError` or `VersionServingError`.
  */
 export const changeVersion = (options: {
   head: ModelItem;
@@ -336,18 +354,39 @@ export const changeVersion = (options: {
     after: options.after,
     at: options.at,
     writes: [
-      {
-        Update: {
-          TableName: table(),
-          Key: keys.version(head.name, version.version),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+      refusedWith(
+        {
+          Update: {
+            TableName: table(),
+            Key: keys.version(head.name, version.version),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: conditions.join(' AND '),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          },
         },
-      },
+        (old) => versionRefusal(head.name, version.version, old, options),
+      ),
     ],
   });
+};
+
+const versionRefusal = (
+  model: string,
+  number: number,
+  old: OldItem,
+  guard: { fromStatuses?: readonly VersionStatus[]; expectRevision?: number },
+): Error => {
+  const status = old?.status as VersionStatus | undefined;
+  if (!old || (guard.fromStatuses && !guard.fromStatuses.includes(status as VersionStatus)))
+    return new VersionStatusChangedError(model, number, status);
+  if (guard.expectRevision !== undefined && old.revision !== guard.expectRevision)
+    return new VersionChangedError(model, number);
+  const deploying = [...((old.deployingIds as Iterable<string> | undefined) ?? [])];
+  if (deploying.length > 0) return new VersionDeployingError(model, number, deploying);
+  if (Object.keys((old.servingOn as object | undefined) ?? {}).length > 0)
+    return new VersionServingError(model, number);
+  return new VersionStatusChangedError(model, number, status);
 };
 
 // ---- aliases --------------------------------------------------------------------------------
@@ -365,15 +404,18 @@ export const putAlias = (
   actor: string,
 ): Promise<AuditEvent> => {
   const writes: TransactItem[] = [
-    {
-      ConditionCheck: {
-        TableName: table(),
-        Key: keys.version(head.name, item.version),
-        ConditionExpression: '#status = :ready',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':ready': 'READY' },
+    refusedWith(
+      {
+        ConditionCheck: {
+          TableName: table(),
+          Key: keys.version(head.name, item.version),
+          ConditionExpression: '#status = :ready',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':ready': 'READY' },
+        },
       },
-    },
+      (old) => new VersionNotReadyError(head.name, item.version, old?.status as string | undefined),
+    ),
     { Put: { TableName: table(), Item: { ...keys.alias(head.name, item.alias), ...item } } },
   ];
   return commitMutation({
@@ -404,14 +446,18 @@ export const deleteAlias = (
     before: { version: alias.version },
     at,
     writes: [
-      {
-        Delete: {
-          TableName: table(),
-          Key: keys.alias(head.name, alias.alias),
-          ConditionExpression: 'version = :v',
-          ExpressionAttributeValues: { ':v': alias.version },
+      // The alias moved between the read and the delete: read again.
+      refusedWith(
+        {
+          Delete: {
+            TableName: table(),
+            Key: keys.alias(head.name, alias.alias),
+            ConditionExpression: 'version = :v',
+            ExpressionAttributeValues: { ':v': alias.version },
+          },
         },
-      },
+        () => new ChainConflict(`alias ${alias.alias} of ${head.name} moved`),
+      ),
     ],
   });
 
@@ -475,14 +521,17 @@ export const putCard = (
       }).filter(([, value]) => value !== undefined),
     ),
     writes: [
-      {
-        Put: {
-          TableName: table(),
-          Item: { ...keys.card(head.name), ...item },
-          ConditionExpression: revision === 0 ? 'attribute_not_exists(pk)' : 'revision = :rev',
-          ...(revision === 0 ? {} : { ExpressionAttributeValues: { ':rev': revision } }),
+      refusedWith(
+        {
+          Put: {
+            TableName: table(),
+            Item: { ...keys.card(head.name), ...item },
+            ConditionExpression: revision === 0 ? 'attribute_not_exists(pk)' : 'revision = :rev',
+            ...(revision === 0 ? {} : { ExpressionAttributeValues: { ':rev': revision } }),
+          },
         },
-      },
+        () => new ChangedWhileWrittenError('card'),
+      ),
     ],
   });
 };

@@ -1,3 +1,5 @@
+import * as refusal from '#domain/errors';
+import { DomainError } from '#domain/errors';
 /**
  * Typed errors. The HTTP error middleware turns each into an RFC 9457 problem; 4xx details are
  * shown to the caller, anything else is logged and answered generically.
@@ -105,6 +107,43 @@ export class ServiceUnavailableError extends HttpError {
   readonly statusCode = 503;
   readonly title = 'Service unavailable';
 }
+
+type HttpErrorClass = new (
+  detail: string,
+  options?: { cause?: unknown; subject?: AttemptSubject },
+) => HttpError;
+
+/**
+ * The one table from the use cases' named refusals (functions/domain/errors.ts) to their
+ * problem+json answers. A refusal not listed here is a bug and answers 500.
+ */
+const PROBLEM_OF = new Map<abstract new (...args: never[]) => DomainError, HttpErrorClass>([
+  [refusal.ModelExistsError, ConflictError],
+  [refusal.VersionNotReadyError, ConflictError],
+  [refusal.VersionStatusChangedError, ConflictError],
+  [refusal.VersionChangedError, PreconditionFailedError],
+  [refusal.VersionDeployingError, ConflictError],
+  [refusal.VersionServingError, ConflictError],
+  [refusal.ChangedWhileWrittenError, PreconditionFailedError],
+  [refusal.EdgeExistsError, ConflictError],
+  [refusal.ApprovalPendingError, ConflictError],
+  [refusal.ApprovalAlreadyDecidedError, ForbiddenError],
+  [refusal.LinkUsedError, NotFoundError],
+  [refusal.TargetBusyError, ConflictError],
+  [refusal.ApprovalRequiredError, ConflictError],
+  [refusal.RollbackTargetArchivedError, ConflictError],
+  [refusal.DeploymentChangedError, ConflictError],
+]);
+
+/** The HTTP error an error answers as: itself, or the problem its refusal maps to. */
+export const asHttpError = (error: unknown): HttpError | undefined => {
+  if (error instanceof HttpError) return error;
+  if (!(error instanceof DomainError)) return undefined;
+  const Problem = PROBLEM_OF.get(error.constructor as new (...args: never[]) => DomainError);
+  return Problem
+    ? new Problem(error.message, { cause: error, ...(error.subject ? { subject: error.subject } : {}) })
+    : undefined;
+};
 
 /** Faults of the storage services that go away on their own: the caller should retry. */
 const TRANSIENT = new Set([

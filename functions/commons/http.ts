@@ -10,9 +10,10 @@ import { routes } from '#http/routes';
 import { PAGE_HEADERS, page } from '#presentation/page';
 import { config } from './config.ts';
 import {
+  asHttpError,
   type FieldProblem,
   ForbiddenError,
-  HttpError,
+  type HttpError,
   isTransient,
   MethodNotAllowedError,
   NotFoundError,
@@ -280,7 +281,8 @@ const problem = (error: HttpError, requestId: string): APIGatewayProxyResult => 
 
 /** The answer to any error: typed errors as they are, transient faults as 503, the rest as 500. */
 export const toProblem = (error: unknown, requestId: string): APIGatewayProxyResult => {
-  if (error instanceof HttpError) return problem(error, requestId);
+  const known = asHttpError(error);
+  if (known) return problem(known, requestId);
   if (isTransient(error)) {
     logger.warn('transient storage fault', { error: error as Error });
     return problem(
@@ -389,7 +391,8 @@ export const httpHandler = (operations: Readonly<Record<string, Operation>>) => 
         request.method === 'POST' ? await withIdempotency(request, operation) : await operation(request);
       return count(serialize(response), request.operationId);
     } catch (error) {
-      const answer = error instanceof ForbiddenError && request ? await onRecord(request, error) : error;
+      const known = asHttpError(error) ?? error;
+      const answer = known instanceof ForbiddenError && request ? await onRecord(request, known) : known;
       const problem = toProblem(answer, requestId);
       return count(isPage ? errorPage(problem) : problem, undefined);
     }

@@ -1,4 +1,4 @@
-import { ChainConflict, retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { retryOnConflict } from '#adapters/audit-chain';
 import {
   deleteAlias,
   getAlias,
@@ -28,24 +28,18 @@ export const operations = {
       createdAt: at,
       createdBy: actor,
     };
-    try {
-      await retryOnConflict(async () => {
-        const { model, version } = await getModelAndVersion(name, body.version);
-        if (!model) throw new NotFoundError(`model ${name} does not exist`);
-        requireOwner(request.principal, model.owner);
-        if (!version) throw new NotFoundError(`version ${body.version} of ${name} does not exist`);
-        if (version.status !== 'READY')
-          throw new ConflictError(
-            `version ${body.version} is ${version.status}; an alias points at a READY version`,
-          );
-        const previous = await getAlias(name, alias);
-        await putAlias(model, item, previous?.version, actor);
-      });
-    } catch (error) {
-      if (error instanceof WriteConditionFailed)
-        throw new ConflictError(`version ${body.version} stopped being READY while the alias was set`);
-      throw error;
-    }
+    await retryOnConflict(async () => {
+      const { model, version } = await getModelAndVersion(name, body.version);
+      if (!model) throw new NotFoundError(`model ${name} does not exist`);
+      requireOwner(request.principal, model.owner);
+      if (!version) throw new NotFoundError(`version ${body.version} of ${name} does not exist`);
+      if (version.status !== 'READY')
+        throw new ConflictError(
+          `version ${body.version} is ${version.status}; an alias points at a READY version`,
+        );
+      const previous = await getAlias(name, alias);
+      await putAlias(model, item, previous?.version, actor);
+    });
     return json(200, presentAlias(item));
   },
 
@@ -66,13 +60,7 @@ export const operations = {
       if (!model) throw new NotFoundError(`model ${name} does not exist`);
       requireOwner(request.principal, model.owner);
       if (!found) throw new NotFoundError(`alias ${alias} of ${name} does not exist`);
-      try {
-        await deleteAlias(model, found, request.principal.id, new Date().toISOString());
-      } catch (error) {
-        // The alias moved between the read and the delete: read again.
-        if (error instanceof WriteConditionFailed) throw new ChainConflict('alias moved');
-        throw error;
-      }
+      await deleteAlias(model, found, request.principal.id, new Date().toISOString());
     });
     return { statusCode: 204 };
   },

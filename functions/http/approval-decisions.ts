@@ -5,7 +5,7 @@ import {
   recordDecision,
   recordOutcome,
 } from '#adapters/approvals-table';
-import { ChainConflict, retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { retryOnConflict } from '#adapters/audit-chain';
 import { getModel } from '#adapters/registry-table';
 import { unseal } from '#adapters/token-vault';
 import { answerTask } from '#adapters/workflow';
@@ -96,24 +96,16 @@ export const decide = async (input: DecisionInput): Promise<ApprovalItem> => {
       group: group.name,
       via: input.via,
     };
-    try {
-      await recordDecision({
-        head,
-        request,
-        entry,
-        groupIndex,
-        status,
-        nowEpoch: nowEpoch(),
-        ...(input.link ? { linkHash: input.link.hash } : {}),
-      });
-    } catch (error) {
-      if (!(error instanceof WriteConditionFailed)) throw error;
-      if (error.index === 0)
-        throw new ForbiddenError('you have decided on this request already', { subject });
-      if (error.index === 2) throw new NotFoundError('this link was used already');
-      // The request moved (another decision, expiry): read it again and judge afresh.
-      throw new ChainConflict(`approval request ${request.id} moved`);
-    }
+    // Refusals: decided already (403), link used (404); a request that moved is read again.
+    await recordDecision({
+      head,
+      request,
+      entry,
+      groupIndex,
+      status,
+      nowEpoch: nowEpoch(),
+      ...(input.link ? { linkHash: input.link.hash } : {}),
+    });
     const decided: ApprovalItem = {
       ...request,
       status,
@@ -160,11 +152,6 @@ export const expire = async (requestId: string, reason: string) => {
     if (!request || request.recordedAt) return;
     const head = await getModel(request.model);
     if (!head) return;
-    try {
-      await recordOutcome(head, request, 'EXPIRED', reason, at);
-    } catch (error) {
-      if (error instanceof WriteConditionFailed) throw new ChainConflict('moved');
-      throw error;
-    }
+    await recordOutcome(head, request, 'EXPIRED', reason, at);
   });
 };

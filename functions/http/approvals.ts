@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type ApprovalItem, createApproval, getApproval } from '#adapters/approvals-table';
-import { retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { retryOnConflict } from '#adapters/audit-chain';
 import { resolveEnvironment } from '#adapters/environments-table';
 import { getModelAndVersion } from '#adapters/registry-table';
 import { startExecution } from '#adapters/workflow';
@@ -140,16 +140,7 @@ export const operations = {
         ...(body.deployOnApproval ? { deployOnApproval: body.deployOnApproval } : {}),
         revision: 1,
       };
-      try {
-        await createApproval(model, item, request.principal.id);
-      } catch (error) {
-        if (!(error instanceof WriteConditionFailed)) throw error;
-        if (error.index === 1)
-          throw new ConflictError(
-            `version ${number} already has a pending or approved request for ${body.environment}`,
-          );
-        throw new ConflictError(`version ${number} stopped being READY`);
-      }
+      await createApproval(model, item, request.principal.id);
       return item;
     });
 

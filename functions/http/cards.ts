@@ -1,4 +1,4 @@
-import { retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { retryOnConflict } from '#adapters/audit-chain';
 import { getCard, getModel, putCard } from '#adapters/registry-table';
 import { NotFoundError, PreconditionFailedError } from '#commons/errors';
 import { etagOf, type HttpRequest, ifMatchRevision, input, json } from '#commons/http';
@@ -50,13 +50,7 @@ export const cardOperations = {
       const current = previous?.revision ?? 0;
       if (expected !== undefined && expected !== current)
         throw new PreconditionFailedError('the card changed since it was read (If-Match)');
-      try {
-        await putCard(model, card, previous, request.principal.id, at);
-      } catch (error) {
-        if (error instanceof WriteConditionFailed)
-          throw new PreconditionFailedError('the card changed while it was written');
-        throw error;
-      }
+      await putCard(model, card, previous, request.principal.id, at);
       return current + 1;
     });
     return json(200, present(name, card, revision, at, request.principal.id), { etag: etagOf(revision) });

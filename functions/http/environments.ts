@@ -1,4 +1,4 @@
-import { retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { retryOnConflict } from '#adapters/audit-chain';
 import { listStoredEnvironments, putEnvironment, resolveEnvironment } from '#adapters/environments-table';
 import { config } from '#commons/config';
 import { PreconditionFailedError } from '#commons/errors';
@@ -47,13 +47,7 @@ export const operations = {
       const revision = current?.stored?.revision ?? 0;
       if (expected !== undefined && expected !== revision)
         throw new PreconditionFailedError('the environment changed since it was read (If-Match)');
-      try {
-        return await putEnvironment(name, policy, current?.policy, revision, request.principal.id, at);
-      } catch (error) {
-        if (error instanceof WriteConditionFailed)
-          throw new PreconditionFailedError('the environment changed while it was written');
-        throw error;
-      }
+      return await putEnvironment(name, policy, current?.policy, revision, request.principal.id, at);
     });
     return json(200, present(name, policy, saved), { etag: etagOf(saved.revision) });
   },

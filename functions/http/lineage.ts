@@ -1,8 +1,8 @@
-import { commitMutation, readChainHead, retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { commitMutation, readChainHead, retryOnConflict } from '#adapters/audit-chain';
 import { SYSTEM_CHAIN } from '#adapters/keys';
 import { edgeWrites, walkLineage } from '#adapters/lineage-table';
 import { getModelAndVersion } from '#adapters/registry-table';
-import { ConflictError, NotFoundError } from '#commons/errors';
+import { NotFoundError } from '#commons/errors';
 import { type HttpRequest, httpHandler, input, json, PAGE_HEADERS } from '#commons/http';
 import { requireOwner, requireReader, requireRole } from '#commons/identity';
 import { CreateEdgeBody, LineageQuery, nodeKey, parseModelVersionNode, toMermaid } from '#domain/lineage';
@@ -27,34 +27,29 @@ export const operations = {
     const owned = parseModelVersionNode(edge.to) ?? parseModelVersionNode(edge.from);
     const at = new Date().toISOString();
     const actor = request.principal.id;
-    try {
-      await retryOnConflict(async () => {
-        let head = owned ? undefined : await readChainHead(SYSTEM_CHAIN);
-        if (owned) {
-          const found = await getModelAndVersion(owned.name, owned.version);
-          if (!found.model) throw new NotFoundError(`model ${owned.name} does not exist`);
-          if (!found.version)
-            throw new NotFoundError(`version ${owned.version} of ${owned.name} does not exist`);
-          requireOwner(request.principal, found.model.owner);
-          head = found.model;
-        }
-        const name = owned?.name ?? SYSTEM_CHAIN;
-        await commitMutation({
-          head,
-          name,
-          actor,
-          action: 'lineage.edge.created',
-          target: `edge:${nodeKey(edge.from)}>${edge.relation}>${nodeKey(edge.to)}`,
-          after: edge,
-          at,
-          ...(head ? {} : { createModel: { entity: 'chain', name } }),
-          writes: edgeWrites([edge], at, actor, true),
-        });
+    await retryOnConflict(async () => {
+      let head = owned ? undefined : await readChainHead(SYSTEM_CHAIN);
+      if (owned) {
+        const found = await getModelAndVersion(owned.name, owned.version);
+        if (!found.model) throw new NotFoundError(`model ${owned.name} does not exist`);
+        if (!found.version)
+          throw new NotFoundError(`version ${owned.version} of ${owned.name} does not exist`);
+        requireOwner(request.principal, found.model.owner);
+        head = found.model;
+      }
+      const name = owned?.name ?? SYSTEM_CHAIN;
+      await commitMutation({
+        head,
+        name,
+        actor,
+        action: 'lineage.edge.created',
+        target: `edge:${nodeKey(edge.from)}>${edge.relation}>${nodeKey(edge.to)}`,
+        after: edge,
+        at,
+        ...(head ? {} : { createModel: { entity: 'chain', name } }),
+        writes: edgeWrites([edge], at, actor, true),
       });
-    } catch (error) {
-      if (error instanceof WriteConditionFailed) throw new ConflictError('this edge exists already');
-      throw error;
-    }
+    });
     return json(201, { ...edge, createdAt: at, createdBy: actor });
   },
 

@@ -1,4 +1,4 @@
-import { retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { retryOnConflict } from '#adapters/audit-chain';
 import {
   createModel,
   getModel,
@@ -7,7 +7,7 @@ import {
   updateModel,
 } from '#adapters/registry-table';
 import { decodeCursor, encodeCursor } from '#commons/cursor';
-import { ConflictError, NotFoundError, PreconditionFailedError } from '#commons/errors';
+import { NotFoundError, PreconditionFailedError } from '#commons/errors';
 import { etagOf, type HttpRequest, httpHandler, ifMatchRevision, input, json } from '#commons/http';
 import { requireOwner, requireReader, requireRole } from '#commons/identity';
 import { CreateModelBody, ListModelsQuery, ModelPath, UpdateModelBody } from '#domain/model';
@@ -37,12 +37,7 @@ export const operations = {
       updatedAt: at,
       updatedBy: actor,
     };
-    try {
-      await createModel(item, actor);
-    } catch (error) {
-      if (error instanceof WriteConditionFailed) throw new ConflictError(`model ${body.name} already exists`);
-      throw error;
-    }
+    await createModel(item, actor);
     return json(201, presentModel({ ...item, auditSeq: 1, auditHead: '' }, []), {
       etag: etagOf(1),
       location: `/v1/models/${body.name}`,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { planUpload, presignDownload } from '#adapters/artifact-store';
-import { ChainConflict, retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { ChainConflict, retryOnConflict } from '#adapters/audit-chain';
 import { resolveEnvironment } from '#adapters/environments-table';
 import { declareResponse } from '#adapters/idempotency-store';
 import {
@@ -26,6 +26,7 @@ import { s3Keys } from '#commons/facts';
 import { etagOf, type HttpRequest, httpHandler, ifMatchRevision, input, json } from '#commons/http';
 import { requireOwner, requireReader, requireRole } from '#commons/identity';
 import { totalBytes, treeDigest } from '#domain/artifact';
+import { VersionChangedError } from '#domain/errors';
 import { canMove, sourcesOf } from '#domain/lifecycle';
 import { ModelPath } from '#domain/model';
 import { missingForReproducibility } from '#domain/reproducibility';
@@ -230,36 +231,30 @@ export const operations = {
     const at = nowIso();
     let attempt = 0;
     let current = found.version;
-    try {
-      await retryOnConflict(async () => {
-        const fresh = await rereadBoth(name, version, found, attempt++);
-        current = fresh.version;
-        if (expected !== undefined && expected !== current.revision)
-          throw new PreconditionFailedError('the version changed since it was read (If-Match)');
-        try {
-          return await changeVersion({
-            head: fresh.model,
-            version: current,
-            set,
-            expectRevision: current.revision,
-            action: 'version.updated',
-            actor: request.principal.id,
-            at,
-            before: Object.fromEntries(Object.keys(set).map((k) => [k, current[k as keyof VersionItem]])),
-            after: set,
-          });
-        } catch (error) {
-          // Without If-Match the caller set no precondition: another change in between is read again.
-          if (error instanceof WriteConditionFailed && expected === undefined)
-            throw new ChainConflict(`version ${version} of ${name} moved`);
-          throw error;
-        }
-      });
-    } catch (error) {
-      if (error instanceof WriteConditionFailed)
-        throw new PreconditionFailedError('the version changed while it was being updated');
-      throw error;
-    }
+    await retryOnConflict(async () => {
+      const fresh = await rereadBoth(name, version, found, attempt++);
+      current = fresh.version;
+      if (expected !== undefined && expected !== current.revision)
+        throw new PreconditionFailedError('the version changed since it was read (If-Match)');
+      try {
+        return await changeVersion({
+          head: fresh.model,
+          version: current,
+          set,
+          expectRevision: current.revision,
+          action: 'version.updated',
+          actor: request.principal.id,
+          at,
+          before: Object.fromEntries(Object.keys(set).map((k) => [k, current[k as keyof VersionItem]])),
+          after: set,
+        });
+      } catch (error) {
+        // Without If-Match the caller set no precondition: another change in between is read again.
+        if (error instanceof VersionChangedError && expected === undefined)
+          throw new ChainConflict(`version ${version} of ${name} moved`);
+        throw error;
+      }
+    });
     const updated = { ...current, ...set, revision: current.revision + 1, updatedAt: at };
     return json(200, presentVersion(updated), { etag: etagOf(updated.revision) });
   },
@@ -287,25 +282,20 @@ export const operations = {
     const versionId = checked.artifact.versionId;
 
     let attempt = 0;
-    try {
-      await retryOnConflict(async () =>
-        changeVersion({
-          head: await rereadModel(name, found.model, attempt++),
-          version: v,
-          set,
-          fromStatuses: sourcesOf(status),
-          action: ok ? 'version.committed' : 'version.failed',
-          actor: request.principal.id,
-          at,
-          before: { status: v.status },
-          after: ok ? { status, ...(versionId ? { versionId } : {}) } : set,
-        }),
-      );
-    } catch (error) {
-      if (error instanceof WriteConditionFailed)
-        throw new ConflictError(`version ${version} was committed by another request`);
-      throw error;
-    }
+    // Committed by another request meanwhile: VersionStatusChangedError (409).
+    await retryOnConflict(async () =>
+      changeVersion({
+        head: await rereadModel(name, found.model, attempt++),
+        version: v,
+        set,
+        fromStatuses: sourcesOf(status),
+        action: ok ? 'version.committed' : 'version.failed',
+        actor: request.principal.id,
+        at,
+        before: { status: v.status },
+        after: ok ? { status, ...(versionId ? { versionId } : {}) } : set,
+      }),
+    );
     if (!ok) throw new UnprocessableError(`the uploaded artifact does not match: ${problems.join('; ')}`);
     // The write's conditions guarantee this is what is stored: no read back.
     const committed = {
@@ -359,49 +349,34 @@ export const operations = {
     const found = await loadForChange(request, name, version);
     const at = nowIso();
     let attempt = 0;
-    let written: VersionItem;
-    try {
-      written = await retryOnConflict(async () => {
-        const fresh = await rereadBoth(name, version, found, attempt++);
-        const from = fresh.version.status;
-        if (!canMove(from, body.to)) throw new ConflictError(`a ${from} version cannot move to ${body.to}`);
-        await changeVersion({
-          head: fresh.model,
-          version: fresh.version,
-          set: { status: body.to, statusReason: body.reason },
-          // The status read, exactly: it is the `before` of the audit event.
-          fromStatuses: [from],
-          // No move while a deployment of the version runs (it would finish serving a retired
-          // version); and an ARCHIVED version serves nowhere.
-          condition: {
-            expression:
-              body.to === 'ARCHIVED'
-                ? '(attribute_not_exists(deployingIds) OR size(deployingIds) = :zero) AND (attribute_not_exists(servingOn) OR size(servingOn) = :zero)'
-                : 'attribute_not_exists(deployingIds) OR size(deployingIds) = :zero',
-            values: { ':zero': 0 },
-          },
-          action: 'version.transitioned',
-          actor: request.principal.id,
-          at,
-          before: { status: from },
-          after: { status: body.to, reason: body.reason },
-        });
-        return fresh.version;
+    // Refused by the version as the write met it: deploying, serving (archive) or moved on.
+    const written: VersionItem = await retryOnConflict(async () => {
+      const fresh = await rereadBoth(name, version, found, attempt++);
+      const from = fresh.version.status;
+      if (!canMove(from, body.to)) throw new ConflictError(`a ${from} version cannot move to ${body.to}`);
+      await changeVersion({
+        head: fresh.model,
+        version: fresh.version,
+        set: { status: body.to, statusReason: body.reason },
+        // The status read, exactly: it is the `before` of the audit event.
+        fromStatuses: [from],
+        // No move while a deployment of the version runs (it would finish serving a retired
+        // version); and an ARCHIVED version serves nowhere.
+        condition: {
+          expression:
+            body.to === 'ARCHIVED'
+              ? '(attribute_not_exists(deployingIds) OR size(deployingIds) = :zero) AND (attribute_not_exists(servingOn) OR size(servingOn) = :zero)'
+              : 'attribute_not_exists(deployingIds) OR size(deployingIds) = :zero',
+          values: { ':zero': 0 },
+        },
+        action: 'version.transitioned',
+        actor: request.principal.id,
+        at,
+        before: { status: from },
+        after: { status: body.to, reason: body.reason },
       });
-    } catch (error) {
-      if (error instanceof WriteConditionFailed) {
-        const now = await getVersion(name, version);
-        const running = now?.deployingIds;
-        const why =
-          running && running.size > 0
-            ? `a deployment of it is under way (${[...running].join(', ')})`
-            : now && Object.keys(now.servingOn ?? {}).length > 0
-              ? 'it has a live deployment'
-              : `it is ${now?.status ?? 'gone'} now`;
-        throw new ConflictError(`version ${version} cannot move to ${body.to}: ${why}`);
-      }
-      throw error;
-    }
+      return fresh.version;
+    });
     const updated = {
       ...written,
       status: body.to,

@@ -8,7 +8,7 @@ import {
   putGroupToken,
   recordOutcome,
 } from '#adapters/approvals-table';
-import { ChainConflict, retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { retryOnConflict } from '#adapters/audit-chain';
 import { sendEmail } from '#adapters/mailer';
 import { getModel } from '#adapters/registry-table';
 import { seal } from '#adapters/token-vault';
@@ -98,14 +98,7 @@ export const record = async (event: { requestId: string; outcome: ApprovalStatus
     if (request.recordedAt) return request.status;
     const head = await getModel(request.model);
     if (!head) throw new RequestInvalid(`model ${request.model} does not exist`);
-    try {
-      await recordOutcome(head, request, event.outcome, event.reason, at);
-    } catch (error) {
-      // The request moved between the read and the write (a last decision): read it again.
-      if (error instanceof WriteConditionFailed)
-        throw new ChainConflict(`approval request ${request.id} moved`);
-      throw error;
-    }
+    await recordOutcome(head, request, event.outcome, event.reason, at);
     return request.status === 'PENDING' || event.outcome === 'EXPIRED' ? event.outcome : request.status;
   });
   if (status === 'APPROVED') await deployIfAsked(event.requestId);

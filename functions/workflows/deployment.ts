@@ -1,5 +1,5 @@
 import { s3Uri } from '#adapters/artifact-store';
-import { ChainConflict, retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { retryOnConflict } from '#adapters/audit-chain';
 import {
   type DeploymentItem,
   type DeploymentResources,
@@ -249,20 +249,16 @@ export const finish = async (event: {
         ? { reason: `the SageMaker endpoint is ${event.state.endpoint.status}` }
         : {}),
     };
-    try {
-      await finishOperation({
-        head,
-        deployment: d,
-        target,
-        outcome: event.outcome,
-        resources: resourcesOf(d, event.state ?? {}),
-        ...(Object.keys(detail).length ? { detail } : {}),
-        at,
-      });
-    } catch (e) {
-      if (e instanceof WriteConditionFailed) throw new ChainConflict(`deployment ${d.id} moved`);
-      throw e;
-    }
+    // A deployment that moved meanwhile is read again (ChainConflict).
+    await finishOperation({
+      head,
+      deployment: d,
+      target,
+      outcome: event.outcome,
+      resources: resourcesOf(d, event.state ?? {}),
+      ...(Object.keys(detail).length ? { detail } : {}),
+      at,
+    });
     return (await load(d.id)).status;
   });
   return { deploymentId: event.deploymentId, status };

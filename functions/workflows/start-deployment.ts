@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import { retryOnConflict } from '#adapters/audit-chain';
 import {
   abandonOperation,
   beginOperation,
@@ -134,21 +134,7 @@ export const startDeployment = async (input: {
       createdBy: input.actor,
       updatedAt: at,
     };
-    try {
-      await createDeployment(model, item, environment.policy.approval.required);
-    } catch (error) {
-      if (!(error instanceof WriteConditionFailed)) throw error;
-      if (error.index === 1)
-        throw new ConflictError(
-          `target ${item.targetId} in ${body.environment} is busy with another deployment`,
-        );
-      if (error.index === 2) throw new ConflictError(`version ${input.version} stopped being READY`);
-      if (error.index === 3)
-        throw new ConflictError(
-          `environment ${body.environment} requires an APPROVED approval request for version ${input.version}`,
-        );
-      throw error;
-    }
+    await createDeployment(model, item, environment.policy.approval.required);
     return item;
   });
   await launch(item, 'deploy');
@@ -179,17 +165,7 @@ export const startOperation = async (
       operation === 'rollback' && target.previous
         ? { model: target.previous.model, version: target.previous.version }
         : undefined;
-    try {
-      await beginOperation(head, d, operation, actor, new Date().toISOString(), reason, rollbackTo);
-    } catch (error) {
-      if (error instanceof WriteConditionFailed && error.index === 2)
-        throw new ConflictError(
-          `version ${rollbackTo?.version} of ${rollbackTo?.model}, which served before, is archived: it cannot serve again`,
-        );
-      if (error instanceof WriteConditionFailed)
-        throw new ConflictError(`deployment ${id} or its target changed; try again`);
-      throw error;
-    }
+    await beginOperation(head, d, operation, actor, new Date().toISOString(), reason, rollbackTo);
     return { ...d, operation, ...(rollbackTo ? { rollbackTo } : {}) };
   });
   await launch(d, operation);
