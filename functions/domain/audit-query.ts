@@ -15,10 +15,8 @@ export const attemptsChain = (model?: string): string =>
 
 const AttemptsChainName = z
   .string()
-  .refine(
-    (v) =>
-      v === ATTEMPTS_CHAIN ||
-      (v.startsWith(`${ATTEMPTS_CHAIN}:`) && ModelName.safeParse(v.slice(10)).success),
+  .regex(
+    /^_attempts(:[A-Za-z0-9][A-Za-z0-9._-]{0,127})?$/,
     'an attempts chain is _attempts or _attempts:<model>',
   );
 

@@ -478,8 +478,9 @@ export const buildOpenApi = () => {
       ...spec,
       responses: {
         ...spec.responses,
-        // Any body is read before the operation: malformed (400), over 1 MiB (413), not JSON (415).
-        ...(['POST', 'PUT', 'PATCH'].includes(route.method) ? problems(400, 413, 415) : {}),
+        // A body, on any method, is read before the operation: malformed (400), over 1 MiB (413),
+        // not JSON (415); a path parameter that is not a valid name or id is a 400 too.
+        ...problems(400, 413, 415),
         ...problems(429),
         ...(route.auth === 'iam' ? problems(401) : {}),
         ...(route.operationId === 'getHealth' ? {} : problems(503)),
