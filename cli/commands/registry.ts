@@ -26,7 +26,9 @@ const showModel = (out: Output, m: ModelOut) =>
     ['name', out.colors.bold(m.name)],
     ['description', m.description],
     ['owner', m.owner],
-    ['who may act', (m as { mayAct?: unknown }).mayAct],
+    ['owners', m.owners],
+    ['may change', m.mayAct?.change],
+    ['may register', m.mayAct?.registerVersions],
     ['risk tier', m.riskTier],
     ['purpose', m.purpose],
     ['latest version', m.latestVersion],
@@ -58,6 +60,11 @@ const modelBody = (o: Opts) => {
   const body: Record<string, unknown> = {};
   if (o.description !== undefined) body.description = o.description;
   if (o.owner !== undefined) body.owner = o.owner;
+  if (o.owners !== undefined)
+    body.owners = String(o.owners)
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   if (o.riskTier !== undefined) body.riskTier = o.riskTier;
   if (o.purpose !== undefined) body.purpose = o.purpose;
   const tags = pairs('--tag', o.tag);
@@ -70,7 +77,11 @@ export const registryCommands = (program: Command, run: Run) => {
   const modelFlags = (c: Command) =>
     c
       .option('--description <text>', 'what the model does')
-      .option('--owner <owner>', 'the principal or team that owns the model')
+      .option('--owner <owner>', 'who answers for the model: a principal or a team name')
+      .option(
+        '--owners <list>',
+        'the owning team, comma-separated principals or patterns (ci-*, arn:...:assumed-role/Ci/*)',
+      )
       .option('--risk-tier <tier>', 'low, medium or high (high needs lineage at registration)')
       .option('--purpose <text>', 'what the model is used for')
       .option('--tag <key=value>', 'a tag (repeatable)', collect);

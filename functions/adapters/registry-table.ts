@@ -34,6 +34,8 @@ export interface ModelItem extends ChainHead {
   name: string;
   description?: string;
   owner: string;
+  /** The owning team; absent on models stored before teams (then the team is `owner`). */
+  owners?: string[];
   tags: Record<string, string>;
   riskTier?: 'low' | 'medium' | 'high';
   purpose?: string;

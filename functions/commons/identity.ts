@@ -97,9 +97,23 @@ export const requireRole = (principal: Principal, role: RoleName): void => {
   if (!hasRole(principal, role)) throw new ForbiddenError(`this needs the ${role} role`);
 };
 
-/** Only a model's owner or an admin changes the model (and its versions, aliases and tags). */
-export const requireOwner = (principal: Principal, owner: string): void => {
+/**
+ * Only the model's owning team (its publishers) or an admin changes the model, registers its
+ * versions and moves its aliases. Given a model, its team is `owners` (or, for a model from
+ * before teams, its single `owner`).
+ */
+export const requireOwner = (
+  principal: Principal,
+  model: string | { owner: string; owners?: readonly string[] | undefined },
+): void => {
   if (principal.roles.has('admin')) return;
-  if (!principal.roles.has('publisher') || !principalMatches(principal, owner))
-    throw new ForbiddenError(`only the model's owner (${owner}) or an admin may change it`);
+  const team = typeof model === 'string' ? [model] : model.owners?.length ? model.owners : [model.owner];
+  if (!principal.roles.has('publisher'))
+    throw new ForbiddenError(
+      `this needs the publisher role, as a member of the owning team (${team.join(', ')})`,
+    );
+  if (!team.some((member) => principalMatches(principal, member)))
+    throw new ForbiddenError(
+      `${principal.id} is not in the model's owning team (${team.join(', ')}); a member or an admin may add it to owners`,
+    );
 };

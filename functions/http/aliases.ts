@@ -31,7 +31,7 @@ export const operations = {
     await retryOnConflict(async () => {
       const { model, version } = await getModelAndVersion(name, body.version);
       if (!model) throw new NotFoundError(`model ${name} does not exist`);
-      requireOwner(request.principal, model.owner);
+      requireOwner(request.principal, model);
       if (!version) throw new NotFoundError(`version ${body.version} of ${name} does not exist`);
       if (version.status !== 'READY')
         throw new ConflictError(
@@ -58,7 +58,7 @@ export const operations = {
     await retryOnConflict(async () => {
       const [model, found] = await Promise.all([getModel(name), getAlias(name, alias)]);
       if (!model) throw new NotFoundError(`model ${name} does not exist`);
-      requireOwner(request.principal, model.owner);
+      requireOwner(request.principal, model);
       if (!found) throw new NotFoundError(`alias ${alias} of ${name} does not exist`);
       await deleteAlias(model, found, request.principal.id, new Date().toISOString());
     });

@@ -4,7 +4,7 @@ import { NotFoundError, PreconditionFailedError } from '#commons/errors';
 import { etagOf, type HttpRequest, ifMatchRevision, input, json } from '#commons/http';
 import { requireOwner, requireReader } from '#commons/identity';
 import { ModelCard } from '#domain/card';
-import { ModelPath } from '#domain/model';
+import { ModelPath, teamOf } from '#domain/model';
 
 /** The model card, served by the models function. Every change is an audited replacement. */
 const present = (
@@ -30,7 +30,7 @@ export const cardOperations = {
     const body = card?.card ?? {
       ...(model.purpose ? { purpose: model.purpose } : {}),
       ...(model.riskTier ? { riskTier: model.riskTier } : {}),
-      owners: [model.owner],
+      owners: teamOf(model),
     };
     const revision = card?.revision ?? 0;
     return json(200, present(name, body, revision, card?.updatedAt, card?.updatedBy), {
@@ -46,7 +46,7 @@ export const cardOperations = {
     const revision = await retryOnConflict(async () => {
       const [model, previous] = await Promise.all([getModel(name), getCard(name)]);
       if (!model) throw new NotFoundError(`model ${name} does not exist`);
-      requireOwner(request.principal, model.owner);
+      requireOwner(request.principal, model);
       const current = previous?.revision ?? 0;
       if (expected !== undefined && expected !== current)
         throw new PreconditionFailedError('the card changed since it was read (If-Match)');

@@ -34,7 +34,7 @@ export const operations = {
         if (!found.model) throw new NotFoundError(`model ${owned.name} does not exist`);
         if (!found.version)
           throw new NotFoundError(`version ${owned.version} of ${owned.name} does not exist`);
-        requireOwner(request.principal, found.model.owner);
+        requireOwner(request.principal, found.model);
         head = found.model;
       }
       const name = owned?.name ?? SYSTEM_CHAIN;

@@ -10,7 +10,15 @@ import { decodeCursor, encodeCursor } from '#commons/cursor';
 import { NotFoundError, PreconditionFailedError } from '#commons/errors';
 import { etagOf, type HttpRequest, httpHandler, ifMatchRevision, input, json } from '#commons/http';
 import { requireOwner, requireReader, requireRole } from '#commons/identity';
-import { CreateModelBody, ListModelsQuery, ModelPath, UpdateModelBody } from '#domain/model';
+import {
+  CreateModelBody,
+  defaultOwners,
+  ListModelsQuery,
+  ModelPath,
+  teamOf,
+  UpdateModelBody,
+  withOwnerReplaced,
+} from '#domain/model';
 import { cardOperations } from './cards.ts';
 import { presentModel } from './representations.ts';
 
@@ -26,6 +34,7 @@ export const operations = {
       name: body.name,
       ...(body.description === undefined ? {} : { description: body.description }),
       owner: body.owner ?? actor,
+      owners: body.owners ?? defaultOwners(body.owner, actor),
       tags: body.tags ?? {},
       ...(body.riskTier ? { riskTier: body.riskTier } : {}),
       ...(body.purpose === undefined ? {} : { purpose: body.purpose }),
@@ -76,12 +85,19 @@ export const operations = {
     const updated = await retryOnConflict(async () => {
       const model = await getModel(name);
       if (!model) throw new NotFoundError(`model ${name} does not exist`);
-      requireOwner(request.principal, model.owner);
+      requireOwner(request.principal, model);
       // The model's ETag is its audit sequence: every change to it, or under it, moves it.
       if (expected !== undefined && expected !== model.auditSeq)
         throw new PreconditionFailedError('the model changed since it was read (If-Match)');
-      const set = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
+      const set: Record<string, unknown> = Object.fromEntries(
+        Object.entries(body).filter(([, v]) => v !== undefined),
+      );
       if (Object.keys(set).length === 0) return model;
+      // A new owner takes the old owner's place in the team; a model from before teams gets its
+      // team written on its first change (its owner, as it was).
+      if (set.owners === undefined && body.owner !== undefined && body.owner !== model.owner)
+        set.owners = withOwnerReplaced(teamOf(model), model.owner, body.owner);
+      else if (!model.owners?.length && set.owners === undefined) set.owners = teamOf(model);
       const at = new Date().toISOString();
       const event = await updateModel(model, set, request.principal.id, at);
       return { ...model, ...set, updatedAt: at, updatedBy: request.principal.id, auditSeq: event.seq };

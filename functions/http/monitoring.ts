@@ -78,7 +78,7 @@ export const operations = {
     const found = await getModelAndVersion(name, version);
     if (!found.model) throw new NotFoundError(`model ${name} does not exist`);
     if (!found.version) throw new NotFoundError(`version ${version} of ${name} does not exist`);
-    requireOwner(request.principal, found.model.owner);
+    requireOwner(request.principal, found.model);
     parseDatasetUri(body.dataset.uri, config().mode, 'body.dataset.uri');
 
     const names = body.features?.map((f) => (typeof f === 'string' ? f : f.name));

@@ -1,6 +1,6 @@
 import { s3Uri } from '#adapters/artifact-store';
 import type { AliasItem, ModelItem, VersionItem } from '#adapters/registry-table';
-import type { Model } from '#domain/model';
+import { type Model, mayActOn, teamOf } from '#domain/model';
 import type { Version } from '#domain/version';
 
 /** Stored items as the API shows them: no keys, no chain internals, no upload ids. */
@@ -9,6 +9,8 @@ export const presentModel = (model: ModelItem, aliases?: AliasItem[]) =>
     name: model.name,
     ...(model.description === undefined ? {} : { description: model.description }),
     owner: model.owner,
+    owners: teamOf(model),
+    mayAct: mayActOn(teamOf(model)),
     tags: model.tags ?? {},
     ...(model.riskTier === undefined ? {} : { riskTier: model.riskTier }),
     ...(model.purpose === undefined ? {} : { purpose: model.purpose }),

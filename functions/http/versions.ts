@@ -47,7 +47,7 @@ const loadForChange = async (request: HttpRequest, name: string, version: number
   const found = await getModelAndVersion(name, version);
   if (!found.model) throw new NotFoundError(`model ${name} does not exist`);
   if (!found.version) throw new NotFoundError(`version ${version} of ${name} does not exist`);
-  requireOwner(request.principal, found.model.owner);
+  requireOwner(request.principal, found.model);
   return found as { model: ModelItem; version: VersionItem };
 };
 
@@ -115,7 +115,7 @@ export const operations = {
     const body = input(RegisterVersionBody, request.body, 'body');
     const first = await getModel(name);
     if (!first) throw new NotFoundError(`model ${name} does not exist`);
-    requireOwner(request.principal, first.owner);
+    requireOwner(request.principal, first);
     await requireReproducibleWhereDemanded(first, body);
 
     const bucket = artifactsBucket();

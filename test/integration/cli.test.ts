@@ -78,6 +78,21 @@ describe('steward CLI', () => {
 
     const shown = await json('models', 'show', name);
     expect(shown).toMatchObject({ name, riskTier: 'low', tags: { team: 'growth' }, createdBy: 'ci-bot' });
+    const human = await steward('models', 'show', name);
+    expect(human.stdout).toMatch(/may register\s+publisher matching ci-bot, any admin/);
+
+    const team = await json(
+      '--as',
+      'ci-bot',
+      'models',
+      'update',
+      name,
+      '--owner',
+      'ml-platform',
+      '--owners',
+      'ml-platform,ci-*',
+    );
+    expect(team.owners).toEqual(['ml-platform', 'ci-*']);
 
     const listed = await steward('models', 'list', '--prefix', name);
     expect(listed.stdout.split('\n')[0]).toMatch(/^NAME\s+LATEST\s+OWNER\s+RISK\s+UPDATED$/);
