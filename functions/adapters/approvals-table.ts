@@ -308,7 +308,7 @@ export const recordDecision = (d: DecisionWrite) => {
 
 /**
  * The record of the outcome: the request's final event in the audit trail. A request still
- * PENDING takes the outcome (EXPIRED when time ran out or the workflow failed; APPROVED when no
+ * PENDING takes the outcome (EXPIRED when time ran out, FAILED when the workflow failed; APPROVED when no
  * approval was needed); EXPIRED always wins, since a decision whose task was gone took no effect.
  * Recording twice changes nothing; a request that moved meanwhile is read again (`ChainConflict`).
  */

@@ -7,7 +7,8 @@ import { EnvironmentName, Text } from './names.ts';
  * policy must reach its quorum; any rejection ends the request; so does the time limit. The
  * person who registered the version never decides, and one person decides once.
  */
-export const ApprovalStatus = z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED']);
+/** FAILED: the approval workflow itself could not run to an outcome (never a decision or a timeout). */
+export const ApprovalStatus = z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'FAILED']);
 export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
 
 export const Decision = z.enum(['approve', 'reject']);

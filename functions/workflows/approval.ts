@@ -13,6 +13,7 @@ import { sendEmail } from '#adapters/mailer';
 import { getModel } from '#adapters/registry-table';
 import { seal } from '#adapters/token-vault';
 import { answerTask } from '#adapters/workflow';
+import { config } from '#commons/config';
 import { logger } from '#commons/observability';
 import type { ApprovalStatus } from '#domain/approval';
 import { DeploymentBody } from '#domain/deployment';
@@ -26,6 +27,21 @@ import { startDeployment } from './start-deployment.ts';
 export class RequestInvalid extends Error {
   override readonly name = 'RequestInvalid';
 }
+
+/** Approval emails cannot go out: the sender is the placeholder the stack synthesizes with by default. */
+export class MailSenderNotConfigured extends Error {
+  override readonly name = 'MailSenderNotConfigured';
+}
+
+const senderError = (error: unknown): unknown => {
+  const from = config().mailFrom;
+  if (!from || /@example\.(com|org|net)$/i.test(from))
+    return new MailSenderNotConfigured(
+      `approval emails cannot be sent: the sender is ${from ? `the placeholder ${from}` : 'not set'}; deploy ` +
+        `with -c mailFrom=<an SES-verified address> (${(error as Error).message})`,
+    );
+  return error;
+};
 
 const load = async (requestId: string): Promise<ApprovalItem> => {
   const request = await getApproval(requestId);
@@ -84,21 +100,34 @@ export const notify = async (event: {
     const secret = randomBytes(32).toString('base64url');
     const hash = createHash('sha256').update(secret).digest('hex');
     if (!(await claimLink(request, member, hash))) continue;
-    await sendEmail(approvalEmail(request, member, `${event.linkBaseUrl}/v1/approval-links/${secret}`));
+    await sendEmail(approvalEmail(request, member, `${event.linkBaseUrl}/v1/approval-links/${secret}`)).catch(
+      (error: unknown) => {
+        throw senderError(error);
+      },
+    );
     notified++;
   }
   logger.info('approvers notified', { requestId: request.id, group: group.name, notified });
   return { notified };
 };
 
-export const record = async (event: { requestId: string; outcome: ApprovalStatus; reason: string }) => {
+export const record = async (event: {
+  requestId: string;
+  outcome: ApprovalStatus;
+  reason: string;
+  error?: { Error?: string; Cause?: string };
+}) => {
+  // A failure says what failed (MailSenderNotConfigured, a Lambda error), not only that it did.
+  const reason = event.error?.Error
+    ? `${event.reason}: ${event.error.Error}${event.error.Cause ? ` (${event.error.Cause.slice(0, 500)})` : ''}`
+    : event.reason;
   const at = new Date().toISOString();
   const status = await retryOnConflict(async () => {
     const request = await load(event.requestId);
     if (request.recordedAt) return request.status;
     const head = await getModel(request.model);
     if (!head) throw new RequestInvalid(`model ${request.model} does not exist`);
-    await recordOutcome(head, request, event.outcome, event.reason, at);
+    await recordOutcome(head, request, event.outcome, reason, at);
     return request.status === 'PENDING' || event.outcome === 'EXPIRED' ? event.outcome : request.status;
   });
   if (status === 'APPROVED') await deployIfAsked(event.requestId);

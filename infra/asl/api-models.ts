@@ -203,3 +203,11 @@ export const enumValues = (service: SdkService, name: string): readonly string[]
   if (!values) throw new Error(`${service} has no enum ${name}`);
   return values;
 };
+
+/** Reads the models of `services` now, so that the first request checked does not pay for it. */
+export const loadModels = (services: readonly SdkService[]): void => {
+  for (const service of services) {
+    v2(service);
+    v3(service);
+  }
+};

@@ -2,7 +2,7 @@ import { catchAll, invoke, stateMachine } from './asl.ts';
 
 export const approval = stateMachine('approval', {
   Comment:
-    "Steward approval: validate the request, wait in parallel for each approver group's quorum (a callback task per group), record the outcome. Any rejection ends it REJECTED, all quorums APPROVED, the time limit EXPIRED.",
+    "Steward approval: validate the request, wait in parallel for each approver group's quorum (a callback task per group), record the outcome. Any rejection ends it REJECTED, all quorums APPROVED, the time limit EXPIRED, a workflow that cannot run FAILED.",
   StartAt: 'ValidateRequest',
   States: {
     ValidateRequest: invoke(
@@ -63,6 +63,8 @@ export const approval = stateMachine('approval', {
       {
         ResultSelector: { 'status.$': '$.Payload.status' },
         ResultPath: '$.outcome',
+        // An outcome that cannot be recorded is a failure of the workflow, recorded as such.
+        Catch: [catchAll('RecordFailed')],
         End: true,
         idempotent: true,
       },
@@ -73,6 +75,8 @@ export const approval = stateMachine('approval', {
       {
         ResultSelector: { 'status.$': '$.Payload.status' },
         ResultPath: '$.outcome',
+        // An outcome that cannot be recorded is a failure of the workflow, recorded as such.
+        Catch: [catchAll('RecordFailed')],
         End: true,
         idempotent: true,
       },
@@ -83,6 +87,8 @@ export const approval = stateMachine('approval', {
       {
         ResultSelector: { 'status.$': '$.Payload.status' },
         ResultPath: '$.outcome',
+        // An outcome that cannot be recorded is a failure of the workflow, recorded as such.
+        Catch: [catchAll('RecordFailed')],
         End: true,
         idempotent: true,
       },
@@ -91,13 +97,16 @@ export const approval = stateMachine('approval', {
       'RecordFunctionArn',
       {
         'requestId.$': '$.requestId',
-        outcome: 'EXPIRED',
+        outcome: 'FAILED',
         reason: 'the approval workflow failed',
         'error.$': '$.error',
       },
       {
         ResultSelector: { 'status.$': '$.Payload.status' },
         ResultPath: '$.outcome',
+        // Not even the failure could be recorded: the execution fails, and the status-change rule
+        // (reconcile) records it from the event.
+        Catch: [catchAll('Failed', '$.recordError')],
         Next: 'Failed',
         idempotent: true,
       },
@@ -105,7 +114,7 @@ export const approval = stateMachine('approval', {
     Failed: {
       Type: 'Fail',
       Error: 'ApprovalWorkflowFailed',
-      Cause: 'the approval workflow could not run; the request was recorded EXPIRED',
+      Cause: 'the approval workflow could not run to an outcome; the request is recorded FAILED',
     },
   },
 });

@@ -1,4 +1,12 @@
-import { catchAll, invoke, type JsonObject, stateMachine, type TaskState, targetTasks } from './asl.ts';
+import {
+  catchAll,
+  invoke,
+  type JsonObject,
+  type State,
+  stateMachine,
+  type TaskState,
+  targetTasks,
+} from './asl.ts';
 
 /**
  * The deployment workflow. Every call to the target account runs with the environment's deploy
@@ -21,6 +29,25 @@ const finish = (
   return invoke('FinishFunctionArn', payload, { ResultPath: null, End: true, idempotent: true });
 };
 
+/**
+ * The back edge of a poll loop: count the poll (`$.polls.n`, started at 0 by StartPolls) and, past
+ * the plan's budget (`$.plan.maxPolls`, from the poll interval), leave the loop for `overdue`, so no
+ * loop outlives its deadline whatever status the service keeps answering.
+ */
+const pollAgain = (prefix: string, wait: string, overdue: string): Record<string, State> => ({
+  [`${prefix}Tick`]: {
+    Type: 'Pass',
+    Parameters: { 'n.$': 'States.MathAdd($.polls.n, 1)' },
+    ResultPath: '$.polls',
+    Next: `${prefix}Deadline`,
+  },
+  [`${prefix}Deadline`]: {
+    Type: 'Choice',
+    Choices: [{ Variable: '$.polls.n', NumericGreaterThanPath: '$.plan.maxPolls', Next: overdue }],
+    Default: wait,
+  },
+});
+
 /** Records a step of the rollout on the deployment record, then goes on to `next`. */
 const progress = (step: string, next: string): TaskState =>
   invoke(
@@ -33,7 +60,9 @@ export const deployment = stateMachine('deployment', {
   Comment:
     "Steward deployment: a model version to a SageMaker real-time endpoint (blue/green with alarm auto-rollback), a SageMaker batch transform, or a Lambda alias (weighted canary or linear shifting with alarm checks); also manual rollback and decommission. Every task runs with the environment's deploy role; every failure ends in a FAILED or ROLLED_BACK record.",
   StartAt: 'Prepare',
-  TimeoutSeconds: 21600,
+  // Above SageMaker's longest blue/green update (MaximumExecutionTimeoutInSeconds, 28,800 s) and the
+  // poll budget; an execution that still times out is reconciled by the status-change rule.
+  TimeoutSeconds: 36000,
   States: {
     Prepare: invoke(
       'PrepareFunctionArn',
@@ -47,7 +76,8 @@ export const deployment = stateMachine('deployment', {
       },
     ),
     PrepareFailed: finish('FAILED', { operationPath: '$.operation' }),
-    UsePlan: { Type: 'Pass', InputPath: '$.prepared.plan', ResultPath: '$.plan', Next: 'Route' },
+    UsePlan: { Type: 'Pass', InputPath: '$.prepared.plan', ResultPath: '$.plan', Next: 'StartPolls' },
+    StartPolls: { Type: 'Pass', Result: { n: 0 }, ResultPath: '$.polls', Next: 'Route' },
     Route: {
       Type: 'Choice',
       Choices: [
@@ -177,7 +207,7 @@ export const deployment = stateMachine('deployment', {
       {
         ResultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName' },
         ResultPath: '$.endpoint',
-        Catch: [catchAll('SmDeleteConfigAfterFailure')],
+        Catch: [catchAll('SmDescribeFailed')],
         Next: 'SmStatus',
       },
     ),
@@ -194,9 +224,31 @@ export const deployment = stateMachine('deployment', {
         { Variable: '$.endpoint.status', StringEquals: 'InService', Next: 'SmAutoRolledBack' },
         { Variable: '$.endpoint.status', StringEquals: 'Failed', Next: 'SmEndpointFailed' },
         { Variable: '$.endpoint.status', StringEquals: 'OutOfService', Next: 'SmEndpointFailed' },
+        // Neither the update nor its rollback finished: the endpoint serves a mix of both configs.
+        {
+          Variable: '$.endpoint.status',
+          StringEquals: 'UpdateRollbackFailed',
+          Next: 'SmUpdateRollbackFailed',
+        },
       ],
-      Default: 'SmWait',
+      Default: 'SmTick',
     },
+    ...pollAgain('Sm', 'SmWait', 'SmOverdue'),
+    SmUpdateRollbackFailed: finish('FAILED', {
+      reason:
+        'SageMaker could neither finish the update nor roll it back (UpdateRollbackFailed); the endpoint, ' +
+        'its configs and models are left as they are for an operator',
+    }),
+    SmOverdue: finish('FAILED', {
+      reason:
+        'the endpoint did not settle within the poll budget; it and its new config and model are left ' +
+        'as they are (no teardown while SageMaker may still be updating)',
+    }),
+    SmDescribeFailed: finish('FAILED', {
+      reason:
+        'DescribeEndpoint kept failing after its retries, so the outcome on SageMaker is unknown; the ' +
+        'endpoint and its new config and model are left as they are (no teardown)',
+    }),
     SmSucceeded: finish('SUCCEEDED'),
     SmAutoRolledBack: target.sdk(
       'sagemaker',
@@ -238,10 +290,11 @@ export const deployment = stateMachine('deployment', {
       {
         ResultSelector: { 'status.$': '$.EndpointStatus' },
         ResultPath: '$.endpoint',
-        Next: 'SmFailedEndpointDeleting',
+        Next: 'SmFailedEndpointTick',
         Catch: [catchAll('SmDeleteConfigAfterFailure', '$.gone')],
       },
     ),
+    ...pollAgain('SmFailedEndpoint', 'SmFailedEndpointDeleting', 'SmDeleteConfigAfterFailure'),
     SmDeleteConfigAfterFailure: target.sdk(
       'sagemaker',
       'deleteEndpointConfig',
@@ -292,9 +345,12 @@ export const deployment = stateMachine('deployment', {
         },
         { Variable: '$.endpoint.status', StringEquals: 'InService', Next: 'RollbackFailed' },
         { Variable: '$.endpoint.status', StringEquals: 'Failed', Next: 'RollbackFailed' },
+        { Variable: '$.endpoint.status', StringEquals: 'OutOfService', Next: 'RollbackFailed' },
+        { Variable: '$.endpoint.status', StringEquals: 'UpdateRollbackFailed', Next: 'RollbackFailed' },
       ],
-      Default: 'SmRollbackWait',
+      Default: 'SmRollbackTick',
     },
+    ...pollAgain('SmRollback', 'SmRollbackWait', 'RollbackFailed'),
     RolledBackManually: finish('ROLLED_BACK'),
     RollbackFailed: finish('ROLLBACK_FAILED'),
     SmDeleteEndpoint: target.sdk(
@@ -311,7 +367,7 @@ export const deployment = stateMachine('deployment', {
       {
         ResultSelector: { 'status.$': '$.EndpointStatus' },
         ResultPath: '$.endpoint',
-        Next: 'SmEndpointDeleting',
+        Next: 'SmEndpointTick',
         Catch: [
           {
             // DescribeEndpoint models no error: "Could not find endpoint" is an unmodeled ValidationException.
@@ -323,6 +379,7 @@ export const deployment = stateMachine('deployment', {
         ],
       },
     ),
+    ...pollAgain('SmEndpoint', 'SmEndpointDeleting', 'DecommissionFailed'),
     SmDeleteConfig: target.sdk(
       'sagemaker',
       'deleteEndpointConfig',
@@ -384,8 +441,9 @@ export const deployment = stateMachine('deployment', {
         { Variable: '$.job.status', StringEquals: 'Failed', Next: 'BtDeleteModel' },
         { Variable: '$.job.status', StringEquals: 'Stopped', Next: 'BtDeleteModel' },
       ],
-      Default: 'BtWait',
+      Default: 'BtTick',
     },
+    ...pollAgain('Bt', 'BtWait', 'BtDeleteModel'),
     BtDone: target.sdk(
       'sagemaker',
       'deleteModel',
@@ -468,8 +526,9 @@ export const deployment = stateMachine('deployment', {
         { Variable: '$.configuration.status', StringEquals: 'Successful', Next: 'LmPublish' },
         { Variable: '$.configuration.status', StringEquals: 'Failed', Next: 'LmFailed' },
       ],
-      Default: 'LmWaitUpdate',
+      Default: 'LmTick',
     },
+    ...pollAgain('Lm', 'LmWaitUpdate', 'LmFailed'),
     LmPublish: target.sdk(
       'lambda',
       'publishVersion',

@@ -59,6 +59,8 @@ export class DeploymentWorkflow extends Construct {
   readonly crossAccountDeployRoleArns: readonly string[];
   /** What a function that starts deployments reads (functions/workflows/start-deployment.ts). */
   readonly starterEnvironment: Readonly<FunctionEnvironment>;
+  /** What the task functions read; `finish` also runs in the reconcile function (reconcile.ts). */
+  readonly taskEnvironment: Readonly<FunctionEnvironment>;
 
   constructor(scope: Construct, id: string, props: DeploymentWorkflowProps) {
     super(scope, id);
@@ -142,7 +144,7 @@ export class DeploymentWorkflow extends Construct {
 
     const lambdaTargets = JSON.stringify(settings.lambdaTargets);
     const environments = JSON.stringify(settings.stewardEnvironments);
-    const taskEnvironment: FunctionEnvironment = {
+    const taskEnvironment: FunctionEnvironment = (this.taskEnvironment = {
       STEWARD_MODE: 'aws',
       TABLE_NAME: data.table.tableName,
       // prepare resolves the environment's policy for its deploy role.
@@ -151,7 +153,7 @@ export class DeploymentWorkflow extends Construct {
       SAGEMAKER_EXECUTION_ROLE_ARN: this.executionRole.roleArn,
       DEPLOY_ROLE_ARN: this.deployRole.roleArn,
       DEPLOY_POLL_SECONDS: String(settings.deployPollSeconds),
-    };
+    });
     const taskFunction = (handler: 'prepare' | 'progress' | 'finish') => {
       const fn = new ServiceFunction(this, `${handler[0]!.toUpperCase()}${handler.slice(1)}Function`, {
         entry: WORKFLOW_ENTRY,

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FunctionEnvironment } from '../../functions/commons/facts.ts';
 
@@ -38,12 +39,17 @@ export interface ServiceFunctionProps {
    * `state-machine`: only ever invoked request/response by a Step Functions task, whose Retry and
    * Catch handle a failure; there is no event to park either.
    */
-  readonly invocation: 'synchronous' | 'dynamodb-stream' | 'state-machine';
+  readonly invocation: 'synchronous' | 'dynamodb-stream' | 'state-machine' | 'eventbridge';
+  /**
+   * `eventbridge` (an asynchronous invocation by a rule): where an event lands after the function's
+   * retries failed; required for that invocation, which has no caller to report to.
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
   /** Grants on `*` beyond X-Ray's, each with why `*` is the only valid resource. */
   readonly unscopedGrants?: readonly UnscopedGrant[];
 }
 
-const DLQ_REASONS: Record<ServiceFunctionProps['invocation'], string> = {
+const DLQ_REASONS: Record<Exclude<ServiceFunctionProps['invocation'], 'eventbridge'>, string> = {
   synchronous: 'Invoked synchronously by API Gateway only: errors return to the caller, nothing is queued.',
   'dynamodb-stream':
     'Invoked by a DynamoDB stream event source mapping only; records that keep failing go to ' +
@@ -82,6 +88,7 @@ export class ServiceFunction extends Construct implements iam.IGrantable {
       tracing: lambda.Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
@@ -120,11 +127,16 @@ export class ServiceFunction extends Construct implements iam.IGrantable {
       ...(props.unscopedGrants ?? []).map((grant) => grant.reason),
     ];
     this.acknowledgePolicyFinding('AwsSolutions-IAM5[Resource::*]', wildcardReasons.join(' '));
-    const cfnFunction = this.fn.node.defaultChild as lambda.CfnFunction;
-    Validations.of(cfnFunction).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason: DLQ_REASONS[props.invocation],
-    });
+    if (props.invocation === 'eventbridge') {
+      if (!props.deadLetterQueue)
+        throw new Error(`${id}: a function an EventBridge rule invokes needs a DLQ`);
+    } else {
+      const cfnFunction = this.fn.node.defaultChild as lambda.CfnFunction;
+      Validations.of(cfnFunction).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason: DLQ_REASONS[props.invocation],
+      });
+    }
   }
 
   /** Acknowledges a cdk-nag finding on this function's IAM policy, where every grant lands. */

@@ -12,6 +12,7 @@ import { DriftWorkflow } from './drift.ts';
 import { DomainEvents } from './events.ts';
 import { Monitoring } from './monitoring.ts';
 import { addAcknowledgementAspects } from './nag.ts';
+import { Reconcile } from './reconcile.ts';
 
 /** Steward on AWS: one stack, one construct per capability. */
 export class StewardStack extends Stack {
@@ -20,6 +21,7 @@ export class StewardStack extends Stack {
   readonly events: DomainEvents;
   readonly auditArchive: AuditArchive;
   readonly deployments: DeploymentWorkflow;
+  readonly reconcile: Reconcile;
   readonly approvals: ApprovalWorkflow;
   readonly monitoring: Monitoring;
   readonly drift: DriftWorkflow;
@@ -65,6 +67,11 @@ export class StewardStack extends Stack {
       data: this.data,
       mailFrom: mailSender(this, settings.mailFrom),
       deployments: this.deployments,
+    });
+    this.reconcile = new Reconcile(this, 'Reconcile', {
+      data: this.data,
+      stateMachines: [this.deployments.stateMachine, this.approvals.stateMachine],
+      environment: this.deployments.taskEnvironment,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', { settings });
     this.drift = new DriftWorkflow(this, 'Drift', {

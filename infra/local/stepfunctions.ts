@@ -66,6 +66,11 @@ export interface LocalStepFunctionsOptions {
   timeoutScale?: number;
   region?: string;
   accountId?: string;
+  /**
+   * Told of every execution's start and end, as EventBridge hears Step Functions' "Execution Status
+   * Change" events on AWS (local mode keeps a journal with it and reconciles from it).
+   */
+  onStatusChange?: (execution: ExecutionDescription) => void;
 }
 
 export interface RegisteredStateMachine {
@@ -192,6 +197,7 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions = {}
     Object.assign(execution, fields, { status, stopDate: new Date() });
     for (const cleanup of [...execution.cleanups]) cleanup();
     execution.cleanups.clear();
+    options.onStatusChange?.(describe(execution));
   }
 
   /** One invocation of a Task state: the override the library calls with the wrapped parameters. */
@@ -427,6 +433,7 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions = {}
         cleanups: new Set(),
       };
       executions.set(arn, execution);
+      options.onStatusChange?.(describe(execution));
       timeoutClass
         .then((klass) => launch(execution, klass))
         .catch((error: unknown) => {

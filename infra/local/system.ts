@@ -136,6 +136,8 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   const workflows = await startLocalWorkflows(host, {
     services: targets.resources,
     waitScale: options.waitScale ?? Number(process.env.STEWARD_LOCAL_WAIT_SCALE ?? 0.02),
+    ...(dataDir ? { dataDir } : {}),
+    log,
   });
 
   const roles = await rolesFor(dataDir);
@@ -265,6 +267,10 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   // Links in approval emails point here: configuration, never the Host header of a request.
   process.env.PUBLIC_BASE_URL = options.env?.PUBLIC_BASE_URL ?? process.env.STEWARD_PUBLIC_URL ?? url;
   resetConfig();
+
+  // Executions the previous process left running end FAILED, as the status-change rule would see.
+  const lost = await workflows.reconcileLost();
+  if (lost.length) log(`reconciled ${lost.length} workflow execution(s) lost to the restart`);
 
   // The schedule: EventBridge Scheduler on AWS, a timer here; both start the same state machine.
   const dispatchDrift = async () => {

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkInput, operationName } from '../asl/api-models.ts';
+import { checkInput, loadModels, operationName } from '../asl/api-models.ts';
 import type { SdkService } from '../asl/retry-policies.ts';
 import type { TaskContext, TaskHandler } from './stepfunctions.ts';
 import { type Flavor, ServiceFault, TargetError, toTargetError } from './targets-errors.ts';
@@ -144,6 +144,8 @@ export function createLocalTargets(options: LocalTargetsOptions = {}): LocalTarg
   const transitionMs = options.transitionMs ?? 3000;
   if (!Number.isFinite(transitionMs) || transitionMs < 0) throw new TypeError('transitionMs must be >= 0');
   const now = options.now ?? Date.now;
+  // Read before the first request: a simulated transition must not run while a model loads.
+  loadModels(['sagemaker', 'lambda', 'cloudwatch']);
   const file = options.dataDir ? join(options.dataDir, 'targets.json') : undefined;
   const world: World = file ? load(file) : emptyWorld();
   let saved = file ? serializeWorld(world) : '';

@@ -1,6 +1,10 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ExecutionStatusChange } from '../../functions/workflows/reconcile.ts';
 import {
   createLocalStepFunctions,
+  type ExecutionDescription,
   type LocalStepFunctions,
   startLocalStepFunctionsEndpoint,
   type TaskHandler,
@@ -71,8 +75,53 @@ export interface LocalWorkflows {
   service: LocalStepFunctions;
   endpoint: string;
   arns: Record<keyof typeof MACHINES, string>;
+  /** The "Execution Status Change" events raised for executions that ended FAILED, ABORTED or TIMED_OUT. */
+  statusChanges: ExecutionStatusChange[];
+  /**
+   * Raises the event for every execution the journal shows running when the previous process
+   * stopped (a kill -9, a crash, a restart), and waits for reconcile to handle each. Call it once
+   * the functions' environment is set.
+   */
+  reconcileLost(): Promise<ExecutionStatusChange[]>;
+  /** Settles once every status-change event raised so far has been reconciled. */
+  reconciled(): Promise<void>;
   close(): Promise<void>;
 }
+
+const reconcile = lazy(
+  async () => (await import('../../functions/workflows/reconcile.ts')).reconcile as Invoke,
+);
+
+/** The cause given to an execution a restart interrupted (functions/workflows/reconcile.ts). */
+const LOST_TO_RESTART = 'the execution was lost to a restart of local mode';
+
+interface JournalEntry {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  input: unknown;
+  startDate: string;
+}
+
+/** The event EventBridge delivers for a Step Functions execution's status change. */
+const statusChange = (
+  execution: JournalEntry,
+  status: string,
+  error: string | undefined,
+  cause: string | undefined,
+): ExecutionStatusChange => ({
+  source: 'aws.states',
+  'detail-type': 'Step Functions Execution Status Change',
+  detail: {
+    executionArn: execution.executionArn,
+    stateMachineArn: execution.stateMachineArn,
+    name: execution.name,
+    status,
+    input: JSON.stringify(execution.input ?? {}),
+    error: error ?? null,
+    cause: cause ?? null,
+  },
+});
 
 /**
  * `services` are the simulated AWS services the deployment tasks call (infra/local/targets.ts);
@@ -80,9 +129,51 @@ export interface LocalWorkflows {
  */
 export const startLocalWorkflows = async (
   host: string,
-  options: { services: Record<string, TaskHandler>; waitScale: number },
+  options: {
+    services: Record<string, TaskHandler>;
+    waitScale: number;
+    /** Keep the journal of running executions in `<dataDir>/executions.json`. */
+    dataDir?: string;
+    log?: (line: string) => void;
+  },
 ): Promise<LocalWorkflows> => {
+  const journalFile = options.dataDir ? join(options.dataDir, 'executions.json') : undefined;
+  const lost: Record<string, JournalEntry> = journalFile ? readJournal(journalFile) : {};
+  const running: Record<string, JournalEntry> = {};
+  const writeJournal = () => {
+    if (!journalFile) return;
+    const temporary = `${journalFile}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ ...lost, ...running }), { mode: 0o600 });
+    renameSync(temporary, journalFile);
+  };
+  const statusChanges: ExecutionStatusChange[] = [];
+  let pending: Promise<unknown> = Promise.resolve();
+  const raise = (event: ExecutionStatusChange): Promise<unknown> => {
+    statusChanges.push(event);
+    const handled = pending.then(() =>
+      reconcile(event).catch((error: Error) =>
+        options.log?.(`reconcile of ${event.detail.executionArn} failed: ${error.message}`),
+      ),
+    );
+    pending = handled;
+    return handled;
+  };
+  const onStatusChange = (execution: ExecutionDescription) => {
+    const entry: JournalEntry = {
+      executionArn: execution.executionArn,
+      stateMachineArn: execution.stateMachineArn,
+      name: execution.name,
+      input: execution.input,
+      startDate: execution.startDate.toISOString(),
+    };
+    if (execution.status === 'RUNNING') running[execution.executionArn] = entry;
+    else delete running[execution.executionArn];
+    writeJournal();
+    if (execution.status === 'FAILED' || execution.status === 'ABORTED' || execution.status === 'TIMED_OUT')
+      void raise(statusChange(entry, execution.status, execution.error, execution.cause));
+  };
   const service = createLocalStepFunctions({
+    onStatusChange,
     waitScale: options.waitScale,
     resources: {
       ...options.services,
@@ -104,9 +195,31 @@ export const startLocalWorkflows = async (
     service,
     endpoint: endpoint.endpoint,
     arns,
+    statusChanges,
+    async reconcileLost() {
+      const events = Object.values(lost).map((entry) =>
+        statusChange(entry, 'FAILED', 'States.Runtime', LOST_TO_RESTART),
+      );
+      for (const key of Object.keys(lost)) delete lost[key];
+      await Promise.all(events.map(raise));
+      writeJournal();
+      return events;
+    },
+    reconciled: async () => {
+      await pending;
+    },
     close: async () => {
       await endpoint.close();
       await service.close();
     },
   };
 };
+
+function readJournal(file: string): Record<string, JournalEntry> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, JournalEntry>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new Error(`${file} is not a journal of local executions: ${(error as Error).message}`);
+  }
+}

@@ -18,8 +18,8 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-export const startApi = async (options: LocalSystemOptions = {}) => {
-  const system: LocalSystem = await startLocalSystem(options);
+/** A client of a Steward API at `url` (a local system in this process, or `npm start` in another). */
+export const clientOf = (url: string) => {
   const call = async <T = any>(
     method: string,
     path: string,
@@ -31,7 +31,7 @@ export const startApi = async (options: LocalSystemOptions = {}) => {
     if (options.raw !== undefined) body = options.raw;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined) headers['content-type'] ??= 'application/json';
-    const response = await fetch(`${system.url}${path}`, { method, headers, body });
+    const response = await fetch(`${url}${path}`, { method, headers, body });
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -41,6 +41,12 @@ export const startApi = async (options: LocalSystemOptions = {}) => {
     }
     return { status: response.status, headers: response.headers, body: parsed as T, text };
   };
+  return call;
+};
+
+export const startApi = async (options: LocalSystemOptions = {}) => {
+  const system: LocalSystem = await startLocalSystem(options);
+  const call = clientOf(system.url);
   return { system, call, url: system.url, close: () => system.close() };
 };
 

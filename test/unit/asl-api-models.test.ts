@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkInput,
+  enumValues,
   hasOperation,
   operationErrors,
   operationName,
   sdkErrorName,
 } from '../../infra/asl/api-models.ts';
-import { statesOf, type TaskState } from '../../infra/asl/asl.ts';
+import { type ChoiceRule, type State, statesOf, type TaskState } from '../../infra/asl/asl.ts';
 import { MACHINES } from '../../infra/asl/machines.ts';
 import { SDK_ERROR_PREFIX, type SdkService } from '../../infra/asl/retry-policies.ts';
 
@@ -162,5 +163,51 @@ describe('the model check itself', () => {
     expect(sdkErrorName('sagemaker', 'ResourceLimitExceeded')).toBe(
       'SageMaker.ResourceLimitExceededException',
     );
+  });
+});
+
+/** The string literals a Choice compares `variable` with, in every rule (And / Or / Not included). */
+const literalsOf = (rules: readonly ChoiceRule[], variable: string): string[] =>
+  rules.flatMap((rule) => {
+    const nested = ['And', 'Or'].flatMap((op) => (rule[op] as readonly ChoiceRule[] | undefined) ?? []);
+    const not = rule['Not'] ? [rule['Not'] as ChoiceRule] : [];
+    const own =
+      rule['Variable'] === variable && typeof rule['StringEquals'] === 'string' ? [rule['StringEquals']] : [];
+    return [...own, ...literalsOf([...nested, ...not], variable)];
+  });
+
+describe('every status a poll loop reads is one the model documents, and every settled one is handled', () => {
+  const states = MACHINES['deployment']!.States as Record<string, State>;
+  /** The statuses that are still moving: the loop polls again (until its deadline) on these. */
+  it.each([
+    [
+      'SmStatus',
+      '$.endpoint.status',
+      'sagemaker',
+      'EndpointStatus',
+      ['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting'],
+    ],
+    [
+      'SmRollbackStatus',
+      '$.endpoint.status',
+      'sagemaker',
+      'EndpointStatus',
+      ['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting'],
+    ],
+    ['BtStatus', '$.job.status', 'sagemaker', 'TransformJobStatus', ['InProgress', 'Stopping']],
+    ['LmUpdated', '$.configuration.status', 'lambda', 'LastUpdateStatus', ['InProgress']],
+  ] as const)('%s reads %s: %s %s', (name, variable, service, enumName, moving) => {
+    const state = states[name]!;
+    if (state.Type !== 'Choice') throw new Error(`${name} is not a Choice`);
+    const documented = enumValues(service, enumName);
+    const handled = new Set(literalsOf(state.Choices, variable));
+
+    expect([...handled].filter((value) => !documented.includes(value))).toEqual([]);
+    expect(moving.filter((value) => !documented.includes(value))).toEqual([]);
+    expect(
+      documented.filter((value) => !handled.has(value) && !(moving as readonly string[]).includes(value)),
+    ).toEqual([]);
+    // Polling again goes through the loop's deadline, never straight back to its Wait.
+    expect(states[state.Default!]?.Type).toBe('Pass');
   });
 });

@@ -1,0 +1,96 @@
+import { getApproval } from '#adapters/approvals-table';
+import { startExecution } from '#adapters/workflow';
+import { config } from '#commons/config';
+import { logger } from '#commons/observability';
+import { record } from './approval.ts';
+import { finish } from './deployment.ts';
+
+/**
+ * Reconcile: the handler of Step Functions' "Execution Status Change" events (an EventBridge rule
+ * on AWS, the local runner in local mode) for executions that ended FAILED, ABORTED or TIMED_OUT,
+ * whatever ended them (StopExecution, a runtime error, the execution timeout, a task that could not
+ * record its own outcome, local mode's restart). A deployment's target is freed and its outcome
+ * recorded, with its audit event, by the same `finish` the workflow uses (which does nothing when
+ * the workflow recorded an outcome itself). An approval is recorded FAILED, except one whose
+ * execution was lost to a restart of local mode while still pending: that one is started again,
+ * and the links already mailed keep deciding it (no new email is sent to anyone who has a link).
+ */
+export interface ExecutionStatusChange {
+  source?: string;
+  'detail-type'?: string;
+  detail: {
+    executionArn: string;
+    stateMachineArn: string;
+    name?: string;
+    status: string;
+    input?: string | null;
+    error?: string | null;
+    cause?: string | null;
+  };
+}
+
+/** The `cause` local mode gives an execution that a restart interrupted. */
+export const LOST_TO_RESTART = 'the execution was lost to a restart of local mode';
+
+const ENDED = new Set(['FAILED', 'ABORTED', 'TIMED_OUT']);
+
+const FAILED_OUTCOME = {
+  deploy: 'FAILED',
+  rollback: 'ROLLBACK_FAILED',
+  decommission: 'DECOMMISSION_FAILED',
+} as const;
+
+const parse = (input: string | null | undefined): Record<string, unknown> => {
+  try {
+    const value = JSON.parse(input ?? '{}') as unknown;
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+};
+
+export const reconcile = async (event: ExecutionStatusChange) => {
+  const { detail } = event;
+  if (!ENDED.has(detail.status)) return { reconciled: 'nothing' as const };
+  const input = parse(detail.input);
+  const error = {
+    Error:
+      detail.error ??
+      `Execution${detail.status === 'TIMED_OUT' ? 'TimedOut' : detail.status === 'ABORTED' ? 'Aborted' : 'Failed'}`,
+    Cause: detail.cause ?? `the execution ended ${detail.status}`,
+  };
+  const reason = `the workflow execution ended ${detail.status} before it recorded an outcome`;
+
+  if (typeof input.deploymentId === 'string' && typeof input.operation === 'string') {
+    const operation = input.operation as keyof typeof FAILED_OUTCOME;
+    const outcome = FAILED_OUTCOME[operation];
+    if (!outcome) return { reconciled: 'nothing' as const };
+    const status = await finish({
+      deploymentId: input.deploymentId,
+      operation,
+      outcome,
+      state: { error },
+      reason,
+    });
+    logger.info('deployment reconciled', {
+      deploymentId: input.deploymentId,
+      execution: detail.executionArn,
+      status,
+    });
+    return { reconciled: 'deployment' as const, deploymentId: input.deploymentId, status };
+  }
+
+  if (typeof input.requestId === 'string') {
+    const request = await getApproval(input.requestId);
+    if (!request || request.recordedAt) return { reconciled: 'nothing' as const };
+    const stateMachine = config().approvalStateMachineArn;
+    if (detail.cause === LOST_TO_RESTART && request.status === 'PENDING' && stateMachine) {
+      await startExecution(stateMachine, `${request.id}-resumed-${Date.now()}`, input);
+      logger.info('approval resumed', { requestId: request.id, execution: detail.executionArn });
+      return { reconciled: 'approval-resumed' as const, requestId: request.id };
+    }
+    const { status } = await record({ requestId: request.id, outcome: 'FAILED', reason, error });
+    return { reconciled: 'approval' as const, requestId: request.id, status };
+  }
+  return { reconciled: 'nothing' as const };
+};

@@ -1,0 +1,131 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Api, clientOf } from './local-api.ts';
+import { createModel, eventsOf, publishVersion, uniqueName } from './registry-fixtures.ts';
+
+/**
+ * Nothing stays locked: a deployment whose execution is lost to a kill -9 of `npm start` ends FAILED
+ * after the restart, its target free, because local mode raises the Step Functions "Execution
+ * Status Change" event for it and reconcile records the outcome (the same handler an EventBridge
+ * rule invokes on AWS).
+ */
+const IMAGE = {
+  uri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/churn',
+  digest: `sha256:${'d'.repeat(64)}`,
+};
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** Polls `check` until it returns a value; fails loudly when it never does. */
+const eventually = async <T>(what: string, check: () => Promise<T | undefined>, tries = 400): Promise<T> => {
+  for (let i = 0; i < tries; i++) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await sleep(50);
+  }
+  throw new Error(`${what} did not happen`);
+};
+
+let dataDir: string;
+let child: ChildProcess | undefined;
+let env: NodeJS.ProcessEnv;
+let api: Api;
+
+/** `npm start` in a child process, on the test's data dir and ports; resolves once it serves. */
+const start = async () => {
+  const started = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  started.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  started.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  await eventually(`local mode serving (${output})`, async () =>
+    output.includes('is serving')
+      ? true
+      : started.exitCode !== null
+        ? Promise.reject(new Error(output))
+        : undefined,
+  );
+  child = started;
+  return () => output;
+};
+
+const killHard = async () => {
+  const running = child!;
+  const exited = new Promise((done) => running.once('exit', done));
+  running.kill('SIGKILL');
+  await exited;
+  child = undefined;
+};
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'steward-reconcile-'));
+  const port = await freePort();
+  const s3Port = await freePort();
+  env = {
+    ...process.env,
+    PORT: String(port),
+    S3_PORT: String(s3Port),
+    STEWARD_DATA_DIR: dataDir,
+    // The endpoint stays Creating for the whole test: the deployment is mid-flight when killed.
+    STEWARD_LOCAL_TRANSITION_MS: '600000',
+    STEWARD_LOCAL_DRIFT_INTERVAL_MS: '0',
+  };
+  api = { call: clientOf(`http://127.0.0.1:${port}`) } as Api;
+});
+
+afterAll(async () => {
+  if (child) await killHard();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('a deployment lost to kill -9', () => {
+  it('ends FAILED after the restart, with an audit event, and its target takes the next deployment', async () => {
+    await start();
+    const model = uniqueName('lost');
+    await createModel(api, model);
+    await publishVersion(api, model, Buffer.from('v1'), { lineage: { image: IMAGE } });
+    const target = { kind: 'sagemaker', endpointName: `steward-${model}`, instanceType: 'ml.m5.large' };
+    const started = await api.call('POST', `/v1/models/${model}/versions/1/deployments`, {
+      body: { environment: 'dev', target, strategy: { kind: 'all-at-once', bakeMinutes: 0 } },
+    });
+    expect(started.status, started.text).toBe(202);
+    const id = started.body.id as string;
+    await eventually('the endpoint being created', async () => {
+      const d = (await api.call('GET', `/v1/deployments/${id}`)).body;
+      return d.history.some((h: { step: string }) => h.step === 'creating-endpoint') ? d : undefined;
+    });
+
+    await killHard();
+    await start();
+
+    const after = (await api.call('GET', `/v1/deployments/${id}`)).body;
+    expect(after.status).toBe('FAILED');
+    expect(JSON.stringify(after.history.at(-1))).toContain('ended FAILED');
+    const events = await eventsOf(api, model);
+    expect(events.at(-1)?.detail.target).toContain(id);
+    const next = await api.call('POST', `/v1/models/${model}/versions/1/deployments`, {
+      body: { environment: 'dev', target, strategy: { kind: 'all-at-once', bakeMinutes: 0 } },
+    });
+    expect(next.status, next.text).toBe(202);
+  });
+});
