@@ -1,8 +1,9 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3 } from '#commons/clients';
-import { artifactsBucket } from '#commons/config';
+import { artifactsBucket, config } from '#commons/config';
 
-/** JSON documents Steward keeps in its bucket: baseline profiles and drift reports. */
+/** Documents Steward keeps in its bucket: baseline profiles, drift reports and their pages. */
 export const putJson = async (key: string, value: unknown): Promise<string> => {
   const bucket = artifactsBucket();
   await s3().send(
@@ -11,6 +12,21 @@ export const putJson = async (key: string, value: unknown): Promise<string> => {
       Key: key,
       Body: JSON.stringify(value),
       ContentType: 'application/json',
+    }),
+  );
+  return `s3://${bucket}/${key}`;
+};
+
+/** A page Steward keeps in its bucket (a drift report), served as HTML through presigned URLs. */
+export const putPage = async (key: string, html: string): Promise<string> => {
+  const bucket = artifactsBucket();
+  await s3().send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: html,
+      ContentType: 'text/html; charset=utf-8',
+      CacheControl: 'no-store',
     }),
   );
   return `s3://${bucket}/${key}`;
@@ -44,3 +60,26 @@ export const listJsonKeys = async (prefix: string): Promise<string[]> => {
 
 /** The artifacts bucket's name (where `putJson` writes). */
 export const jsonBucket = (): string => artifactsBucket();
+
+const parseUri = (uri: string) => {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (!match) throw new Error(`not an s3:// URI: ${uri}`);
+  return { bucket: match[1]!, key: match[2]! };
+};
+
+/** A presigned GET of a kept page, answered as HTML to be read in place (not downloaded). */
+export const presignPage = async (uri: string): Promise<{ url: string; expiresAt: string }> => {
+  const { bucket, key } = parseUri(uri);
+  const expiresIn = config().presignTtlSeconds;
+  const url = await getSignedUrl(
+    s3(),
+    new GetObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      ResponseContentType: 'text/html; charset=utf-8',
+      ResponseContentDisposition: 'inline',
+    }),
+    { expiresIn },
+  );
+  return { url, expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString() };
+};

@@ -59,6 +59,8 @@ export interface DriftRunItem {
   reason?: string;
   drifted: string[];
   reportUri: string;
+  /** The report as a page (`.html` beside the JSON). Absent on runs made before pages existed. */
+  reportPageUri?: string;
   trigger: 'schedule' | 'request';
   at: string;
 }
@@ -242,4 +244,35 @@ export const listDriftRuns = async (
     }),
   );
   return { items: (out.Items ?? []).map((i) => stripKeys<DriftRunItem>(i)!), lastKey: out.LastEvaluatedKey };
+};
+
+/**
+ * One run of a deployment by its id (the newest for `latest`). Runs are kept by time, so finding
+ * one by id reads the deployment's runs newest first, a page at a time, until it turns up.
+ */
+export const findDriftRun = async (
+  deploymentId: string,
+  runId: string,
+): Promise<DriftRunItem | undefined> => {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await doc().send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+        ...(runId === 'latest' ? { Limit: 1 } : { FilterExpression: 'id = :id' }),
+        ExpressionAttributeValues: {
+          ':pk': keys.monitor(deploymentId).pk,
+          ':run': keys.driftRunPrefix,
+          ...(runId === 'latest' ? {} : { ':id': runId }),
+        },
+        ScanIndexForward: false,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const found = out.Items?.[0];
+    if (found) return stripKeys<DriftRunItem>(found);
+    startKey = runId === 'latest' ? undefined : out.LastEvaluatedKey;
+  } while (startKey);
+  return undefined;
 };

@@ -18,7 +18,10 @@ export const S3_PREFIX = {
   models: 'models/',
   /** Artifacts bucket: baseline profiles, `baselines/<model>/<version>.json`. */
   baselines: 'baselines/',
-  /** Artifacts bucket: drift reports, `reports/<model>/<deployment>/<time>-<id>.json`. */
+  /**
+   * Artifacts bucket: drift reports, `reports/<model>/<deployment>/<time>-<id>.json`, each with its
+   * page beside it (`.html`), and `latest.html`, the newest page of the deployment.
+   */
   reports: 'reports/',
   /** Inference data bucket: SageMaker data capture. */
   capture: 'capture/',
@@ -36,6 +39,10 @@ export const s3Keys = {
   baseline: (model: string, version: number) => `${S3_PREFIX.baselines}${model}/${version}.json`,
   driftReport: (model: string, deploymentId: string, at: string, runId: string) =>
     `${S3_PREFIX.reports}${model}/${deploymentId}/${at.replaceAll(':', '')}-${runId}.json`,
+  driftReportPage: (model: string, deploymentId: string, at: string, runId: string) =>
+    `${S3_PREFIX.reports}${model}/${deploymentId}/${at.replaceAll(':', '')}-${runId}.html`,
+  latestDriftReportPage: (model: string, deploymentId: string) =>
+    `${S3_PREFIX.reports}${model}/${deploymentId}/latest.html`,
   auditEvent: (model: string, seq: number) =>
     `${S3_PREFIX.audit}${model}/${String(seq).padStart(12, '0')}.json`,
 } as const;

@@ -77,6 +77,12 @@ export const ListRunsQuery = z.strictObject({
   cursor: z.string().max(2048).optional(),
 });
 
+/** A drift run of a deployment: its id, or `latest` for the newest run. */
+export const DriftRunPath = z.strictObject({
+  id: z.string().regex(/^dep-[0-9a-f]{24}$/, 'a deployment id'),
+  run: z.union([z.literal('latest'), z.string().regex(/^run-[0-9a-f]{16}$/, 'a drift run id, or latest')]),
+});
+
 /** The window a run covers: the given bounds, else the schedule period that ends now. */
 export const runWindow = (schedule: string, now: Date, from?: string, to?: string) => {
   const end = to ? new Date(to) : now;

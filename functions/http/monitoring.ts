@@ -2,9 +2,10 @@ import { deleteDriftAlarm, putDriftAlarm } from '#adapters/alarms';
 import { retryOnConflict } from '#adapters/audit-chain';
 import { parseDatasetUri, readRecords } from '#adapters/dataset-reader';
 import { getDeployment } from '#adapters/deployments-table';
-import { putJson } from '#adapters/json-store';
+import { presignPage, putJson } from '#adapters/json-store';
 import {
   deleteMonitor,
+  findDriftRun,
   getMonitor,
   listDriftRuns,
   type MonitorItem,
@@ -29,6 +30,7 @@ import type { EncodedValues } from '#domain/drift/values-codec';
 import {
   BaselineBody,
   DriftRunBody,
+  DriftRunPath,
   ListRunsQuery,
   MonitoringBody,
   scheduleSeconds,
@@ -209,8 +211,25 @@ export const operations = {
       status: run.status,
       ...(run.health ? { health: run.health } : {}),
       reportUri: run.reportUri,
+      ...(run.reportPageUri ? { reportPageUri: run.reportPageUri } : {}),
       ...run.report,
     });
+  },
+
+  getDriftReport: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const { id, run: runId } = input(DriftRunPath, request.pathParameters, 'path');
+    const run = await findDriftRun(id, runId);
+    if (!run)
+      throw new NotFoundError(
+        runId === 'latest'
+          ? `deployment ${id} has no drift run`
+          : `drift run ${runId} of deployment ${id} does not exist`,
+      );
+    if (!run.reportPageUri)
+      throw new NotFoundError(`drift run ${run.id} was made before reports had pages; run drift again`);
+    const { url, expiresAt } = await presignPage(run.reportPageUri);
+    return json(200, { runId: run.id, url, expiresAt });
   },
 
   listDriftRuns: async (request: HttpRequest) => {

@@ -29,7 +29,7 @@ import {
   SetAliasBody,
   UpdateModelBody,
 } from '#domain/model';
-import { BaselineBody, DriftRunBody, ListRunsQuery, MonitoringBody } from '#domain/monitoring';
+import { BaselineBody, DriftRunBody, DriftRunPath, ListRunsQuery, MonitoringBody } from '#domain/monitoring';
 import {
   CommitBody,
   ListVersionsQuery,
@@ -455,6 +455,18 @@ const operations: Record<string, Omit<ZodOpenApiOperationObject, 'operationId'>>
     responses: {
       ...ok('200', 'a page of runs', z.object({ items: z.array(z.record(z.string(), z.unknown())) })),
       ...problems(400, 403),
+    },
+  },
+  getDriftReport: {
+    summary: "A presigned URL to a drift run's report page (`latest` for the newest run)",
+    requestParams: { path: DriftRunPath },
+    responses: {
+      ...ok(
+        '200',
+        'where the self-contained HTML report can be fetched, until expiresAt',
+        z.object({ url: z.string(), expiresAt: z.string(), runId: z.string() }),
+      ),
+      ...problems(400, 403, 404),
     },
   },
   deleteAlias: {

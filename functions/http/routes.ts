@@ -250,6 +250,13 @@ export const routes: readonly Route[] = [
     operationId: 'listDriftRuns',
     auth: 'iam',
   },
+  {
+    method: 'GET',
+    path: '/v1/deployments/{id}/drift-runs/{run}/report',
+    fn: 'monitoring',
+    operationId: 'getDriftReport',
+    auth: 'iam',
+  },
 
   // Public: an approver's personal link. GET and HEAD show the page and change nothing; POST decides.
   {

@@ -35,9 +35,17 @@ code{font-size:.9em;background:#f6f8fa;padding:0 .2em;border-radius:3px;word-bre
 @media (max-width:36rem){dl{grid-template-columns:1fr}dt{font-weight:600}}
 `;
 
-export const page = (title: string, body: string): string => `<!doctype html>
+/**
+ * A whole page. `standalone` pages are opened as files or from S3 (a drift report), where no
+ * server sets headers: they carry the same policy in a meta element.
+ */
+export const page = (
+  title: string,
+  body: string,
+  options: { standalone?: boolean } = {},
+): string => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>${escapeHtml(title)} · Steward</title>
+${options.standalone ? `<meta http-equiv="Content-Security-Policy" content="${PAGE_CSP.replace(/ form-action[^;]*;| frame-ancestors[^;]*;/g, '')}">\n` : ''}<meta name="robots" content="noindex"><title>${escapeHtml(title)} · Steward</title>
 <style>${STYLE}</style></head><body>
 <main>
 ${body}

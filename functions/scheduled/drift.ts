@@ -3,7 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { targetTraffic } from '#adapters/alarms';
 import { listObjects, readLines } from '#adapters/dataset-reader';
 import { getDeployment } from '#adapters/deployments-table';
-import { getJson, jsonBucket, listJsonKeys, putJson } from '#adapters/json-store';
+import { getJson, jsonBucket, listJsonKeys, putJson, putPage } from '#adapters/json-store';
 import {
   claimMonitorRun,
   type DriftRunItem,
@@ -25,6 +25,7 @@ import {
   encodeWindowSummary,
 } from '#domain/drift/values-codec';
 import { driftStatus, healthStatus, runWindow, scheduleSeconds } from '#domain/monitoring';
+import { driftReportPage } from '#presentation/drift-report';
 import {
   driftWorkers,
   mergeShards,
@@ -208,7 +209,27 @@ export const finishDrift = async (
     ...(performance ? { performance } : {}),
     execution: executionFigures,
   };
-  const reportUri = await putJson(s3Keys.driftReport(deployment.model, deploymentId, at, id), full);
+  const status = driftStatus(report, monitor.alarmThreshold);
+  const html = driftReportPage({
+    runId: id,
+    deploymentId,
+    model: deployment.model,
+    version: deployment.version,
+    environment: deployment.environment,
+    at,
+    window: bounds,
+    status,
+    ...(health ? { health } : {}),
+    report: { ...report, ...(performance ? { performance } : {}) },
+    baseline,
+    summary: summary.window,
+  });
+  // The JSON, its page, and the deployment's latest page (what the dashboard links to).
+  const [reportUri, reportPageUri] = await Promise.all([
+    putJson(s3Keys.driftReport(deployment.model, deploymentId, at, id), full),
+    putPage(s3Keys.driftReportPage(deployment.model, deploymentId, at, id), html),
+    putPage(s3Keys.latestDriftReportPage(deployment.model, deploymentId), html),
+  ]);
   const run: DriftRunItem = {
     entity: 'drift-run',
     id,
@@ -218,12 +239,13 @@ export const finishDrift = async (
     window: bounds,
     rows: report.rows,
     driftedShare: report.driftedShare,
-    status: driftStatus(report, monitor.alarmThreshold),
+    status,
     ...(health ? { health } : {}),
     empty: report.empty,
     ...(report.reason ? { reason: report.reason } : {}),
     drifted: report.features.filter((f) => f.drifted).map((f) => f.name),
     reportUri,
+    reportPageUri,
     trigger,
     at,
   };

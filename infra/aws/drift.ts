@@ -166,7 +166,12 @@ export class DriftWorkflow extends Construct {
       actions: ['s3:PutObject'],
       resourceArns: options.writesBaselines ? [baselines, reports] : [reports],
     });
-    iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:GetObject'], resourceArns: [baselines] });
+    // The monitoring API also presigns GETs of report pages (GET .../drift-runs/{run}/report).
+    iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['s3:GetObject'],
+      resourceArns: options.writesBaselines ? [baselines, reports] : [baselines],
+    });
     artifacts.key.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
     fn.acknowledgePolicyFinding(
       wildcardResourceFinding(this, baselines),
@@ -176,8 +181,9 @@ export class DriftWorkflow extends Construct {
     );
     fn.acknowledgePolicyFinding(
       wildcardResourceFinding(this, reports),
-      'Drift reports are named per model, deployment and run at run time; PutObject only, under ' +
-        'reports/ of the artifacts bucket only.',
+      'Drift reports and their pages are named per model, deployment and run at run time; PutObject ' +
+        (options.writesBaselines ? '(and GetObject, to presign a report page for a reader)' : 'only') +
+        ', under reports/ of the artifacts bucket only.',
     );
 
     const capture = deployments.inferenceData.arnForObjects(`${CAPTURE_PREFIX}*`);

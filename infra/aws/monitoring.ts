@@ -2,9 +2,10 @@ import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { resourceNames } from '../../functions/commons/facts.ts';
+import { resourceNames, S3_PREFIX } from '../../functions/commons/facts.ts';
 import type { StewardContext } from './context.ts';
 import { wildcardResourceFinding } from './nag.ts';
 import type { ServiceFunction } from './service-function.ts';
@@ -104,6 +105,8 @@ const graph = (panel: Panel): cloudwatch.GraphWidget =>
 
 export interface MonitoringProps {
   readonly settings: StewardContext;
+  /** The bucket drift report pages are written to (the artifacts bucket), for the dashboard's link. */
+  readonly reportsBucket: s3.IBucket;
 }
 
 /**
@@ -186,7 +189,7 @@ export class Monitoring extends Construct {
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${stack.stackName}-monitoring`,
       defaultInterval: Duration.days(7),
-      widgets: dashboardRows(settings),
+      widgets: dashboardRows(settings, props.reportsBucket),
     });
   }
 
@@ -215,14 +218,16 @@ export class Monitoring extends Construct {
 }
 
 /** Rows of the dashboard: drift, the targets' technical health, the registry API. */
-const dashboardRows = (settings: StewardContext): cloudwatch.IWidget[][] => {
+const dashboardRows = (settings: StewardContext, reportsBucket: s3.IBucket): cloudwatch.IWidget[][] => {
+  const region = Stack.of(reportsBucket).region;
+  const reports = `https://${region}.console.aws.amazon.com/s3/buckets/${reportsBucket.bucketName}?region=${region}&prefix=${S3_PREFIX.reports}`;
   const endpoints = tokenTerms('EndpointName', settings.resourcePrefix);
   const functions = lambdaTargetsTerm(settings);
   return [
     [
       new cloudwatch.TextWidget({
         width: 24,
-        height: 5,
+        height: 6,
         markdown: [
           '## Steward: monitored deployments',
           'Every panel is a SEARCH, so a deployment appears once it reports data and leaves two weeks after it stops; ' +
@@ -234,6 +239,8 @@ const dashboardRows = (settings: StewardContext): cloudwatch.IWidget[][] => {
           `- **Technical health**, from the targets' own metrics: SageMaker endpoints named \`${settings.resourcePrefix}-...\` ` +
             `and Lambda aliases${functions ? ' of the functions in context lambdaTargets' : ''}: invocations, errors, latency.`,
           '- **Registry API**: requests, faults (5xx) and client errors (4xx) per operation.',
+          `- **Latest drift report**, as a picture (baseline against window per feature): [open the reports](${reports}), ` +
+            'then `<model>/<deployment>/latest.html`; or `GET /v1/deployments/{id}/drift-runs/latest/report` for a link.',
         ].join('\n'),
       }),
     ],

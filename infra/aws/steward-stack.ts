@@ -73,7 +73,7 @@ export class StewardStack extends Stack {
       stateMachines: [this.deployments.stateMachine, this.approvals.stateMachine],
       environment: this.deployments.taskEnvironment,
     });
-    this.monitoring = new Monitoring(this, 'Monitoring', { settings });
+    this.monitoring = new Monitoring(this, 'Monitoring', { settings, reportsBucket: this.artifacts.bucket });
     this.drift = new DriftWorkflow(this, 'Drift', {
       data: this.data,
       artifacts: this.artifacts,

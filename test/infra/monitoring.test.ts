@@ -157,6 +157,17 @@ describe('monitoring', () => {
       for (const metric of metrics) expect(metric).toMatch(/^SEARCH\('\{[^}]+\}[^']*', '\w+', \d+\)$/);
     });
 
+    it('links to the latest drift report pages in the artifacts bucket', () => {
+      const text = dashboardBody(s.template)
+        .widgets.map((w) => w.properties.markdown ?? '')
+        .join('\n');
+
+      expect(text).toMatch(
+        /\[open the reports\]\(https:\/\/TOKEN\.console\.aws\.amazon\.com\/s3\/buckets\/TOKEN\?region=TOKEN&prefix=reports\/\)/,
+      );
+      expect(text).toContain('<model>/<deployment>/latest.html');
+    });
+
     it('shows the drifted share per model and environment, PSI and KS p-value per feature', () => {
       const metrics = metricsOf(s.template);
 

@@ -152,7 +152,10 @@ describe('function permissions', () => {
     [joined(ids.bucket!, '/baselines/*')]: options.writesBaselines
       ? ['s3:GetObject', 's3:PutObject']
       : ['s3:GetObject'],
-    [joined(ids.bucket!, '/reports/*')]: ['s3:PutObject'],
+    // The monitoring API presigns GETs of report pages; the scheduled run only writes reports.
+    [joined(ids.bucket!, '/reports/*')]: options.writesBaselines
+      ? ['s3:GetObject', 's3:PutObject']
+      : ['s3:PutObject'],
     [getAtt(ids.artifactKey!)]: ARTIFACT_KEY,
     [joined(ids.inferenceData!, '/capture/*')]: ['s3:GetObject'],
     [getAtt(ids.inferenceData!)]: ['s3:ListBucket'],

@@ -1,7 +1,6 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,6 +11,7 @@ import {
   launchChromium,
   shoot,
 } from './browser.ts';
+import { writeDriftData } from './drift-fixtures.ts';
 import { type Api, startApi } from './local-api.ts';
 import { createModel, publishVersion, uniqueName } from './registry-fixtures.ts';
 
@@ -126,40 +126,18 @@ describe.skipIf(!chromiumAvailable)('approval pages in a browser (needs apt-get 
       const d = await api.call('GET', `/v1/deployments/${deployed.body.id}`);
       return d.body.status === 'SUCCEEDED' ? d : undefined;
     }, 'the deployment of version 1');
-    const reference = ['spend,plan'];
-    for (let i = 0; i < 200; i++) reference.push(`${40 + (i % 20)},${i % 3 ? 'basic' : 'pro'}`);
-    await writeFile(join(dir, 'reference.csv'), `${reference.join('\n')}\n`);
-    const at = new Date(Date.now() - 10 * 60_000);
-    const iso = at.toISOString();
-    const hour = `${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(11, 13)}`;
-    const capture = Array.from({ length: 200 }, (_, i) =>
-      JSON.stringify({
-        captureData: {
-          endpointInput: {
-            observedContentType: 'text/csv',
-            mode: 'INPUT',
-            data: `${60 + (i % 20)},${i % 2 ? 'basic' : 'enterprise'}`,
-            encoding: 'CSV',
-          },
-          endpointOutput: { observedContentType: 'text/csv', mode: 'OUTPUT', data: '0.5', encoding: 'CSV' },
-        },
-        eventMetadata: { eventId: `e-${i}`, inferenceTime: new Date(at.getTime() + i * 100).toISOString() },
-        eventVersion: '0',
-      }),
-    );
-    await mkdir(join(dir, 'capture', 'AllTraffic', hour), { recursive: true });
-    await writeFile(join(dir, 'capture', 'AllTraffic', hour, 'c.jsonl'), `${capture.join('\n')}\n`);
+    const data = await writeDriftData(dir, new Date(Date.now() - 10 * 60_000));
     const baseline = await api.call('PUT', `/v1/models/${model}/versions/1/baseline`, {
       principal: PIPELINE,
-      body: { dataset: { uri: pathToFileURL(join(dir, 'reference.csv')).href, format: 'csv' } },
+      body: { dataset: { uri: data.reference, format: 'csv' } },
     });
     expect(baseline.status, baseline.text).toBe(200);
     const monitor = await api.call('PUT', `/v1/deployments/${deployed.body.id}/monitoring`, {
-      body: { capture: { uri: pathToFileURL(join(dir, 'capture')).href, format: 'sagemaker-capture' } },
+      body: { capture: { uri: data.capture, format: 'sagemaker-capture' } },
     });
     expect(monitor.status, monitor.text).toBe(200);
     const run = await api.call('POST', `/v1/deployments/${deployed.body.id}/drift-runs`, {
-      body: { from: new Date(at.getTime() - 60_000).toISOString(), to: new Date().toISOString() },
+      body: data.window,
     });
     expect(run.status, run.text).toBe(201);
 

@@ -67,7 +67,7 @@ export const collectConsoleErrors = (page: Page): string[] => {
 export const eventually = async <T>(
   read: () => Promise<T | undefined>,
   what: string,
-  tries = 400,
+  tries = 1200,
 ): Promise<T> => {
   for (let i = 0; i < tries; i++) {
     const value = await read();

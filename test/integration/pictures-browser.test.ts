@@ -1,18 +1,25 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   chromiumAvailable,
   collectConsoleErrors,
+  eventually,
   expectAccessible,
   launchChromium,
   shoot,
 } from './browser.ts';
+import { writeDriftData } from './drift-fixtures.ts';
 import { type Api, startApi } from './local-api.ts';
-import { createModel, publishVersion, uniqueName } from './registry-fixtures.ts';
+import { createModel, expectProblem, publishVersion, uniqueName } from './registry-fixtures.ts';
 
 /**
  * Lineage as a picture, looked at in headless Chromium: the page GET /v1/lineage answers with
- * Accept: text/html or format=html, self-contained (strict CSP, nothing loaded), checked by axe.
+ * Accept: text/html or format=html, self-contained (strict CSP, nothing loaded), checked by axe;
+ * and drift as a picture: the report page each run writes beside its JSON, opened from S3 through
+ * the presigned URL GET .../drift-runs/{run}/report answers.
  */
 const IMAGE = {
   uri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/churn',
@@ -23,9 +30,10 @@ describe.skipIf(!chromiumAvailable)('pictures in a browser (needs apt-get instal
   let api: Api;
   let browser: Browser;
   let model: string;
+  let deploymentId: string;
 
   beforeAll(async () => {
-    api = await startApi({ targetTransitionMs: 20, waitScale: 0.002 });
+    api = await startApi({ targetTransitionMs: 20, waitScale: 0.002, driftIntervalMs: 0 });
     browser = await launchChromium();
     model = uniqueName('pic');
     await createModel(api, model);
@@ -48,10 +56,12 @@ describe.skipIf(!chromiumAvailable)('pictures in a browser (needs apt-get instal
       },
     });
     expect(deployed.status, deployed.text).toBe(202);
-    for (let i = 0; i < 400; i++) {
-      if ((await api.call('GET', `/v1/deployments/${deployed.body.id}`)).body.status === 'SUCCEEDED') break;
-      await new Promise((done) => setTimeout(done, 50));
-    }
+    deploymentId = deployed.body.id;
+    const done = await eventually(async () => {
+      const d = await api.call('GET', `/v1/deployments/${deploymentId}`);
+      return ['SUCCEEDED', 'FAILED', 'ROLLED_BACK'].includes(d.body.status) ? d : undefined;
+    }, 'the deployment of version 2');
+    expect(done.body.status, done.text).toBe('SUCCEEDED');
   }, 180_000);
   afterAll(async () => {
     await browser?.close();
@@ -114,6 +124,90 @@ describe.skipIf(!chromiumAvailable)('pictures in a browser (needs apt-get instal
     expect(await page.locator('#start').textContent()).toBe(`model-version:${model}:1`);
     expect(await page.locator('#lineage svg [data-start="true"]').getAttribute('data-id')).toBe(`${model}:1`);
     expect(errors).toEqual([]);
+    await expectAccessible(page);
+  }, 120_000);
+
+  it('draws a drift run: baseline against window per feature, drifted first, figures beside thresholds', async () => {
+    const data = await writeDriftData(
+      await mkdtemp(join(tmpdir(), 'steward-pic-')),
+      new Date(Date.now() - 10 * 60_000),
+    );
+    const baseline = await api.call('PUT', `/v1/models/${model}/versions/2/baseline`, {
+      body: { dataset: { uri: data.reference, format: 'csv' } },
+    });
+    expect(baseline.status, baseline.text).toBe(200);
+    const monitor = await api.call('PUT', `/v1/deployments/${deploymentId}/monitoring`, {
+      body: { capture: { uri: data.capture, format: 'sagemaker-capture' } },
+    });
+    expect(monitor.status, monitor.text).toBe(200);
+    expectProblem(await api.call('GET', `/v1/deployments/${deploymentId}/drift-runs/latest/report`), 404);
+    const run = await api.call('POST', `/v1/deployments/${deploymentId}/drift-runs`, { body: data.window });
+    expect(run.status, run.text).toBe(201);
+    expect(run.body.reportPageUri).toBe(run.body.reportUri.replace(/\.json$/, '.html'));
+
+    const report = await api.call('GET', `/v1/deployments/${deploymentId}/drift-runs/${run.body.id}/report`, {
+      principal: 'auditor',
+    });
+    expect(report.status, report.text).toBe(200);
+    expect(report.body).toMatchObject({
+      runId: run.body.id,
+      url: expect.any(String),
+      expiresAt: expect.any(String),
+    });
+    const latest = await api.call('GET', `/v1/deployments/${deploymentId}/drift-runs/latest/report`);
+    expect(latest.body.runId).toBe(run.body.id);
+    expectProblem(
+      await api.call('GET', `/v1/deployments/${deploymentId}/drift-runs/run-0000000000000000/report`),
+      404,
+    );
+    expectProblem(await api.call('GET', `/v1/deployments/${deploymentId}/drift-runs/nope/report`), 400);
+
+    const page = await (await browser.newContext()).newPage();
+    const errors = collectConsoleErrors(page);
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    const response = await page.goto(report.body.url);
+    expect(response!.status()).toBe(200);
+    expect(response!.headers()['content-type']).toMatch(/^text\/html/);
+    expect(requests).toHaveLength(1);
+    expect(await page.locator('#model').textContent()).toBe(model);
+    expect(await page.locator('#environment').textContent()).toBe('dev');
+    expect(await page.locator('#rows').textContent()).toBe('200');
+    expect(await page.locator('#thresholds').textContent()).toContain('PSI ≥ 0.2');
+    // Drifted features first: spend and plan before tenure.
+    const order = await page
+      .locator('#features .feature')
+      .evaluateAll((sections) =>
+        sections.map((s) => `${s.getAttribute('data-feature')}:${s.getAttribute('data-drifted')}`),
+      );
+    expect(order.slice(0, 2).sort()).toEqual(['plan:true', 'spend:true']);
+    expect(order[2]).toBe('tenure:false');
+    // spend: the histogram on the baseline's 10 bins, the window's mass in the last bin.
+    const spend = page.locator('[data-feature="spend"]');
+    const bins = await spend
+      .locator('svg.histogram .bin')
+      .evaluateAll((g) =>
+        g.map((b) => [Number(b.getAttribute('data-reference')), Number(b.getAttribute('data-current'))]),
+      );
+    expect(bins).toHaveLength(10);
+    expect(bins.reduce((a, [r]) => a + r!, 0)).toBeCloseTo(1, 9);
+    expect(bins.at(-1)![1]).toBe(1);
+    expect(await spend.locator('tr[data-figure="psi"]').getAttribute('class')).toBe('over');
+    expect(await spend.locator('tr[data-figure="psi"] td').nth(1).textContent()).toContain(
+      'drifted at ≥ 0.2',
+    );
+    expect(await spend.locator('tr[data-figure="ksPValue"] td').nth(1).textContent()).toContain(
+      'drifted below 0.05',
+    );
+    // plan: bars per category, the unseen one marked.
+    const plan = page.locator('[data-feature="plan"]');
+    expect(await plan.locator('svg.category-bars [data-unseen="true"]').getAttribute('data-label')).toBe(
+      'enterprise',
+    );
+    expect(await plan.locator('tr[data-figure="chiSquarePValue"]').getAttribute('class')).toBe('over');
+    expect(await page.locator('[data-feature="tenure"] tr.over').count()).toBe(0);
+    expect(errors).toEqual([]);
+    await shoot(page, 'drift-report');
     await expectAccessible(page);
   }, 120_000);
 });
