@@ -126,7 +126,7 @@ export const categoryBarsSvg = (bins: HistogramBin[], options: HistogramOptions)
   const barW = 330;
   const row = 26;
   const top = 22;
-  const width = labelW + barW + 70;
+  const width = labelW + barW + 110;
   const height = top + bins.length * row + 6;
   const max = Math.max(0.0001, ...bins.flatMap((b) => [b.reference, b.current]));
   const w = (v: number) => (v / max) * barW;

@@ -30,7 +30,8 @@ button{font:inherit;padding:.5rem 1.4rem;border-radius:6px;border:1px solid #d1d
 .note{color:#59636e;font-size:.9rem}.up{color:#116329}.down{color:#a40e26}.changed{font-weight:600}
 .callout{border:1px solid #d1d9e0;border-left:4px solid #0969da;padding:.6rem 1rem;border-radius:6px;background:#f6f8fa}
 .callout.warn{border-left-color:#9a6700}.callout.bad{border-left-color:#cf222e}.callout.good{border-left-color:#1f883d}
-figure{margin:.6rem 0;overflow-x:auto}svg{max-width:100%;height:auto}
+figure{margin:.6rem 0;overflow-x:auto}.badge{font-size:.8rem;font-weight:600;padding:.05rem .5rem;border-radius:1rem;border:1px solid}
+.badge.bad{color:#a40e26;border-color:#cf222e;background:#ffebe9}.badge.good{color:#116329;border-color:#1a7f37;background:#dafbe1}svg{max-width:100%;height:auto}
 code{font-size:.9em;background:#f6f8fa;padding:0 .2em;border-radius:3px;word-break:break-all}
 @media (max-width:36rem){dl{grid-template-columns:1fr}dt{font-weight:600}}
 `;

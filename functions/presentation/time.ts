@@ -35,8 +35,9 @@ export const relativeText = (iso: string, now: Date): string => {
 export const timeTag = (iso: string): string =>
   `<time datetime="${escapeHtml(iso)}" data-local>${escapeHtml(utcText(iso))}</time>`;
 
-/** The page script: local time first, the server's UTC text after it. */
+/** The page script: local time first, the server's UTC text after it (left alone for a reader in UTC). */
 export const LOCAL_TIME_SCRIPT =
+  "if(Intl.DateTimeFormat().resolvedOptions().timeZone!=='UTC')" +
   "for(const t of document.querySelectorAll('time[data-local]')){const d=new Date(t.dateTime);" +
   "if(isNaN(d))continue;const f=new Intl.DateTimeFormat(undefined,{year:'numeric',month:'short',day:'numeric'," +
   "hour:'2-digit',minute:'2-digit',timeZoneName:'short'});const u=t.textContent;" +
