@@ -85,12 +85,65 @@ export const Strategy = z
   });
 export type Strategy = z.infer<typeof Strategy>;
 
+/**
+ * What SageMaker's blue/green deployments accept (SageMaker API Reference: TrafficRoutingConfig's
+ * WaitIntervalInSeconds 0-3600, BlueGreenUpdatePolicy's MaximumExecutionTimeoutInSeconds 600-28800;
+ * CapacitySize: a canary of at most 50 % of the variant's instances, a linear step of 10-50 %).
+ */
+export const SAGEMAKER_LIMITS = {
+  maxWaitSeconds: 3600,
+  maxExecutionSeconds: 28_800,
+  maxCanaryPercent: 50,
+  linearPercent: { min: 10, max: 50 },
+} as const;
+
+/** The total SageMaker is asked to allow for a blue/green update (blueGreenPolicy). */
+const executionSeconds = (strategy: Strategy): number =>
+  Math.max(600, Math.round(strategy.bakeMinutes * 60) * (trafficSteps(strategy).length + 2) + 600);
+
 export const DeploymentBody = z
   .strictObject({
     environment: EnvironmentName,
     target: Target,
     strategy: Strategy.optional(),
     reason: Label(500).optional(),
+  })
+  // Refused at the door what SageMaker would refuse once the workflow had started.
+  .superRefine((body, ctx) => {
+    if (body.target.kind !== 'sagemaker' || !body.strategy) return;
+    const strategy = body.strategy;
+    const limits = SAGEMAKER_LIMITS;
+    if (strategy.bakeMinutes * 60 > limits.maxWaitSeconds)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strategy', 'bakeMinutes'],
+        message: `SageMaker waits at most ${limits.maxWaitSeconds / 60} minutes per step (WaitIntervalInSeconds <= ${limits.maxWaitSeconds})`,
+      });
+    if (strategy.kind === 'canary' && (strategy.percent ?? 0) > limits.maxCanaryPercent)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strategy', 'percent'],
+        message: `a SageMaker canary is at most ${limits.maxCanaryPercent} % of the instances`,
+      });
+    if (
+      strategy.kind === 'linear' &&
+      ((strategy.percent ?? 0) < limits.linearPercent.min ||
+        (strategy.percent ?? 0) > limits.linearPercent.max)
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strategy', 'percent'],
+        message: `a SageMaker linear step is ${limits.linearPercent.min}-${limits.linearPercent.max} % of the instances`,
+      });
+    const total = executionSeconds(strategy);
+    if (total > limits.maxExecutionSeconds)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strategy', 'bakeMinutes'],
+        message:
+          `the steps and bakes take ${total} s, over SageMaker's ${limits.maxExecutionSeconds} s ` +
+          '(MaximumExecutionTimeoutInSeconds): fewer steps or a shorter bake',
+      });
   })
   .meta({ id: 'Deployment' });
 export type DeploymentBody = z.infer<typeof DeploymentBody>;
@@ -154,7 +207,7 @@ export const blueGreenPolicy = (strategy: Strategy, alarms: string[]) => {
     BlueGreenUpdatePolicy: {
       TrafficRoutingConfiguration: routing,
       TerminationWaitInSeconds: wait,
-      MaximumExecutionTimeoutInSeconds: Math.max(600, wait * (trafficSteps(strategy).length + 2) + 600),
+      MaximumExecutionTimeoutInSeconds: executionSeconds(strategy),
     },
     ...(alarms.length
       ? { AutoRollbackConfiguration: { Alarms: alarms.map((AlarmName) => ({ AlarmName })) } }
