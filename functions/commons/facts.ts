@@ -23,6 +23,8 @@ export const S3_PREFIX = {
    * page beside it (`.html`), and `latest.html`, the newest page of the deployment.
    */
   reports: 'reports/',
+  /** Artifacts bucket: a Distributed Map drift run's plan, object manifest, partial summaries and Map results, `drift-shards/<model>/<deployment>/<run>/`. */
+  driftShards: 'drift-shards/',
   /** Inference data bucket: SageMaker data capture. */
   capture: 'capture/',
   /** Inference data bucket: batch transform input and output. */

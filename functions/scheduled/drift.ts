@@ -14,7 +14,7 @@ import {
 } from '#adapters/monitoring-table';
 import { getVersion } from '#adapters/registry-table';
 import { ConflictError, NotFoundError } from '#commons/errors';
-import { s3Keys } from '#commons/facts';
+import { S3_PREFIX, s3Keys } from '#commons/facts';
 import { logger, metrics } from '#commons/observability';
 import { LabelJoin, type PredictionLogSummary } from '#domain/drift/ground-truth';
 import type { BaselineProfile } from '#domain/drift/profile';
@@ -307,7 +307,7 @@ export const distributedThreshold = (): number => Number(process.env.DRIFT_DISTR
 export const childBytes = (): number => Number(process.env.DRIFT_CHILD_BYTES ?? 8 * GiB);
 
 /** Where a Distributed Map run keeps its plan, object manifest, partial summaries and Map results. */
-export const SHARDS_PREFIX = 'drift-shards/';
+export const SHARDS_PREFIX = S3_PREFIX.driftShards;
 
 /** A plan as the Distributed Map's children and reducer read it back (its objects are in the manifest). */
 type StoredPlan = Omit<DriftPlan, 'objects'> & { objectCount: number; startedAt: number; base: string };

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -24,6 +24,9 @@ const SCHEDULED_ENTRY = fileURLToPath(new URL('../../functions/scheduled/drift.t
 /** Where baseline profiles and drift reports are kept in the artifacts bucket (functions/http/monitoring.ts, functions/scheduled/drift.ts). */
 export const BASELINES_PREFIX = S3_PREFIX.baselines;
 export const REPORTS_PREFIX = S3_PREFIX.reports;
+const SHARDS_PREFIX = S3_PREFIX.driftShards;
+/** Two vCPUs: the run and each Distributed Map child summarise on two worker threads. */
+const TWO_VCPU_MB = 3538;
 
 /** A drift run reads its target's own metrics (invocations, errors) for the health beside drift. */
 export const targetMetricsRead: UnscopedGrant = {
@@ -55,6 +58,10 @@ export interface DriftWorkflowProps {
 export class DriftWorkflow extends Construct {
   readonly due: ServiceFunction;
   readonly run: ServiceFunction;
+  /** A Distributed Map child: one batch of capture objects to a partial summary. */
+  readonly shard: ServiceFunction;
+  /** The Distributed Map's reducer: the partials to the report, metrics and alarm status. */
+  readonly reduce: ServiceFunction;
   readonly stateMachine: sfn.StateMachine;
   readonly stateMachineRole: iam.Role;
   readonly logGroup: logs.LogGroup;
@@ -98,19 +105,67 @@ export class DriftWorkflow extends Construct {
       // A window of captured data is streamed with bounded memory, however long it takes (the
       // Map iteration's TimeoutSeconds is the same 900).
       timeout: Duration.minutes(15),
-      memorySize: 1024,
+      memorySize: TWO_VCPU_MB,
       invocation: 'state-machine',
       unscopedGrants: [targetMetricsRead],
     });
     // Monitor, deployment and version reads; the run's summary and the model's last drift status.
     data.grantItemReadWrite(this.run, []);
     this.grantDriftRun(this.run, { writesBaselines: false });
+    const shards = artifacts.bucket.arnForObjects(`${SHARDS_PREFIX}*`);
+    const shardsReason =
+      'A Distributed Map run keeps its plan, object manifest, partial summaries and Map results under ' +
+      'drift-shards/<model>/<deployment>/<run>/ of the artifacts bucket, named at run time; nothing else.';
+    // A large window's plan and object manifest.
+    iam.Grant.addToPrincipal({ grantee: this.run, actions: ['s3:PutObject'], resourceArns: [shards] });
+    this.run.acknowledgePolicyFinding(wildcardResourceFinding(this, shards), shardsReason);
+
+    this.shard = new ServiceFunction(this, 'ShardFunction', {
+      entry: SCHEDULED_ENTRY,
+      handler: 'summariseBatch',
+      description:
+        'Steward drift workflow: one Distributed Map batch of capture objects to a partial summary',
+      environment: { ...baseEnvironment, ...this.runEnvironment },
+      timeout: Duration.minutes(15),
+      memorySize: TWO_VCPU_MB,
+      invocation: 'state-machine',
+    });
+    // Reads its plan and the capture objects of its batch; writes its partial summary.
+    iam.Grant.addToPrincipal({
+      grantee: this.shard,
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resourceArns: [shards],
+    });
+    artifacts.key.grant(this.shard, 'kms:GenerateDataKey', 'kms:Decrypt');
+    this.shard.acknowledgePolicyFinding(wildcardResourceFinding(this, shards), shardsReason);
+    this.grantCaptureRead(this.shard);
+
+    this.reduce = new ServiceFunction(this, 'ReduceFunction', {
+      entry: SCHEDULED_ENTRY,
+      handler: 'reduceShards',
+      description: "Steward drift workflow: a Distributed Map run's partial summaries to its report",
+      environment: { ...baseEnvironment, ...this.runEnvironment },
+      timeout: Duration.minutes(15),
+      memorySize: TWO_VCPU_MB,
+      invocation: 'state-machine',
+      unscopedGrants: [targetMetricsRead],
+    });
+    data.grantItemReadWrite(this.reduce, []);
+    this.grantDriftRun(this.reduce, { writesBaselines: false });
+    iam.Grant.addToPrincipal({ grantee: this.reduce, actions: ['s3:GetObject'], resourceArns: [shards] });
+    iam.Grant.addToPrincipal({
+      grantee: this.reduce,
+      actions: ['s3:ListBucket'],
+      resourceArns: [artifacts.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${SHARDS_PREFIX}*`] } },
+    });
+    this.reduce.acknowledgePolicyFinding(wildcardResourceFinding(this, shards), shardsReason);
 
     this.stateMachineRole = new iam.Role(this, 'StateMachineRole', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
-      description: 'Steward drift state machine: invokes its two task functions',
+      description: 'Steward drift state machine: invokes its task functions, runs its Distributed Maps',
     });
     ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = workflowStateMachine(this, {
       name: 'drift',
@@ -118,13 +173,52 @@ export class DriftWorkflow extends Construct {
       substitutions: {
         DueFunctionArn: this.due.fn.functionArn,
         RunFunctionArn: this.run.fn.functionArn,
+        ShardFunctionArn: this.shard.fn.functionArn,
+        ReduceFunctionArn: this.reduce.fn.functionArn,
       },
       comment: 'Steward drift dispatch: claim the due monitors, run each in a Map iteration',
       role: this.stateMachineRole,
       // The state carries deployment ids, run ids and statuses, no secret.
       includeExecutionData: true,
-      taskFunctions: [this.due, this.run],
+      taskFunctions: [this.due, this.run, this.shard, this.reduce],
     }));
+
+    // Distributed Map: child executions of this state machine, the object manifest read by the
+    // ItemReader, the Map results written by the ResultWriter. A policy of its own, because the
+    // state machine's ARN is only known after the machine (which depends on its role's policy).
+    const executions = Fn.join(':', [
+      `arn:${stack.partition}:states:${stack.region}:${stack.account}:execution`,
+      Fn.select(6, Fn.split(':', this.stateMachine.stateMachineArn)),
+      '*',
+    ]);
+    const distributedMap = new iam.Policy(this, 'DistributedMapPolicy', {
+      roles: [this.stateMachineRole],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['states:StartExecution'],
+          resources: [this.stateMachine.stateMachineArn],
+        }),
+        new iam.PolicyStatement({
+          actions: ['states:DescribeExecution', 'states:StopExecution'],
+          resources: [executions],
+        }),
+        new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [shards] }),
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [artifacts.key.keyArn],
+        }),
+      ],
+    });
+    Validations.of(distributedMap).acknowledge({
+      id: wildcardResourceFinding(this, shards),
+      reason: shardsReason,
+    });
+    Validations.of(distributedMap).acknowledge({
+      id: wildcardResourceFinding(this, executions),
+      reason:
+        "The Distributed Map's child executions are named by Step Functions at run time; Describe and " +
+        'Stop only, on executions of this state machine only.',
+    });
 
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -186,6 +280,16 @@ export class DriftWorkflow extends Construct {
         ', under reports/ of the artifacts bucket only.',
     );
 
+    this.grantCaptureRead(fn);
+  }
+
+  /**
+   * Read captured inference data (`capture/` of the inference data bucket) and the buckets of
+   * context `dataBuckets` (GetObject and ListBucket), decrypting them where their keys are known.
+   */
+  grantCaptureRead(fn: ServiceFunction): void {
+    const { deployments, settings } = this.props;
+    const stack = Stack.of(this);
     const capture = deployments.inferenceData.arnForObjects(`${CAPTURE_PREFIX}*`);
     iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:GetObject'], resourceArns: [capture] });
     iam.Grant.addToPrincipal({

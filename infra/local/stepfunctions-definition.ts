@@ -131,10 +131,86 @@ function rewriteMachine(machine: JsonObject, prepared: PreparedDefinition, waitS
   if (!isObject(states)) return machine;
   const rewritten: JsonObject = {};
   for (const [name, state] of Object.entries(states)) {
+    if (isObject(state) && state.Type === 'Map' && ('ItemReader' in state || 'ResultWriter' in state)) {
+      for (const [part, partState] of Object.entries(distributedMapStates(name, state)))
+        rewritten[part] = rewriteState(part, partState, prepared, waitScale);
+      prepared.stateTypes.set(name, 'Map');
+      continue;
+    }
     rewritten[name] = isObject(state) ? rewriteState(name, state, prepared, waitScale) : state;
   }
   return { ...machine, States: rewritten };
 }
+
+/** The local stand-ins of a Distributed Map's reader and writer (infra/local/stepfunctions-distributed.ts). */
+export const MAP_ITEMS_RESOURCE = 'arn:aws:states:::steward-local:map-items';
+export const MAP_RESULTS_RESOURCE = 'arn:aws:states:::steward-local:map-results';
+
+/**
+ * A Distributed Map as three states aws-local-stepfunctions runs: `<name>` reads the items
+ * (ItemReader) and batches them (ItemBatcher) into a scratch field of the input; `<name> Items`
+ * is an inline Map over them with the same ItemProcessor, ItemSelector and MaxConcurrency;
+ * `<name> Results` writes the results as ResultWriter says (or keeps them as the Map's result) and
+ * puts that where ResultPath says, then goes on as the Map would (OutputPath, Next or End). Each
+ * of the three carries the Map's Retry and Catch.
+ */
+function distributedMapStates(name: string, state: JsonObject): Record<string, JsonObject> {
+  const scratch = `$.${MAP_SCRATCH}`;
+  const items = `${name} Items`;
+  const results = `${name} Results`;
+  const shared: JsonObject = {};
+  for (const key of ['Retry', 'Catch']) if (key in state) shared[key] = state[key] ?? null;
+  const batcher = isObject(state.ItemBatcher) ? state.ItemBatcher : undefined;
+  const batching: JsonObject = {};
+  if (batcher) {
+    for (const [key, value] of Object.entries(batcher)) {
+      if (key === 'MaxItemsPerBatchPath') batching['MaxItemsPerBatch.$'] = value;
+      else if (key === 'MaxInputBytesPerBatchPath') batching['MaxInputBytesPerBatch.$'] = value;
+      else batching[key] = value;
+    }
+  }
+  const processor = isObject(state.ItemProcessor) ? state.ItemProcessor : {};
+  const inline: JsonObject = {
+    Type: 'Map',
+    ItemsPath: `${scratch}.items`,
+    ItemProcessor: { ...processor, ProcessorConfig: { Mode: 'INLINE' } },
+    ResultPath: `${scratch}.results`,
+    Next: results,
+    ...shared,
+  };
+  if ('ItemSelector' in state) inline.ItemSelector = state.ItemSelector ?? null;
+  if (typeof state.MaxConcurrency === 'number') inline.MaxConcurrency = state.MaxConcurrency;
+  const writer = isObject(state.ResultWriter) ? state.ResultWriter : undefined;
+  const write: JsonObject = {
+    Type: 'Task',
+    Resource: MAP_RESULTS_RESOURCE,
+    Parameters: {
+      'state.$': '$',
+      scratch: MAP_SCRATCH,
+      resultPath: 'ResultPath' in state ? (state.ResultPath ?? null) : '$',
+      ...(writer ? { writer } : {}),
+    },
+    ...shared,
+  };
+  for (const key of ['OutputPath', 'Next', 'End']) if (key in state) write[key] = state[key] ?? null;
+  const read: JsonObject = {
+    Type: 'Task',
+    Resource: MAP_ITEMS_RESOURCE,
+    Parameters: {
+      ...(isObject(state.ItemReader) ? { reader: state.ItemReader } : { 'items.$': state.ItemsPath ?? '$' }),
+      ...(batcher ? { batcher: batching } : {}),
+    },
+    ResultPath: scratch,
+    Next: items,
+    ...shared,
+  };
+  if ('InputPath' in state || 'ResultSelector' in state)
+    unsupported(`InputPath or ResultSelector on the Distributed Map ${name}`);
+  return { [name]: read, [items]: inline, [results]: write };
+}
+
+/** The input field the stand-ins of a Distributed Map keep their items and results in. */
+export const MAP_SCRATCH = '__stewardDistributedMap';
 
 function rewriteState(
   name: string,
@@ -145,7 +221,7 @@ function rewriteState(
   const type = String(state.Type);
   prepared.stateTypes.set(name, type);
   if (state.QueryLanguage === 'JSONata') unsupported(`JSONata in state ${name}`);
-  for (const field of ['Assign', 'Arguments', 'Output', 'ItemReader', 'ResultWriter']) {
+  for (const field of ['Assign', 'Arguments', 'Output']) {
     if (field in state) unsupported(`${field} in state ${name}`);
   }
   if (Array.isArray(state.Retry) && scale !== 1) {
@@ -169,7 +245,10 @@ function rewriteState(
         ),
       };
     case 'Map': {
-      const copy = { ...state };
+      // A Distributed Map without a reader (items from the input) runs inline locally.
+      const { Label: _label, ToleratedFailurePercentage: _tolerated, ...copy } = state;
+      if (isObject(copy.ItemProcessor) && isObject(copy.ItemProcessor.ProcessorConfig))
+        copy.ItemProcessor = { ...copy.ItemProcessor, ProcessorConfig: { Mode: 'INLINE' } };
       for (const key of ['ItemProcessor', 'Iterator']) {
         const inner = copy[key];
         if (isObject(inner)) copy[key] = rewriteMachine(inner, prepared, scale);

@@ -18,6 +18,7 @@ import { createRequestListener } from './http-adapter.ts';
 import { inProcessHandler } from './in-process-http.ts';
 import { LocalOutbox } from './outbox.ts';
 import { type LocalS3, startLocalS3 } from './s3.ts';
+import { distributedMapResources } from './stepfunctions-distributed.ts';
 import { createLocalTargets, type LocalTargets } from './targets.ts';
 import { type LocalWorkflows, startLocalWorkflows } from './workflows.ts';
 
@@ -134,7 +135,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   const cloudwatch = new LocalCloudWatch();
   const metricsEndpoint = await cloudwatch.listen(host);
   const workflows = await startLocalWorkflows(host, {
-    services: targets.resources,
+    services: { ...targets.resources, ...distributedMapResources(() => s3Client()) },
     waitScale: options.waitScale ?? Number(process.env.STEWARD_LOCAL_WAIT_SCALE ?? 0.02),
     ...(dataDir ? { dataDir } : {}),
     log,

@@ -46,6 +46,12 @@ export const LOCAL_FUNCTIONS: Record<string, Invoke> = {
   ),
   'steward-drift-due': lazy(async () => (await import('../../functions/scheduled/drift.ts')).due as Invoke),
   'steward-drift-run': lazy(async () => (await import('../../functions/scheduled/drift.ts')).run as Invoke),
+  'steward-drift-shard': lazy(
+    async () => (await import('../../functions/scheduled/drift.ts')).summariseBatch as Invoke,
+  ),
+  'steward-drift-reduce': lazy(
+    async () => (await import('../../functions/scheduled/drift.ts')).reduceShards as Invoke,
+  ),
 };
 
 const MACHINES = {
@@ -67,7 +73,12 @@ const MACHINES = {
   },
   drift: {
     file: new URL('../../statemachines/drift.asl.json', import.meta.url),
-    substitutions: { DueFunctionArn: 'steward-drift-due', RunFunctionArn: 'steward-drift-run' },
+    substitutions: {
+      DueFunctionArn: 'steward-drift-due',
+      RunFunctionArn: 'steward-drift-run',
+      ShardFunctionArn: 'steward-drift-shard',
+      ReduceFunctionArn: 'steward-drift-reduce',
+    },
   },
 } as const;
 

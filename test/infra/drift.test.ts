@@ -56,6 +56,8 @@ describe('drift workflow', () => {
       scheduleRole: logicalId(drift.scheduleRole),
       due: logicalId(drift.due.fn),
       run: logicalId(drift.run.fn),
+      shard: logicalId(drift.shard.fn),
+      reduce: logicalId(drift.reduce.fn),
       table: logicalId(data.table),
       tableKey: logicalId(data.tableKey),
       bucket: logicalId(artifacts.bucket),
@@ -66,16 +68,23 @@ describe('drift workflow', () => {
   });
 
   describe('state machine', () => {
-    it('is STANDARD, defined by statemachines/drift.asl.json as written, its placeholders the due and run functions', () => {
+    it('is STANDARD, defined by statemachines/drift.asl.json as written, its placeholders the four task functions', () => {
       const machine = resources[ids.machine!]!.Properties;
       const definition = readFileSync(DRIFT_DEFINITION_FILE, 'utf8');
 
       expect(machine['StateMachineType']).toBe('STANDARD');
       expect(machine['DefinitionString']).toBe(withStackPartition(definition));
-      expect(placeholdersOf(definition)).toEqual(['DueFunctionArn', 'RunFunctionArn']);
+      expect(placeholdersOf(definition)).toEqual([
+        'DueFunctionArn',
+        'ReduceFunctionArn',
+        'RunFunctionArn',
+        'ShardFunctionArn',
+      ]);
       expect(machine['DefinitionSubstitutions']).toEqual({
         DueFunctionArn: getAtt(ids.due!),
         RunFunctionArn: getAtt(ids.run!),
+        ShardFunctionArn: getAtt(ids.shard!),
+        ReduceFunctionArn: getAtt(ids.reduce!),
         Partition: { Ref: 'AWS::Partition' },
       });
     });
@@ -87,7 +96,11 @@ describe('drift workflow', () => {
       );
       const map = states.find((state) => state.Type === 'Map');
 
-      expect(placeholdersOf(JSON.stringify(map?.ItemProcessor))).toEqual(['RunFunctionArn']);
+      expect(placeholdersOf(JSON.stringify(map?.ItemProcessor))).toEqual([
+        'ReduceFunctionArn',
+        'RunFunctionArn',
+        'ShardFunctionArn',
+      ]);
       // The dispatcher's own task calls the due function, outside the Map.
       const outside = states.filter((state) => state !== map);
       expect(placeholdersOf(JSON.stringify(outside))).toEqual(['DueFunctionArn']);
@@ -117,7 +130,26 @@ describe('drift workflow', () => {
       });
     });
 
-    it('its role, trusted by Step Functions of this account, invokes the two task functions and nothing else', () => {
+    it('a window too large for one function runs as a Distributed Map over the manifest, batched, results written to S3', () => {
+      const definition = JSON.parse(readFileSync(DRIFT_DEFINITION_FILE, 'utf8'));
+      const inner = definition.States.RunMonitors.ItemProcessor;
+      expect(inner.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+      const map = inner.States.SummariseShards;
+      expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+      expect(map.ItemReader).toMatchObject({
+        Resource: 'arn:aws:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSON' },
+      });
+      expect(map.ItemBatcher.MaxItemsPerBatchPath).toBe('$.run.result.shards.objectsPerChild');
+      expect(map.ResultWriter.Resource).toBe('arn:aws:states:::s3:putObject');
+      expect(map.Next).toBe('ReduceShards');
+      expect(inner.States.WindowTooLarge.Choices[0]).toMatchObject({
+        Variable: '$.run.result.distributed',
+        Next: 'SummariseShards',
+      });
+    });
+
+    it('its role, trusted by Step Functions of this account, invokes the four task functions, starts its own child executions and reads and writes drift-shards/ only', () => {
       const role = resources[ids.machineRole!]!.Properties;
 
       expect(resources[ids.machine!]!.Properties['RoleArn']).toEqual(getAtt(ids.machineRole!));
@@ -130,6 +162,37 @@ describe('drift workflow', () => {
         [key(joined(ids.due!, ':*'))]: ['lambda:InvokeFunction'],
         [key(getAtt(ids.run!))]: ['lambda:InvokeFunction'],
         [key(joined(ids.run!, ':*'))]: ['lambda:InvokeFunction'],
+        [key(getAtt(ids.shard!))]: ['lambda:InvokeFunction'],
+        [key(joined(ids.shard!, ':*'))]: ['lambda:InvokeFunction'],
+        [key(getAtt(ids.reduce!))]: ['lambda:InvokeFunction'],
+        [key(joined(ids.reduce!, ':*'))]: ['lambda:InvokeFunction'],
+        // The Distributed Map: its own child executions, the manifest and the Map results.
+        [key({ Ref: ids.machine })]: ['states:StartExecution'],
+        [key({
+          'Fn::Join': [
+            ':',
+            [
+              {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    ':states:',
+                    { Ref: 'AWS::Region' },
+                    ':',
+                    { Ref: 'AWS::AccountId' },
+                    ':execution',
+                  ],
+                ],
+              },
+              { 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: ids.machine }] }] },
+              '*',
+            ],
+          ],
+        })]: ['states:DescribeExecution', 'states:StopExecution'],
+        [key(joined(ids.bucket!, '/drift-shards/*'))]: ['s3:GetObject', 's3:PutObject'],
+        [key(getAtt(ids.artifactKey!))]: ['kms:Decrypt', 'kms:GenerateDataKey'],
       });
     });
   });
@@ -200,6 +263,7 @@ describe('drift workflow', () => {
         [key(getAtt(ids.tableKey!))]: TABLE_KEY_READ_WRITE,
         [key(joined(ids.bucket!, '/baselines/*'))]: ['s3:GetObject'],
         [key(joined(ids.bucket!, '/reports/*'))]: ['s3:PutObject'],
+        [key(joined(ids.bucket!, '/drift-shards/*'))]: ['s3:PutObject'],
         [key(getAtt(ids.artifactKey!))]: ['kms:Decrypt', 'kms:GenerateDataKey'],
         [key(joined(ids.inferenceData!, '/capture/*'))]: ['s3:GetObject'],
         [key(getAtt(ids.inferenceData!))]: ['s3:ListBucket'],
@@ -208,6 +272,20 @@ describe('drift workflow', () => {
       expect(statements.filter((st) => st.Effect === 'Deny')).toEqual([
         { ...AUDIT_DENY, Resource: getAtt(ids.table!) },
       ]);
+    });
+
+    it('a Distributed Map child reads its plan and capture, writes its partial summary, and touches no table or report', () => {
+      const statements = statementsOf(s.stack.drift.shard.role);
+
+      expect(grantsByResource(statements)).toEqual({
+        [key(getAtt(logicalId(s.stack.drift.shard.logGroup)))]: LOGS,
+        '"*"': XRAY,
+        [key(joined(ids.bucket!, '/drift-shards/*'))]: ['s3:GetObject', 's3:PutObject'],
+        [key(getAtt(ids.artifactKey!))]: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        [key(joined(ids.inferenceData!, '/capture/*'))]: ['s3:GetObject'],
+        [key(getAtt(ids.inferenceData!))]: ['s3:ListBucket'],
+        [key(getAtt(ids.inferenceDataKey!))]: ['kms:Decrypt'],
+      });
     });
 
     it('run has 15 minutes and at least 1024 MB for a window of captured data, and the environment it reads', () => {

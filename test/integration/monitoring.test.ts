@@ -82,7 +82,12 @@ describe('drift monitoring', () => {
     }
     const { mkdir } = await import('node:fs/promises');
     await mkdir(join(dir, 'capture', 'AllTraffic', hour), { recursive: true });
-    await writeFile(join(dir, 'capture', 'AllTraffic', hour, 'capture-0001.jsonl'), `${lines.join('\n')}\n`);
+    // Three capture files: a window a Distributed Map can split over several children.
+    for (let part = 0; part < 3; part++)
+      await writeFile(
+        join(dir, 'capture', 'AllTraffic', hour, `capture-000${part + 1}.jsonl`),
+        `${lines.slice(part * 500, (part + 1) * 500).join('\n')}\n`,
+      );
     await mkdir(join(dir, 'labels'), { recursive: true });
     await writeFile(join(dir, 'labels', 'labels.jsonl'), `${labels.join('\n')}\n`);
 
@@ -215,6 +220,56 @@ describe('drift monitoring', () => {
     expect(runs.body.items.filter((r: { trigger: string }) => r.trigger === 'schedule')).toHaveLength(1);
     const monitor = await api.call('GET', `/v1/deployments/${deploymentId}/monitoring`);
     expect(Date.parse(monitor.body.nextRunAt)).toBeGreaterThan(Date.now());
+  });
+
+  it('splits a large window over a local Distributed Map and gets the report of the single job', async () => {
+    const due = () =>
+      tableClient(api.system).send(
+        new UpdateCommand({
+          TableName: 'steward',
+          Key: { pk: `D#${deploymentId}`, sk: 'MONITOR' },
+          UpdateExpression: 'SET nextRunAt = :past, gsi1sk = :sk',
+          ExpressionAttributeValues: {
+            ':past': '2020-01-01T00:00:00.000Z',
+            ':sk': `2020-01-01T00:00:00.000Z#${deploymentId}`,
+          },
+        }),
+      );
+    await due();
+    // Every window is "large", and each child gets one capture object.
+    process.env.DRIFT_DISTRIBUTED_BYTES = '1';
+    process.env.DRIFT_CHILD_BYTES = '1';
+    let execution: unknown;
+    try {
+      execution = await api.system.dispatchDrift();
+    } finally {
+      delete process.env.DRIFT_DISTRIBUTED_BYTES;
+      delete process.env.DRIFT_CHILD_BYTES;
+    }
+    const results = ((execution as { output?: { runs?: unknown[] } }).output?.runs ?? []) as {
+      result?: { deploymentId: string; distributed?: boolean; children?: number; runId?: string };
+    }[];
+    const mine = results.find((r) => r.result?.deploymentId === deploymentId)?.result;
+    expect(mine, JSON.stringify(results)).toMatchObject({ distributed: true, children: 3 });
+
+    const runs = await api.call('GET', `/v1/deployments/${deploymentId}/drift-runs`);
+    const distributed = runs.body.items.find((r: { id: string }) => r.id === mine!.runId);
+    const single = await api.call('POST', `/v1/deployments/${deploymentId}/drift-runs`, {
+      body: distributed.window,
+    });
+    expect(single.status, single.text).toBe(201);
+    const read = async (uri: string) => {
+      const { getJson } = await import('#adapters/json-store');
+      return getJson<Record<string, unknown>>(uri);
+    };
+    const [split, whole] = await Promise.all([read(distributed.reportUri), read(single.body.reportUri)]);
+    const { id: _a, execution: splitExecution, ...splitReport } = split;
+    const { id: _b, execution: wholeExecution, ...wholeReport } = whole;
+    expect(splitReport).toEqual(wholeReport);
+    expect(splitReport.rows).toBe(1500);
+    expect(splitExecution).toMatchObject({ children: 3, objects: 3, records: 1500, outsideWindowShare: 0 });
+    expect(wholeExecution).toMatchObject({ objects: 3, records: 1500 });
+    expect((wholeExecution as { children?: number }).children).toBeUndefined();
   });
 
   it('refuses bad monitoring input and removes the alarm with the monitor', async () => {
