@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
-import { functionGroups } from '#http/routes';
+import { functionGroups } from '#api/routes';
 import { bytes, heading, marker, megabytes, print, type TargetResult, table } from './report.ts';
 
 /**

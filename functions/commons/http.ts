@@ -4,9 +4,9 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { recordAttempt } from '#adapters/attempt-log';
+import { routes } from '#api/routes';
 import { escapeHtml } from '#domain/html';
 import { ModelName } from '#domain/names';
-import { routes } from '#http/routes';
 import { PAGE_HEADERS, page } from '#presentation/page';
 import { config } from './config.ts';
 import {

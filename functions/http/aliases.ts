@@ -11,7 +11,7 @@ import { ConflictError, NotFoundError } from '#commons/errors';
 import { type HttpRequest, httpHandler, input, json } from '#commons/http';
 import { requireOwner, requireReader } from '#commons/identity';
 import { AliasPath, SetAliasBody } from '#domain/model';
-import { presentAlias, presentVersion } from './representations.ts';
+import { presentAlias, presentVersion } from '#presentation/representations';
 
 /** Aliases: a stable name (`champion`, `staging`) for one READY version of a model. */
 export const operations = {

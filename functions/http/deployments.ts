@@ -20,7 +20,7 @@ import {
 import { EnvironmentPath } from '#domain/environment';
 import { ModelPath } from '#domain/model';
 import { VersionPath } from '#domain/version';
-import { startDeployment, startOperation } from '#workflows/start-deployment';
+import { startDeployment, startOperation } from '#services/deployments';
 
 /** Deployments: start one, read them, roll one back, take one down, and what served where when. */
 export const presentDeployment = (d: DeploymentItem) => ({

@@ -1,6 +1,6 @@
+import { buildOpenApi } from '#api/openapi';
 import { type HttpRequest, httpHandler, json } from '#commons/http';
 import { requireReader } from '#commons/identity';
-import { buildOpenApi } from './openapi.ts';
 
 /** Health and the OpenAPI document. */
 let document: ReturnType<typeof buildOpenApi> | undefined;

@@ -19,8 +19,8 @@ import {
   UpdateModelBody,
   withOwnerReplaced,
 } from '#domain/model';
+import { presentModel } from '#presentation/representations';
 import { cardOperations } from './cards.ts';
-import { presentModel } from './representations.ts';
 
 /** The models resource: create, list, read and change model metadata. */
 export const operations = {

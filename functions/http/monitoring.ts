@@ -36,7 +36,7 @@ import {
   scheduleSeconds,
 } from '#domain/monitoring';
 import { VersionPath } from '#domain/version';
-import { runDrift } from '#scheduled/drift';
+import { runDrift } from '#services/drift-runs';
 
 /**
  * Monitoring: a version's baseline profile, a deployment's monitor (and its alarm), drift runs on

@@ -38,8 +38,8 @@ import {
   UpdateVersionBody,
   VersionPath,
 } from '#domain/version';
+import { presentArtifact, presentVersion } from '#presentation/representations';
 import { checkArtifact, planFilesUpload, presignFiles } from '#services/artifact-files';
-import { presentArtifact, presentVersion } from './representations.ts';
 
 /** The versions resource: register, upload, commit, read, describe and retire model versions. */
 

@@ -18,7 +18,7 @@ import { logger } from '#commons/observability';
 import type { ApprovalStatus } from '#domain/approval';
 import { DeploymentBody } from '#domain/deployment';
 import { approvalEmail } from '#presentation/approval-email';
-import { startDeployment } from './start-deployment.ts';
+import { startDeployment } from '#services/deployments';
 
 /**
  * The task handlers of statemachines/approval.asl.json: validate the request, notify one group

@@ -3,8 +3,8 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { type FunctionGroup, functionGroups, type Route, routes } from '../../functions/api/routes.ts';
 import type { FunctionEnvironment } from '../../functions/commons/facts.ts';
-import { type FunctionGroup, functionGroups, type Route, routes } from '../../functions/http/routes.ts';
 import { type ApprovalWorkflow, taskResponses } from './approvals.ts';
 import type { Artifacts } from './artifacts.ts';
 import type { StewardContext } from './context.ts';
@@ -168,7 +168,7 @@ const accessLogFormat = (): apigw.AccessLogFormat =>
   );
 
 /**
- * The HTTP APIs, built from the route table in `functions/http/routes.ts`, one function per group
+ * The HTTP APIs, built from the route table in `functions/api/routes.ts`, one function per group
  * and Lambda proxy integrations:
  * - the main API: every route but the pages, IAM (SigV4) authorization on every route the table
  *   marks `iam`, traced with X-Ray;

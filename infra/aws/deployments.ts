@@ -57,7 +57,7 @@ export class DeploymentWorkflow extends Construct {
   readonly inferenceDataKey: kms.Key;
   /** The deploy roles of environments in other accounts (context `stewardEnvironments`). */
   readonly crossAccountDeployRoleArns: readonly string[];
-  /** What a function that starts deployments reads (functions/workflows/start-deployment.ts). */
+  /** What a function that starts deployments reads (functions/services/deployments.ts). */
   readonly starterEnvironment: Readonly<FunctionEnvironment>;
   /** What the task functions read; `finish` also runs in the reconcile function (reconcile.ts). */
   readonly taskEnvironment: Readonly<FunctionEnvironment>;

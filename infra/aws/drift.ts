@@ -21,7 +21,7 @@ export const DRIFT_DEFINITION_FILE = fileURLToPath(
 );
 const SCHEDULED_ENTRY = fileURLToPath(new URL('../../functions/scheduled/drift.ts', import.meta.url));
 
-/** Where baseline profiles and drift reports are kept in the artifacts bucket (functions/http/monitoring.ts, functions/scheduled/drift.ts). */
+/** Where baseline profiles and drift reports are kept in the artifacts bucket (functions/commons/facts.ts). */
 export const BASELINES_PREFIX = S3_PREFIX.baselines;
 export const REPORTS_PREFIX = S3_PREFIX.reports;
 const SHARDS_PREFIX = S3_PREFIX.driftShards;
@@ -67,7 +67,7 @@ export class DriftWorkflow extends Construct {
   readonly logGroup: logs.LogGroup;
   readonly schedule: scheduler.Schedule;
   readonly scheduleRole: iam.Role;
-  /** What a function that runs drift reads besides the table (functions/scheduled/drift.ts). */
+  /** What a function that runs drift reads besides the table (functions/services/drift-runs.ts). */
   readonly runEnvironment: Readonly<FunctionEnvironment>;
   private readonly props: DriftWorkflowProps;
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { type FunctionGroup, type Route, routes } from '#http/routes';
+import { type FunctionGroup, type Route, routes } from '#api/routes';
 
 /**
  * The HTTP adapter of local mode: turns a Node request into the API Gateway (REST, Lambda proxy)

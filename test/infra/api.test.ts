@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { functionGroups, routes } from '../../functions/http/routes.ts';
+import { functionGroups, routes } from '../../functions/api/routes.ts';
 import { apiRoutes, linkRoutes } from '../../infra/aws/api.ts';
 import { logicalId, type Synthesized, synthStack } from './synth.ts';
 

@@ -41,9 +41,9 @@ const metricsOf = (template: Template): string[] =>
     }),
   );
 
-/** The metric names the drift job writes (functions/scheduled/drift.ts, `addMetric('<name>', ...)`). */
+/** The metric names the drift job writes (functions/services/drift-runs.ts, `addMetric('<name>', ...)`). */
 const driftJobMetrics = (): string[] => {
-  const source = readFileSync(new URL('../../functions/scheduled/drift.ts', import.meta.url), 'utf8');
+  const source = readFileSync(new URL('../../functions/services/drift-runs.ts', import.meta.url), 'utf8');
   return [...source.matchAll(/addMetric\('([A-Za-z]+)'/g)].map((m) => m[1]!);
 };
 

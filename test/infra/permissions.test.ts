@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keys, SYSTEM_CHAIN } from '../../functions/adapters/keys.ts';
+import { type FunctionGroup, functionGroups } from '../../functions/api/routes.ts';
 import { EnvSchema } from '../../functions/commons/facts.ts';
 import { EnvironmentDefaults } from '../../functions/domain/environment.ts';
-import { type FunctionGroup, functionGroups } from '../../functions/http/routes.ts';
 import { contextDefaults } from '../../infra/aws/context.ts';
 import { AUDIT_PARTITION_PATTERN } from '../../infra/aws/data.ts';
 import {

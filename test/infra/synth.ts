@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { expect } from 'vitest';
-import type { FunctionGroup } from '../../functions/http/routes.ts';
+import type { FunctionGroup } from '../../functions/api/routes.ts';
 import { StewardStack } from '../../infra/aws/steward-stack.ts';
 import { PARTITION_PLACEHOLDER } from '../../infra/aws/workflow-state-machine.ts';
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOpenApi } from '#http/openapi';
-import { type Route, routes } from '#http/routes';
+import { buildOpenApi } from '#api/openapi';
+import { type Route, routes } from '#api/routes';
 import { checkInvariants } from './invariants.ts';
 import { type Api, type ApiResponse, startApi } from './local-api.ts';
 import { createModel, expectProblem, publishVersion, sha256, uniqueName } from './registry-fixtures.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routes } from '#http/routes';
+import { routes } from '#api/routes';
 import { type Api, startApi } from './local-api.ts';
 
 const run = promisify(execFile);
