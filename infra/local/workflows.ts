@@ -94,9 +94,23 @@ export interface LocalWorkflows {
    * the functions' environment is set.
    */
   reconcileLost(): Promise<ExecutionStatusChange[]>;
+  /**
+   * Makes every call of a Task state fail with `error` (as the integration would name it), `times`
+   * times or for good: the fault matrix (test/integration/fault-matrix.test.ts).
+   */
+  injectTaskFault(fault: TaskFault): void;
+  clearTaskFaults(): void;
   /** Settles once every status-change event raised so far has been reconciled. */
   reconciled(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface TaskFault {
+  stateName: string;
+  error: string;
+  cause: string;
+  /** How many calls fail; undefined: every call. */
+  times?: number;
 }
 
 const reconcile = lazy(
@@ -183,15 +197,29 @@ export const startLocalWorkflows = async (
     if (execution.status === 'FAILED' || execution.status === 'ABORTED' || execution.status === 'TIMED_OUT')
       void raise(statusChange(entry, execution.status, execution.error, execution.cause));
   };
+  const faults: TaskFault[] = [];
+  /** A handler that first raises the fault injected for the Task state calling it, if any. */
+  const withFaults =
+    (handler: TaskHandler): TaskHandler =>
+    (input, ctx) => {
+      const fault = faults.find((f) => f.stateName === ctx.stateName && f.times !== 0);
+      if (!fault) return handler(input, ctx);
+      if (fault.times !== undefined) fault.times--;
+      const error = new Error(fault.cause);
+      error.name = fault.error;
+      throw error;
+    };
   const service = createLocalStepFunctions({
     onStatusChange,
     waitScale: options.waitScale,
-    resources: {
-      ...options.services,
-      ...Object.fromEntries(
-        Object.entries(LOCAL_FUNCTIONS).map(([name, invoke]) => [name, (input: unknown) => invoke(input)]),
-      ),
-    },
+    resources: Object.fromEntries(
+      Object.entries({
+        ...options.services,
+        ...Object.fromEntries(
+          Object.entries(LOCAL_FUNCTIONS).map(([name, invoke]) => [name, (input: unknown) => invoke(input)]),
+        ),
+      }).map(([name, handler]) => [name, withFaults(handler)]),
+    ),
   });
   const arns = {} as Record<keyof typeof MACHINES, string>;
   for (const [name, machine] of Object.entries(MACHINES) as [
@@ -207,6 +235,12 @@ export const startLocalWorkflows = async (
     endpoint: endpoint.endpoint,
     arns,
     statusChanges,
+    injectTaskFault(fault) {
+      faults.push({ ...fault });
+    },
+    clearTaskFaults() {
+      faults.length = 0;
+    },
     async reconcileLost() {
       const events = Object.values(lost).map((entry) =>
         statusChange(entry, 'FAILED', 'States.Runtime', LOST_TO_RESTART),
