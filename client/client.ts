@@ -237,6 +237,9 @@ export class StewardClient {
     this.request<LineageGraph>('GET', '/v1/lineage', { query: { node, ...query } });
   lineageMermaid = (node: string, query: { direction?: string; depth?: number } = {}) =>
     this.request<string>('GET', '/v1/lineage', { query: { node, ...query }, accept: 'text/vnd.mermaid' });
+  /** The lineage as a self-contained page with the SVG picture. */
+  lineageHtml = (node: string, query: { direction?: string; depth?: number } = {}) =>
+    this.request<string>('GET', '/v1/lineage', { query: { node, ...query }, accept: 'text/html' });
   listAudit = (query: {
     model?: string;
     actor?: string;
@@ -263,6 +266,12 @@ export class StewardClient {
     this.request<DriftReport>('POST', `/v1/deployments/${enc(deploymentId)}/drift-runs`, { body: window });
   listDriftRuns = (deploymentId: string, query: { limit?: number; cursor?: string } = {}) =>
     this.request<Page<DriftReport>>('GET', `/v1/deployments/${enc(deploymentId)}/drift-runs`, { query });
+  /** A presigned URL to a run's report page (`latest`: the newest run). */
+  driftReportUrl = (deploymentId: string, runId = 'latest') =>
+    this.request<{ runId: string; url: string; expiresAt: string }>(
+      'GET',
+      `/v1/deployments/${enc(deploymentId)}/drift-runs/${enc(runId)}/report`,
+    );
 
   /** Every page of a list, in order. */
   async *all<T>(page: (cursor?: string) => Promise<Page<T>>): AsyncGenerator<T> {

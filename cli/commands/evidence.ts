@@ -110,14 +110,29 @@ export const evidenceCommands = (program: Command, run: Run) => {
     .description('walk the lineage graph from a node (<kind>:<id>, or <model>:<version>)')
     .option('--direction <dir>', 'upstream, downstream or both', 'both')
     .option('--depth <n>', 'levels, 1 to 10', integer('--depth'), 5)
-    .option('--format <format>', 'tree, mermaid or json', 'tree')
+    .option('--format <format>', 'tree, mermaid, json or html (a page with the picture)', 'tree')
+    .option('-o, --output <path>', 'write to a file instead of stdout (html: open it in a browser)')
     .action(
       run(async ({ client, out }, ref: string, o) => {
         const node = nodeOf(ref);
         const query = { direction: o.direction, depth: o.depth };
         const format = out.json ? 'json' : o.format;
+        if (format === 'html' || o.output) {
+          const text =
+            format === 'html'
+              ? await client.lineageHtml(node, query)
+              : format === 'mermaid'
+                ? await client.lineageMermaid(node, query)
+                : format === 'json'
+                  ? JSON.stringify(await client.lineage(node, query), null, 2)
+                  : lineageTree(out, await client.lineage(node, query), node).join('\n');
+          if (!o.output) return out.line(text.trimEnd());
+          await writeFile(o.output, text.endsWith('\n') ? text : `${text}\n`);
+          return out.note(`wrote ${o.output}`);
+        }
         if (format === 'mermaid') return out.line((await client.lineageMermaid(node, query)).trimEnd());
-        if (format !== 'tree' && format !== 'json') throw new UsageError('--format is tree, mermaid or json');
+        if (format !== 'tree' && format !== 'json')
+          throw new UsageError('--format is tree, mermaid, json or html');
         const graph = await client.lineage(node, query);
         if (format === 'json') return out.line(JSON.stringify(graph, null, 2));
         for (const line of lineageTree(out, graph, node)) out.line(line);
@@ -199,6 +214,22 @@ export const evidenceCommands = (program: Command, run: Run) => {
             o.run ? `no run ${o.run} among the last 100` : `deployment ${id} has no drift runs yet`,
           );
         out.result(r, () => driftTable(out, r));
+      }),
+    );
+
+  drift
+    .command('report <deployment>')
+    .description('the drift report as a page (histograms per feature): its URL, or saved with -o')
+    .option('--run <id>', 'a given run (default: the latest)')
+    .option('-o, --output <path>', 'save the page to this file')
+    .action(
+      run(async ({ client, out }, id: string, o) => {
+        const link = await client.driftReportUrl(id, o.run ?? 'latest');
+        if (!o.output) return out.result(link, () => out.line(link.url));
+        const response = await fetch(link.url);
+        if (!response.ok) throw new UsageError(`the report could not be fetched (HTTP ${response.status})`);
+        await writeFile(o.output, await response.text());
+        out.note(`wrote ${o.output} (run ${link.runId})`);
       }),
     );
 

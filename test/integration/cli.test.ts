@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '#cli/main';
 import { ExitCode } from '#client/errors';
 import { type Api, startApi } from './local-api.ts';
-import { uniqueName } from './registry-fixtures.ts';
+import { createModel, publishVersion, uniqueName } from './registry-fixtures.ts';
 
 /**
  * The `steward` CLI against local mode over real HTTP: commands run in-process through `main`
@@ -290,6 +290,24 @@ describe('steward CLI', () => {
     );
     expect(ran.code).toBe(ExitCode.timeout);
     expect(ran.stderr).toMatch(/gave up waiting for approval .* \(last seen: PENDING, tech-leads 0\/1\)/);
+  });
+
+  it('saves the lineage picture as a self-contained page', async () => {
+    const name = uniqueName('clipic');
+    await createModel(api, name);
+    await publishVersion(api, name, undefined, {
+      lineage: { datasets: [{ uri: 's3://data/cli.csv', sha256: 'a'.repeat(64) }] },
+    });
+    const file = join(dir, 'lineage.html');
+
+    const saved = await steward('lineage', `${name}:1`, '--format', 'html', '-o', file);
+
+    expect(saved.code, saved.stderr).toBe(0);
+    const html = await readFile(file, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<svg');
+    expect(html).toContain(`data-id="${name}:1"`);
+    expect(html).toContain('data-kind="dataset" data-id="s3://data/cli.csv"');
   });
 
   it('runs as the package bin', async () => {

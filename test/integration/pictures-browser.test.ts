@@ -1,8 +1,9 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '#cli/main';
 import {
   chromiumAvailable,
   collectConsoleErrors,
@@ -161,6 +162,13 @@ describe.skipIf(!chromiumAvailable)('pictures in a browser (needs apt-get instal
       404,
     );
     expectProblem(await api.call('GET', `/v1/deployments/${deploymentId}/drift-runs/nope/report`), 400);
+
+    // The CLI saves the same page.
+    const saved = join(await mkdtemp(join(tmpdir(), 'steward-pic-')), 'drift.html');
+    expect(
+      await main(['node', 'steward', '--url', api.url, 'drift', 'report', deploymentId, '-o', saved]),
+    ).toBe(0);
+    expect(await readFile(saved, 'utf8')).toContain(`<code>${run.body.id}</code>`);
 
     const page = await (await browser.newContext()).newPage();
     const errors = collectConsoleErrors(page);
