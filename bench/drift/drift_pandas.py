@@ -16,7 +16,8 @@ python3-scipy), on the same files.
   np.searchsorted(edges, x, side='right') and np.bincount; PSI with empty shares replaced by 1e-4;
   scipy.spatial.distance.jensenshannon (natural log and base 2); scipy.stats.ks_2samp and
   scipy.stats.wasserstein_distance on ALL the non-missing values of both sides (the TypeScript
-  uses seeded reservoir samples of 10,000 a side above 10,000 values, as DESIGN.md says), the
+  does too up to its ksExactMax, 100,000 by default, and uses quantile sketches with a stated
+  bound on the KS statistic above), the
   distance divided by np.std of the reference; missing share; out-of-range share;
 - categorical: value_counts on both sides, columns = reference categories (sorted) + unseen ones;
   PSI, JS, scipy.stats.chi2_contingency(correction=False).
