@@ -309,9 +309,14 @@ export const recordDecision = (d: DecisionWrite) => {
 /**
  * The record of the outcome: the request's final event in the audit trail. A request still
  * PENDING takes the outcome (EXPIRED when time ran out, FAILED when the workflow failed; APPROVED when no
- * approval was needed); EXPIRED always wins, since a decision whose task was gone took no effect.
+ * approval was needed). EXPIRED and FAILED always win over a decision not yet recorded: its task was
+ * gone, or the workflow ended before it recorded the decision, so the decision took no effect (an
+ * approval fails closed: nothing deploys on it, and a new request may follow).
  * Recording twice changes nothing; a request that moved meanwhile is read again (`ChainConflict`).
  */
+/** The outcomes that replace a decision the workflow never recorded. */
+export const overrides = (outcome: ApprovalStatus) => outcome === 'EXPIRED' || outcome === 'FAILED';
+
 export const recordOutcome = (
   head: ModelItem,
   request: ApprovalItem,
@@ -319,8 +324,7 @@ export const recordOutcome = (
   reason: string,
   at: string,
 ) => {
-  const status: ApprovalStatus =
-    request.status === 'PENDING' || outcome === 'EXPIRED' ? outcome : request.status;
+  const status: ApprovalStatus = request.status === 'PENDING' || overrides(outcome) ? outcome : request.status;
   const changes = status !== request.status;
   const writes: TransactItem[] = [
     {

@@ -5,6 +5,7 @@ import {
   claimLink,
   getApproval,
   noteDeployment,
+  overrides,
   putGroupToken,
   recordOutcome,
 } from '#adapters/approvals-table';
@@ -128,7 +129,7 @@ export const record = async (event: {
     const head = await getModel(request.model);
     if (!head) throw new RequestInvalid(`model ${request.model} does not exist`);
     await recordOutcome(head, request, event.outcome, reason, at);
-    return request.status === 'PENDING' || event.outcome === 'EXPIRED' ? event.outcome : request.status;
+    return request.status === 'PENDING' || overrides(event.outcome) ? event.outcome : request.status;
   });
   if (status === 'APPROVED') await deployIfAsked(event.requestId);
   return { requestId: event.requestId, status };
