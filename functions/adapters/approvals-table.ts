@@ -324,7 +324,8 @@ export const recordOutcome = (
   reason: string,
   at: string,
 ) => {
-  const status: ApprovalStatus = request.status === 'PENDING' || overrides(outcome) ? outcome : request.status;
+  const status: ApprovalStatus =
+    request.status === 'PENDING' || overrides(outcome) ? outcome : request.status;
   const changes = status !== request.status;
   const writes: TransactItem[] = [
     {
