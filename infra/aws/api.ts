@@ -13,6 +13,7 @@ import type { DeploymentWorkflow } from './deployments.ts';
 import { type DriftWorkflow, targetMetricsRead } from './drift.ts';
 import type { Monitoring } from './monitoring.ts';
 import { ServiceFunction } from './service-function.ts';
+import { RateLimitedWebAcl } from './waf.ts';
 
 /**
  * What a function group may touch. `registry`: read and write table items; `registry-read`: read
@@ -42,6 +43,8 @@ interface GroupNeeds {
   readonly memorySize?: number;
   /** @default 10 seconds */
   readonly timeout?: Duration;
+  /** Whether it reserves concurrency (context approvalLinkConcurrency): the public entry does. */
+  readonly reservesConcurrency?: boolean;
 }
 
 /**
@@ -76,7 +79,7 @@ export const groupNeeds: Record<FunctionGroup, GroupNeeds> = {
   },
   // The CSRF token is an HMAC under the cursor key; a decision answers the group's task.
   // The decision page finds what serves the environment now: listDeployments queries gsi1.
-  'approval-links': { access: ['registry', 'approval-answer'], indexes: ['gsi1'] },
+  'approval-links': { access: ['registry', 'approval-answer'], indexes: ['gsi1'], reservesConcurrency: true },
   // A deployment checks its environment's policy; listDeployments queries gsi1.
   deployments: { access: ['registry', 'deployment-start'], indexes: ['gsi1'], environments: true },
   // Baselines, monitors and drift runs are items of the base table (the dispatcher's gsi1 query is
@@ -180,6 +183,9 @@ export class Api extends Construct {
   readonly linksApi: apigw.RestApi;
   readonly functions: Readonly<Record<FunctionGroup, ServiceFunction>>;
   readonly accessLogs: logs.LogGroup;
+  /** The links API's web ACL (per-IP rate limit), and the main API's when context asks for one. */
+  readonly linksWebAcl: RateLimitedWebAcl;
+  readonly webAcl?: RateLimitedWebAcl;
   readonly linksAccessLogs: logs.LogGroup;
   /** Stage URLs without a trailing slash, built from the API ids so that they add no dependency. */
   readonly url: string;
@@ -265,19 +271,43 @@ export class Api extends Construct {
         'The account-level API Gateway logging role; AWS maintains this policy for exactly that purpose ' +
         'and API Gateway writes to log groups whose names it chooses at run time.',
     });
-    Validations.of(this.restApi.deploymentStage.node.defaultChild!).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'Every /v1 route but health requires SigV4 and the stage is throttled; a WAF web ACL is left to ' +
-        'the deploying account (it is billed per ACL and rule).',
+    // The public links API always has a per-IP rate limit in WAF; the main API when context
+    // apiWafRateLimit asks for one.
+    this.linksWebAcl = new RateLimitedWebAcl(this, 'LinksWaf', {
+      stage: this.linksApi.deploymentStage,
+      limit: settings.approvalLinkWafRateLimit,
+      pathIsSecret: true,
     });
+    const mainStage = this.restApi.deploymentStage.node.defaultChild!;
+    if (settings.apiWafRateLimit !== undefined)
+      this.webAcl = new RateLimitedWebAcl(this, 'ApiWaf', {
+        stage: this.restApi.deploymentStage,
+        limit: settings.apiWafRateLimit,
+        pathIsSecret: false,
+      });
+    else {
+      const reason =
+        'Every /v1 route but health requires SigV4 and the stage is throttled (context apiThrottling); ' +
+        'a per-IP WAF rate limit is opt-in with context apiWafRateLimit (WAF is billed per ACL and rule).';
+      Validations.of(mainStage).acknowledge({ id: 'AwsSolutions-APIG3', reason });
+      Validations.of(mainStage).acknowledge({ id: 'NIST.800.53.R5-APIGWAssociatedWithWAF', reason });
+    }
     const linksStage = this.linksApi.deploymentStage.node.defaultChild!;
-    Validations.of(linksStage).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'Only the approval-link pages, whose secret is the credential, throttled tightly from context ' +
-        'approvalLinkThrottling; a WAF web ACL is left to the deploying account (billed per ACL and rule).',
-    });
+    for (const stage of [mainStage, linksStage]) {
+      Validations.of(stage).acknowledge({
+        id: 'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted',
+        reason:
+          'No stage cache: every response depends on its caller (SigV4 identity and roles) or on a ' +
+          "link's single-use state, and a GET must show the current state; a cache would serve one " +
+          "caller's answer to another, or a stale one.",
+      });
+      Validations.of(stage).acknowledge({
+        id: 'NIST.800.53.R5-APIGWSSLEnabled',
+        reason:
+          'Backend client certificates authenticate API Gateway to an HTTP backend; every integration ' +
+          'here is a Lambda proxy, invoked through the Lambda API with IAM, so there is no backend to verify it.',
+      });
+    }
     Validations.of(linksStage).acknowledge({
       id: 'Serverless-APIGWXrayEnabled',
       reason:
@@ -362,6 +392,7 @@ export class Api extends Construct {
       environment,
       memorySize: needs.memorySize,
       timeout: needs.timeout,
+      reservedConcurrency: needs.reservesConcurrency ? settings.approvalLinkConcurrency : undefined,
       invocation: 'synchronous',
       unscopedGrants: [
         ...(access.includes('approval-answer')

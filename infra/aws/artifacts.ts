@@ -1,13 +1,17 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import type { ReplicaDestination } from './context.ts';
 import { MODELS_PREFIX } from './deploy-roles.ts';
+import { acknowledgeReplicationRole, acknowledgeUnreplicated, replicationRules } from './replication.ts';
 
 export interface ArtifactsProps {
   /** Origins allowed to PUT/GET presigned URLs from a browser. */
   readonly corsAllowedOrigins: readonly string[];
+  /** Where the artifacts are replicated to (context artifactsReplica); none: not replicated. */
+  readonly replica?: ReplicaDestination;
 }
 
 /**
@@ -46,6 +50,17 @@ export class Artifacts extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       autoDeleteObjects: false,
     });
+    Validations.of(this.accessLogsBucket.node.defaultChild!).acknowledge({
+      id: 'NIST.800.53.R5-S3DefaultEncryptionKMS',
+      reason:
+        'S3 server access log delivery writes only to buckets encrypted with S3-managed keys (SSE-S3); ' +
+        'a KMS default encryption would stop the access logs of every other bucket.',
+    });
+    acknowledgeUnreplicated(
+      this.accessLogsBucket,
+      "Access logs are the operational record of the other buckets' requests, not data of record: " +
+        'the audit archive (with Object Lock, and replication as an option) keeps what must survive.',
+    );
 
     this.key = new kms.Key(this, 'Key', {
       description: 'Steward model artifacts',
@@ -68,6 +83,7 @@ export class Artifacts extends Construct {
       lifecycleRules: [
         { id: 'abort-incomplete-multipart', abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
+      replicationRules: replicationRules(this, 'Artifacts', props.replica),
       cors: [
         {
           allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
@@ -80,6 +96,14 @@ export class Artifacts extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       autoDeleteObjects: false,
     });
+    if (props.replica) acknowledgeReplicationRole(this.bucket, props.replica);
+    else
+      acknowledgeUnreplicated(
+        this.bucket,
+        'Replication is opt-in with context artifactsReplica (a destination bucket and key, typically in ' +
+          'another region): it needs a bucket that exists outside this stack. Versioning keeps every ' +
+          "artifact's exact bytes here meanwhile.",
+      );
   }
 
   /** What registering, committing and downloading a version needs (see UPLOAD_AND_READ_ACTIONS). */

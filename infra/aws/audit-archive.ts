@@ -9,7 +9,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { S3_PREFIX } from '../../functions/commons/facts.ts';
+import type { ReplicaDestination } from './context.ts';
 import { failureQueue } from './failure-queue.ts';
+import { acknowledgeReplicationRole, acknowledgeUnreplicated, replicationRules } from './replication.ts';
 import { ServiceFunction } from './service-function.ts';
 
 export interface AuditArchiveProps {
@@ -20,6 +22,8 @@ export interface AuditArchiveProps {
   /** Object Lock default retention of every archived event. */
   readonly retentionYears: number;
   readonly retentionMode: 'COMPLIANCE' | 'GOVERNANCE';
+  /** Where the archive is replicated to (context auditArchiveReplica); none: not replicated. */
+  readonly replica?: ReplicaDestination;
 }
 
 /** The handler writes `audit/<model>/<seq12>.json`; it may write nothing else. */
@@ -91,9 +95,18 @@ export class AuditArchive extends Construct {
       minimumTLSVersion: 1.2,
       serverAccessLogsBucket: props.accessLogsBucket,
       serverAccessLogsPrefix: 'audit-archive/',
+      replicationRules: replicationRules(this, 'AuditArchive', props.replica),
       removalPolicy: RemovalPolicy.RETAIN,
       autoDeleteObjects: false,
     });
+    if (props.replica) acknowledgeReplicationRole(this.bucket, props.replica);
+    else
+      acknowledgeUnreplicated(
+        this.bucket,
+        'Replication is opt-in with context auditArchiveReplica (a versioned bucket with Object Lock and ' +
+          'its key, typically in another region or account): it needs a bucket outside this stack. The ' +
+          'table keeps every event as well, and Object Lock keeps each archived one from deletion.',
+      );
     // In years, as the context states it; the L2 property would render the period in days.
     (this.bucket.node.defaultChild as s3.CfnBucket).objectLockConfiguration = {
       objectLockEnabled: 'Enabled',

@@ -66,6 +66,22 @@ import { EnvironmentDefaults } from '../../functions/domain/environment.ts';
  *   schedule says how often it runs; this only bounds how late a due run can start.
  * - `driftAlarmEmail`: optional; an address subscribed (by email) to the drift alarm topic. It
  *   must confirm the subscription from the email SNS sends.
+ * - `approvalLinkConcurrency`: reserved concurrency of the approval-links function (the public
+ *   one), so a flood of link requests can neither starve the rest of the account nor be starved
+ *   (default 10; the account must keep 100 unreserved).
+ * - `approvalLinkWafRateLimit`: requests per 5 minutes from one IP address that the links API's
+ *   WAF web ACL lets through before blocking that address (default 100; WAF's minimum is 10).
+ * - `apiWafRateLimit`: optional; the same for the main API, which then gets a web ACL too (the
+ *   main API needs SigV4 on every route but health, so by default it has none: billed per ACL).
+ * - `backupRetentionDays`: how long AWS Backup keeps the table's daily recovery points (1-36500,
+ *   default 35), besides its point-in-time recovery.
+ * - `backupVaultLock`: `none` (default), `governance` or `compliance`: AWS Backup Vault Lock on the
+ *   table's backup vault, holding every recovery point for `backupRetentionDays`. `compliance`
+ *   becomes immutable 3 days after deployment: nobody can then remove the lock or shorten it.
+ * - `artifactsReplica`, `auditArchiveReplica`: optional `{bucketArn, keyArn}`; S3 replication of the
+ *   artifacts bucket (models and baselines) or the audit archive to that bucket (typically in
+ *   another region or account; it must exist, be versioned, and for the archive have Object Lock),
+ *   re-encrypted with that KMS key.
  */
 export { ResourcePrefix };
 
@@ -116,6 +132,18 @@ export const ScheduleRate = z
     'rate(<n> <unit>) or cron(<fields>)',
   );
 
+/** A replication destination: an existing versioned bucket and the KMS key replicas are encrypted with. */
+export const ReplicaDestination = z.strictObject({
+  bucketArn: z.string().regex(/^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket ARN'),
+  keyArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+      'a KMS key ARN (key/..., not an alias)',
+    ),
+});
+export type ReplicaDestination = z.infer<typeof ReplicaDestination>;
+
 /** The account of an IAM role ARN (`arn:aws:iam::123456789012:role/x` -> `123456789012`). */
 const roleAccount = (arn: string): string | undefined => arn.split(':')[4];
 
@@ -146,6 +174,13 @@ const StewardContext = z
     dataBuckets: z.array(DataBucket).max(50),
     driftDispatchRate: ScheduleRate,
     driftAlarmEmail: z.email().optional(),
+    approvalLinkConcurrency: z.number().int().min(1).max(1000),
+    approvalLinkWafRateLimit: z.number().int().min(10).max(2_000_000_000),
+    apiWafRateLimit: z.number().int().min(10).max(2_000_000_000).optional(),
+    backupRetentionDays: z.number().int().min(1).max(36_500),
+    backupVaultLock: z.enum(['none', 'governance', 'compliance']),
+    artifactsReplica: ReplicaDestination.optional(),
+    auditArchiveReplica: ReplicaDestination.optional(),
   })
   .superRefine((c, ctx) => {
     // An environment's deploy role lives in the account the environment names.
@@ -222,6 +257,13 @@ export const contextDefaults: StewardContext = {
   dataBuckets: [],
   driftDispatchRate: 'rate(15 minutes)',
   driftAlarmEmail: undefined,
+  approvalLinkConcurrency: 10,
+  approvalLinkWafRateLimit: 100,
+  apiWafRateLimit: undefined,
+  backupRetentionDays: 35,
+  backupVaultLock: 'none',
+  artifactsReplica: undefined,
+  auditArchiveReplica: undefined,
 };
 
 const contextKeys = Object.keys(contextDefaults) as (keyof StewardContext)[];

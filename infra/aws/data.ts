@@ -1,5 +1,7 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -51,13 +53,25 @@ const AUDIT_OVERWRITE_ACTIONS = ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', '
 const TABLE_KEY_READ_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
 const TABLE_KEY_WRITE_ACTIONS = ['kms:Encrypt', 'kms:GenerateDataKey'];
 
-/** The registry's single table, its customer-managed key, and the key that signs list cursors. */
+export interface DataProps {
+  /** How long AWS Backup keeps the table's daily recovery points. */
+  readonly backupRetentionDays: number;
+  /** AWS Backup Vault Lock on the vault: none, governance, or compliance (immutable after 3 days). */
+  readonly backupVaultLock: 'none' | 'governance' | 'compliance';
+}
+
+/**
+ * The registry's single table, its customer-managed key, the key that signs list cursors, and the
+ * table's AWS Backup plan (daily, into a vault of its own with its own key, lockable).
+ */
 export class Data extends Construct {
   readonly table: dynamodb.Table;
   readonly tableKey: kms.Key;
   readonly cursorSecret: secretsmanager.Secret;
+  readonly backupVault: backup.BackupVault;
+  readonly backupPlan: backup.BackupPlan;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: DataProps) {
     super(scope, id);
 
     this.tableKey = new kms.Key(this, 'TableKey', {
@@ -88,15 +102,62 @@ export class Data extends Construct {
       });
     }
 
+    // Point-in-time recovery covers 35 days and goes with the table; AWS Backup keeps daily
+    // recovery points apart from it, in a vault that Vault Lock can make undeletable.
+    const retention = Duration.days(props.backupRetentionDays);
+    this.backupVault = new backup.BackupVault(this, 'BackupVault', {
+      encryptionKey: new kms.Key(this, 'BackupKey', {
+        description: 'Steward registry table backups',
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      }),
+      removalPolicy: RemovalPolicy.RETAIN,
+      lockConfiguration:
+        props.backupVaultLock === 'none'
+          ? undefined
+          : {
+              minRetention: retention,
+              // Set, the lock turns to compliance mode once this grace period is over.
+              changeableFor: props.backupVaultLock === 'compliance' ? Duration.days(3) : undefined,
+            },
+    });
+    this.backupPlan = new backup.BackupPlan(this, 'BackupPlan', {
+      backupVault: this.backupVault,
+      backupPlanRules: [
+        new backup.BackupPlanRule({
+          ruleName: 'Daily',
+          scheduleExpression: events.Schedule.cron({ hour: '3', minute: '0' }),
+          deleteAfter: retention,
+        }),
+      ],
+    });
+    const selection = this.backupPlan.addSelection('Table', {
+      resources: [backup.BackupResource.fromDynamoDbTable(this.table)],
+    });
+    Validations.of((selection.grantPrincipal as iam.Role).node.findChild('Resource')).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+      reason:
+        "AWS Backup's own service role policy, maintained by AWS for exactly this: AWS Backup taking " +
+        'recovery points of the resources the selection names (here the registry table only).',
+    });
+
     this.cursorSecret = new secretsmanager.Secret(this, 'CursorSecret', {
       description: 'Steward: HMAC key that signs opaque list cursors',
+      // The registry's key: the secret belongs to the registry, and a customer-managed key lets
+      // the key policy, not only IAM, say who may read it.
+      encryptionKey: this.tableKey,
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
     });
+    const noRotation =
+      'The key only makes list cursors tamper-evident (it protects no data); replacing it just ' +
+      'invalidates outstanding cursors, so a rotation Lambda adds cost and no protection.';
     Validations.of(this.cursorSecret.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason:
-        'The key only makes list cursors tamper-evident (it protects no data); replacing it just ' +
-        'invalidates outstanding cursors, so a rotation Lambda adds cost and no protection.',
+      reason: noRotation,
+    });
+    Validations.of(this.cursorSecret.node.defaultChild!).acknowledge({
+      id: 'NIST.800.53.R5-SecretsManagerRotationEnabled',
+      reason: noRotation,
     });
   }
 

@@ -11,6 +11,7 @@ import type { Artifacts } from './artifacts.ts';
 import type { StewardContext } from './context.ts';
 import type { Data } from './data.ts';
 import { DeployRole, ModelExecutionRole } from './deploy-roles.ts';
+import { acknowledgeUnreplicated } from './replication.ts';
 import { ServiceFunction } from './service-function.ts';
 import { workflowStateMachine } from './workflow-state-machine.ts';
 
@@ -90,6 +91,12 @@ export class DeploymentWorkflow extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       autoDeleteObjects: false,
     });
+    acknowledgeUnreplicated(
+      this.inferenceData,
+      'Captured inference data and batch transform files are working data that age out of drift ' +
+        'windows, re-captured from live traffic and re-run from the registry; a replica would double ' +
+        'the largest volume Steward stores for no record that is not kept elsewhere.',
+    );
 
     const execution = new ModelExecutionRole(this, 'ModelExecution', {
       description: 'Steward: the role SageMaker models run as',

@@ -1,15 +1,19 @@
 import { type App, AspectPriority, Aspects, type IAspect, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
 /**
- * Runs the AwsSolutions and Serverless packs on every synth. A finding fails the synth unless it is
+ * Runs the AwsSolutions, Serverless and NIST 800-53 rev. 5 packs on every synth. A finding fails the synth unless it is
  * acknowledged, with its reason, on the one resource it concerns (`Validations.of(x).acknowledge`).
  * A pack reports failure on any finding, warning or error, so warnings fail the synth too.
  */
 export const addNagPacks = (app: App): void => {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app),
+    new ServerlessChecks(app),
+    new NIST80053R5Checks(app),
+  );
 };
 
 /** A resolved CloudFormation value flattened as cdk-nag names it in a finding (`<Id.Arn>`, `<AWS::Region>`). */
@@ -70,8 +74,32 @@ export class OverflowPolicyAcknowledgements implements IAspect {
   }
 }
 
+/**
+ * Every grant in Steward lands in the default policy of the one role it is for, an inline
+ * `AWS::IAM::Policy` that NIST 800-53's IAMNoInlinePolicy rule flags. This aspect acknowledges the
+ * rule on each such policy that is attached to exactly one role and to no user or group, and on no
+ * other: IAM's own guidance keeps inline policies for a strict one-to-one relationship between a
+ * policy and its identity, which is what a role's default policy is.
+ */
+export class RoleOwnPolicyAcknowledgements implements IAspect {
+  visit(node: IConstruct): void {
+    if (!(node instanceof iam.CfnPolicy)) return;
+    const attached = (list: unknown) => (Stack.of(node).resolve(list) as unknown[] | undefined) ?? [];
+    if (attached(node.roles).length !== 1 || attached(node.users).length || attached(node.groups).length)
+      return;
+    Validations.of(node).acknowledge({
+      id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+      reason:
+        "This policy is one role's own (the grants CDK makes for that role only, attached to it alone " +
+        'and to no user or group): the strict one-to-one relationship IAM recommends inline policies ' +
+        'for. A managed policy would add a second resource to keep in step with no one to share it.',
+    });
+  }
+}
+
 /** Adds the aspects every Steward stack needs for its acknowledgements to hold at synth time. */
 export const addAcknowledgementAspects = (stack: Stack): void => {
   // After the roles split their policies (a mutating aspect), before validation.
   Aspects.of(stack).add(new OverflowPolicyAcknowledgements(), { priority: AspectPriority.READONLY });
+  Aspects.of(stack).add(new RoleOwnPolicyAcknowledgements(), { priority: AspectPriority.READONLY });
 };

@@ -45,6 +45,11 @@ export interface ServiceFunctionProps {
    * retries failed; required for that invocation, which has no caller to report to.
    */
   readonly deadLetterQueue?: sqs.IQueue;
+  /**
+   * Reserved concurrency: a ceiling that also keeps that many executions free for this function
+   * whatever the rest of the account does. Undefined: the account's shared pool.
+   */
+  readonly reservedConcurrency?: number;
   /** Grants on `*` beyond X-Ray's, each with why `*` is the only valid resource. */
   readonly unscopedGrants?: readonly UnscopedGrant[];
 }
@@ -57,6 +62,26 @@ const DLQ_REASONS: Record<Exclude<ServiceFunctionProps['invocation'], 'eventbrid
   'state-machine':
     'Invoked synchronously (request/response) by a Step Functions task only: the state machine ' +
     "retries and catches the task's errors, nothing is queued.",
+};
+
+/**
+ * Why a function shares the account's concurrency pool instead of reserving some: a reservation
+ * is taken from every other function of the account for good, and fails the deployment in an
+ * account with a low concurrency quota. The one public entry (approval links) reserves its own.
+ */
+const CONCURRENCY_REASONS: Record<ServiceFunctionProps['invocation'], string> = {
+  synchronous:
+    'Behind the SigV4-authorized main API, whose stage throttling (context apiThrottling) bounds ' +
+    'concurrency; a reservation would take capacity from every other function of the account.',
+  'dynamodb-stream':
+    "Invoked by the table stream's event source mapping, whose concurrency is bounded by the " +
+    "stream's shards (one batch per shard at a time); a reservation would only idle capacity.",
+  'state-machine':
+    'Invoked by a Step Functions task of a Steward workflow, whose executions (and Map concurrency) ' +
+    'bound it; a reservation would take capacity from every other function of the account.',
+  eventbridge:
+    'Invoked by an EventBridge rule for Steward executions that end, at most one event per execution; ' +
+    'a reservation would take capacity from every other function of the account.',
 };
 
 /** Runtime, architecture, tracing, logging and bundling defaults for every Steward function. */
@@ -85,6 +110,7 @@ export class ServiceFunction extends Construct implements iam.IGrantable {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
+      reservedConcurrentExecutions: props.reservedConcurrency,
       tracing: lambda.Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
@@ -127,16 +153,32 @@ export class ServiceFunction extends Construct implements iam.IGrantable {
       ...(props.unscopedGrants ?? []).map((grant) => grant.reason),
     ];
     this.acknowledgePolicyFinding('AwsSolutions-IAM5[Resource::*]', wildcardReasons.join(' '));
+    const cfnFunction = this.fn.node.defaultChild as lambda.CfnFunction;
     if (props.invocation === 'eventbridge') {
       if (!props.deadLetterQueue)
         throw new Error(`${id}: a function an EventBridge rule invokes needs a DLQ`);
     } else {
-      const cfnFunction = this.fn.node.defaultChild as lambda.CfnFunction;
       Validations.of(cfnFunction).acknowledge({
         id: 'Serverless-LambdaDLQ',
         reason: DLQ_REASONS[props.invocation],
       });
+      Validations.of(cfnFunction).acknowledge({
+        id: 'NIST.800.53.R5-LambdaDLQ',
+        reason: DLQ_REASONS[props.invocation],
+      });
     }
+    Validations.of(cfnFunction).acknowledge({
+      id: 'NIST.800.53.R5-LambdaInsideVPC',
+      reason:
+        'Steward functions reach only AWS service APIs (DynamoDB, S3, KMS, Step Functions, SES, ' +
+        'CloudWatch, Secrets Manager) over TLS with IAM authorization, and no private network resource: ' +
+        'a VPC would add NAT or eight interface endpoints per AZ to cost and operations and no data path.',
+    });
+    if (props.reservedConcurrency === undefined)
+      Validations.of(cfnFunction).acknowledge({
+        id: 'NIST.800.53.R5-LambdaConcurrency',
+        reason: CONCURRENCY_REASONS[props.invocation],
+      });
   }
 
   /** Acknowledges a cdk-nag finding on this function's IAM policy, where every grant lands. */

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Api } from './api.ts';
 import { ApprovalWorkflow, mailSender } from './approvals.ts';
@@ -10,6 +10,7 @@ import { targetExecutionRoleName } from './deploy-roles.ts';
 import { DeploymentWorkflow } from './deployments.ts';
 import { DriftWorkflow } from './drift.ts';
 import { DomainEvents } from './events.ts';
+import { EncryptLogGroups, logsKey } from './log-encryption.ts';
 import { Monitoring } from './monitoring.ts';
 import { addAcknowledgementAspects } from './nag.ts';
 import { Reconcile } from './reconcile.ts';
@@ -31,15 +32,25 @@ export class StewardStack extends Stack {
     super(scope, id, props);
     const settings = readStewardContext(this);
     addAcknowledgementAspects(this);
+    // Every log group of the stack is encrypted with one customer-managed key.
+    logsKey(this);
+    Aspects.of(this).add(new EncryptLogGroups(), { priority: AspectPriority.MUTATING });
 
-    this.data = new Data(this, 'Data');
-    this.artifacts = new Artifacts(this, 'Artifacts', { corsAllowedOrigins: settings.corsAllowedOrigins });
+    this.data = new Data(this, 'Data', {
+      backupRetentionDays: settings.backupRetentionDays,
+      backupVaultLock: settings.backupVaultLock,
+    });
+    this.artifacts = new Artifacts(this, 'Artifacts', {
+      corsAllowedOrigins: settings.corsAllowedOrigins,
+      replica: settings.artifactsReplica,
+    });
     this.events = new DomainEvents(this, 'Events', { table: this.data.table });
     this.auditArchive = new AuditArchive(this, 'AuditArchive', {
       table: this.data.table,
       accessLogsBucket: this.artifacts.accessLogsBucket,
       retentionYears: settings.auditRetentionYears,
       retentionMode: settings.auditRetentionMode,
+      replica: settings.auditArchiveReplica,
     });
     this.deployments = new DeploymentWorkflow(this, 'Deployments', {
       data: this.data,

@@ -52,7 +52,7 @@ const longestLambdaTargets = (): string[] => {
   throw new Error('no list of 50 Lambda targets fits');
 };
 
-describe('synth at every documented context maximum', () => {
+describe('synth at every documented context maximum, with every option on', () => {
   it('passes with 50 dataBuckets, 50 ecrRepositories and the longest lambdaTargets, every finding acknowledged', () => {
     const lambdaTargets = longestLambdaTargets();
     expect(lambdaTargets).toHaveLength(MAX_LAMBDA_TARGETS);
@@ -64,6 +64,17 @@ describe('synth at every documented context maximum', () => {
         ecrRepositories,
         lambdaTargets,
         lambdaTargetTag: { key: 'steward-target', value: 'yes' },
+        // Every opt-in resource too, so that its findings are covered as well.
+        apiWafRateLimit: 2000,
+        backupVaultLock: 'compliance',
+        artifactsReplica: {
+          bucketArn: 'arn:aws:s3:::steward-artifacts-replica',
+          keyArn: 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        },
+        auditArchiveReplica: {
+          bucketArn: 'arn:aws:s3:::steward-audit-replica',
+          keyArn: 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ac',
+        },
       }),
     });
     const stack = new StewardStack(app, 'Steward');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { expect } from 'vitest';
 import type { FunctionGroup } from '../../functions/api/routes.ts';
@@ -88,9 +88,9 @@ export const TOKEN_CONTEXT = {
   Null: { 'kms:EncryptionContextKeys': 'false' },
 };
 
-/** Every finding the two cdk-nag packs raise on the app, acknowledged or not, as `rule @ resource path`. */
+/** Every finding the three cdk-nag packs raise on the app, acknowledged or not, as `rule @ resource path`. */
 export const findingsOf = (app: App): string[] =>
-  [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
+  [new AwsSolutionsChecks(), new ServerlessChecks(), new NIST80053R5Checks()].flatMap((pack) =>
     pack
       .validateScope(app)
       .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`)),
