@@ -90,6 +90,14 @@ const formatIssues = (issues: z.core.$ZodIssue[], where: string): FieldProblem[]
     const base = [where, ...issue.path.map(String)].join('.');
     if (issue.code === 'unrecognized_keys')
       return issue.keys.map((key) => ({ path: `${base}.${key}`, message: 'unknown field' }));
+    // zod's own text for an absent field ("expected string, received undefined") says it plainly.
+    if (issue.code === 'invalid_type' && issue.input === undefined)
+      return [
+        {
+          path: base,
+          message: `required: ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}`,
+        },
+      ];
     return [{ path: base, message: issue.message }];
   });
 
@@ -99,7 +107,8 @@ export const input = <S extends z.ZodType>(
   value: unknown,
   where: 'body' | 'query' | 'path',
 ): z.output<S> => {
-  const parsed = schema.safeParse(value);
+  // reportInput: an issue carries its input, so an absent field can be told from a wrong one.
+  const parsed = schema.safeParse(value, { reportInput: true });
   if (parsed.success) return parsed.data;
   const errors = formatIssues(parsed.error.issues, where);
   throw new ValidationError(

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { EnvironmentName, Label } from './names.ts';
+import { Cursor, doc, EnvironmentName, Label, Limit } from './names.ts';
 
 /**
  * Deployments: a model version put into service on a target (a SageMaker real-time endpoint, a
@@ -23,66 +23,120 @@ const SageMakerName = z
 const S3Uri = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'an s3:// URI');
 const AlarmName = z.string().min(1).max(255);
 
-export const SageMakerTarget = z.strictObject({
-  kind: z.literal('sagemaker'),
-  endpointName: SageMakerName,
-  instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'a SageMaker instance type like ml.m5.large'),
-  instanceCount: z.number().int().min(1).max(100).default(1),
-  dataCapture: z
-    .strictObject({
-      destinationS3Uri: S3Uri,
-      samplingPercent: z.number().int().min(1).max(100).default(100),
-    })
-    .optional(),
-});
-
-export const LambdaTarget = z.strictObject({
-  kind: z.literal('lambda'),
-  functionName: z
-    .string()
-    .min(1)
-    .max(140)
-    .regex(
-      /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9-_]+$/,
-      'a Lambda function name or ARN',
+export const SageMakerTarget = z
+  .strictObject({
+    kind: z
+      .literal('sagemaker')
+      .meta(doc('A SageMaker real-time endpoint (blue/green updates, alarm auto-rollback).')),
+    endpointName: SageMakerName.meta(
+      doc('The endpoint; it must start with the resource prefix (steward-).', 'steward-churn'),
     ),
-  alias: z
-    .string()
-    .regex(/^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/, 'a Lambda alias name')
-    .max(128),
-});
+    instanceType: z
+      .string()
+      .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'a SageMaker instance type like ml.m5.large')
+      .meta(doc('The instance type.', 'ml.m5.large')),
+    instanceCount: z.number().int().min(1).max(100).default(1).meta(doc('How many instances.', 1)),
+    dataCapture: z
+      .strictObject({
+        destinationS3Uri: S3Uri.meta(
+          doc('Where SageMaker writes captured requests and responses.', 's3://ml-capture/churn/'),
+        ),
+        samplingPercent: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(100)
+          .meta(doc('The share of requests captured.', 100)),
+      })
+      .optional()
+      .meta(doc('Capture inference data, for drift monitoring.')),
+  })
+  .meta(doc('A SageMaker endpoint target. The version needs lineage.image (the serving container).'));
 
-export const BatchTarget = z.strictObject({
-  kind: z.literal('sagemaker-batch'),
-  jobPrefix: SageMakerName.optional(),
-  inputUri: S3Uri,
-  outputUri: S3Uri,
-  contentType: z.string().min(1).max(256).default('text/csv'),
-  instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'a SageMaker instance type like ml.m5.large'),
-  instanceCount: z.number().int().min(1).max(100).default(1),
-});
+export const LambdaTarget = z
+  .strictObject({
+    kind: z.literal('lambda').meta(doc('A Lambda function alias (weighted canary or linear shifts).')),
+    functionName: z
+      .string()
+      .min(1)
+      .max(140)
+      .regex(
+        /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9-_]+$/,
+        'a Lambda function name or ARN',
+      )
+      .meta(
+        doc(
+          'The function (name or ARN); it must be one the stack may change (lambdaTargets). The artifact must be a .zip (fileName ending in .zip): it is published as the function code.',
+          'churn-scorer',
+        ),
+      ),
+    alias: z
+      .string()
+      .regex(/^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$/, 'a Lambda alias name')
+      .max(128)
+      .meta(doc('The alias that callers invoke; it is moved to the new version.', 'live')),
+  })
+  .meta(doc('A Lambda alias target.'));
+
+export const BatchTarget = z
+  .strictObject({
+    kind: z.literal('sagemaker-batch').meta(doc('A SageMaker batch transform job.')),
+    jobPrefix: SageMakerName.optional().meta(doc('The transform job name prefix.', 'steward-churn-nightly')),
+    inputUri: S3Uri.meta(doc('The input data (s3://).', 's3://ml-data/churn/to-score/')),
+    outputUri: S3Uri.meta(doc('Where the predictions go (s3://).', 's3://ml-data/churn/scored/')),
+    contentType: z
+      .string()
+      .min(1)
+      .max(256)
+      .default('text/csv')
+      .meta(doc('The input content type.', 'text/csv')),
+    instanceType: z
+      .string()
+      .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'a SageMaker instance type like ml.m5.large')
+      .meta(doc('The instance type.', 'ml.m5.xlarge')),
+    instanceCount: z.number().int().min(1).max(100).default(1).meta(doc('How many instances.', 1)),
+  })
+  .meta(doc('A SageMaker batch transform target.'));
 
 export const Target = z.discriminatedUnion('kind', [SageMakerTarget, LambdaTarget, BatchTarget]);
 export type Target = z.infer<typeof Target>;
 
 export const Strategy = z
   .strictObject({
-    kind: z.enum(['all-at-once', 'canary', 'linear']).default('all-at-once'),
-    /** Canary: the share of traffic the new version gets first; linear: the step. */
-    percent: z.number().int().min(1).max(99).optional(),
-    /** How long each step bakes while the alarms are watched. */
+    kind: z
+      .enum(['all-at-once', 'canary', 'linear'])
+      .default('all-at-once')
+      .meta(
+        doc(
+          'all-at-once, canary (percent first, then the rest) or linear (percent more at each step).',
+          'canary',
+        ),
+      ),
+    percent: z
+      .number()
+      .int()
+      .min(1)
+      .max(99)
+      .optional()
+      .meta(doc('Canary: the share the new version gets first; linear: the step.', 10)),
     bakeMinutes: z
       .number()
       .min(0)
       .max(24 * 60)
-      .default(5),
-    /** Alarms that roll the deployment back; by default `<target>-rollback`. */
-    alarms: z.array(AlarmName).max(10).optional(),
+      .default(5)
+      .meta(doc('How long each step is watched for alarms before going on.', 5)),
+    alarms: z
+      .array(AlarmName)
+      .max(10)
+      .optional()
+      .meta(doc('CloudWatch alarms that roll the deployment back; by default <target>-rollback.')),
   })
   .refine((s) => s.kind === 'all-at-once' || s.percent !== undefined, {
     message: 'canary and linear need a percent',
     path: ['percent'],
-  });
+  })
+  .meta(doc('How traffic moves to the new version. Default: all at once.'));
 export type Strategy = z.infer<typeof Strategy>;
 
 /**
@@ -104,9 +158,9 @@ const executionSeconds = (strategy: Strategy): number =>
 export const DeploymentBody = z
   .strictObject({
     environment: EnvironmentName,
-    target: Target,
+    target: Target.meta(doc('Where it goes: kind sagemaker, lambda or sagemaker-batch.')),
     strategy: Strategy.optional(),
-    reason: Label(500).optional(),
+    reason: Label(500).optional().meta(doc('Why, kept in the audit trail.')),
   })
   // Refused at the door what SageMaker would refuse once the workflow had started.
   .superRefine((body, ctx) => {
@@ -145,24 +199,49 @@ export const DeploymentBody = z
           '(MaximumExecutionTimeoutInSeconds): fewer steps or a shorter bake',
       });
   })
-  .meta({ id: 'Deployment' });
+  .meta({
+    id: 'Deployment',
+    description:
+      'A deployment request. Needs the deployer role, a READY version, a free target and, where the environment demands it, an APPROVED approval.',
+  });
 export type DeploymentBody = z.infer<typeof DeploymentBody>;
 
-export const RollbackBody = z.strictObject({ reason: z.string().min(1).max(1000) }).meta({ id: 'Rollback' });
+export const RollbackBody = z
+  .strictObject({
+    reason: z.string().min(1).max(1000).meta(doc('Why, kept in the audit trail.', 'p99 latency doubled')),
+  })
+  .meta({
+    id: 'Rollback',
+    description: 'A rollback: the target goes back to what served before this deployment.',
+  });
 
 export const DeploymentPath = z.strictObject({
-  id: z.string().regex(/^dep-[0-9a-f]{24}$/, 'a deployment id'),
+  id: z
+    .string()
+    .regex(/^dep-[0-9a-f]{24}$/, 'a deployment id')
+    .meta(doc('The deployment id.', 'dep-0123456789abcdef01234567')),
 });
 
 export const ListDeploymentsQuery = z.strictObject({
   environment: EnvironmentName.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(2048).optional(),
+  limit: Limit,
+  cursor: Cursor.optional(),
 });
 
 export const ServedQuery = z.strictObject({
-  target: z.string().regex(/^(sagemaker|lambda|sagemaker-batch):.+$/, 'target is <kind>:<name>'),
-  at: z.iso.datetime().optional(),
+  target: z
+    .string()
+    .regex(/^(sagemaker|lambda|sagemaker-batch):.+$/, 'target is <kind>:<name>')
+    .meta(
+      doc(
+        'The target as <kind>:<name>: sagemaker:<endpoint> or lambda:<function>:<alias>.',
+        'lambda:churn-scorer:live',
+      ),
+    ),
+  at: z.iso
+    .datetime()
+    .optional()
+    .meta(doc('A moment: only the record that covers it.', '2026-11-30T12:00:00Z')),
 });
 
 /** The stable name of a target, as records and locks know it. */

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { EnvironmentName, Label } from './names.ts';
+import { doc, EnvironmentName, Label } from './names.ts';
 
 /**
  * An environment's policy: who must approve before a version serves there, whether versions must
@@ -7,10 +7,19 @@ import { EnvironmentName, Label } from './names.ts';
  */
 export const ApproverGroup = z
   .strictObject({
-    name: Label(64),
-    members: z.array(Label(256)).min(1).max(100),
-    minApprovals: z.number().int().min(1),
+    name: Label(64).meta(doc('The group name.', 'model-risk')),
+    members: z
+      .array(Label(256))
+      .min(1)
+      .max(100)
+      .meta(
+        doc('Who may approve for the group: principals or email addresses (they get the emailed links).', [
+          'risk-officer@example.com',
+        ]),
+      ),
+    minApprovals: z.number().int().min(1).meta(doc('How many of them must approve (the quorum).', 1)),
   })
+  .meta(doc('An approver group and its quorum.'))
   .refine((g) => g.minApprovals <= g.members.length, {
     message: 'minApprovals cannot exceed the number of members',
     path: ['minApprovals'],
@@ -19,7 +28,14 @@ export const ApproverGroup = z
 export const EnvironmentPolicy = z
   .strictObject({
     approval: z
-      .strictObject({ required: z.boolean(), groups: z.array(ApproverGroup).max(10) })
+      .strictObject({
+        required: z.boolean().meta(doc('Whether a deployment here needs an APPROVED approval.')),
+        groups: z
+          .array(ApproverGroup)
+          .max(10)
+          .meta(doc('Every group must reach its quorum; one rejection ends the request.')),
+      })
+      .meta(doc('Who must approve before a version serves here.'))
       .refine((a) => !a.required || a.groups.length > 0, {
         message: 'an environment that requires approval names at least one approver group',
         path: ['groups'],
@@ -28,23 +44,39 @@ export const EnvironmentPolicy = z
         message: 'approver group names are unique',
         path: ['groups'],
       }),
-    requireReproducibility: z.boolean().optional(),
+    requireReproducibility: z
+      .boolean()
+      .optional()
+      .meta(
+        doc(
+          'Only versions with code, image, hashed datasets and params may be registered for or approved here.',
+        ),
+      ),
     // Fractions allowed (0.01 h is 36 s): short-lived requests for drills and tests.
     approvalTtlHours: z
       .number()
       .min(1 / 3600)
       .max(24 * 30)
-      .optional(),
+      .optional()
+      .meta(doc('How long an approval request waits before it EXPIRES (hours; fractions allowed).', 72)),
     account: z
       .strictObject({
-        id: z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits'),
+        id: z
+          .string()
+          .regex(/^\d{12}$/, 'an AWS account id is 12 digits')
+          .meta(doc('The AWS account.', '210987654321')),
         deployRoleArn: z
           .string()
-          .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN'),
+          .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN')
+          .meta(doc('The role deployments assume there (docs/deploy-role.md).')),
       })
-      .optional(),
+      .optional()
+      .meta(doc('Another AWS account to deploy into.')),
   })
-  .meta({ id: 'EnvironmentPolicy' });
+  .meta({
+    id: 'EnvironmentPolicy',
+    description: "An environment's policy: approvals, reproducibility, expiry, account. Admins only.",
+  });
 export type EnvironmentPolicy = z.infer<typeof EnvironmentPolicy>;
 
 export const EnvironmentPath = z.strictObject({ environment: EnvironmentName });

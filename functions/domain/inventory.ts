@@ -36,4 +36,9 @@ export const toCsv = (rows: InventoryRow[]): string =>
     .map((line) => `${line}\r\n`)
     .join('');
 
-export const InventoryQuery = z.strictObject({ format: z.enum(['json', 'csv']).default('json') });
+export const InventoryQuery = z.strictObject({
+  format: z.enum(['json', 'csv']).optional().meta({
+    description: 'json or csv. Without it, `Accept: text/csv` gives CSV and anything else JSON.',
+    example: 'csv',
+  }),
+});

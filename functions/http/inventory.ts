@@ -44,7 +44,9 @@ const csvRow = (r: ReturnType<typeof row>): InventoryRow => ({
 export const operations = {
   getInventory: async (request: HttpRequest) => {
     requireReader(request.principal);
-    const { format } = input(InventoryQuery, request.query, 'query');
+    const query = input(InventoryQuery, request.query, 'query');
+    // `?format=` wins; else the Accept header says it (a browser link and curl alike).
+    const format = query.format ?? ((request.headers.accept ?? '').includes('text/csv') ? 'csv' : 'json');
     const rows: ReturnType<typeof row>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {

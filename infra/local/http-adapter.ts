@@ -194,7 +194,11 @@ export const toEvent = (
 };
 
 /** A local-mode-only route, keyed `<METHOD> <path>`; a body, when sent, arrives parsed as JSON. */
-export type LocalRoute = (url: URL, body: unknown) => Promise<{ status: number; body: unknown }>;
+/** A local-only route: JSON by default, or a page (`html`). */
+export type LocalRoute = (
+  url: URL,
+  body: unknown,
+) => Promise<{ status: number; body?: unknown; html?: string }>;
 
 const send = (
   res: ServerResponse,
@@ -248,12 +252,23 @@ export const createRequestListener = (options: {
         }
         const out = await local(url, body);
         status = out.status;
-        send(
-          res,
-          status,
-          { 'content-type': 'application/json', 'cache-control': 'no-store' },
-          JSON.stringify(out.body),
-        );
+        if (out.html !== undefined)
+          send(
+            res,
+            status,
+            { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+            out.html,
+          );
+        else
+          send(
+            res,
+            status,
+            {
+              'content-type': status >= 400 ? 'application/problem+json' : 'application/json',
+              'cache-control': 'no-store',
+            },
+            JSON.stringify(out.body),
+          );
       } else if (!match) {
         status = 404;
         send(

@@ -11,12 +11,14 @@ import { resetCursorKey } from '#commons/cursor';
 import { type FunctionEnvironment, RoleRule } from '#commons/facts';
 import { LOCAL_DEFAULT_ENVIRONMENTS } from '#domain/environment';
 import { LocalCloudWatch } from './cloudwatch.ts';
+import { docsPage, landingPage } from './docs.ts';
 import { ensureTable, type LocalDynamo, startLocalDynamo } from './dynamo.ts';
 import { LocalEventBus } from './events.ts';
 import { FaultRules, LocalFaults } from './faults.ts';
 import { createRequestListener } from './http-adapter.ts';
 import { inProcessHandler } from './in-process-http.ts';
 import { LocalOutbox } from './outbox.ts';
+import { outboxView } from './outbox-filter.ts';
 import { type LocalS3, startLocalS3 } from './s3.ts';
 import { distributedMapResources } from './stepfunctions-distributed.ts';
 import { createLocalTargets, type LocalTargets } from './targets.ts';
@@ -218,7 +220,10 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
           body: { s3Endpoint: s3.endpoint, artifactsBucket: ARTIFACTS_BUCKET, dataDir: dataDir ?? null },
         }),
         'GET /local/events': async () => ({ status: 200, body: events.events }),
-        'GET /local/outbox': async () => ({ status: 200, body: outbox.view() }),
+        'GET /local/outbox': async (url) => outboxView(outbox.view(), url.searchParams),
+        // A landing page and the rendered API reference, for people.
+        'GET /': async () => ({ status: 200, html: landingPage({ s3Endpoint: s3.endpoint, dataDir }) }),
+        'GET /docs': async () => ({ status: 200, html: await docsPage() }),
         // The simulated SageMaker, Lambda and CloudWatch the deployment workflow talks to.
         'GET /local/targets': async () => ({ status: 200, body: targets.state() }),
         'GET /local/targets/calls': async () => ({ status: 200, body: targets.calls() }),
