@@ -213,12 +213,14 @@ describe('service functions', () => {
     const fns = Object.keys(s.template.findResources('AWS::Lambda::Function')).sort();
     const { validate, notify, record } = s.stack.approvals;
     const { prepare, progress, finish } = s.stack.deployments;
-    const { due, run } = s.stack.drift;
+    const { due, run, shard, reduce } = s.stack.drift;
     const expected = [
       ...functionGroups.map((g) => logicalId(s.stack.api.functions[g].fn)),
       logicalId(s.stack.auditArchive.exporter.fn),
       logicalId(s.stack.reconcile.function.fn),
-      ...[validate, notify, record, prepare, progress, finish, due, run].map((task) => logicalId(task.fn)),
+      ...[validate, notify, record, prepare, progress, finish, due, run, shard, reduce].map((task) =>
+        logicalId(task.fn),
+      ),
     ].sort();
     expect(fns).toEqual(expected);
   });

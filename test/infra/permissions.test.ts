@@ -329,7 +329,7 @@ describe('function permissions', () => {
     };
     const policies = Object.values(s.template.findResources('AWS::IAM::Policy'));
     const starts = startsIn(policies.flatMap((p) => p['Properties'].PolicyDocument.Statement as Statement[]));
-    expect(starts).toHaveLength(4);
+    expect(starts).toHaveLength(5);
     expect(startsIn(functionStatements(s, 'approvals'))).toEqual([approval]);
     expect(startsIn(functionStatements(s, 'deployments'))).toEqual([deployment]);
     const record = roleStatements(s.template, logicalId(s.stack.approvals.record.role));
@@ -337,6 +337,14 @@ describe('function permissions', () => {
     // The fourth: the drift schedule's role starts drift dispatches (drift.test.ts).
     const schedule = roleStatements(s.template, logicalId(s.stack.drift.scheduleRole));
     expect(startsIn(schedule)).toEqual([
+      {
+        Action: 'states:StartExecution',
+        Effect: 'Allow',
+        Resource: { Ref: logicalId(s.stack.drift.stateMachine) },
+      },
+    ]);
+    // The fifth: the drift state machine starts its own Distributed Map children (drift.test.ts).
+    expect(startsIn(roleStatements(s.template, logicalId(s.stack.drift.stateMachineRole)))).toEqual([
       {
         Action: 'states:StartExecution',
         Effect: 'Allow',
