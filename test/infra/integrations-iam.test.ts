@@ -228,7 +228,22 @@ describe('IAM from the integrations (every Task of statemachines/*.asl.json)', (
         expect(placeholder, `${file} ${task.state} names its function by a placeholder`).toBeDefined();
         expect(invokable, `${file} ${task.state}`).toContain(JSON.stringify(substitutions[placeholder!]));
       }
+      // A Distributed Map ("Distributed Map state" IAM in the developer guide) starts child
+      // executions, and reads its items from S3 (ItemReader) and writes its results (ResultWriter).
+      const text = readFileSync(`${STATEMACHINES}${file}`, 'utf8');
+      const distributed = text.includes('"DISTRIBUTED"')
+        ? [
+            'states:StartExecution',
+            'states:DescribeExecution',
+            'states:StopExecution',
+            ...(text.includes('"ItemReader"') ? ['s3:GetObject', 's3:ListBucket', 'kms:Decrypt'] : []),
+            ...(text.includes('"ResultWriter"')
+              ? ['s3:PutObject', 'kms:GenerateDataKey', 'kms:Decrypt']
+              : []),
+          ]
+        : [];
       const allowed = new Set([
+        ...distributed,
         'lambda:InvokeFunction',
         'sts:AssumeRole',
         // Log delivery and X-Ray, which have no resource type (workflowStateMachine).
