@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   ListPartsCommand,
   type Part,
   PutObjectCommand,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3 } from '#commons/clients';
@@ -197,3 +201,104 @@ export const presignDownload = async (
 };
 
 export const s3Uri = (bucket: string, key: string): string => `s3://${bucket}/${key}`;
+
+// ---- copies into the store (registration by reference) ----------------------------------------
+
+export interface ListedObject {
+  key: string;
+  sizeBytes: number;
+}
+
+/** Every object under a prefix, page by page. */
+export const listObjects = async (bucket: string, prefix: string): Promise<ListedObject[]> => {
+  const out: ListedObject[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3().send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const o of page.Contents ?? [])
+      if (o.Key && !o.Key.endsWith('/')) out.push({ key: o.Key, sizeBytes: o.Size ?? 0 });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+};
+
+const copySource = (bucket: string, key: string, versionId?: string) =>
+  `${bucket}/${encodeURIComponent(key).replaceAll('%2F', '/')}${versionId ? `?versionId=${encodeURIComponent(versionId)}` : ''}`;
+
+/**
+ * A server-side copy: no byte passes through the function. Up to `multipartFrom` bytes one
+ * CopyObject (asking S3 for the copy's SHA-256 where it keeps checksums); above, UploadPartCopy in
+ * parts. The SHA-256 is undefined where the store did not compute one (multipart, local mode).
+ */
+export const copyObject = async (options: {
+  from: { bucket: string; key: string; sizeBytes: number };
+  to: { bucket: string; key: string };
+  multipartFrom: number;
+}): Promise<{ sha256: string | undefined; versionId: string | undefined }> => {
+  const { from, to } = options;
+  const source = copySource(from.bucket, from.key);
+  if (from.sizeBytes < options.multipartFrom) {
+    const out = await s3().send(
+      new CopyObjectCommand({
+        Bucket: to.bucket,
+        Key: to.key,
+        CopySource: source,
+        ...(config().s3Checksums ? { ChecksumAlgorithm: 'SHA256' } : {}),
+      }),
+    );
+    const b64 = out.CopyObjectResult?.ChecksumSHA256;
+    return {
+      sha256: b64 && !b64.includes('-') ? base64ToHex(b64) : undefined,
+      versionId: out.VersionId ?? undefined,
+    };
+  }
+  const partBytes = Math.max(config().multipartPartBytes, Math.ceil(from.sizeBytes / MAX_PARTS));
+  const { UploadId } = await s3().send(new CreateMultipartUploadCommand({ Bucket: to.bucket, Key: to.key }));
+  if (!UploadId) throw new Error('S3 returned no upload id');
+  try {
+    const parts: Part[] = [];
+    for (let offset = 0, n = 1; offset < from.sizeBytes; offset += partBytes, n++) {
+      const last = Math.min(offset + partBytes, from.sizeBytes) - 1;
+      const out = await s3().send(
+        new UploadPartCopyCommand({
+          Bucket: to.bucket,
+          Key: to.key,
+          UploadId,
+          PartNumber: n,
+          CopySource: source,
+          CopySourceRange: `bytes=${offset}-${last}`,
+        }),
+      );
+      parts.push({ PartNumber: n, ETag: out.CopyPartResult?.ETag });
+    }
+    const done = await s3().send(
+      new CompleteMultipartUploadCommand({
+        Bucket: to.bucket,
+        Key: to.key,
+        UploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
+    return { sha256: undefined, versionId: done.VersionId ?? undefined };
+  } catch (error) {
+    await s3()
+      .send(new AbortMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId }))
+      .catch(() => undefined);
+    throw error;
+  }
+};
+
+/** Store a local file (local mode's file:// sources), hashing it on the way. */
+export const putStream = async (
+  bucket: string,
+  key: string,
+  body: Buffer,
+): Promise<{ sha256: string; sizeBytes: number; versionId: string | undefined }> => {
+  const sha256 = createHash('sha256').update(body).digest('hex');
+  const out = await s3().send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length }),
+  );
+  return { sha256, sizeBytes: body.length, versionId: out.VersionId ?? undefined };
+};

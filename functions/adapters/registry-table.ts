@@ -44,6 +44,8 @@ export interface ModelItem extends ChainHead {
   createdBy: string;
   updatedAt: string;
   updatedBy: string;
+  /** Deleted through MLflow: hidden from MLflow reads; /v1 and the audit trail keep it. */
+  deletedAt?: string;
 }
 
 /** One file of a multi-file artifact, stored at `<artifact key><path>`. */
@@ -100,6 +102,8 @@ export interface VersionItem {
   createdBy: string;
   updatedAt: string;
   updatedBy: string;
+  /** Deleted through MLflow: archived (or failed), kept for the audit trail, gone from MLflow reads. */
+  deletedAt?: string;
 }
 
 export interface AliasItem {
@@ -219,6 +223,25 @@ export const updateModel = (
     modelSet: { ...set, updatedAt: at, updatedBy: actor },
   });
 };
+
+/** Hide a model from MLflow reads (`deletedAt`), or show it again (undefined), audited. */
+export const markModelDeleted = (
+  head: ModelItem,
+  deletedAt: string | undefined,
+  actor: string,
+  at: string,
+): Promise<AuditEvent> =>
+  commitMutation({
+    head,
+    name: head.name,
+    actor,
+    action: deletedAt ? 'model.deleted' : 'model.restored',
+    target: `model:${head.name}`,
+    ...(head.deletedAt ? { before: { deletedAt: head.deletedAt } } : {}),
+    after: deletedAt ? { deletedAt } : { deletedAt: null },
+    at,
+    modelSet: { deletedAt: deletedAt ?? null, updatedAt: at, updatedBy: actor },
+  });
 
 // ---- versions -------------------------------------------------------------------------------
 

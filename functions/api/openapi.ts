@@ -478,7 +478,8 @@ const operations: Record<string, Omit<ZodOpenApiOperationObject, 'operationId'>>
 
 export const buildOpenApi = () => {
   const paths: ZodOpenApiPathsObject = {};
-  for (const route of routes) {
+  // MLflow's protocol is MLflow's to document.
+  for (const route of routes.filter((r) => r.protocol !== 'mlflow')) {
     const spec = operations[route.operationId];
     if (!spec) throw new Error(`no OpenAPI description for ${route.operationId}`);
     const tag = route.fn;
@@ -508,7 +509,10 @@ export const buildOpenApi = () => {
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: '/', description: 'this deployment' }],
-    tags: [...new Set(routes.map((r) => r.fn))].map((name) => ({ name, description: `${name} operations` })),
+    tags: [...new Set(routes.filter((r) => r.protocol !== 'mlflow').map((r) => r.fn))].map((name) => ({
+      name,
+      description: `${name} operations`,
+    })),
     security: [{ sigv4: [] }],
     components: {
       securitySchemes: {

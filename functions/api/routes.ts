@@ -19,7 +19,8 @@ export type FunctionGroup =
   | 'approvals'
   | 'approval-links'
   | 'deployments'
-  | 'monitoring';
+  | 'monitoring'
+  | 'mlflow';
 
 export interface Route {
   readonly method: HttpMethod;
@@ -33,7 +34,71 @@ export interface Route {
   readonly page?: true;
   /** A path parameter that is a secret: never logged, never in an access log. */
   readonly secretParam?: string;
+  /**
+   * MLflow's REST protocol: errors are `{error_code, message}` as MLflow answers them, not
+   * problem+json, and the route is left out of Steward's OpenAPI document (MLflow documents it).
+   */
+  readonly protocol?: 'mlflow';
 }
+
+const MLFLOW = '/api/2.0/mlflow';
+const mlflow = (method: HttpMethod, path: string, operationId: string): Route => ({
+  method,
+  path: `${MLFLOW}/${path}`,
+  fn: 'mlflow',
+  operationId,
+  auth: 'iam',
+  protocol: 'mlflow',
+});
+
+/**
+ * The MLflow Model Registry protocol (as the MLflow 2.x client calls it) and MLflow's artifact
+ * proxy. Unknown paths under the prefixes answer ENDPOINT_NOT_FOUND, which the client relies on to
+ * fall back between endpoints.
+ */
+const mlflowRoutes: Route[] = [
+  mlflow('POST', 'registered-models/create', 'mlflowCreateRegisteredModel'),
+  mlflow('GET', 'registered-models/get', 'mlflowGetRegisteredModel'),
+  mlflow('POST', 'registered-models/rename', 'mlflowRenameRegisteredModel'),
+  mlflow('PATCH', 'registered-models/update', 'mlflowUpdateRegisteredModel'),
+  mlflow('DELETE', 'registered-models/delete', 'mlflowDeleteRegisteredModel'),
+  mlflow('GET', 'registered-models/search', 'mlflowSearchRegisteredModels'),
+  mlflow('POST', 'registered-models/get-latest-versions', 'mlflowGetLatestVersions'),
+  mlflow('GET', 'registered-models/get-latest-versions', 'mlflowGetLatestVersions'),
+  mlflow('POST', 'registered-models/set-tag', 'mlflowSetRegisteredModelTag'),
+  mlflow('DELETE', 'registered-models/delete-tag', 'mlflowDeleteRegisteredModelTag'),
+  mlflow('POST', 'registered-models/alias', 'mlflowSetAlias'),
+  mlflow('GET', 'registered-models/alias', 'mlflowGetAlias'),
+  mlflow('DELETE', 'registered-models/alias', 'mlflowDeleteAlias'),
+  mlflow('POST', 'model-versions/create', 'mlflowCreateModelVersion'),
+  mlflow('GET', 'model-versions/get', 'mlflowGetModelVersion'),
+  mlflow('PATCH', 'model-versions/update', 'mlflowUpdateModelVersion'),
+  mlflow('DELETE', 'model-versions/delete', 'mlflowDeleteModelVersion'),
+  mlflow('GET', 'model-versions/search', 'mlflowSearchModelVersions'),
+  mlflow('GET', 'model-versions/get-download-uri', 'mlflowGetDownloadUri'),
+  mlflow('POST', 'model-versions/set-tag', 'mlflowSetModelVersionTag'),
+  mlflow('DELETE', 'model-versions/delete-tag', 'mlflowDeleteModelVersionTag'),
+  mlflow('POST', 'model-versions/transition-stage', 'mlflowTransitionStage'),
+  ...(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).map((m) =>
+    mlflow(m, '{proxy+}', 'mlflowEndpointNotFound'),
+  ),
+  {
+    method: 'GET',
+    path: '/api/2.0/mlflow-artifacts/artifacts',
+    fn: 'mlflow',
+    operationId: 'mlflowListArtifacts',
+    auth: 'iam',
+    protocol: 'mlflow',
+  },
+  {
+    method: 'GET',
+    path: '/api/2.0/mlflow-artifacts/artifacts/{path+}',
+    fn: 'mlflow',
+    operationId: 'mlflowDownloadArtifact',
+    auth: 'iam',
+    protocol: 'mlflow',
+  },
+];
 
 export const routes: readonly Route[] = [
   { method: 'GET', path: '/v1/health', fn: 'meta', operationId: 'getHealth', auth: 'none' },
@@ -257,6 +322,8 @@ export const routes: readonly Route[] = [
     operationId: 'getDriftReport',
     auth: 'iam',
   },
+
+  ...mlflowRoutes,
 
   // Public: an approver's personal link. GET and HEAD show the page and change nothing; POST decides.
   {

@@ -136,6 +136,16 @@ export const EnvSchema = z.object({
   S3_CHECKSUMS: z.enum(['true', 'false']).default('true'),
   /** The approval workflow, and the key that seals its task tokens (KMS key on AWS). */
   APPROVAL_STATE_MACHINE_ARN: z.string().min(1).optional(),
+  /** The state machine that copies a version registered by reference into Steward's store. */
+  REGISTRATION_STATE_MACHINE_ARN: z.string().min(1).optional(),
+  /** AWS: the buckets a version may be registered from by reference (context sourceBuckets). */
+  SOURCE_BUCKETS: jsonArray(z.string().min(3)).optional(),
+  /** Objects at least this large are copied part by part (UploadPartCopy); 5 GiB is CopyObject's limit. */
+  COPY_MULTIPART_THRESHOLD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 ** 3),
   TOKEN_KEY_ID: z.string().min(1).optional(),
   /** Local mode: the 32-byte token sealing key, hex (kept under STEWARD_DATA_DIR). */
   STEWARD_TOKEN_KEY: z

@@ -41,6 +41,8 @@ export interface HttpRequest {
   headers: Readonly<Record<string, string>>;
   pathParameters: Readonly<Record<string, string>>;
   query: Readonly<Record<string, string>>;
+  /** Every value of a repeated query parameter (`order_by=a&order_by=b`), in order. */
+  multiQuery: Readonly<Record<string, readonly string[]>>;
   body: unknown;
   rawBody: string | undefined;
   requestId: string;
@@ -244,6 +246,7 @@ const toRequest = (event: APIGatewayProxyEvent): HttpRequest => {
     headers,
     pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
     query: (event.queryStringParameters ?? {}) as Record<string, string>,
+    multiQuery: (event.multiValueQueryStringParameters ?? {}) as Record<string, string[]>,
     body,
     rawBody: raw,
     requestId: event.requestContext?.requestId ?? 'local',
@@ -314,6 +317,59 @@ export const toProblem = (error: unknown, requestId: string): APIGatewayProxyRes
 };
 
 export { escapeHtml, PAGE_HEADERS, page };
+
+/**
+ * MLflow's error body, `{error_code, message}`, with the status MLflow gives each code. A typed
+ * error may name its MLflow code (`mlflowCode`); the others map by their HTTP status.
+ */
+const MLFLOW_BY_STATUS: Record<number, string> = {
+  400: 'INVALID_PARAMETER_VALUE',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'RESOURCE_DOES_NOT_EXIST',
+  405: 'ENDPOINT_NOT_FOUND',
+  409: 'INVALID_STATE',
+  410: 'RESOURCE_DOES_NOT_EXIST',
+  412: 'ABORTED',
+  413: 'INVALID_PARAMETER_VALUE',
+  415: 'BAD_REQUEST',
+  422: 'INVALID_PARAMETER_VALUE',
+  429: 'REQUEST_LIMIT_EXCEEDED',
+  503: 'TEMPORARILY_UNAVAILABLE',
+};
+/** The statuses MLflow's server answers for these codes. */
+const MLFLOW_STATUS: Record<string, number> = {
+  INVALID_PARAMETER_VALUE: 400,
+  RESOURCE_ALREADY_EXISTS: 400,
+  INVALID_STATE: 400,
+  BAD_REQUEST: 400,
+  ABORTED: 409,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  RESOURCE_DOES_NOT_EXIST: 404,
+  ENDPOINT_NOT_FOUND: 404,
+  REQUEST_LIMIT_EXCEEDED: 429,
+  INTERNAL_ERROR: 500,
+  TEMPORARILY_UNAVAILABLE: 503,
+};
+
+export const toMlflowError = (error: unknown, requestId: string): APIGatewayProxyResult => {
+  const asProblem = toProblem(error, requestId);
+  const parsed = JSON.parse(asProblem.body) as { detail: string; errors?: FieldProblem[] };
+  const named =
+    error instanceof HttpError ? (error as HttpError & { mlflowCode?: string }).mlflowCode : undefined;
+  const code = named ?? MLFLOW_BY_STATUS[asProblem.statusCode] ?? 'INTERNAL_ERROR';
+  const fields = parsed.errors?.length
+    ? `: ${parsed.errors.map((e) => `${e.path.replace(/^(body|query)\./, '')}: ${e.message}`).join('; ')}`
+    : '';
+  const headers = { ...asProblem.headers, 'content-type': 'application/json' };
+  return {
+    statusCode: MLFLOW_STATUS[code] ?? asProblem.statusCode,
+    headers,
+    body: JSON.stringify({ error_code: code, message: `${parsed.detail}${fields}` }),
+  };
+};
+
 
 /** An error as a page, for the routes people open in a browser. */
 const errorPage = (result: APIGatewayProxyResult): APIGatewayProxyResult => {
@@ -389,7 +445,8 @@ const onRecord = async (request: HttpRequest, error: ForbiddenError): Promise<un
 export const httpHandler = (operations: Readonly<Record<string, Operation>>) => {
   const dispatch = async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? 'local';
-    const isPage = routeIndex.get(`${event.httpMethod} ${event.resource}`)?.page === true;
+    const route = routeIndex.get(`${event.httpMethod} ${event.resource}`);
+    const isPage = route?.page === true;
     let request: HttpRequest | undefined;
     try {
       request = toRequest(event);
@@ -402,6 +459,7 @@ export const httpHandler = (operations: Readonly<Record<string, Operation>>) => 
     } catch (error) {
       const known = asHttpError(error) ?? error;
       const answer = known instanceof ForbiddenError && request ? await onRecord(request, known) : known;
+      if (route?.protocol === 'mlflow') return count(toMlflowError(answer, requestId), undefined);
       const problem = toProblem(answer, requestId);
       return count(isPage ? errorPage(problem) : problem, undefined);
     }

@@ -12,6 +12,7 @@ import type { Data, TableIndex } from './data.ts';
 import type { DeploymentWorkflow } from './deployments.ts';
 import { type DriftWorkflow, targetMetricsRead } from './drift.ts';
 import type { Monitoring } from './monitoring.ts';
+import type { RegistrationWorkflow } from './registrations.ts';
 import { ServiceFunction } from './service-function.ts';
 import { RateLimitedWebAcl } from './waf.ts';
 
@@ -28,6 +29,8 @@ type Access =
   | 'registry-read'
   | 'artifacts'
   | 'approval-start'
+  | 'registration-start'
+  | 'artifacts-read'
   | 'approval-answer'
   | 'deployment-start'
   | 'drift'
@@ -90,6 +93,9 @@ export const groupNeeds: Record<FunctionGroup, GroupNeeds> = {
     memorySize: 1024,
     timeout: API_FUNCTION_TIMEOUT_MAX,
   },
+  // The MLflow protocol: the registry's operations (listModels and listDeployments before a
+  // delete: gsi1), presigned downloads (the artifact proxy), and starting the copy job.
+  mlflow: { access: ['registry', 'artifacts-read', 'registration-start'], indexes: ['gsi1'] },
 };
 
 /**
@@ -115,6 +121,7 @@ export interface ApiProps {
   readonly deployments: DeploymentWorkflow;
   readonly drift: DriftWorkflow;
   readonly monitoring: Monitoring;
+  readonly registrations: RegistrationWorkflow;
   readonly settings: StewardContext;
 }
 
@@ -133,7 +140,9 @@ const entryOf = (group: FunctionGroup): string =>
   fileURLToPath(new URL(`../../functions/http/${group}.ts`, import.meta.url));
 
 /** `/v1/models/{model}/versions/{version}` -> the names of its path parameters. */
-const pathParameters = (path: string): string[] => [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+const pathParameters = (path: string): string[] =>
+  // A greedy `{proxy+}` is the parameter `proxy`.
+  [...path.matchAll(/\{([^}+]+)\+?\}/g)].map((m) => m[1]!);
 
 /** `approval-links` -> `ApprovalLinks`. */
 const pascalCase = (name: string): string =>
@@ -360,7 +369,7 @@ export class Api extends Construct {
         `function group "${group}": a timeout of ${needs.timeout.toSeconds()} s reaches API Gateway's ` +
           `${API_GATEWAY_INTEGRATION_TIMEOUT.toSeconds()} s; at most ${API_FUNCTION_TIMEOUT_MAX.toSeconds()} s`,
       );
-    const { data, artifacts, approvals, deployments, drift, monitoring, settings } = props;
+    const { data, artifacts, approvals, deployments, drift, monitoring, registrations, settings } = props;
     const { access, indexes = [] } = needs;
     const environment: FunctionEnvironment = {
       STEWARD_MODE: 'aws',
@@ -370,7 +379,7 @@ export class Api extends Construct {
     };
     if (needs.environments)
       environment['STEWARD_ENVIRONMENTS'] = JSON.stringify(settings.stewardEnvironments);
-    if (access.includes('artifacts')) {
+    if (access.includes('artifacts') || access.includes('artifacts-read')) {
       environment['ARTIFACTS_BUCKET'] = artifacts.bucket.bucketName;
       environment['S3_CHECKSUMS'] = 'true';
     }
@@ -381,6 +390,12 @@ export class Api extends Construct {
     }
     // A link's page points back at the main API (its lineage link is a signed API request).
     if (group === 'approval-links') environment['PUBLIC_BASE_URL'] = this.url;
+    if (access.includes('registration-start')) {
+      environment['REGISTRATION_STATE_MACHINE_ARN'] = registrations.stateMachine.stateMachineArn;
+      environment['SOURCE_BUCKETS'] = JSON.stringify(
+        settings.sourceBuckets.map((b) => (typeof b === 'string' ? b : b.bucket)),
+      );
+    }
     if (access.includes('approval-answer')) environment['TOKEN_KEY_ID'] = approvals.tokenKey.keyArn;
     if (access.includes('deployment-start')) Object.assign(environment, deployments.starterEnvironment);
     if (access.includes('drift')) Object.assign(environment, drift.runEnvironment);
@@ -411,7 +426,15 @@ export class Api extends Construct {
         'Object keys are made per model and version at run time; the grant covers this bucket only.',
       );
     }
+    if (access.includes('artifacts-read')) {
+      artifacts.grantRead(fn);
+      fn.acknowledgePolicyFinding(
+        artifacts.modelsWildcardFinding(),
+        'Presigned downloads of model files under models/, whose keys are made per version at run time; read only.',
+      );
+    }
     if (access.includes('approval-start')) approvals.grantStart(fn);
+    if (access.includes('registration-start')) registrations.grantStart(fn);
     if (access.includes('approval-answer')) approvals.grantTokenDecrypt(fn);
     if (access.includes('deployment-start')) deployments.grantStart(fn);
     if (access.includes('drift')) drift.grantDriftRun(fn, { writesBaselines: true });

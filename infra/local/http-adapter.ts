@@ -24,6 +24,7 @@ const loaders: Record<FunctionGroup, () => Promise<{ handler: unknown }>> = {
   'approval-links': () => import('#http/approval-links'),
   deployments: () => import('#http/deployments'),
   monitoring: () => import('#http/monitoring'),
+  mlflow: () => import('#http/mlflow'),
 };
 
 /** API Gateway's own payload limit; the handlers enforce the API's 1 MiB themselves. */
@@ -40,10 +41,11 @@ const compile = (route: Route): CompiledRoute => {
   const source = route.path
     .split('/')
     .map((segment) => {
-      const param = /^\{(\w+)\}$/.exec(segment);
+      const param = /^\{(\w+)(\+?)\}$/.exec(segment);
       if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       params.push(param[1]!);
-      return '([^/]+)';
+      // `{name+}`: API Gateway's greedy parameter, the rest of the path.
+      return param[2] ? '(.+)' : '([^/]+)';
     })
     .join('/');
   return { route, pattern: new RegExp(`^${source}$`), params };

@@ -157,6 +157,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     SES_ENDPOINT: mail.endpoint,
     SFN_ENDPOINT: workflows.endpoint,
     APPROVAL_STATE_MACHINE_ARN: workflows.arns.approval,
+    REGISTRATION_STATE_MACHINE_ARN: workflows.arns.registration,
     DEPLOYMENT_STATE_MACHINE_ARN: workflows.arns.deployment,
     DRIFT_STATE_MACHINE_ARN: workflows.arns.drift,
     CLOUDWATCH_ENDPOINT: metricsEndpoint.endpoint,
@@ -217,7 +218,13 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
       localRoutes: {
         'GET /local/info': async () => ({
           status: 200,
-          body: { s3Endpoint: s3.endpoint, artifactsBucket: ARTIFACTS_BUCKET, dataDir: dataDir ?? null },
+          body: {
+            s3Endpoint: s3.endpoint,
+            artifactsBucket: ARTIFACTS_BUCKET,
+            dataDir: dataDir ?? null,
+            // s3rver's fixed pair: what MLflow's boto3 (or any S3 client) needs to read the local store.
+            s3Credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+          },
         }),
         'GET /local/events': async () => ({ status: 200, body: events.events }),
         'GET /local/outbox': async (url) => outboxView(outbox.view(), url.searchParams),

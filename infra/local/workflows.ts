@@ -44,6 +44,12 @@ export const LOCAL_FUNCTIONS: Record<string, Invoke> = {
   'steward-deployment-finish': lazy(
     async () => (await import('../../functions/workflows/deployment.ts')).finish as Invoke,
   ),
+  'steward-registration-copy': lazy(
+    async () => (await import('../../functions/workflows/registration.ts')).copy as Invoke,
+  ),
+  'steward-registration-fail': lazy(
+    async () => (await import('../../functions/workflows/registration.ts')).fail as Invoke,
+  ),
   'steward-drift-due': lazy(async () => (await import('../../functions/scheduled/drift.ts')).due as Invoke),
   'steward-drift-run': lazy(async () => (await import('../../functions/scheduled/drift.ts')).run as Invoke),
   'steward-drift-shard': lazy(
@@ -78,6 +84,13 @@ const MACHINES = {
       RunFunctionArn: 'steward-drift-run',
       ShardFunctionArn: 'steward-drift-shard',
       ReduceFunctionArn: 'steward-drift-reduce',
+    },
+  },
+  registration: {
+    file: new URL('../../statemachines/registration.asl.json', import.meta.url),
+    substitutions: {
+      CopyFunctionArn: 'steward-registration-copy',
+      FailFunctionArn: 'steward-registration-fail',
     },
   },
 } as const;

@@ -1,0 +1,521 @@
+import * as z from 'zod';
+import { presignDownload, s3Uri } from '#adapters/artifact-store';
+import {
+  getAlias,
+  getModel,
+  getModelWithAliases,
+  getVersion,
+  type VersionItem,
+} from '#adapters/registry-table';
+import { ConflictError, HttpError } from '#commons/errors';
+import { etagOf, type HttpRequest, type HttpResponse, httpHandler, input, json } from '#commons/http';
+import { requireReader, requireRole } from '#commons/identity';
+import { FilterSyntaxError, type OrderKey, parseFilter, parseOrderBy } from '#domain/mlflow';
+import {
+  deleteModel,
+  deleteVersion,
+  invalid,
+  invalidState,
+  isHidden,
+  latestPerStage,
+  MlflowError,
+  notFound,
+  presentModel,
+  presentVersion,
+  restoreModel,
+  searchModels,
+  searchVersions,
+  visibleModel,
+  visibleVersions,
+} from '#services/mlflow-registry';
+import { registerByReference } from '#services/registration';
+import { operations as aliases } from './aliases.ts';
+import { operations as models } from './models.ts';
+import { operations as versions } from './versions.ts';
+
+/**
+ * MLflow's Model Registry REST protocol (2.x clients) on Steward's registry. Every change goes
+ * through the same operations as /v1 (roles, ownership, governance, audit); this file translates
+ * MLflow's requests and answers: snake_case, versions as strings, epoch milliseconds, tags as
+ * `[{key, value}]`, errors as `{error_code, message}`.
+ */
+
+// MLflow's server ignores fields it does not know; so does this.
+const Name = z.string().min(1, 'name is required');
+const VersionString = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const text = String(v);
+  if (!/^[1-9]\d{0,9}$/.test(text)) {
+    ctx.addIssue({ code: 'custom', message: 'a version is a positive integer' });
+    return z.NEVER;
+  }
+  return Number(text);
+});
+const TagList = z.array(z.object({ key: z.string(), value: z.string().optional() })).optional();
+
+const tagsOf = (tags: z.infer<typeof TagList>) =>
+  Object.fromEntries((tags ?? []).map((t) => [t.key, t.value ?? '']));
+
+/** A /v1 operation called with this request's caller: the same checks, writes and audit events. */
+const v1 = (
+  request: HttpRequest,
+  parts: { pathParameters?: Record<string, string>; body?: unknown; headers?: Record<string, string> },
+): HttpRequest => ({
+  ...request,
+  pathParameters: parts.pathParameters ?? {},
+  query: {},
+  multiQuery: {},
+  body: parts.body,
+  headers: { ...request.headers, ...parts.headers },
+});
+
+const nameOf = (request: HttpRequest, where: 'body' | 'query') =>
+  input(z.object({ name: Name }), where === 'body' ? (request.body ?? {}) : request.query, where).name;
+
+const versionOf = async (name: string, version: number) => {
+  const v = await getVersion(name, version);
+  const model = await getModel(name);
+  if (!model || isHidden(model)) throw notFound(`Registered Model with name=${name} not found`);
+  if (!v || isHidden(v)) throw notFound(`Model Version (name=${name}, version=${version}) not found`);
+  return v;
+};
+
+const versionAnswer = async (v: VersionItem) => {
+  const found = await getModelWithAliases(v.name);
+  return { model_version: presentVersion(v, found?.aliases ?? []) };
+};
+
+const modelAnswer = async (name: string) => {
+  const found = await visibleModel(name);
+  const latest = latestPerStage(await visibleVersions(name), []);
+  return { registered_model: presentModel(found.model, found.aliases, latest) };
+};
+
+/** Read-modify-write of tags under If-Match; a concurrent change is read again. */
+const withRetry = async (attempt: () => Promise<HttpResponse>) => {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (i < 4 && error instanceof HttpError && error.statusCode === 412) continue;
+      throw error;
+    }
+  }
+};
+
+const changeModelTags = (
+  request: HttpRequest,
+  name: string,
+  change: (tags: Record<string, string>) => void,
+) =>
+  withRetry(async () => {
+    const { model } = await visibleModel(name);
+    const tags = { ...model.tags };
+    change(tags);
+    return models.updateModel(
+      v1(request, {
+        pathParameters: { model: name },
+        body: { tags },
+        headers: { 'if-match': etagOf(model.auditSeq) },
+      }),
+    );
+  });
+
+const changeVersionTags = (
+  request: HttpRequest,
+  name: string,
+  version: number,
+  change: (tags: Record<string, string>) => void,
+) =>
+  withRetry(async () => {
+    const v = await versionOf(name, version);
+    const tags = { ...v.tags };
+    change(tags);
+    return versions.updateVersion(
+      v1(request, {
+        pathParameters: { model: name, version: String(version) },
+        body: { tags },
+        headers: { 'if-match': etagOf(v.revision) },
+      }),
+    );
+  });
+
+const MAX_RESULTS_LIMIT = 10_000;
+
+const searchQuery = (request: HttpRequest, allowed: readonly OrderKey[], scope: string, fallback: number) => {
+  const q = request.query;
+  const maxResults = q.max_results === undefined ? fallback : Number(q.max_results);
+  if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > MAX_RESULTS_LIMIT)
+    throw invalid(`max_results is an integer from 1 to ${MAX_RESULTS_LIMIT}; got ${q.max_results}`);
+  try {
+    const filter = parseFilter(q.filter);
+    const orderBy = parseOrderBy(request.multiQuery.order_by ?? (q.order_by ? [q.order_by] : []), allowed);
+    // The token is bound to the query it pages through.
+    const bound = `${scope}|${q.filter ?? ''}|${(request.multiQuery.order_by ?? []).join(',')}`;
+    return { filter, orderBy, maxResults, pageToken: q.page_token || undefined, scope: bound };
+  } catch (error) {
+    if (error instanceof FilterSyntaxError) throw invalid(error.message);
+    throw error;
+  }
+};
+
+const STAGE_REFUSAL =
+  'Steward does not use MLflow stages Staging and Production (MLflow deprecated them): point an alias ' +
+  '(e.g. champion) at the version, and ask for an approval per environment through /v1 ' +
+  '(POST /v1/models/{model}/versions/{version}/approvals). Archived is accepted.';
+
+/** The artifact proxy's paths: `<model>/<version>/<file path>`. */
+const proxyPath = (path: string | undefined) => {
+  const clean = (path ?? '').replace(/^\/+|\/+$/g, '');
+  if (clean.split('/').some((s) => s === '..' || s === '.'))
+    throw invalid('an artifact path has no . or .. segments');
+  const [model, version, ...rest] = clean ? clean.split('/') : [];
+  return { model, version, rest: rest.join('/') };
+};
+
+const servedVersion = async (model: string, version: string | undefined) => {
+  if (!version || !/^[1-9]\d{0,9}$/.test(version)) throw notFound(`no version ${version ?? ''} of ${model}`);
+  const v = await versionOf(model, Number(version));
+  if (v.status === 'PENDING_UPLOAD' || v.status === 'FAILED')
+    throw invalidState(
+      `version ${version} of ${model} is ${presentVersion(v).status}; it has no files to serve`,
+    );
+  return v;
+};
+
+export const operations = {
+  mlflowCreateRegisteredModel: async (request: HttpRequest) => {
+    const body = input(
+      z.object({ name: Name, tags: TagList, description: z.string().optional() }),
+      request.body ?? {},
+      'body',
+    );
+    const existing = await getModel(body.name);
+    if (existing && isHidden(existing)) {
+      requireRole(request.principal, 'publisher');
+      await restoreModel(request.principal, existing);
+    } else {
+      try {
+        await models.createModel(
+          v1(request, {
+            body: {
+              name: body.name,
+              ...(body.description ? { description: body.description } : {}),
+              ...(body.tags?.length ? { tags: tagsOf(body.tags) } : {}),
+            },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ConflictError)
+          throw new MlflowError(
+            'RESOURCE_ALREADY_EXISTS',
+            400,
+            `Registered Model (name=${body.name}) already exists.`,
+          );
+        throw error;
+      }
+    }
+    const found = await visibleModel(body.name);
+    return json(200, { registered_model: presentModel(found.model, found.aliases) });
+  },
+
+  mlflowGetRegisteredModel: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    return json(200, await modelAnswer(nameOf(request, 'query')));
+  },
+
+  mlflowRenameRegisteredModel: async (request: HttpRequest) => {
+    const name = nameOf(request, 'body');
+    await visibleModel(name);
+    throw invalid(
+      `Steward does not rename registered models: the name keys ${name}'s versions, artifacts and audit chain. ` +
+        'Create a model under the new name and register the versions there.',
+    );
+  },
+
+  mlflowUpdateRegisteredModel: async (request: HttpRequest) => {
+    const body = input(
+      z.object({ name: Name, description: z.string().optional() }),
+      request.body ?? {},
+      'body',
+    );
+    await visibleModel(body.name);
+    if (body.description !== undefined)
+      await models.updateModel(
+        v1(request, { pathParameters: { model: body.name }, body: { description: body.description } }),
+      );
+    return json(200, await modelAnswer(body.name));
+  },
+
+  mlflowDeleteRegisteredModel: async (request: HttpRequest) => {
+    await deleteModel(request.principal, nameOf(request, 'body'));
+    return json(200, {});
+  },
+
+  mlflowSearchRegisteredModels: async (request: HttpRequest) => {
+    const query = searchQuery(
+      request,
+      ['name', 'last_updated_timestamp', 'creation_timestamp'],
+      'mlflow-models',
+      100,
+    );
+    const { page, next } = await searchModels(request.principal, query);
+    return json(200, {
+      registered_models: page.map((m) => presentModel(m, undefined)),
+      ...(next ? { next_page_token: next } : {}),
+    });
+  },
+
+  mlflowGetLatestVersions: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const fromBody = request.method !== 'GET';
+    const name = nameOf(request, fromBody ? 'body' : 'query');
+    const stages = fromBody
+      ? (input(z.object({ stages: z.array(z.string()).optional() }), request.body ?? {}, 'body').stages ?? [])
+      : [...(request.multiQuery.stages ?? [])];
+    const found = await visibleModel(name);
+    const latest = latestPerStage(await visibleVersions(name), stages);
+    return json(200, { model_versions: latest.map((v) => presentVersion(v, found.aliases)) });
+  },
+
+  mlflowSetRegisteredModelTag: async (request: HttpRequest) => {
+    const body = input(
+      z.object({ name: Name, key: z.string().min(1), value: z.string() }),
+      request.body ?? {},
+      'body',
+    );
+    await changeModelTags(request, body.name, (tags) => {
+      tags[body.key] = body.value;
+    });
+    return json(200, {});
+  },
+
+  mlflowDeleteRegisteredModelTag: async (request: HttpRequest) => {
+    const body = input(z.object({ name: Name, key: z.string().min(1) }), request.body ?? {}, 'body');
+    await changeModelTags(request, body.name, (tags) => {
+      delete tags[body.key];
+    });
+    return json(200, {});
+  },
+
+  mlflowSetAlias: async (request: HttpRequest) => {
+    const body = input(
+      z.object({ name: Name, alias: z.string().min(1), version: VersionString }),
+      request.body ?? {},
+      'body',
+    );
+    await visibleModel(body.name);
+    await versionOf(body.name, body.version);
+    await aliases.setAlias(
+      v1(request, {
+        pathParameters: { model: body.name, alias: body.alias },
+        body: { version: body.version },
+      }),
+    );
+    return json(200, {});
+  },
+
+  mlflowGetAlias: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const q = input(z.object({ name: Name, alias: z.string().min(1) }), request.query, 'query');
+    await visibleModel(q.name);
+    const alias = await getAlias(q.name, q.alias);
+    if (!alias) throw notFound(`Registered model alias ${q.alias} not found.`);
+    return json(200, await versionAnswer(await versionOf(q.name, alias.version)));
+  },
+
+  mlflowDeleteAlias: async (request: HttpRequest) => {
+    const body = input(z.object({ name: Name, alias: z.string().min(1) }), request.body ?? {}, 'body');
+    await visibleModel(body.name);
+    await aliases.deleteAlias(v1(request, { pathParameters: { model: body.name, alias: body.alias } }));
+    return json(200, {});
+  },
+
+  mlflowCreateModelVersion: async (request: HttpRequest) => {
+    const body = input(
+      z.object({
+        name: Name,
+        source: z.string().min(1, 'source is required'),
+        run_id: z.string().optional(),
+        run_link: z.string().optional(),
+        description: z.string().optional(),
+        tags: TagList,
+      }),
+      request.body ?? {},
+      'body',
+    );
+    const item = await registerByReference(request.principal, {
+      name: body.name,
+      source: body.source,
+      runId: body.run_id || undefined,
+      runLink: body.run_link || undefined,
+      description: body.description || undefined,
+      tags: tagsOf(body.tags),
+    });
+    return json(200, { model_version: presentVersion(item) });
+  },
+
+  mlflowGetModelVersion: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const q = input(z.object({ name: Name, version: VersionString }), request.query, 'query');
+    return json(200, await versionAnswer(await versionOf(q.name, q.version)));
+  },
+
+  mlflowUpdateModelVersion: async (request: HttpRequest) => {
+    const body = input(
+      z.object({ name: Name, version: VersionString, description: z.string().optional() }),
+      request.body ?? {},
+      'body',
+    );
+    await versionOf(body.name, body.version);
+    if (body.description !== undefined)
+      await versions.updateVersion(
+        v1(request, {
+          pathParameters: { model: body.name, version: String(body.version) },
+          body: { description: body.description },
+        }),
+      );
+    return json(200, await versionAnswer(await versionOf(body.name, body.version)));
+  },
+
+  mlflowDeleteModelVersion: async (request: HttpRequest) => {
+    const body = input(z.object({ name: Name, version: VersionString }), request.body ?? {}, 'body');
+    await deleteVersion(request.principal, body.name, body.version);
+    return json(200, {});
+  },
+
+  mlflowSearchModelVersions: async (request: HttpRequest) => {
+    const query = searchQuery(
+      request,
+      ['name', 'version_number', 'last_updated_timestamp', 'creation_timestamp'],
+      'mlflow-versions',
+      MAX_RESULTS_LIMIT,
+    );
+    const { page, next } = await searchVersions(request.principal, query);
+    const aliasesOf = new Map<string, Awaited<ReturnType<typeof getModelWithAliases>>>();
+    for (const name of new Set(page.map((v) => v.name))) aliasesOf.set(name, await getModelWithAliases(name));
+    return json(200, {
+      model_versions: page.map((v) => presentVersion(v, aliasesOf.get(v.name)?.aliases ?? [])),
+      ...(next ? { next_page_token: next } : {}),
+    });
+  },
+
+  mlflowGetDownloadUri: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const q = input(z.object({ name: Name, version: VersionString }), request.query, 'query');
+    const v = await servedVersion(q.name, String(q.version));
+    return json(200, { artifact_uri: s3Uri(v.artifact.bucket, v.artifact.key).replace(/\/$/, '') });
+  },
+
+  mlflowSetModelVersionTag: async (request: HttpRequest) => {
+    const body = input(
+      z.object({ name: Name, version: VersionString, key: z.string().min(1), value: z.string() }),
+      request.body ?? {},
+      'body',
+    );
+    await changeVersionTags(request, body.name, body.version, (tags) => {
+      tags[body.key] = body.value;
+    });
+    return json(200, {});
+  },
+
+  mlflowDeleteModelVersionTag: async (request: HttpRequest) => {
+    const body = input(
+      z.object({ name: Name, version: VersionString, key: z.string().min(1) }),
+      request.body ?? {},
+      'body',
+    );
+    await changeVersionTags(request, body.name, body.version, (tags) => {
+      delete tags[body.key];
+    });
+    return json(200, {});
+  },
+
+  mlflowTransitionStage: async (request: HttpRequest) => {
+    const body = input(
+      z.object({ name: Name, version: VersionString, stage: z.string().min(1) }),
+      request.body ?? {},
+      'body',
+    );
+    const v = await versionOf(body.name, body.version);
+    const stage = body.stage.toLowerCase();
+    if (stage === 'archived') {
+      if (v.status !== 'ARCHIVED')
+        await versions.transitionVersion(
+          v1(request, {
+            pathParameters: { model: body.name, version: String(body.version) },
+            body: { to: 'ARCHIVED', reason: 'MLflow transition-stage to Archived' },
+          }),
+        );
+    } else if (stage === 'none') {
+      if (v.status === 'ARCHIVED')
+        throw invalidState(
+          `version ${body.version} of ${body.name} is archived; Steward never un-archives a version`,
+        );
+    } else throw invalid(STAGE_REFUSAL);
+    return json(200, await versionAnswer(await versionOf(body.name, body.version)));
+  },
+
+  mlflowEndpointNotFound: async (request: HttpRequest) => {
+    throw new MlflowError(
+      'ENDPOINT_NOT_FOUND',
+      404,
+      `${request.method} ${request.path} is not an endpoint Steward serves`,
+    );
+  },
+
+  /** `?path=` lists one level: models, a model's versions, or a version's files and folders. */
+  mlflowListArtifacts: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const { model, version, rest } = proxyPath(request.query.path);
+    if (!model) {
+      const { page } = await searchModels(request.principal, {
+        filter: [],
+        orderBy: [],
+        maxResults: 1000,
+        pageToken: undefined,
+        scope: 'mlflow-artifacts',
+      });
+      return json(200, { files: page.map((m) => ({ path: m.name, is_dir: true })) });
+    }
+    if (!version) {
+      const all = (await visibleVersions(model)).filter(
+        (v) => v.status !== 'PENDING_UPLOAD' && v.status !== 'FAILED',
+      );
+      return json(200, { files: all.map((v) => ({ path: String(v.version), is_dir: true })) });
+    }
+    const v = await servedVersion(model, version);
+    const base = rest ? `${rest}/` : '';
+    const entries = new Map<string, { path: string; is_dir: boolean; file_size?: number }>();
+    const files = v.artifact.files ?? [
+      { path: v.artifact.key.split('/').at(-1)!, sizeBytes: v.artifact.sizeBytes },
+    ];
+    for (const f of files) {
+      if (!f.path.startsWith(base)) continue;
+      const [head, ...below] = f.path.slice(base.length).split('/');
+      if (!head) continue;
+      if (below.length) entries.set(head, { path: head, is_dir: true });
+      else entries.set(head, { path: head, is_dir: false, file_size: f.sizeBytes });
+    }
+    return json(200, { files: [...entries.values()] });
+  },
+
+  /** One file: a redirect to a presigned GET (the client follows it; no bytes pass through here). */
+  mlflowDownloadArtifact: async (request: HttpRequest) => {
+    requireReader(request.principal);
+    const { model, version, rest } = proxyPath(request.pathParameters.path);
+    if (!model || !rest) throw notFound('the artifact proxy serves files at <model>/<version>/<path>');
+    const v = await servedVersion(model, version);
+    const { bucket, key } = v.artifact;
+    const file = v.artifact.files
+      ? v.artifact.files.find((f) => f.path === rest)
+      : key.split('/').at(-1) === rest
+        ? { path: rest, versionId: v.artifact.versionId }
+        : undefined;
+    if (!file) throw notFound(`version ${version} of ${model} has no file ${rest}`);
+    const objectKey = v.artifact.files ? `${key}${file.path}` : key;
+    const { url } = await presignDownload(bucket, objectKey, file.versionId, undefined);
+    return { statusCode: 302, headers: { location: url }, body: '' };
+  },
+};
+
+export const handler = httpHandler(operations);
