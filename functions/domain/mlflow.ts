@@ -150,6 +150,8 @@ export const matches = (comparisons: readonly Comparison[], read: (f: FilterFiel
         return actual !== undefined && likeToRegExp(String(c.value), c.op === 'ILIKE').test(actual);
       case 'IN':
         return actual !== undefined && (c.value as string[]).includes(actual);
+      default:
+        return false;
     }
   });
 

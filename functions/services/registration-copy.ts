@@ -163,7 +163,7 @@ const finish = async (
 /** The job: copy, hash, record. A refusal or fault of the copy becomes the version's reason. */
 export const runCopy = async (input: { model: string; version: number }): Promise<{ status: string }> => {
   const { version: v } = await getModelAndVersion(input.model, input.version);
-  if (!v || v.status !== 'PENDING_UPLOAD' || !v.artifact.source) return { status: v?.status ?? 'GONE' };
+  if (v?.status !== 'PENDING_UPLOAD' || !v.artifact.source) return { status: v?.status ?? 'GONE' };
   try {
     const files = await copyAll(v);
     await finish(input.model, input.version, { files });
