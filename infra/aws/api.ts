@@ -436,6 +436,7 @@ export class Api extends Construct {
     if (access.includes('approval-start')) approvals.grantStart(fn);
     if (access.includes('registration-start')) registrations.grantStart(fn);
     if (access.includes('approval-answer')) approvals.grantTokenDecrypt(fn);
+    if (access.includes('registration-start')) registrations.grantStart(fn);
     if (access.includes('deployment-start')) deployments.grantStart(fn);
     if (access.includes('drift')) drift.grantDriftRun(fn, { writesBaselines: true });
     if (access.includes('drift-alarms')) monitoring.grantDriftAlarms(fn);

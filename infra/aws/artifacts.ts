@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import type { ReplicaDestination } from './context.ts';
 import { MODELS_PREFIX } from './deploy-roles.ts';
 import { acknowledgeReplicationRole, acknowledgeUnreplicated, replicationRules } from './replication.ts';
+import { wildcardResourceFinding } from './nag.ts';
 
 export interface ArtifactsProps {
   /** Origins allowed to PUT/GET presigned URLs from a browser. */
@@ -116,6 +117,16 @@ export class Artifacts extends Construct {
     this.key.grant(grantee, ...ARTIFACT_KEY_ACTIONS);
   }
 
+  /** Presigned downloads only (the MLflow artifact proxy): read objects and decrypt them. */
+  grantRead(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resourceArns: [this.bucket.arnForObjects(`${MODELS_PREFIX}*`)],
+    });
+    this.key.grant(grantee, 'kms:Decrypt');
+  }
+
   /**
    * Lets roles of another account read model artifacts (models/ only) and decrypt them through S3:
    * an environment's deploy role there (Lambda's UpdateFunctionCode reads the zip as its caller)
@@ -149,6 +160,11 @@ export class Artifacts extends Construct {
         },
       }),
     );
+  }
+
+  /** The cdk-nag finding a grant on `bucket/models/*` raises on the grantee's policy. */
+  modelsWildcardFinding(): string {
+    return wildcardResourceFinding(this, this.bucket.arnForObjects(`${MODELS_PREFIX}*`));
   }
 
   /** The cdk-nag finding a grant on `bucket/*` raises on the grantee's policy. */

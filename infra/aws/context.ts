@@ -61,6 +61,10 @@ import { EnvironmentDefaults } from '../../functions/domain/environment.ts';
  *   (the functions may then decrypt with it). Read only: GetObject and ListBucket. Steward's own
  *   inference data bucket (SageMaker data capture under `capture/`) needs no mention. `[]` (the
  *   default): no other bucket.
+ * - `sourceBuckets`: the buckets versions may be registered from by reference (MLflow's
+ *   `model-versions/create` with an `s3://` source): names, or `{bucket, keyArn}` as for
+ *   `dataBuckets`. Only the registration copy job reads them (GetObject and ListBucket); `[]` (the
+ *   default): registration by reference is refused.
  * - `driftDispatchRate`: how often the drift dispatcher looks for due monitors, an EventBridge
  *   Scheduler `rate(...)` or `cron(...)` expression (default `rate(15 minutes)`). A monitor's own
  *   schedule says how often it runs; this only bounds how late a due run can start.
@@ -172,6 +176,7 @@ const StewardContext = z
     ecrRepositories: z.array(EcrRepository).max(50),
     deployPollSeconds: z.number().int().min(1).max(600),
     dataBuckets: z.array(DataBucket).max(50),
+    sourceBuckets: z.array(DataBucket).max(50),
     driftDispatchRate: ScheduleRate,
     driftAlarmEmail: z.email().optional(),
     approvalLinkConcurrency: z.number().int().min(1).max(1000),
@@ -255,6 +260,7 @@ export const contextDefaults: StewardContext = {
   ecrRepositories: [],
   deployPollSeconds: 30,
   dataBuckets: [],
+  sourceBuckets: [],
   driftDispatchRate: 'rate(15 minutes)',
   driftAlarmEmail: undefined,
   approvalLinkConcurrency: 10,

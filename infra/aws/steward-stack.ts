@@ -14,6 +14,7 @@ import { EncryptLogGroups, logsKey } from './log-encryption.ts';
 import { Monitoring } from './monitoring.ts';
 import { addAcknowledgementAspects } from './nag.ts';
 import { Reconcile } from './reconcile.ts';
+import { RegistrationWorkflow } from './registrations.ts';
 
 /** Steward on AWS: one stack, one construct per capability. */
 export class StewardStack extends Stack {
@@ -26,6 +27,7 @@ export class StewardStack extends Stack {
   readonly approvals: ApprovalWorkflow;
   readonly monitoring: Monitoring;
   readonly drift: DriftWorkflow;
+  readonly registrations: RegistrationWorkflow;
   readonly api: Api;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -91,9 +93,15 @@ export class StewardStack extends Stack {
       deployments: this.deployments,
       settings,
     });
+    this.registrations = new RegistrationWorkflow(this, 'Registrations', {
+      data: this.data,
+      artifacts: this.artifacts,
+      settings,
+    });
     this.api = new Api(this, 'Api', {
       data: this.data,
       artifacts: this.artifacts,
+      registrations: this.registrations,
       approvals: this.approvals,
       deployments: this.deployments,
       drift: this.drift,
@@ -124,6 +132,9 @@ export class StewardStack extends Stack {
     new CfnOutput(this, 'DriftAlarmTopicArn', {
       value: this.monitoring.alarmTopic.topicArn,
       description: 'Drift alarms notify this topic: subscribe to it (or set context driftAlarmEmail)',
+    });
+    new CfnOutput(this, 'RegistrationStateMachineArn', {
+      value: this.registrations.stateMachine.stateMachineArn,
     });
     new CfnOutput(this, 'DriftStateMachineArn', { value: this.drift.stateMachine.stateMachineArn });
     new CfnOutput(this, 'MonitoringDashboardName', { value: this.monitoring.dashboard.dashboardName });

@@ -67,7 +67,7 @@ describe('REST API', () => {
     },
   );
 
-  it('leaves only GET /v1/health and the approval links public; every other /v1 method needs SigV4', () => {
+  it('leaves only GET /v1/health and the approval links public; every other /v1 and MLflow method needs SigV4', () => {
     const open = routes.filter((r) => methodOf(r)['AuthorizationType'] !== 'AWS_IAM');
     expect(open.map((r) => `${r.method} ${r.path}`)).toEqual([
       'GET /v1/health',
@@ -79,7 +79,7 @@ describe('REST API', () => {
     const iam = routes.filter((r) => !open.includes(r));
     expect(iam.length).toBeGreaterThan(0);
     for (const route of iam) {
-      expect(route.path.startsWith('/v1/')).toBe(true);
+      expect(route.path.startsWith('/v1/') || route.path.startsWith('/api/2.0/mlflow')).toBe(true);
       expect(methodOf(route)['AuthorizationType']).toBe('AWS_IAM');
     }
   });
@@ -161,9 +161,10 @@ describe('REST API', () => {
       const validatorId = logicalId(apiOf(route).node.findChild('RequestValidator'));
       const method = methodOf(route);
       expect(method['RequestValidatorId']).toEqual({ Ref: validatorId });
+      // A greedy `{proxy+}` is the parameter `proxy`.
       for (const name of route.path.match(/\{[^}]+\}/g) ?? []) {
         expect(method['RequestParameters']).toHaveProperty(
-          [`method.request.path.${name.slice(1, -1)}`],
+          [`method.request.path.${name.slice(1, -1).replace(/\+$/, '')}`],
           true,
         );
       }
@@ -214,11 +215,12 @@ describe('service functions', () => {
     const { validate, notify, record } = s.stack.approvals;
     const { prepare, progress, finish } = s.stack.deployments;
     const { due, run, shard, reduce } = s.stack.drift;
+    const { copy, fail } = s.stack.registrations;
     const expected = [
       ...functionGroups.map((g) => logicalId(s.stack.api.functions[g].fn)),
       logicalId(s.stack.auditArchive.exporter.fn),
       logicalId(s.stack.reconcile.function.fn),
-      ...[validate, notify, record, prepare, progress, finish, due, run, shard, reduce].map((task) =>
+      ...[validate, notify, record, prepare, progress, finish, due, run, shard, reduce, copy, fail].map((task) =>
         logicalId(task.fn),
       ),
     ].sort();

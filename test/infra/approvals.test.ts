@@ -64,8 +64,8 @@ describe('approval workflow', () => {
 
   describe('state machine', () => {
     it('is a STANDARD state machine, defined by statemachines/approval.asl.json as written', () => {
-      // The others are the deployment and drift workflows'.
-      s.template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+      // The others are the deployment, drift and registration workflows'.
+      s.template.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
       expect(machine['StateMachineType']).toBe('STANDARD');
       expect(machine['DefinitionString']).toBe(
         withStackPartition(readFileSync(APPROVAL_DEFINITION_FILE, 'utf8')),

@@ -313,7 +313,7 @@ describe('deployment workflow', () => {
       ]);
     });
 
-    it('reads model artifacts, pulls images, logs under /aws/sagemaker/ and writes captured data; nothing more', () => {
+    it('reads (and lists) model artifacts, pulls images, logs under /aws/sagemaker/ and writes captured data; nothing more', () => {
       const data = logicalId(s.stack.deployments.inferenceData);
       const logGroups = localArn('logs', 'log-group:/aws/sagemaker/*');
       const logStreams = localArn('logs', 'log-group:/aws/sagemaker/*:log-stream:*');

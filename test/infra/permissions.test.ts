@@ -26,7 +26,7 @@ import {
 /** What each group may do, stated here rather than derived from the stack, so the test can fail. */
 const expectedAccess: Record<
   string,
-  'none' | 'read' | 'read-write' | 'read-write+artifacts' | 'read-write+drift'
+  'none' | 'read' | 'read-write' | 'read-write+artifacts' | 'read-write+artifacts-read' | 'read-write+drift'
 > = {
   meta: 'none',
   models: 'read-write',
@@ -40,6 +40,7 @@ const expectedAccess: Record<
   'approval-links': 'read-write',
   deployments: 'read-write',
   monitoring: 'read-write+drift',
+  mlflow: 'read-write+artifacts-read',
 };
 /** The indexes each group queries (in functions/adapters); none means the base table only. */
 const expectedIndexes: Record<string, string[]> = {
@@ -55,12 +56,14 @@ const expectedIndexes: Record<string, string[]> = {
   'approval-links': ['gsi1'],
   deployments: ['gsi1'],
   monitoring: [],
+  mlflow: ['gsi1'],
 };
 /** The groups whose handlers resolve environment policies (registration, environments, approvals, deployments). */
 const SEEDED_ENVIRONMENTS = ['versions', 'environments', 'approvals', 'deployments'];
 /** The groups that start approval workflows, deployment workflows, and those that answer callback tasks. */
 const APPROVAL_STARTERS = ['approvals'];
 const DEPLOYMENT_STARTERS = ['deployments'];
+const REGISTRATION_STARTERS = ['mlflow'];
 const TASK_ANSWERERS = ['approvals', 'approval-links'];
 const TASK_RESPONSE = ['states:SendTaskFailure', 'states:SendTaskSuccess'];
 /** The groups that run drift: they read their targets' metrics, which have no resource type. */
@@ -119,6 +122,7 @@ describe('function permissions', () => {
       artifactKey: logicalId(s.stack.artifacts.key),
       stateMachine: logicalId(s.stack.approvals.stateMachine),
       deploymentStateMachine: logicalId(s.stack.deployments.stateMachine),
+      registrationStateMachine: logicalId(s.stack.registrations.stateMachine),
       inferenceData: logicalId(s.stack.deployments.inferenceData),
       inferenceDataKey: logicalId(s.stack.deployments.inferenceDataKey),
       tokenKey: logicalId(s.stack.approvals.tokenKey),
@@ -137,6 +141,9 @@ describe('function permissions', () => {
       : {}),
     ...(DEPLOYMENT_STARTERS.includes(group)
       ? { [JSON.stringify({ Ref: ids.deploymentStateMachine })]: ['states:StartExecution'] }
+      : {}),
+    ...(REGISTRATION_STARTERS.includes(group)
+      ? { [JSON.stringify({ Ref: ids.registrationStateMachine })]: ['states:StartExecution'] }
       : {}),
   });
   const registry = (group: FunctionGroup, items: string[], key: string[]) => ({
@@ -186,6 +193,13 @@ describe('function permissions', () => {
           [joined(ids.bucket!, '/*')]: ARTIFACT_OBJECTS,
           [getAtt(ids.artifactKey!)]: ARTIFACT_KEY,
         };
+      case 'read-write+artifacts-read':
+        return {
+          ...ownBasics(group),
+          ...registry(group, TABLE_READ_WRITE, TABLE_KEY_READ_WRITE),
+          [joined(ids.bucket!, '/models/*')]: ['s3:GetObject', 's3:GetObjectVersion'],
+          [getAtt(ids.artifactKey!)]: ['kms:Decrypt'],
+        };
       case 'read-write+drift':
         return {
           ...ownBasics(group),
@@ -207,7 +221,7 @@ describe('function permissions', () => {
     expect(actions.filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))).toEqual([]);
   });
 
-  it('only versions and monitoring touch S3 (monitoring: baselines, reports, captured data), and none can delete', () => {
+  it('only versions, mlflow (read) and monitoring touch S3 (monitoring: baselines, reports, captured data), and none can delete', () => {
     for (const group of functionGroups) {
       const s3Actions = [
         ...new Set(
@@ -218,6 +232,8 @@ describe('function permissions', () => {
       ].sort();
       if (group === 'versions') {
         expect(s3Actions).toEqual(ARTIFACT_OBJECTS);
+      } else if (group === 'mlflow') {
+        expect(s3Actions).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
       } else if (group === 'monitoring') {
         expect(s3Actions).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
       } else {
@@ -284,7 +300,7 @@ describe('function permissions', () => {
         : [];
       expect(denies(functionStatements(s, group)), group).toEqual(expected);
     }
-    expect(functionGroups.filter((g) => expectedAccess[g]!.startsWith('read-write'))).toHaveLength(9);
+    expect(functionGroups.filter((g) => expectedAccess[g]!.startsWith('read-write'))).toHaveLength(10);
   });
 
   it('the append-only deny matches the partition the audit keys are built in, and no other', () => {
@@ -314,7 +330,7 @@ describe('function permissions', () => {
     }
   });
 
-  it('approvals starts approval executions; deployments and the approval record task start deployment executions; the drift schedule starts drift dispatches; nobody else starts any', () => {
+  it('approvals starts approval executions; deployments and the approval record task start deployment executions; the drift schedule starts drift dispatches; mlflow starts registration copies; nobody else starts any', () => {
     const startsIn = (statements: Statement[]) =>
       statements.filter((st) => actionsOf(st).some((a) => a.startsWith('states:Start')));
     const approval = {
@@ -331,6 +347,13 @@ describe('function permissions', () => {
     const starts = startsIn(policies.flatMap((p) => p['Properties'].PolicyDocument.Statement as Statement[]));
     expect(starts).toHaveLength(5);
     expect(startsIn(functionStatements(s, 'approvals'))).toEqual([approval]);
+    expect(startsIn(functionStatements(s, 'mlflow'))).toEqual([
+      {
+        Action: 'states:StartExecution',
+        Effect: 'Allow',
+        Resource: { Ref: ids.registrationStateMachine },
+      },
+    ]);
     expect(startsIn(functionStatements(s, 'deployments'))).toEqual([deployment]);
     const record = roleStatements(s.template, logicalId(s.stack.approvals.record.role));
     expect(startsIn(record)).toEqual([deployment]);
@@ -391,10 +414,18 @@ describe('function permissions', () => {
         pattern: 'arn:*:sts::*:assumed-role/StewardAdmin/*',
         roles: ['admin'],
       });
-      if (group === 'versions' || DRIFT_RUNNERS.includes(group)) {
+      if (group === 'versions' || group === 'mlflow' || DRIFT_RUNNERS.includes(group)) {
         expect(env).toMatchObject({ ARTIFACTS_BUCKET: { Ref: ids.bucket }, S3_CHECKSUMS: 'true' });
       } else {
         expect(env).not.toHaveProperty('ARTIFACTS_BUCKET');
+      }
+      if (REGISTRATION_STARTERS.includes(group)) {
+        expect(env).toMatchObject({
+          REGISTRATION_STATE_MACHINE_ARN: { Ref: ids.registrationStateMachine },
+          SOURCE_BUCKETS: '[]',
+        });
+      } else {
+        expect(env).not.toHaveProperty('REGISTRATION_STATE_MACHINE_ARN');
       }
       if (DRIFT_RUNNERS.includes(group)) {
         expect(env).toMatchObject({

@@ -22,9 +22,9 @@ describe('GET /v1/openapi.json', () => {
 
   afterAll(() => api.close());
 
-  it('is OpenAPI 3.1 and describes every route of the route table', () => {
+  it('is OpenAPI 3.1 and describes every route of the route table (MLflow documents its own protocol)', () => {
     expect(document.openapi).toBe('3.1.0');
-    for (const route of routes) {
+    for (const route of routes.filter((r) => r.protocol !== 'mlflow')) {
       const operation = document.paths[route.path]?.[route.method.toLowerCase()];
       expect(operation, `${route.method} ${route.path}`).toBeDefined();
       expect(operation.operationId).toBe(route.operationId);
@@ -32,7 +32,7 @@ describe('GET /v1/openapi.json', () => {
   });
 
   it('declares the answers to a body it cannot read on every route: 400, 413 and 415 (issue 11, defect 10)', () => {
-    for (const route of routes) {
+    for (const route of routes.filter((r) => r.protocol !== 'mlflow')) {
       const responses = document.paths[route.path][route.method.toLowerCase()].responses;
       for (const status of ['400', '413', '415'])
         expect(responses[status], `${status} on ${route.method} ${route.path}`).toBeDefined();
