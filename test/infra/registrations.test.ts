@@ -72,7 +72,11 @@ describe('registration workflow', () => {
         .flatMap(actionsOf)
         .filter((a) => a.startsWith('s3:') && a.includes('Delete')),
     ).toEqual([]);
-    expect(grants['"arn:aws:kms:eu-west-1:123456789012:key/abc-123"']).toEqual(['kms:Decrypt']);
+    const keyGrant = Object.entries(grants).find(([resource]) =>
+      resource.startsWith('"arn:aws:kms:eu-west-1:123456789012:key/abc-123"'),
+    );
+    expect(keyGrant?.[1]).toEqual(['kms:Decrypt']);
+    expect(keyGrant?.[0]).toContain('kms:ViaService');
   });
 
   it('gives the failure task the table only, no S3', () => {
