@@ -370,7 +370,6 @@ export const toMlflowError = (error: unknown, requestId: string): APIGatewayProx
   };
 };
 
-
 /** An error as a page, for the routes people open in a browser. */
 const errorPage = (result: APIGatewayProxyResult): APIGatewayProxyResult => {
   const problem = JSON.parse(result.body) as { title: string; detail: string };
