@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REGISTRATION_DEFINITION_FILE } from '../../infra/aws/registrations.ts';
+import { withStackPartition } from '../../infra/aws/workflow-state-machine.ts';
 import {
   actionsOf,
   grantsByResource,
@@ -35,7 +36,9 @@ describe('registration workflow', () => {
     const machine = s.template.toJSON().Resources[logicalId(s.stack.registrations.stateMachine)];
 
     expect(copy.Properties.Timeout).toBe(900);
-    expect(machine.Properties.DefinitionString).toBe(readFileSync(REGISTRATION_DEFINITION_FILE, 'utf8'));
+    expect(machine.Properties.DefinitionString).toBe(
+      withStackPartition(readFileSync(REGISTRATION_DEFINITION_FILE, 'utf8')),
+    );
     expect(JSON.parse(copy.Properties.Environment.Variables.SOURCE_BUCKETS)).toEqual([
       'ml-runs',
       'ml-secure',
