@@ -356,9 +356,11 @@ const MLFLOW_STATUS: Record<string, number> = {
 export const toMlflowError = (error: unknown, requestId: string): APIGatewayProxyResult => {
   const asProblem = toProblem(error, requestId);
   const parsed = JSON.parse(asProblem.body) as { detail: string; errors?: FieldProblem[] };
-  const named =
-    error instanceof HttpError ? (error as HttpError & { mlflowCode?: string }).mlflowCode : undefined;
-  const code = named ?? MLFLOW_BY_STATUS[asProblem.statusCode] ?? 'INTERNAL_ERROR';
+  const named = (error as { mlflowCode?: unknown } | undefined)?.mlflowCode;
+  const code =
+    (typeof named === 'string' ? named : undefined) ??
+    MLFLOW_BY_STATUS[asProblem.statusCode] ??
+    'INTERNAL_ERROR';
   const fields = parsed.errors?.length
     ? `: ${parsed.errors.map((e) => `${e.path.replace(/^(body|query)\./, '')}: ${e.message}`).join('; ')}`
     : '';
