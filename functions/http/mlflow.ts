@@ -7,7 +7,7 @@ import {
   getVersion,
   type VersionItem,
 } from '#adapters/registry-table';
-import { ConflictError, HttpError } from '#commons/errors';
+import { asHttpError, ConflictError, HttpError } from '#commons/errors';
 import { etagOf, type HttpRequest, type HttpResponse, httpHandler, input, json } from '#commons/http';
 import { requireReader, requireRole } from '#commons/identity';
 import { FilterSyntaxError, type OrderKey, parseFilter, parseOrderBy } from '#domain/mlflow';
@@ -96,7 +96,7 @@ const withRetry = async (attempt: () => Promise<HttpResponse>) => {
     try {
       return await attempt();
     } catch (error) {
-      if (i < 4 && error instanceof HttpError && error.statusCode === 412) continue;
+      if (i < 4 && asHttpError(error)?.statusCode === 412) continue;
       throw error;
     }
   }
@@ -205,7 +205,8 @@ export const operations = {
           }),
         );
       } catch (error) {
-        if (error instanceof ConflictError)
+        const known = asHttpError(error) ?? error;
+        if (known instanceof ConflictError || (known instanceof HttpError && known.statusCode === 409))
           throw new MlflowError(
             'RESOURCE_ALREADY_EXISTS',
             400,
