@@ -5,8 +5,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ReplicaDestination } from './context.ts';
 import { MODELS_PREFIX } from './deploy-roles.ts';
-import { acknowledgeReplicationRole, acknowledgeUnreplicated, replicationRules } from './replication.ts';
 import { wildcardResourceFinding } from './nag.ts';
+import { acknowledgeReplicationRole, acknowledgeUnreplicated, replicationRules } from './replication.ts';
 
 export interface ArtifactsProps {
   /** Origins allowed to PUT/GET presigned URLs from a browser. */
