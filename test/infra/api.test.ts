@@ -220,8 +220,8 @@ describe('service functions', () => {
       ...functionGroups.map((g) => logicalId(s.stack.api.functions[g].fn)),
       logicalId(s.stack.auditArchive.exporter.fn),
       logicalId(s.stack.reconcile.function.fn),
-      ...[validate, notify, record, prepare, progress, finish, due, run, shard, reduce, copy, fail].map((task) =>
-        logicalId(task.fn),
+      ...[validate, notify, record, prepare, progress, finish, due, run, shard, reduce, copy, fail].map(
+        (task) => logicalId(task.fn),
       ),
     ].sort();
     expect(fns).toEqual(expected);
