@@ -330,7 +330,7 @@ describe('function permissions', () => {
     }
   });
 
-  it('approvals starts approval executions; deployments and the approval record task start deployment executions; the drift schedule starts drift dispatches; mlflow starts registration copies; nobody else starts any', () => {
+  it('approvals starts approval executions; deployments and the approval record task start deployment executions; the drift schedule and the drift machine (its Distributed Map) start drift executions; mlflow starts registration copies; nobody else starts any', () => {
     const startsIn = (statements: Statement[]) =>
       statements.filter((st) => actionsOf(st).some((a) => a.startsWith('states:Start')));
     const approval = {
@@ -345,7 +345,8 @@ describe('function permissions', () => {
     };
     const policies = Object.values(s.template.findResources('AWS::IAM::Policy'));
     const starts = startsIn(policies.flatMap((p) => p['Properties'].PolicyDocument.Statement as Statement[]));
-    expect(starts).toHaveLength(5);
+    // approvals, mlflow, deployments, the approval record task, the drift schedule, the drift machine.
+    expect(starts).toHaveLength(6);
     expect(startsIn(functionStatements(s, 'approvals'))).toEqual([approval]);
     expect(startsIn(functionStatements(s, 'mlflow'))).toEqual([
       {
@@ -357,7 +358,7 @@ describe('function permissions', () => {
     expect(startsIn(functionStatements(s, 'deployments'))).toEqual([deployment]);
     const record = roleStatements(s.template, logicalId(s.stack.approvals.record.role));
     expect(startsIn(record)).toEqual([deployment]);
-    // The fourth: the drift schedule's role starts drift dispatches (drift.test.ts).
+    // The fifth: the drift schedule's role starts drift dispatches (drift.test.ts).
     const schedule = roleStatements(s.template, logicalId(s.stack.drift.scheduleRole));
     expect(startsIn(schedule)).toEqual([
       {
@@ -366,7 +367,7 @@ describe('function permissions', () => {
         Resource: { Ref: logicalId(s.stack.drift.stateMachine) },
       },
     ]);
-    // The fifth: the drift state machine starts its own Distributed Map children (drift.test.ts).
+    // The sixth: the drift state machine starts its own Distributed Map children (drift.test.ts).
     expect(startsIn(roleStatements(s.template, logicalId(s.stack.drift.stateMachineRole)))).toEqual([
       {
         Action: 'states:StartExecution',
