@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { DriftFeature, DriftReport, LineageGraph, LineageNode } from '#client/client';
 import { UsageError } from '#client/errors';
+import { NodeKind } from '#domain/lineage';
 import { integer } from '../args.ts';
 import type { Run } from '../context.ts';
 import type { Output } from '../output.ts';
@@ -9,16 +10,7 @@ import { OutcomeError } from './workflows.ts';
 
 /** `churn:3` is shorthand for the node `model-version:churn:3`; anything else is `<kind>:<id>`. */
 export const nodeOf = (ref: string): string => {
-  const kinds = [
-    'dataset',
-    'feature-set',
-    'code',
-    'image',
-    'training-run',
-    'model-version',
-    'deployment',
-    'endpoint',
-  ];
+  const kinds: readonly string[] = NodeKind.options;
   const kind = ref.slice(0, ref.indexOf(':'));
   if (kinds.includes(kind)) return ref;
   if (/^[A-Za-z0-9][A-Za-z0-9._-]*:\d+$/.test(ref)) return `model-version:${ref}`;
