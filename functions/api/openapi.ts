@@ -500,30 +500,47 @@ export const buildOpenApi = () => {
       },
     };
   }
-  return createDocument({
-    openapi: '3.1.0',
-    info: {
-      title: 'Steward',
-      version: '1.0.0',
-      description: 'Model registry, lineage, audit trail, approvals, deployments and drift for AWS.',
-      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
-    },
-    servers: [{ url: '/', description: 'this deployment' }],
-    tags: [...new Set(routes.filter((r) => r.protocol !== 'mlflow').map((r) => r.fn))].map((name) => ({
-      name,
-      description: `${name} operations`,
-    })),
-    security: [{ sigv4: [] }],
-    components: {
-      securitySchemes: {
-        sigv4: {
-          type: 'apiKey',
-          name: 'Authorization',
-          in: 'header',
-          description: 'AWS Signature Version 4 (IAM)',
+  return withParameterProse(
+    createDocument({
+      openapi: '3.1.0',
+      info: {
+        title: 'Steward',
+        version: '1.0.0',
+        description: 'Model registry, lineage, audit trail, approvals, deployments and drift for AWS.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      },
+      servers: [{ url: '/', description: 'this deployment' }],
+      tags: [...new Set(routes.filter((r) => r.protocol !== 'mlflow').map((r) => r.fn))].map((name) => ({
+        name,
+        description: `${name} operations`,
+      })),
+      security: [{ sigv4: [] }],
+      components: {
+        securitySchemes: {
+          sigv4: {
+            type: 'apiKey',
+            name: 'Authorization',
+            in: 'header',
+            description: 'AWS Signature Version 4 (IAM)',
+          },
         },
       },
-    },
-    paths,
-  });
+      paths,
+    }),
+  );
+};
+
+/**
+ * zod-openapi puts an optional parameter's description on its schema only; Redoc and most
+ * generators read the parameter's own `description`. Lift it, so the prose is written once.
+ */
+const withParameterProse = <D extends { paths?: unknown }>(doc: D): D => {
+  type Param = { description?: string; schema?: { description?: string } };
+  for (const item of Object.values(
+    (doc.paths ?? {}) as Record<string, Record<string, { parameters?: Param[] }>>,
+  ))
+    for (const op of Object.values(item))
+      for (const p of op.parameters ?? [])
+        if (!p.description && p.schema?.description) p.description = p.schema.description;
+  return doc;
 };

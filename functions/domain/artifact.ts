@@ -7,7 +7,13 @@ import * as z from 'zod';
  * line per file, `<path>\t<sha256>\t<sizeBytes>\n` (paths compared as UTF-16 code units, which for
  * the ASCII paths allowed here is byte order). Anyone can recompute it from the file list.
  */
-export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 is 64 lowercase hex characters');
+export const Sha256Hex = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'a SHA-256 is 64 lowercase hex characters')
+  .meta({
+    description: 'A SHA-256 digest, 64 lowercase hex characters.',
+    example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  });
 
 /** Each file is an object of its own and an entry of the version item (at most 400 KB). */
 export const MAX_FILES = 500;
@@ -33,11 +39,22 @@ export const FilePath = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-export const ArtifactFile = z.strictObject({
-  path: FilePath,
-  sha256: Sha256Hex,
-  sizeBytes: z.number().int().min(0).max(MAX_FILE_BYTES),
-});
+export const ArtifactFile = z
+  .strictObject({
+    path: FilePath.meta({
+      description:
+        'The path inside the artifact, relative, with / between folders (A-Z a-z 0-9 . _ + = @ , - only; no . or .. segments).',
+      example: 'model/weights.bin',
+    }),
+    sha256: Sha256Hex.meta({ description: "The file's SHA-256: the commit checks the upload against it." }),
+    sizeBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_FILE_BYTES)
+      .meta({ description: "The file's exact size in bytes (at most 5 TiB).", example: 1048576 }),
+  })
+  .meta({ description: 'One file of a multi-file artifact.' });
 export type ArtifactFile = z.infer<typeof ArtifactFile>;
 
 export const FileList = z

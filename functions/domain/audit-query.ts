@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ModelName } from './names.ts';
+import { Cursor, doc, Limit, ModelName } from './names.ts';
 
 /** Queries of the audit API. `_system` is the chain of changes that belong to no model. */
 export const SYSTEM_CHAIN = '_system';
@@ -20,16 +20,34 @@ const AttemptsChainName = z
     'an attempts chain is _attempts or _attempts:<model>',
   );
 
-const ChainName = z.union([ModelName, z.literal(SYSTEM_CHAIN), AttemptsChainName]);
+const ChainName = z
+  .union([ModelName, z.literal(SYSTEM_CHAIN), AttemptsChainName])
+  .meta(
+    doc(
+      "Which hash chain: a model name (its committed changes), `_system` (changes that belong to no model, such as environment policies), `_attempts:<model>` (a model's refused attempts) or `_attempts` (the other refused attempts).",
+      'churn-scorer',
+    ),
+  );
 
 export const ListAuditQuery = z
   .strictObject({
     model: ChainName.optional(),
-    actor: z.string().min(1).max(2048).optional(),
-    from: z.iso.datetime().optional(),
-    to: z.iso.datetime().optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(4096).optional(),
+    actor: z
+      .string()
+      .min(1)
+      .max(2048)
+      .optional()
+      .meta(doc('Only events by this principal (as the events name it).', 'ci-bot')),
+    from: z.iso
+      .datetime()
+      .optional()
+      .meta(doc('Only events at or after this instant (ISO 8601 UTC).', '2026-01-01T00:00:00Z')),
+    to: z.iso
+      .datetime()
+      .optional()
+      .meta(doc('Only events at or before this instant (ISO 8601 UTC).', '2026-12-31T23:59:59Z')),
+    limit: Limit,
+    cursor: Cursor.optional(),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from is after to', path: ['from'] });
 

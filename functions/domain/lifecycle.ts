@@ -7,7 +7,11 @@ import * as z from 'zod';
  *   PENDING_UPLOAD -> READY | FAILED
  *   READY -> DEPRECATED -> ARCHIVED, READY -> ARCHIVED
  */
-export const VersionStatus = z.enum(['PENDING_UPLOAD', 'READY', 'FAILED', 'DEPRECATED', 'ARCHIVED']);
+export const VersionStatus = z.enum(['PENDING_UPLOAD', 'READY', 'FAILED', 'DEPRECATED', 'ARCHIVED']).meta({
+  description:
+    'PENDING_UPLOAD until the bytes are uploaded and committed; READY once they match the registered hash and size; FAILED when they did not, or when no upload came before the pending-upload expiry (statusReason says which); DEPRECATED (usable, discouraged); ARCHIVED (final).',
+  example: 'READY',
+});
 export type VersionStatus = z.infer<typeof VersionStatus>;
 
 const MOVES: Readonly<Record<VersionStatus, readonly VersionStatus[]>> = {
