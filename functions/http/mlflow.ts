@@ -260,8 +260,15 @@ export const operations = {
       100,
     );
     const { page, next } = await searchModels(request.principal, query);
+    // As MLflow's stores answer a search: each model with its aliases and its latest version per stage.
+    const registered_models = [];
+    for (const m of page) {
+      const found = await getModelWithAliases(m.name);
+      const latest = latestPerStage(await visibleVersions(m.name), []);
+      registered_models.push(presentModel(found?.model ?? m, found?.aliases ?? [], latest));
+    }
     return json(200, {
-      registered_models: page.map((m) => presentModel(m, undefined)),
+      registered_models,
       ...(next ? { next_page_token: next } : {}),
     });
   },

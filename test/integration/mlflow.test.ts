@@ -473,6 +473,48 @@ describe('aliases, stages and deletion', () => {
     expectMlflowError(gone, 404, 'RESOURCE_DOES_NOT_EXIST');
   });
 
+  it('carries latest_versions (the newest version per stage) and aliases in search and get, as MLflow stores do', async () => {
+    // Prepare
+    const name = uniqueName('latest');
+    await send('POST', 'registered-models/create', { name });
+    await registerFromS3(name);
+    await registerFromS3(name);
+    await registerFromS3(name);
+    await send('POST', 'model-versions/transition-stage', {
+      name,
+      version: '2',
+      stage: 'Archived',
+      archive_existing_versions: false,
+    });
+    await send('POST', 'model-versions/transition-stage', {
+      name,
+      version: '1',
+      stage: 'Archived',
+      archive_existing_versions: false,
+    });
+    await send('POST', 'registered-models/alias', { name, alias: 'champion', version: '3' });
+
+    // Act
+    const searched = await get('registered-models/search', [
+      ['filter', `name = '${name}'`],
+      ['max_results', 100],
+    ]);
+    const got = await get('registered-models/get', [['name', name]]);
+
+    // Assess
+    expect(searched.status, searched.text).toBe(200);
+    const [model] = searched.body.registered_models;
+    const stages = (m: { latest_versions: { version: string; current_stage: string }[] }) =>
+      m.latest_versions.map((v) => [v.current_stage, v.version]);
+    expect(stages(model)).toEqual([
+      ['Archived', '2'],
+      ['None', '3'],
+    ]);
+    expect(model.latest_versions[1]).toMatchObject({ name, status: 'READY', aliases: ['champion'] });
+    expect(model.aliases).toEqual([{ alias: 'champion', version: '3' }]);
+    expect(stages(got.body.registered_model)).toEqual(stages(model));
+  });
+
   it('maps Archived to ARCHIVED and refuses Staging and Production, pointing at aliases and approvals', async () => {
     // Prepare
     const name = uniqueName('stage');
