@@ -1,18 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { copyObject, hashObject, inspectObject, listObjects, putStream } from '#adapters/artifact-store';
-import { retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
-import {
-  changeVersion,
-  getModelAndVersion,
-  type StoredFile,
-  type VersionItem,
-} from '#adapters/registry-table';
+import { getModelAndVersion, type StoredFile, type VersionItem } from '#adapters/registry-table';
 import { config } from '#commons/config';
-import { MAX_FILES, pathProblem, sortFiles, totalBytes, treeDigest } from '#domain/artifact';
-import { sourcesOf } from '#domain/lifecycle';
+import { MAX_FILES, pathProblem, sortFiles } from '#domain/artifact';
 import { mapLimit } from './artifact-files.ts';
-import { parseSource, type Source } from './registration.ts';
+import { finish, parseSource, type Source } from './registration.ts';
 
 /**
  * The copy job of a version registered by reference: every object under the source is copied
@@ -21,7 +14,6 @@ import { parseSource, type Source } from './registration.ts';
  * or to FAILED with the reason. What is hashed is Steward's copy, so later changes at the source
  * change nothing the version serves.
  */
-const ACTOR = 'steward:registration';
 const WIDTH = 4;
 
 interface Found {
@@ -102,62 +94,6 @@ const copyAll = async (v: VersionItem): Promise<StoredFile[]> => {
     };
   });
   return sortFiles(copied);
-};
-
-const finish = async (
-  name: string,
-  version: number,
-  outcome: { files: StoredFile[] } | { reason: string },
-) => {
-  let attempt = 0;
-  try {
-    await retryOnConflict(async () => {
-      attempt++;
-      const { model, version: v } = await getModelAndVersion(name, version);
-      if (!model || !v || v.status !== 'PENDING_UPLOAD') return;
-      const at = new Date().toISOString();
-      if ('files' in outcome) {
-        const artifact = {
-          ...v.artifact,
-          files: outcome.files,
-          sha256: treeDigest(outcome.files),
-          sizeBytes: totalBytes(outcome.files),
-        };
-        await changeVersion({
-          head: model,
-          version: v,
-          set: { status: 'READY', committedAt: at, artifact },
-          fromStatuses: sourcesOf('READY'),
-          action: 'version.committed',
-          actor: ACTOR,
-          at,
-          before: { status: v.status },
-          after: {
-            status: 'READY',
-            sha256: artifact.sha256,
-            files: outcome.files.length,
-            source: v.artifact.source,
-          },
-        });
-      } else {
-        const set = { status: 'FAILED', statusReason: outcome.reason };
-        await changeVersion({
-          head: model,
-          version: v,
-          set,
-          fromStatuses: sourcesOf('FAILED'),
-          action: 'version.failed',
-          actor: ACTOR,
-          at,
-          before: { status: v.status },
-          after: set,
-        });
-      }
-    });
-  } catch (error) {
-    // Another writer moved the version first (a delete, or a commit): its outcome stands.
-    if (!(error instanceof WriteConditionFailed) || attempt === 0) throw error;
-  }
 };
 
 /** The job: copy, hash, record. A refusal or fault of the copy becomes the version's reason. */

@@ -1,11 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type * as z from 'zod';
-import { retryOnConflict } from '#adapters/audit-chain';
-import { getModel, insertVersion, type ModelItem, type VersionItem } from '#adapters/registry-table';
+import { retryOnConflict, WriteConditionFailed } from '#adapters/audit-chain';
+import {
+  changeVersion,
+  getModel,
+  getModelAndVersion,
+  insertVersion,
+  type ModelItem,
+  type StoredFile,
+  type VersionItem,
+} from '#adapters/registry-table';
 import { startExecution } from '#adapters/workflow';
 import { artifactsBucket, config } from '#commons/config';
 import { ForbiddenError, NotFoundError, ValidationError } from '#commons/errors';
 import { type Principal, requireOwner, requireRole } from '#commons/identity';
+import { totalBytes, treeDigest } from '#domain/artifact';
+import { sourcesOf } from '#domain/lifecycle';
 import { missingForReproducibility } from '#domain/reproducibility';
 import { Lineage } from '#domain/version';
 
@@ -158,12 +168,82 @@ export const registerByReference = async (
   return item;
 };
 
+/** Start the copy; a version whose copy could not start fails at once rather than stay pending. */
 const startCopy = async (item: VersionItem) => {
-  const arn = config().registrationStateMachineArn;
-  if (!arn) throw new Error('REGISTRATION_STATE_MACHINE_ARN is not configured');
-  // Execution names are unique per state machine for 90 days; the version's own key part is.
-  const id = item.artifact.key.split('/').at(-2)!;
-  await startExecution(arn, `copy-${id}`, { model: item.name, version: item.version });
+  try {
+    const arn = config().registrationStateMachineArn;
+    if (!arn) throw new Error('REGISTRATION_STATE_MACHINE_ARN is not configured');
+    // Execution names are unique per state machine for 90 days; the version's own key part is.
+    const id = item.artifact.key.split('/').at(-2)!;
+    await startExecution(arn, `copy-${id}`, { model: item.name, version: item.version });
+  } catch (error) {
+    await finish(item.name, item.version, {
+      reason: `the copy could not start: ${(error as Error).name}: ${(error as Error).message}`,
+    });
+    throw error;
+  }
+};
+
+const ACTOR = 'steward:registration';
+
+/**
+ * Record a registration's outcome: READY with the manifest of Steward's copy, or FAILED with the
+ * reason; an audited write, done only while the version is still PENDING_UPLOAD.
+ */
+export const finish = async (
+  name: string,
+  version: number,
+  outcome: { files: StoredFile[] } | { reason: string },
+) => {
+  let attempt = 0;
+  try {
+    await retryOnConflict(async () => {
+      attempt++;
+      const { model, version: v } = await getModelAndVersion(name, version);
+      if (!model || !v || v.status !== 'PENDING_UPLOAD') return;
+      const at = new Date().toISOString();
+      if ('files' in outcome) {
+        const artifact = {
+          ...v.artifact,
+          files: outcome.files,
+          sha256: treeDigest(outcome.files),
+          sizeBytes: totalBytes(outcome.files),
+        };
+        await changeVersion({
+          head: model,
+          version: v,
+          set: { status: 'READY', committedAt: at, artifact },
+          fromStatuses: sourcesOf('READY'),
+          action: 'version.committed',
+          actor: ACTOR,
+          at,
+          before: { status: v.status },
+          after: {
+            status: 'READY',
+            sha256: artifact.sha256,
+            files: outcome.files.length,
+            source: v.artifact.source,
+          },
+        });
+      } else {
+        const set = { status: 'FAILED', statusReason: outcome.reason };
+        await changeVersion({
+          head: model,
+          version: v,
+          set,
+          fromStatuses: sourcesOf('FAILED'),
+          action: 'version.failed',
+          actor: ACTOR,
+          at,
+          before: { status: v.status },
+          after: set,
+        });
+      }
+    });
+  } catch (error) {
+    // Another writer moved the version first (a delete, or a commit): its outcome stands.
+    if (!(error instanceof WriteConditionFailed) || attempt === 0) throw error;
+  }
 };
 
 export { ForbiddenError };

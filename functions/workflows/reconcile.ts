@@ -1,7 +1,9 @@
 import { getApproval } from '#adapters/approvals-table';
+import { getModelAndVersion } from '#adapters/registry-table';
 import { startExecution } from '#adapters/workflow';
 import { config } from '#commons/config';
 import { logger } from '#commons/observability';
+import { failCopy } from '#services/registration-copy';
 import { record } from './approval.ts';
 import { finish } from './deployment.ts';
 
@@ -14,6 +16,9 @@ import { finish } from './deployment.ts';
  * the workflow recorded an outcome itself). An approval is recorded FAILED, except one whose
  * execution was lost to a restart of local mode while still pending: that one is started again,
  * and the links already mailed keep deciding it (no new email is sent to anyone who has a link).
+ * A registration by reference whose copy execution ended without recording an outcome fails its
+ * version (FAILED, the reason, an audit event), so no version stays PENDING_UPLOAD for ever; one
+ * lost to a restart of local mode is copied again instead.
  */
 export interface ExecutionStatusChange {
   source?: string;
@@ -78,6 +83,36 @@ export const reconcile = async (event: ExecutionStatusChange) => {
       status,
     });
     return { reconciled: 'deployment' as const, deploymentId: input.deploymentId, status };
+  }
+
+  const registrations = config().registrationStateMachineArn;
+  if (
+    registrations &&
+    detail.stateMachineArn === registrations &&
+    typeof input.model === 'string' &&
+    typeof input.version === 'number'
+  ) {
+    const { version } = await getModelAndVersion(input.model, input.version);
+    if (version?.status !== 'PENDING_UPLOAD') return { reconciled: 'nothing' as const };
+    if (detail.cause === LOST_TO_RESTART) {
+      // The copy is idempotent (same keys, hashes of Steward's copy): run it again.
+      const name = `${(detail.name ?? 'copy').slice(0, 41)}-resumed-${Date.now()}`;
+      await startExecution(registrations, name, { model: input.model, version: input.version });
+      logger.info('registration resumed', { model: input.model, version: input.version });
+      return { reconciled: 'registration-resumed' as const, model: input.model, version: input.version };
+    }
+    const { status } = await failCopy({
+      model: input.model,
+      version: input.version,
+      error: error.Error,
+      cause: error.Cause,
+    });
+    logger.info('registration reconciled', {
+      model: input.model,
+      version: input.version,
+      execution: detail.executionArn,
+    });
+    return { reconciled: 'registration' as const, model: input.model, version: input.version, status };
   }
 
   if (typeof input.requestId === 'string') {

@@ -13,17 +13,18 @@ const ENTRY = fileURLToPath(new URL('../../functions/workflows/reconcile.ts', im
 
 export interface ReconcileProps {
   readonly data: Data;
-  /** The state machines whose executions record an outcome (deployment, approval). */
+  /** The state machines whose executions record an outcome (deployment, approval, registration). */
   readonly stateMachines: readonly sfn.IStateMachine[];
   readonly environment: Readonly<FunctionEnvironment>;
 }
 
 /**
  * Nothing stays locked: an EventBridge rule on Step Functions' "Execution Status Change" events for
- * the deployment and approval state machines, status FAILED, ABORTED or TIMED_OUT (StopExecution,
- * a runtime error, the execution timeout, a task that could not record its outcome), invokes the
- * reconcile function, which frees the deployment's target and records the outcome with its audit
- * event (functions/workflows/reconcile.ts). It reads and writes the table and nothing else; events
+ * the deployment, approval and registration state machines, status FAILED, ABORTED or TIMED_OUT
+ * (StopExecution, a runtime error, the execution timeout, a task that could not record its
+ * outcome), invokes the reconcile function, which frees the deployment's target and records the
+ * outcome with its audit event, or fails a registration's pending version
+ * (functions/workflows/reconcile.ts). It reads and writes the table and nothing else; events
  * that keep failing land in a dead-letter queue.
  */
 export class Reconcile extends Construct {
@@ -58,7 +59,8 @@ export class Reconcile extends Construct {
     props.data.grantItemReadWrite(this.function, []);
 
     this.rule = new events.Rule(this, 'ExecutionEnded', {
-      description: 'Steward: deployment and approval executions that ended FAILED, ABORTED or TIMED_OUT',
+      description:
+        'Steward: deployment, approval and registration executions that ended FAILED, ABORTED or TIMED_OUT',
       eventPattern: {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],

@@ -81,21 +81,29 @@ export class StewardStack extends Stack {
       mailFrom: mailSender(this, settings.mailFrom),
       deployments: this.deployments,
     });
+    this.registrations = new RegistrationWorkflow(this, 'Registrations', {
+      data: this.data,
+      artifacts: this.artifacts,
+      settings,
+    });
     this.reconcile = new Reconcile(this, 'Reconcile', {
       data: this.data,
-      stateMachines: [this.deployments.stateMachine, this.approvals.stateMachine],
-      environment: this.deployments.taskEnvironment,
+      stateMachines: [
+        this.deployments.stateMachine,
+        this.approvals.stateMachine,
+        this.registrations.stateMachine,
+      ],
+      environment: {
+        ...this.deployments.taskEnvironment,
+        // Tells a registration's execution from the others (no grant: it only compares the ARN).
+        REGISTRATION_STATE_MACHINE_ARN: this.registrations.stateMachine.stateMachineArn,
+      },
     });
     this.monitoring = new Monitoring(this, 'Monitoring', { settings, reportsBucket: this.artifacts.bucket });
     this.drift = new DriftWorkflow(this, 'Drift', {
       data: this.data,
       artifacts: this.artifacts,
       deployments: this.deployments,
-      settings,
-    });
-    this.registrations = new RegistrationWorkflow(this, 'Registrations', {
-      data: this.data,
-      artifacts: this.artifacts,
       settings,
     });
     this.api = new Api(this, 'Api', {

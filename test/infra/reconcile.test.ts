@@ -7,7 +7,7 @@ describe('reconcile (infra/aws/reconcile.ts)', () => {
     s = synthStack();
   });
 
-  it('a rule on Execution Status Change, FAILED/ABORTED/TIMED_OUT, of the deployment and approval machines', () => {
+  it('a rule on Execution Status Change, FAILED/ABORTED/TIMED_OUT, of the deployment, approval and registration machines', () => {
     const rule = s.template.toJSON().Resources[logicalId(s.stack.reconcile.rule)];
 
     expect(rule.Properties.EventPattern).toEqual({
@@ -18,10 +18,15 @@ describe('reconcile (infra/aws/reconcile.ts)', () => {
         stateMachineArn: [
           { Ref: logicalId(s.stack.deployments.stateMachine) },
           { Ref: logicalId(s.stack.approvals.stateMachine) },
+          { Ref: logicalId(s.stack.registrations.stateMachine) },
         ],
       },
     });
     expect(rule.Properties.Targets).toHaveLength(1);
+    const fn = s.template.toJSON().Resources[logicalId(s.stack.reconcile.function.fn)];
+    expect(fn.Properties.Environment.Variables.REGISTRATION_STATE_MACHINE_ARN).toEqual({
+      Ref: logicalId(s.stack.registrations.stateMachine),
+    });
     expect(rule.Properties.Targets[0]).toMatchObject({
       Arn: { 'Fn::GetAtt': [logicalId(s.stack.reconcile.function.fn), 'Arn'] },
       DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(s.stack.reconcile.deadLetters), 'Arn'] } },

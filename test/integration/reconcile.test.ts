@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,5 +127,36 @@ describe('a deployment lost to kill -9', () => {
       body: { environment: 'dev', target, strategy: { kind: 'all-at-once', bakeMinutes: 0 } },
     });
     expect(next.status, next.text).toBe(202);
+  });
+});
+
+describe('a registration copy lost to kill -9', () => {
+  it('is copied again after the restart and ends READY, hashed', async () => {
+    if (!child) await start();
+    const model = uniqueName('lost-copy');
+    await createModel(api, model);
+    // A named pipe as the source holds the copy until something writes to it.
+    const fifo = join(dataDir, `${model}.bin`);
+    execFileSync('mkfifo', [fifo]);
+    const created = await api.call('POST', '/api/2.0/mlflow/model-versions/create', {
+      body: { name: model, source: `file://${fifo}` },
+    });
+    expect(created.status, created.text).toBe(200);
+    await sleep(300);
+
+    await killHard();
+    await start();
+    await writeFile(fifo, 'the weights');
+
+    const version = await eventually('the version leaving PENDING_UPLOAD', async () => {
+      const v = (await api.call('GET', `/v1/models/${model}/versions/1`)).body;
+      return v.status === 'PENDING_UPLOAD' ? undefined : v;
+    });
+    expect(version.status, JSON.stringify(version)).toBe('READY');
+    expect(version.artifact.files).toEqual([
+      expect.objectContaining({ path: `${model}.bin`, sizeBytes: 'the weights'.length }),
+    ]);
+    const verified = await api.call('GET', `/v1/audit/verify?model=${model}`);
+    expect(verified.body).toMatchObject({ valid: true });
   });
 });
