@@ -53,6 +53,7 @@ a{color:#0969da}li{margin:.4rem 0}code{background:#f6f8fa;padding:.1rem .3rem;bo
 <h1>Steward</h1>
 <p class="sub">Model registry, lineage, audit trail, approvals, deployments and drift. This is local mode.</p>
 <ul>
+<li><a href="/console/"><strong>Console</strong></a>: models, versions, lineage, approvals, deployments, drift, audit, inventory and environments, in the browser (pick who you act as).</li>
 <li><a href="/docs">API reference</a>: every operation, parameter and field, explained (Redoc).</li>
 <li><a href="/v1/openapi.json">OpenAPI document</a> (OpenAPI 3.1, generated from the schemas the handlers validate with).</li>
 <li><a href="/v1/health">Health</a>.</li>

@@ -220,8 +220,15 @@ const problem = (status: number, title: string, detail: string) =>
     detail,
   });
 
+/** Static files under a path prefix (the console), answered for GET and HEAD. */
+export type StaticSite = (
+  pathname: string,
+) => Promise<{ status: number; headers: Record<string, string>; body: string | Buffer }>;
+
 export const createRequestListener = (options: {
   localRoutes: Record<string, LocalRoute>;
+  /** Path prefix -> site; a path equal to the prefix or under it goes to the site. */
+  sites?: Record<string, StaticSite>;
   log: (line: string) => void;
 }): RequestListener => {
   const handlers = new Map<FunctionGroup, Promise<Handler>>();
@@ -243,8 +250,19 @@ export const createRequestListener = (options: {
     let match: ReturnType<typeof matchRoute>;
     try {
       const local = options.localRoutes[`${req.method} ${url.pathname}`];
-      match = local ? undefined : matchRoute(req.method ?? 'GET', url.pathname);
-      if (local) {
+      const site =
+        req.method === 'GET' || req.method === 'HEAD'
+          ? Object.entries(options.sites ?? {}).find(
+              ([prefix]) => url.pathname === prefix || url.pathname.startsWith(`${prefix}/`),
+            )?.[1]
+          : undefined;
+      match = local || site ? undefined : matchRoute(req.method ?? 'GET', url.pathname);
+      if (site) {
+        const out = await site(url.pathname);
+        status = out.status;
+        res.writeHead(status, out.headers);
+        res.end(req.method === 'HEAD' ? undefined : out.body);
+      } else if (local) {
         const raw = await readBody(req);
         let body: unknown;
         try {

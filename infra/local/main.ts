@@ -31,11 +31,14 @@ const system = await startLocalSystem({
   log,
 });
 const url = `http://localhost:${port}`;
+// The console is built at start-up (esbuild, well under a second), so its first page is quick.
+await system.prebuildConsole().catch((error: Error) => log(`console build failed: ${error.message}`));
 process.stdout.write(
   [
     `Steward local mode is serving ${url}`,
     `  state:     ${system.dataDir} (DynamoDB, S3 objects, events; delete it to start afresh)`,
     `  S3:        ${system.s3.endpoint} (presigned upload and download URLs point here)`,
+    `  console:   ${url}/console (pick who you act as at the top right)`,
     `  try:       curl ${url}/v1/health`,
     `  identity:  send X-Steward-Principal: <name> (default local-user; 'admin' and 'auditor' are special)`,
     '',

@@ -11,6 +11,7 @@ import { resetCursorKey } from '#commons/cursor';
 import { type FunctionEnvironment, RoleRule } from '#commons/facts';
 import { LOCAL_DEFAULT_ENVIRONMENTS } from '#domain/environment';
 import { LocalCloudWatch } from './cloudwatch.ts';
+import { CONSOLE_PREFIX, consoleSite } from './console.ts';
 import { docsPage, landingPage } from './docs.ts';
 import { ensureTable, type LocalDynamo, startLocalDynamo } from './dynamo.ts';
 import { LocalEventBus } from './events.ts';
@@ -64,6 +65,8 @@ export interface LocalSystem {
   faults: LocalFaults;
   /** Run the drift dispatcher now (what the schedule does), and wait for it. */
   dispatchDrift(): Promise<unknown>;
+  /** Build the console now rather than on its first request (`npm start` does). */
+  prebuildConsole(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -212,9 +215,11 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   await ensureTable(admin, TABLE_NAME);
   admin.destroy();
 
+  const site = consoleSite({ s3Endpoint: s3.endpoint });
   const server = createServer(
     createRequestListener({
       log,
+      sites: { [CONSOLE_PREFIX]: site.serve },
       localRoutes: {
         'GET /local/info': async () => ({
           status: 200,
@@ -313,6 +318,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     cloudwatch,
     faults,
     dispatchDrift,
+    prebuildConsole: site.prebuild,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -329,7 +335,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
       faults.clear();
       setSealProbe(undefined);
       await Promise.all([events.flush(), outbox.flush()]);
-      await Promise.all([dynamo.close(), s3.close()]);
+      await Promise.all([dynamo.close(), s3.close(), site.close()]);
       resetClients();
     },
   };

@@ -10,11 +10,11 @@ describe('local pages', () => {
   });
   afterAll(() => api.close());
 
-  it('answers GET / with a landing page linking the docs, health, outbox and OpenAPI', async () => {
+  it('answers GET / with a landing page linking the console, docs, health, outbox and OpenAPI', async () => {
     const res = await api.call('GET', '/');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-    for (const href of ['/docs', '/v1/health', '/local/outbox', '/v1/openapi.json'])
+    for (const href of ['/console/', '/docs', '/v1/health', '/local/outbox', '/v1/openapi.json'])
       expect(res.text).toContain(`href="${href}"`);
   });
 

@@ -1,0 +1,163 @@
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { type Api, ApiError } from './api.ts';
+import { useSession } from './context.ts';
+
+/** Shared pieces: loading a resource, showing a refusal in the server's words, times, badges. */
+export type Loaded<T> = { state: 'loading' } | { state: 'ok'; data: T } | { state: 'error'; error: unknown };
+
+export const useData = <T,>(load: (api: Api) => Promise<T>, deps: unknown[]) => {
+  const { api, who } = useSession();
+  const [result, setResult] = useState<Loaded<T>>({ state: 'loading' });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setResult({ state: 'loading' });
+    load(api).then(
+      (data) => live && setResult({ state: 'ok', data }),
+      (error: unknown) => live && setResult({ state: 'error', error }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, who, tick, ...deps]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return [result, reload] as const;
+};
+
+export const Problem = ({ error }: { error: unknown }) => {
+  if (error instanceof ApiError) {
+    const p = error.problem;
+    return (
+      <div class="problem" role="alert">
+        <p>
+          <strong>
+            {p.status} {p.title}
+          </strong>
+          {p.detail ? `: ${p.detail}` : ''}
+        </p>
+        {p.errors?.length ? (
+          <ul>
+            {p.errors.map((e) => (
+              <li key={e.path}>
+                <code>{e.path}</code>: {e.message}
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </div>
+    );
+  }
+  return (
+    <div class="problem" role="alert">
+      <p>
+        <strong>Error</strong>: {error instanceof Error ? error.message : String(error)}
+      </p>
+    </div>
+  );
+};
+
+export const Show = <T,>({
+  data,
+  children,
+}: {
+  data: Loaded<T>;
+  children: (value: T) => ComponentChildren;
+}) => {
+  if (data.state === 'loading')
+    return (
+      <p class="loading" role="status">
+        Loading…
+      </p>
+    );
+  if (data.state === 'error') return <Problem error={data.error} />;
+  return <>{children(data.data)}</>;
+};
+
+const UTC = new Intl.DateTimeFormat('en-GB', {
+  dateStyle: 'medium',
+  timeStyle: 'short',
+  timeZone: 'UTC',
+});
+
+/** A time as UTC text in a `<time datetime>`, the reader's own time in its title. */
+export const Time = ({ at }: { at: string | undefined }) => {
+  if (!at) return <span>–</span>;
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) return <span>{at}</span>;
+  return (
+    <time dateTime={at} title={date.toLocaleString()}>
+      {UTC.format(date)} UTC
+    </time>
+  );
+};
+
+/** A status in words and a class; the colour never carries the meaning alone. */
+export const Badge = ({ value }: { value: string | undefined }) => (
+  <span class={`badge badge-${(value ?? 'none').toLowerCase().replace(/[^a-z_]/g, '')}`}>{value ?? '–'}</span>
+);
+
+export const Facts = ({ rows }: { rows: [string, ComponentChildren][] }) => (
+  <dl class="facts">
+    {rows.map(([k, v]) => (
+      <div key={k}>
+        <dt>{k}</dt>
+        <dd>{v ?? '–'}</dd>
+      </div>
+    ))}
+  </dl>
+);
+
+export const KeyValues = ({ caption, values }: { caption: string; values: Record<string, unknown> }) => {
+  const entries = Object.entries(values ?? {});
+  if (entries.length === 0) return <p class="muted">No {caption.toLowerCase()}.</p>;
+  return (
+    <div class="scroll">
+      <table>
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Value</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map(([k, v]) => (
+            <tr key={k}>
+              <th scope="row">{k}</th>
+              <td>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+};
+
+/** The page's heading takes focus after navigation, so a screen reader announces the new page. */
+export const PageTitle = ({ children, title }: { children: ComponentChildren; title: string }) => {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    document.title = `${title} · Steward`;
+    ref.current?.focus();
+  }, [title]);
+  return (
+    <h1 tabIndex={-1} ref={ref}>
+      {children}
+    </h1>
+  );
+};
+
+export const short = (hash: string | undefined, n = 12) => (hash ? `${hash.slice(0, n)}…` : '–');
+
+/** Saves a blob as a file: how a download that needs the API's headers reaches the disk. */
+export const saveBlob = (blob: Blob, fileName: string) => {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+};
