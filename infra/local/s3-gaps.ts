@@ -1,15 +1,19 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type S3rver from 's3rver';
 
 /**
  * What s3rver lacks around multipart uploads, added as S3 does it: ListParts (the commit step
- * lists the parts when the caller does not report them), and NoSuchUpload for an upload that was
- * completed or never begun (s3rver answers a 500 there).
+ * lists the parts when the caller does not report them), NoSuchUpload for an upload that was
+ * completed or never begun (s3rver answers a 500 there), and UploadPartCopy (a part copied from a
+ * byte range of another object, server-side: registration by reference copies large objects so;
+ * s3rver answers NotImplemented).
  */
 interface Context {
   method: string;
   path: string;
+  headers: Record<string, string | string[] | undefined>;
   query: Record<string, string | string[] | undefined>;
   status: number;
   type: string;
@@ -20,7 +24,20 @@ type Middleware = (ctx: Context, next: () => Promise<void>) => Promise<void>;
 /** s3rver is a Koa application: its middleware list is composed when it starts listening. */
 interface KoaInsides {
   middleware: Middleware[];
-  store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
+  store: {
+    getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+    getObject(
+      bucket: string,
+      key: string,
+      range?: { start: number; end: number },
+    ): Promise<{ content: Readable | null; metadata: Record<string, string> } | null>;
+    putPart(
+      bucket: string,
+      uploadId: string,
+      partNumber: number,
+      content: Readable,
+    ): Promise<{ md5: string }>;
+  };
 }
 
 const xmlEscape = (text: string): string => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -78,8 +95,75 @@ const multipartGaps =
     ].join('');
   };
 
-/** Call before `run()`: the handler goes first, ahead of s3rver's own routes. */
+const uploadExists = (store: KoaInsides['store'], bucket: string, uploadId: string) =>
+  stat(join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId)).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+
+/**
+ * UploadPartCopy: `PUT /bucket/key?partNumber=N&uploadId=U` with `x-amz-copy-source` (and
+ * optionally `x-amz-copy-source-range: bytes=first-last`, both inclusive) stores that range of the
+ * source object as part N, and answers its ETag in a CopyPartResult, with S3's errors for a
+ * missing upload, a missing source and a range outside the source.
+ */
+const uploadPartCopy =
+  (store: KoaInsides['store']): Middleware =>
+  async (ctx, next) => {
+    const { uploadId, partNumber } = ctx.query;
+    const header = ctx.headers['x-amz-copy-source'];
+    if (ctx.method !== 'PUT' || typeof uploadId !== 'string' || typeof header !== 'string') return next();
+    const [, bucket, ...keyParts] = ctx.path.split('/').map(decodeURIComponent);
+    const part = Number(partNumber);
+    if (!bucket || keyParts.length === 0) return next();
+    if (!Number.isInteger(part) || part < 1 || part > 10_000)
+      return s3Error(
+        ctx,
+        400,
+        'InvalidArgument',
+        'Part number must be an integer between 1 and 10000, inclusive',
+      );
+    if (!/^[0-9a-f]+$/.test(uploadId) || !(await uploadExists(store, bucket, uploadId)))
+      return s3Error(ctx, 404, 'NoSuchUpload', 'The specified upload does not exist.');
+
+    const [path, query] = header.replace(/^\//, '').split('?') as [string, string | undefined];
+    if (query && !/^versionId=/.test(query))
+      return s3Error(ctx, 400, 'InvalidArgument', 'x-amz-copy-source takes only a versionId');
+    const [sourceBucket, ...sourceKey] = decodeURIComponent(path).split('/');
+    const found =
+      sourceBucket && sourceKey.length ? await store.getObject(sourceBucket, sourceKey.join('/')) : null;
+    if (!found) return s3Error(ctx, 404, 'NoSuchKey', 'The specified key does not exist.');
+    found.content?.destroy();
+    const size = Number(found.metadata['content-length']);
+
+    const rangeHeader = ctx.headers['x-amz-copy-source-range'];
+    let range = { start: 0, end: size - 1 };
+    if (typeof rangeHeader === 'string') {
+      const m = /^bytes=(\d+)-(\d+)$/.exec(rangeHeader);
+      if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) >= size)
+        return s3Error(
+          ctx,
+          400,
+          'InvalidArgument',
+          `The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy, within the source's ${size} bytes`,
+        );
+      range = { start: Number(m[1]), end: Number(m[2]) };
+    }
+    const source = await store.getObject(sourceBucket!, sourceKey.join('/'), range);
+    if (!source?.content) return s3Error(ctx, 404, 'NoSuchKey', 'The specified key does not exist.');
+    const { md5 } = await store.putPart(bucket, uploadId, part, source.content);
+    ctx.status = 200;
+    ctx.type = 'application/xml';
+    ctx.body = [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      '<CopyPartResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
+      `<LastModified>${new Date().toISOString()}</LastModified><ETag>&quot;${md5}&quot;</ETag>`,
+      '</CopyPartResult>',
+    ].join('');
+  };
+
+/** Call before `run()`: the handlers go first, ahead of s3rver's own routes. */
 export const fillMultipartGaps = (server: S3rver): void => {
   const koa = server as unknown as KoaInsides;
-  koa.middleware.unshift(multipartGaps(koa.store));
+  koa.middleware.unshift(multipartGaps(koa.store), uploadPartCopy(koa.store));
 };

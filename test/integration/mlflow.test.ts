@@ -2,9 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3 as stewardS3 } from '#commons/clients';
 import { treeDigest } from '#domain/artifact';
 import { type Api, type ApiResponse, startApi } from './local-api.ts';
 import { sha256, uniqueName } from './registry-fixtures.ts';
@@ -20,10 +28,14 @@ let api: Api;
 let s3: S3Client;
 let scratch: string;
 const SOURCE_BUCKET = 'mlflow-runs';
+const MiB = 1024 * 1024;
 const UA = { 'user-agent': 'mlflow-python-client/2.12.2', accept: '*/*' };
 
 beforeAll(async () => {
-  api = await startApi();
+  // Objects of 6 MiB and more are copied part by part (UploadPartCopy), in parts of 5 MiB.
+  api = await startApi({
+    env: { COPY_MULTIPART_THRESHOLD_BYTES: String(6 * MiB), MULTIPART_PART_BYTES: String(5 * MiB) },
+  });
   const info = (await api.call('GET', '/local/info')).body;
   s3 = new S3Client({
     endpoint: info.s3Endpoint,
@@ -101,7 +113,10 @@ const awaitRegistration = async (name: string, version: string) => {
   }
 };
 
-const registerFromS3 = async (name: string, files = MODEL_FILES()) => {
+const registerFromS3 = async (
+  name: string,
+  files: ReturnType<typeof MODEL_FILES> & Record<string, Buffer> = MODEL_FILES(),
+) => {
   const prefix = `runs/${uniqueName('run')}/artifacts/model`;
   await putFolder(prefix, files);
   const source = `s3://${SOURCE_BUCKET}/${prefix}`;
@@ -220,6 +235,92 @@ describe('model versions registered by reference', () => {
     expect(v1.body.artifact.sha256).toBe(treeDigest(manifest));
     expect(v1.body.artifact.source).toBe(source);
     expect(verify.body).toMatchObject({ valid: true });
+  });
+
+  it('copies an object above the threshold part by part (UploadPartCopy), and the copy hashes as the source', async () => {
+    // Prepare: 13 MiB is three parts of at most 5 MiB; the emulator serves UploadPartCopy.
+    const name = uniqueName('big');
+    await send('POST', 'registered-models/create', { name });
+    const weights = randomBytes(13 * MiB);
+    const copies: { range: string | undefined; part: number | undefined }[] = [];
+    const spy = stewardS3().middlewareStack;
+    spy.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UploadPartCopyCommand') {
+          const input = args.input as { CopySourceRange?: string; PartNumber?: number };
+          copies.push({ range: input.CopySourceRange, part: input.PartNumber });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'test-upload-part-copy-spy' },
+    );
+
+    // Act
+    let ready: Record<string, unknown>;
+    try {
+      ({ ready } = await registerFromS3(name, { ...MODEL_FILES(), 'data/weights.bin': weights }));
+    } finally {
+      spy.remove('test-upload-part-copy-spy');
+    }
+    const v1 = await api.call('GET', `/v1/models/${name}/versions/1`);
+    const uri = await get('model-versions/get-download-uri', [
+      ['name', name],
+      ['version', '1'],
+    ]);
+    const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri.body.artifact_uri)!;
+    const stored = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${key}/data/weights.bin` }));
+    const bytes = Buffer.from(await stored.Body!.transformToByteArray());
+
+    // Assess
+    expect(ready).toMatchObject({ status: 'READY' });
+    expect(copies).toEqual([
+      { part: 1, range: `bytes=0-${5 * MiB - 1}` },
+      { part: 2, range: `bytes=${5 * MiB}-${10 * MiB - 1}` },
+      { part: 3, range: `bytes=${10 * MiB}-${13 * MiB - 1}` },
+    ]);
+    expect(v1.body.artifact.files).toContainEqual({
+      path: 'data/weights.bin',
+      sha256: sha256(weights),
+      sizeBytes: 13 * MiB,
+    });
+    expect(sha256(bytes)).toBe(sha256(weights));
+  });
+
+  it('the local S3 answers UploadPartCopy as S3 does: NoSuchKey, a range outside the source, NoSuchUpload', async () => {
+    // Prepare
+    const key = `runs/${uniqueName('upc')}/small.bin`;
+    await s3.send(new PutObjectCommand({ Bucket: SOURCE_BUCKET, Key: key, Body: randomBytes(100) }));
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: SOURCE_BUCKET, Key: `${key}.copy` }),
+    );
+    const partCopy = (source: string, range?: string, uploadId = UploadId) =>
+      s3
+        .send(
+          new UploadPartCopyCommand({
+            Bucket: SOURCE_BUCKET,
+            Key: `${key}.copy`,
+            UploadId: uploadId,
+            PartNumber: 1,
+            CopySource: `${SOURCE_BUCKET}/${source}`,
+            ...(range ? { CopySourceRange: range } : {}),
+          }),
+        )
+        .then(
+          (out) => ({ etag: out.CopyPartResult?.ETag, error: undefined }),
+          (error: Error) => ({ etag: undefined, error: error.name }),
+        );
+
+    // Act
+    const whole = await partCopy(key);
+    const missing = await partCopy(`${key}.nothing`);
+    const outside = await partCopy(key, 'bytes=50-100');
+    const noUpload = await partCopy(key, undefined, 'f00d');
+
+    // Assess
+    expect(whole.etag).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(missing.error).toBe('NoSuchKey');
+    expect(outside.error).toBe('InvalidArgument');
+    expect(noUpload.error).toBe('NoSuchUpload');
   });
 
   it("serves Steward's copy: get-download-uri is s3:// of the copy, which a later overwrite of the source leaves alone", async () => {
