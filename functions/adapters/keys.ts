@@ -88,6 +88,15 @@ export const keys = {
   }),
   driftRunPrefix: 'RUN#',
   idempotency: (hash: string) => ({ pk: `IDEM#${hash}`, sk: '#IDEM' }),
+  /**
+   * A version waiting for its upload, by registration time (gsi2, sparse): set at registration,
+   * removed by the move out of PENDING_UPLOAD, so the expiry sweep reads only what still waits.
+   */
+  pendingUpload: (createdAt: string, name: string, version: number) => ({
+    gsi2pk: 'PENDING_UPLOADS',
+    gsi2sk: `${createdAt}#${name}#${pad(version, 10)}`,
+  }),
+  pendingUploadsPartition: 'PENDING_UPLOADS',
 } as const;
 
 /** Sort keys of a model's partition below this one: the model item and its aliases, in one Query. */

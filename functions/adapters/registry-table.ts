@@ -316,7 +316,14 @@ export const insertVersion = (head: ModelItem, item: VersionItem, actor: string)
       {
         Put: {
           TableName: table(),
-          Item: { ...keys.version(head.name, item.version), ...item },
+          Item: {
+            ...keys.version(head.name, item.version),
+            // A version registered by reference is copied by its workflow; it never waits for a client.
+            ...(item.status === 'PENDING_UPLOAD' && !item.artifact.source
+              ? keys.pendingUpload(item.createdAt, head.name, item.version)
+              : {}),
+            ...item,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
@@ -384,7 +391,8 @@ export const changeVersion = (options: {
           Update: {
             TableName: table(),
             Key: keys.version(head.name, version.version),
-            UpdateExpression: `SET ${sets.join(', ')}`,
+            // Out of PENDING_UPLOAD, out of the expiry sweep's index.
+            UpdateExpression: `SET ${sets.join(', ')}${leavesPending(options.set) ? ' REMOVE gsi2pk, gsi2sk' : ''}`,
             ConditionExpression: conditions.join(' AND '),
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
@@ -394,6 +402,39 @@ export const changeVersion = (options: {
       ),
     ],
   });
+};
+
+const leavesPending = (set: Record<string, unknown>): boolean =>
+  typeof set.status === 'string' && set.status !== 'PENDING_UPLOAD';
+
+/**
+ * Versions still waiting for their upload that were registered before `cutoff` (ISO 8601), oldest
+ * first, a page at a time: the expiry sweep's access pattern (gsi2, sparse).
+ */
+export const listPendingUploads = async (
+  cutoff: string,
+  startKey?: Record<string, unknown>,
+): Promise<Page<{ name: string; version: number; createdAt: string }>> => {
+  const { Items = [], LastEvaluatedKey } = await doc().send(
+    new QueryCommand({
+      TableName: table(),
+      IndexName: 'gsi2',
+      KeyConditionExpression: 'gsi2pk = :p AND gsi2sk < :cutoff',
+      ExpressionAttributeValues: { ':p': keys.pendingUploadsPartition, ':cutoff': cutoff },
+      ProjectionExpression: '#n, version, createdAt',
+      ExpressionAttributeNames: { '#n': 'name' },
+      Limit: 100,
+      ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+    }),
+  );
+  return {
+    items: Items.map((i) => ({
+      name: i.name as string,
+      version: i.version as number,
+      createdAt: i.createdAt as string,
+    })),
+    lastKey: LastEvaluatedKey,
+  };
 };
 
 const versionRefusal = (

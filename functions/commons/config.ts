@@ -24,6 +24,7 @@ const ConfigSchema = EnvSchema.transform((e) =>
     multipartThresholdBytes: e.MULTIPART_THRESHOLD_BYTES,
     multipartPartBytes: e.MULTIPART_PART_BYTES,
     presignTtlSeconds: e.PRESIGN_TTL_SECONDS,
+    pendingUploadTtlHours: e.PENDING_UPLOAD_TTL_HOURS,
     s3Checksums: e.S3_CHECKSUMS === 'true',
     approvalStateMachineArn: e.APPROVAL_STATE_MACHINE_ARN,
     registrationStateMachineArn: e.REGISTRATION_STATE_MACHINE_ARN,

@@ -132,6 +132,15 @@ export const EnvSchema = z.object({
     .positive()
     .default(64 * 1024 * 1024),
   PRESIGN_TTL_SECONDS: z.coerce.number().int().min(60).max(43_200).default(900),
+  /**
+   * A version still PENDING_UPLOAD this long after its registration is FAILED by the expiry sweep
+   * (hours, fractions allowed; context pendingUploadTtlHours on AWS).
+   */
+  PENDING_UPLOAD_TTL_HOURS: z.coerce
+    .number()
+    .min(1 / 3600)
+    .max(24 * 90)
+    .default(24),
   /** `true` where the store keeps SHA-256 checksums (S3); local s3rver keeps none. */
   S3_CHECKSUMS: z.enum(['true', 'false']).default('true'),
   /** The approval workflow, and the key that seals its task tokens (KMS key on AWS). */

@@ -68,6 +68,11 @@ import { EnvironmentDefaults } from '../../functions/domain/environment.ts';
  * - `driftDispatchRate`: how often the drift dispatcher looks for due monitors, an EventBridge
  *   Scheduler `rate(...)` or `cron(...)` expression (default `rate(15 minutes)`). A monitor's own
  *   schedule says how often it runs; this only bounds how late a due run can start.
+ * - `pendingUploadTtlHours`: how long a version may stay PENDING_UPLOAD (registered, not yet
+ *   uploaded and committed) before the expiry sweep makes it FAILED, with the reason and an audit
+ *   event (hours, fractions allowed; default 24).
+ * - `pendingUploadSweepRate`: how often that sweep runs, an EventBridge `rate(...)` or `cron(...)`
+ *   expression (default `rate(15 minutes)`): a version expires at most this late.
  * - `driftAlarmEmail`: optional; an address subscribed (by email) to the drift alarm topic. It
  *   must confirm the subscription from the email SNS sends.
  * - `approvalLinkConcurrency`: reserved concurrency of the approval-links function (the public
@@ -179,6 +184,11 @@ const StewardContext = z
     sourceBuckets: z.array(DataBucket).max(50),
     driftDispatchRate: ScheduleRate,
     driftAlarmEmail: z.email().optional(),
+    pendingUploadTtlHours: z
+      .number()
+      .min(1 / 60)
+      .max(24 * 90),
+    pendingUploadSweepRate: ScheduleRate,
     approvalLinkConcurrency: z.number().int().min(1).max(1000),
     approvalLinkWafRateLimit: z.number().int().min(10).max(2_000_000_000),
     apiWafRateLimit: z.number().int().min(10).max(2_000_000_000).optional(),
@@ -263,6 +273,8 @@ export const contextDefaults: StewardContext = {
   sourceBuckets: [],
   driftDispatchRate: 'rate(15 minutes)',
   driftAlarmEmail: undefined,
+  pendingUploadTtlHours: 24,
+  pendingUploadSweepRate: 'rate(15 minutes)',
   approvalLinkConcurrency: 10,
   approvalLinkWafRateLimit: 100,
   apiWafRateLimit: undefined,

@@ -15,6 +15,7 @@ import { Monitoring } from './monitoring.ts';
 import { addAcknowledgementAspects } from './nag.ts';
 import { Reconcile } from './reconcile.ts';
 import { RegistrationWorkflow } from './registrations.ts';
+import { UploadExpiry } from './upload-expiry.ts';
 
 /** Steward on AWS: one stack, one construct per capability. */
 export class StewardStack extends Stack {
@@ -28,6 +29,7 @@ export class StewardStack extends Stack {
   readonly monitoring: Monitoring;
   readonly drift: DriftWorkflow;
   readonly registrations: RegistrationWorkflow;
+  readonly uploadExpiry: UploadExpiry;
   readonly api: Api;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -105,6 +107,11 @@ export class StewardStack extends Stack {
       artifacts: this.artifacts,
       deployments: this.deployments,
       settings,
+    });
+    this.uploadExpiry = new UploadExpiry(this, 'UploadExpiry', {
+      data: this.data,
+      rate: settings.pendingUploadSweepRate,
+      ttlHours: settings.pendingUploadTtlHours,
     });
     this.api = new Api(this, 'Api', {
       data: this.data,

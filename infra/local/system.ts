@@ -46,6 +46,8 @@ export interface LocalSystemOptions {
   waitScale?: number;
   /** How often the local scheduler dispatches due drift monitors (default 60 s; 0: never). */
   driftIntervalMs?: number;
+  /** How often the pending-upload expiry sweep runs (default 60 s; 0: never, only on demand). */
+  uploadSweepIntervalMs?: number;
   /** Extra environment for the handlers (e.g. a small multipart threshold in tests). */
   env?: Record<string, string>;
   log?: (line: string) => void;
@@ -67,6 +69,8 @@ export interface LocalSystem {
   dispatchDrift(): Promise<unknown>;
   /** Build the console now rather than on its first request (`npm start` does). */
   prebuildConsole(): Promise<void>;
+  /** Run the pending-upload expiry sweep now (what the schedule does), and wait for it. */
+  expireUploads(): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -269,6 +273,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
         },
         'GET /local/alarms': async () => ({ status: 200, body: [...cloudwatch.alarms.values()] }),
         'POST /local/drift/dispatch': async () => ({ status: 200, body: await dispatchDrift() }),
+        'POST /local/uploads/expire': async () => ({ status: 200, body: await expireUploads() }),
         'POST /local/targets/alarms': async (_url, body) => {
           const parsed = LocalAlarm.safeParse(body);
           if (!parsed.success) return { status: 400, body: { detail: parsed.error.message } };
@@ -305,6 +310,19 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
       : undefined;
   scheduler?.unref();
 
+  // The pending-upload expiry: an EventBridge schedule invokes the same sweep on AWS.
+  const expireUploads = async () => (await import('../../functions/scheduled/upload-expiry.ts')).sweep();
+  const sweepEvery =
+    options.uploadSweepIntervalMs ?? Number(process.env.STEWARD_LOCAL_UPLOAD_SWEEP_MS ?? 60_000);
+  const sweeper =
+    sweepEvery > 0
+      ? setInterval(
+          () => void expireUploads().catch((error: Error) => log(`upload expiry failed: ${error.message}`)),
+          sweepEvery,
+        )
+      : undefined;
+  sweeper?.unref();
+
   let closed = false;
   return {
     url,
@@ -319,6 +337,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     faults,
     dispatchDrift,
     prebuildConsole: site.prebuild,
+    expireUploads,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -327,6 +346,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
         server.closeAllConnections();
       });
       if (scheduler) clearInterval(scheduler);
+      if (sweeper) clearInterval(sweeper);
       await workflows.close();
       await targets.close();
       await metricsEndpoint.close();

@@ -210,7 +210,7 @@ describe('service functions', () => {
     s = synthStack();
   });
 
-  it('are one per function group, and the stack has no other function but the audit exporter, the workflow tasks and reconcile', () => {
+  it('are one per function group, and the stack has no other function but the audit exporter, the workflow tasks, reconcile and the upload expiry', () => {
     const fns = Object.keys(s.template.findResources('AWS::Lambda::Function')).sort();
     const { validate, notify, record } = s.stack.approvals;
     const { prepare, progress, finish } = s.stack.deployments;
@@ -220,6 +220,7 @@ describe('service functions', () => {
       ...functionGroups.map((g) => logicalId(s.stack.api.functions[g].fn)),
       logicalId(s.stack.auditArchive.exporter.fn),
       logicalId(s.stack.reconcile.function.fn),
+      logicalId(s.stack.uploadExpiry.function.fn),
       ...[validate, notify, record, prepare, progress, finish, due, run, shard, reduce, copy, fail].map(
         (task) => logicalId(task.fn),
       ),
