@@ -36,7 +36,9 @@ describe('pending-upload expiry (infra/aws/upload-expiry.ts)', () => {
     expect(actions.filter((a) => a.startsWith('sqs:'))).toEqual(['sqs:SendMessage']);
     expect(actions).not.toContain('dynamodb:Scan');
     expect(actions).not.toContain('dynamodb:DeleteTable');
-    const resources = JSON.stringify(statements.filter((st) => st.Effect === 'Allow').map((st) => st.Resource));
+    const resources = JSON.stringify(
+      statements.filter((st) => st.Effect === 'Allow').map((st) => st.Resource),
+    );
     expect(resources).toContain('/index/gsi2');
     expect(resources).not.toContain('/index/gsi1');
   });
