@@ -44,6 +44,15 @@ export interface MonitorItem {
   updatedBy: string;
 }
 
+export interface DriftRunFeature {
+  name: string;
+  kind: string;
+  psi: number | null;
+  jsDistance: number | null;
+  jsDistanceBase2: number | null;
+  drifted: boolean;
+}
+
 export interface DriftRunItem {
   entity: 'drift-run';
   id: string;
@@ -58,6 +67,11 @@ export interface DriftRunItem {
   empty: boolean;
   reason?: string;
   drifted: string[];
+  /**
+   * Each feature's headline figures, so drift over time reads from the list of runs (the whole
+   * report stays in S3). Absent on runs made before it was kept.
+   */
+  features?: DriftRunFeature[];
   reportUri: string;
   /** The report as a page (`.html` beside the JSON). Absent on runs made before pages existed. */
   reportPageUri?: string;

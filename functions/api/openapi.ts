@@ -453,7 +453,11 @@ const operations: Record<string, Omit<ZodOpenApiOperationObject, 'operationId'>>
     summary: 'Drift runs, newest first',
     requestParams: { path: DeploymentPath, query: ListRunsQuery },
     responses: {
-      ...ok('200', 'a page of runs', z.object({ items: z.array(z.record(z.string(), z.unknown())) })),
+      ...ok(
+        '200',
+        "a page of runs, each with every feature's PSI and JS distance",
+        z.object({ items: z.array(z.record(z.string(), z.unknown())) }),
+      ),
       ...problems(400, 403),
     },
   },

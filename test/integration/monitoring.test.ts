@@ -177,6 +177,17 @@ describe('drift monitoring', () => {
       trigger: 'request',
       rows: 1500,
     });
+    // Each run in the list carries every feature's headline figures: drift over time is one read.
+    const listed = Object.fromEntries(runs.body.items[0].features.map((f: { name: string }) => [f.name, f]));
+    expect(listed.spend).toEqual({
+      name: 'spend',
+      kind: 'numeric',
+      psi: features.spend.psi,
+      jsDistance: features.spend.jsDistance,
+      jsDistanceBase2: features.spend.jsDistanceBase2,
+      drifted: true,
+    });
+    expect(listed.tenure.drifted).toBe(false);
     const inventory = await api.call('GET', '/v1/inventory');
     expect(inventory.body.items.find((r: { name: string }) => r.name === model)).toMatchObject({
       lastDriftStatus: 'DRIFTED',
