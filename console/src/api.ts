@@ -62,8 +62,14 @@ const problemOf = async (response: Response): Promise<Problem> => {
 export class Api {
   constructor(private readonly transport: Transport) {}
 
-  async send(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {
-    const headers: Record<string, string> = { accept };
+  async send(
+    method: string,
+    path: string,
+    body?: unknown,
+    accept = 'application/json',
+    extra: Record<string, string> = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { ...extra, accept };
     let raw: string | undefined;
     if (body !== undefined) {
       raw = JSON.stringify(body);
@@ -100,8 +106,13 @@ export class Api {
     return items;
   }
 
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.send(method, path, body);
+  async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
+    const response = await this.send(method, path, body, 'application/json', headers);
     const text = await response.text();
     return (text ? JSON.parse(text) : undefined) as T;
   }

@@ -10,9 +10,12 @@ export const useData = <T,>(load: (api: Api) => Promise<T>, deps: unknown[]) => 
   const { api, who } = useSession();
   const [result, setResult] = useState<Loaded<T>>({ state: 'loading' });
   const [tick, setTick] = useState(0);
+  const seenTick = useRef(0);
   useEffect(() => {
     let live = true;
-    setResult({ state: 'loading' });
+    // A reload keeps what is shown until the fresh answer comes; a new subject shows loading.
+    if (seenTick.current === tick) setResult({ state: 'loading' });
+    seenTick.current = tick;
     load(api).then(
       (data) => live && setResult({ state: 'ok', data }),
       (error: unknown) => live && setResult({ state: 'error', error }),
