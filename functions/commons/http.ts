@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { recordAttempt } from '#adapters/attempt-log';
-import { routes } from '#api/routes';
+import type { InputOf, Route, RouteEntry, RouteRole } from '#api/route';
 import { escapeHtml } from '#domain/html';
 import { ModelName } from '#domain/names';
 import { PAGE_HEADERS, page } from '#presentation/page';
@@ -24,7 +24,7 @@ import {
   ValidationError,
 } from './errors.ts';
 import { withIdempotency } from './idempotency.ts';
-import { type Principal, resolvePrincipal } from './identity.ts';
+import { hasRole, type Principal, requireReader, requireRole, resolvePrincipal } from './identity.ts';
 import { logger, metrics } from './observability.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -59,6 +59,18 @@ export interface HttpResponse {
 }
 
 export type Operation = (request: HttpRequest) => Promise<HttpResponse>;
+
+/** A request whose input its route entry's schemas have parsed. */
+export interface ParsedRequest<E> extends HttpRequest {
+  input: InputOf<E>;
+}
+
+/** What a handler writes per operation: it receives the parsed input, the caller's role checked. */
+export type OperationsOf<T extends readonly RouteEntry[]> = {
+  [K in T[number]['operationId']]: (
+    request: ParsedRequest<Extract<T[number], { readonly operationId: K }>>,
+  ) => Promise<HttpResponse>;
+};
 
 const BASE_HEADERS = {
   'cache-control': 'no-store',
@@ -121,6 +133,51 @@ export const input = <S extends z.ZodType>(
   );
 };
 
+/** The route entry's role, checked before anything of the request is read. */
+export const enforceRole = (principal: Principal, role: RouteRole): void => {
+  if (role === 'public' || role === 'authenticated' || role === 'owner') return;
+  if (role === 'reader') requireReader(principal);
+  else if (typeof role === 'string') requireRole(principal, role);
+  else if (!role.some((r) => hasRole(principal, r))) requireRole(principal, role[role.length - 1]!);
+};
+
+/** The input of a request as its route entry states it: path, then query, then body. */
+export const parseInput = <E extends RouteEntry>(entry: E, request: HttpRequest): InputOf<E> => {
+  if (entry.parsesOwnInput)
+    return { path: request.pathParameters, query: request.query, body: request.body } as InputOf<E>;
+  const path = entry.params ? input(entry.params, request.pathParameters, 'path') : request.pathParameters;
+  const query = entry.query ? input(entry.query, request.query, 'query') : request.query;
+  const raw = request.body === undefined && entry.bodyOptional ? {} : request.body;
+  const body = entry.body ? input(entry.body, raw, 'body') : request.body;
+  return { path, query, body } as InputOf<E>;
+};
+
+/**
+ * A group's operations as callable with a plain request: each checks its entry's role, parses
+ * its input and calls the handler's function with it. The middleware serves them; another
+ * operation may call one with a request of its own and gets the same checks.
+ */
+export const operationsFor = <T extends readonly Route[]>(
+  table: T,
+  handlers: OperationsOf<NoInfer<T>>,
+): Readonly<Record<T[number]['operationId'], Operation>> => {
+  const out: Record<string, Operation> = {};
+  const fns = handlers as unknown as Record<
+    string,
+    (request: ParsedRequest<RouteEntry>) => Promise<HttpResponse>
+  >;
+  for (const entry of table) {
+    const fn = fns[entry.operationId];
+    if (!fn) throw new Error(`no operation for ${entry.operationId}`);
+    // One entry per operation id serves its checks; an id on two methods (MLflow) shares them.
+    out[entry.operationId] ??= async (request) => {
+      enforceRole(request.principal, entry.role);
+      return fn({ ...request, input: parseInput(entry, request) });
+    };
+  }
+  return out as Record<T[number]['operationId'], Operation>;
+};
+
 const lowerCaseHeaders = (headers: APIGatewayProxyEvent['headers']): Record<string, string> => {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k.toLowerCase()] = v;
@@ -128,8 +185,6 @@ const lowerCaseHeaders = (headers: APIGatewayProxyEvent['headers']): Record<stri
 };
 
 const ANONYMOUS: Principal = { id: 'anonymous', sessionName: undefined, roles: new Set() };
-
-const routeIndex = new Map(routes.map((r) => [`${r.method} ${r.path}`, r]));
 
 /** No request body of this API nests deeper than this; deeper is refused before it is parsed. */
 export const MAX_BODY_DEPTH = 32;
@@ -225,10 +280,13 @@ const parseBody = (event: APIGatewayProxyEvent, headers: Record<string, string>,
   return { body, raw };
 };
 
-const toRequest = (event: APIGatewayProxyEvent): HttpRequest => {
-  const route = routeIndex.get(`${event.httpMethod} ${event.resource}`);
+const toRequest = (
+  event: APIGatewayProxyEvent,
+  route: Route | undefined,
+  table: readonly Route[],
+): HttpRequest => {
   if (!route) {
-    if (routes.some((r) => r.path === event.resource))
+    if (table.some((r) => r.path === event.resource))
       throw new MethodNotAllowedError(`${event.httpMethod} is not allowed on ${event.resource}`);
     throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`);
   }
@@ -385,6 +443,30 @@ const errorPage = (result: APIGatewayProxyResult): APIGatewayProxyResult => {
   };
 };
 
+/**
+ * An answer against its route entry. A success must be one of the entry's declared statuses:
+ * local mode (and so every test) refuses any other as a fault, AWS logs it. A JSON body that the
+ * declared schema does not describe is logged (a defect of the entry or of the operation, as the
+ * reference is generated from the entry), and the answer is sent as it is.
+ */
+export const checkAnswer = (route: RouteEntry, response: HttpResponse): void => {
+  if (response.statusCode >= 400) return;
+  const spec = route.responses[response.statusCode];
+  if (!spec) {
+    const problem = `${route.operationId} answered ${response.statusCode}, which its route entry does not declare`;
+    if (config().mode === 'local') throw new Error(problem);
+    logger.error('an answer differs from its route entry', { detail: problem });
+    return;
+  }
+  if (!spec.schema || response.body === undefined || typeof response.body === 'string') return;
+  const parsed = spec.schema.safeParse(response.body);
+  if (!parsed.success)
+    logger.warn('an answer differs from its route entry', {
+      operation: route.operationId,
+      issues: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`),
+    });
+};
+
 const serialize = (response: HttpResponse): APIGatewayProxyResult => {
   const headers: Record<string, string> = { ...BASE_HEADERS, ...response.headers };
   if (response.body === undefined) return { statusCode: response.statusCode, headers, body: '' };
@@ -416,7 +498,7 @@ const count = (result: APIGatewayProxyResult, operationId: string | undefined): 
 const onRecord = async (request: HttpRequest, error: ForbiddenError): Promise<unknown> => {
   const pathModel = ModelName.safeParse(request.pathParameters.model);
   const model = error.subject?.model ?? (pathModel.success ? pathModel.data : undefined);
-  const route = routeIndex.get(`${request.method} ${request.resourcePath}`)?.path ?? request.resourcePath;
+  const route = request.resourcePath;
   try {
     await recordAttempt({
       model,
@@ -443,19 +525,26 @@ const onRecord = async (request: HttpRequest, error: ForbiddenError): Promise<un
  * parsing, identity, idempotency, problem+json errors and per-request metrics (each
  * request flushes its own metric set, so no flush middleware is needed).
  */
-export const httpHandler = (operations: Readonly<Record<string, Operation>>) => {
+export const httpHandler = <const T extends readonly Route[]>(
+  table: T,
+  operations: Readonly<Record<T[number]['operationId'], Operation>>,
+) => {
+  const routeIndex = new Map(table.map((r) => [`${r.method} ${r.path}`, r]));
+  const served = operations as Readonly<Record<string, Operation>>;
   const dispatch = async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? 'local';
     const route = routeIndex.get(`${event.httpMethod} ${event.resource}`);
     const isPage = route?.page === true;
     let request: HttpRequest | undefined;
     try {
-      request = toRequest(event);
-      const operation = operations[request.operationId];
-      if (!operation) throw new NotFoundError(`${request.operationId} is not served by this function`);
+      request = toRequest(event, route, table);
+      const operation = served[request.operationId];
+      if (!operation || !route)
+        throw new NotFoundError(`${request.operationId} is not served by this function`);
       logger.appendKeys({ operation: request.operationId, principal: request.principal.id });
       const response =
         request.method === 'POST' ? await withIdempotency(request, operation) : await operation(request);
+      checkAnswer(route, response);
       return count(serialize(response), request.operationId);
     } catch (error) {
       const known = asHttpError(error) ?? error;

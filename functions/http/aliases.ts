@@ -7,17 +7,17 @@ import {
   getVersion,
   putAlias,
 } from '#adapters/registry-table';
+import { aliasesRoutes } from '#api/routes/aliases';
 import { ConflictError, NotFoundError } from '#commons/errors';
-import { type HttpRequest, httpHandler, input, json } from '#commons/http';
-import { requireOwner, requireReader } from '#commons/identity';
-import { AliasPath, SetAliasBody } from '#domain/model';
+import { httpHandler, json, operationsFor } from '#commons/http';
+import { requireOwner } from '#commons/identity';
 import { presentAlias, presentVersion } from '#presentation/representations';
 
 /** Aliases: a stable name (`champion`, `staging`) for one READY version of a model. */
-export const operations = {
-  setAlias: async (request: HttpRequest) => {
-    const { model: name, alias } = input(AliasPath, request.pathParameters, 'path');
-    const body = input(SetAliasBody, request.body, 'body');
+export const operations = operationsFor(aliasesRoutes, {
+  setAlias: async (request) => {
+    const { model: name, alias } = request.input.path;
+    const body = request.input.body;
     const at = new Date().toISOString();
     const actor = request.principal.id;
     const item = {
@@ -43,9 +43,8 @@ export const operations = {
     return json(200, presentAlias(item));
   },
 
-  getAlias: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { model: name, alias } = input(AliasPath, request.pathParameters, 'path');
+  getAlias: async (request) => {
+    const { model: name, alias } = request.input.path;
     const found = await getAlias(name, alias);
     if (!found) throw new NotFoundError(`alias ${alias} of ${name} does not exist`);
     const version = await getVersion(name, found.version);
@@ -53,8 +52,8 @@ export const operations = {
     return json(200, { ...presentVersion(version), alias });
   },
 
-  deleteAlias: async (request: HttpRequest) => {
-    const { model: name, alias } = input(AliasPath, request.pathParameters, 'path');
+  deleteAlias: async (request) => {
+    const { model: name, alias } = request.input.path;
     await retryOnConflict(async () => {
       const [model, found] = await Promise.all([getModel(name), getAlias(name, alias)]);
       if (!model) throw new NotFoundError(`model ${name} does not exist`);
@@ -64,6 +63,6 @@ export const operations = {
     });
     return { statusCode: 204 };
   },
-};
+});
 
-export const handler = httpHandler(operations);
+export const handler = httpHandler(aliasesRoutes, operations);

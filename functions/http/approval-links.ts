@@ -4,9 +4,10 @@ import { listDeployments } from '#adapters/deployments-table';
 import { walkLineage } from '#adapters/lineage-table';
 import { listDriftRuns } from '#adapters/monitoring-table';
 import { getCard, getModel, getVersion } from '#adapters/registry-table';
+import { approvalLinksRoutes } from '#api/routes/approval-links';
 import { macMatches, macOf } from '#commons/cursor';
 import { ForbiddenError, GoneError, HttpError } from '#commons/errors';
-import { type HttpRequest, type HttpResponse, httpHandler, PAGE_HEADERS } from '#commons/http';
+import { type HttpRequest, type HttpResponse, httpHandler, operationsFor, PAGE_HEADERS } from '#commons/http';
 import { DecisionForm, LinkPath } from '#domain/approval';
 import { modelVersionNode } from '#domain/lineage';
 import { missingForReproducibility } from '#domain/reproducibility';
@@ -186,4 +187,7 @@ export const operations = {
 };
 
 // HEAD is GET without the body (the runtime drops it): a mail scanner's probe, answered the same way.
-export const handler = httpHandler({ ...operations, headApprovalLink: operations.viewApprovalLink });
+export const handler = httpHandler(
+  approvalLinksRoutes,
+  operationsFor(approvalLinksRoutes, { ...operations, headApprovalLink: operations.viewApprovalLink }),
+);

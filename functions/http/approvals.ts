@@ -4,22 +4,16 @@ import { retryOnConflict } from '#adapters/audit-chain';
 import { resolveEnvironment } from '#adapters/environments-table';
 import { getModelAndVersion } from '#adapters/registry-table';
 import { startExecution } from '#adapters/workflow';
+import { approvalsRoutes } from '#api/routes/approvals';
 import { config } from '#commons/config';
 import { ConflictError, NotFoundError, ValidationError } from '#commons/errors';
-import { type HttpRequest, httpHandler, input, json } from '#commons/http';
-import { hasRole, requireReader, requireRole, sessionNameOf } from '#commons/identity';
+import { httpHandler, json, operationsFor } from '#commons/http';
+import { sessionNameOf } from '#commons/identity';
 import { logger } from '#commons/observability';
-import {
-  ApprovalPath,
-  approversOf,
-  DecisionBody,
-  initialGroups,
-  RequestApprovalBody,
-} from '#domain/approval';
+import { approversOf, initialGroups } from '#domain/approval';
 import { DeploymentBody } from '#domain/deployment';
 import { DEFAULT_APPROVAL_TTL_HOURS } from '#domain/environment';
 import { missingForReproducibility } from '#domain/reproducibility';
-import { VersionPath } from '#domain/version';
 import { decide, expire, isExpired } from './approval-decisions.ts';
 
 /**
@@ -59,11 +53,10 @@ export const presentApproval = (a: ApprovalItem) => ({
   ...(a.deploymentError ? { deploymentError: a.deploymentError } : {}),
 });
 
-export const operations = {
-  requestApproval: async (request: HttpRequest) => {
-    if (!hasRole(request.principal, 'deployer')) requireRole(request.principal, 'publisher');
-    const { model: name, version: number } = input(VersionPath, request.pathParameters, 'path');
-    const body = input(RequestApprovalBody, request.body, 'body');
+export const operations = operationsFor(approvalsRoutes, {
+  requestApproval: async (request) => {
+    const { model: name, version: number } = request.input.path;
+    const body = request.input.body;
     const stateMachine = config().approvalStateMachineArn;
     if (!stateMachine) throw new Error('APPROVAL_STATE_MACHINE_ARN is not configured');
     const environment = await resolveEnvironment(body.environment);
@@ -156,18 +149,16 @@ export const operations = {
     return json(202, body202, { location: `/v1/approvals/${id}` });
   },
 
-  getApproval: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { id } = input(ApprovalPath, request.pathParameters, 'path');
+  getApproval: async (request) => {
+    const { id } = request.input.path;
     const item = await getApproval(id);
     if (!item) throw new NotFoundError(`approval request ${id} does not exist`);
     return json(200, presentApproval(item));
   },
 
-  decideApproval: async (request: HttpRequest) => {
-    requireRole(request.principal, 'approver');
-    const { id } = input(ApprovalPath, request.pathParameters, 'path');
-    const body = input(DecisionBody, request.body, 'body');
+  decideApproval: async (request) => {
+    const { id } = request.input.path;
+    const body = request.input.body;
     const decided = await decide({
       requestId: id,
       who: { id: request.principal.id, sessionName: request.principal.sessionName },
@@ -177,6 +168,6 @@ export const operations = {
     });
     return json(200, presentApproval(decided));
   },
-};
+});
 
-export const handler = httpHandler(operations);
+export const handler = httpHandler(approvalsRoutes, operations);

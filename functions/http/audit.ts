@@ -6,12 +6,11 @@ import {
   readChain,
   type StoredAuditEvent,
 } from '#adapters/audit-table';
+import { auditRoutes } from '#api/routes/audit';
 import { decodeCursor, encodeCursor } from '#commons/cursor';
 import { ValidationError } from '#commons/errors';
-import { type HttpRequest, httpHandler, input, json } from '#commons/http';
-import { requireReader } from '#commons/identity';
+import { httpHandler, json, operationsFor } from '#commons/http';
 import { GENESIS_HASH, verifyChain } from '#domain/audit';
-import { ListAuditQuery, VerifyQuery } from '#domain/audit-query';
 
 /** The audit trail: list events by model, actor and time, and verify a model's hash chain. */
 /** A listing by time alone with no `from` starts this many days back. */
@@ -33,10 +32,9 @@ const present = (e: StoredAuditEvent) => ({
   prevHash: e.prevHash,
 });
 
-export const operations = {
-  listAudit: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const q = input(ListAuditQuery, request.query, 'query');
+export const operations = operationsFor(auditRoutes, {
+  listAudit: async (request) => {
+    const q = request.input.query;
     const scope = `audit|${q.model ?? ''}|${q.actor ?? ''}|${q.from ?? ''}|${q.to ?? ''}`;
     const cursor = (await decodeCursor(q.cursor, scope)) as
       | { key?: Record<string, unknown>; day?: string }
@@ -81,9 +79,8 @@ export const operations = {
     return json(200, { items: items.map(present), ...(nextCursor ? { nextCursor } : {}) });
   },
 
-  verifyAudit: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { model } = input(VerifyQuery, request.query, 'query');
+  verifyAudit: async (request) => {
+    const { model } = request.input.query;
     const [result, head] = await Promise.all([verifyStream(readChain(model)), readChainHead(model)]);
     // The head kept on the model item must be the chain's last event: a removed tail shows here.
     if (
@@ -101,7 +98,7 @@ export const operations = {
     const { lastHash: _last, ...answer } = result;
     return json(200, { model, ...answer });
   },
-};
+});
 
 /** Verify as the events stream in, page by page. */
 const verifyStream = async (
@@ -129,4 +126,4 @@ const verifyStream = async (
   return flush() ?? { valid: true, events: count, lastHash: previous.hash };
 };
 
-export const handler = httpHandler(operations);
+export const handler = httpHandler(auditRoutes, operations);

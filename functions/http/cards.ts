@@ -1,10 +1,10 @@
 import { retryOnConflict } from '#adapters/audit-chain';
 import { getCard, getModel, putCard } from '#adapters/registry-table';
+import type { modelsRoutes } from '#api/routes/models';
 import { NotFoundError, PreconditionFailedError } from '#commons/errors';
-import { etagOf, type HttpRequest, ifMatchRevision, input, json } from '#commons/http';
-import { requireOwner, requireReader } from '#commons/identity';
-import { ModelCard } from '#domain/card';
-import { ModelPath, teamOf } from '#domain/model';
+import { etagOf, ifMatchRevision, json, type OperationsOf } from '#commons/http';
+import { requireOwner } from '#commons/identity';
+import { teamOf } from '#domain/model';
 
 /** The model card, served by the models function. Every change is an audited replacement. */
 const present = (
@@ -20,10 +20,9 @@ const present = (
   ...(updatedAt ? { updatedAt, updatedBy } : {}),
 });
 
-export const cardOperations = {
-  getCard: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { model: name } = input(ModelPath, request.pathParameters, 'path');
+export const cardOperations: Pick<OperationsOf<typeof modelsRoutes>, 'getCard' | 'putCard'> = {
+  getCard: async (request) => {
+    const { model: name } = request.input.path;
     const [model, card] = await Promise.all([getModel(name), getCard(name)]);
     if (!model) throw new NotFoundError(`model ${name} does not exist`);
     // A model without a card yet answers an empty one that carries what the model knows.
@@ -38,9 +37,9 @@ export const cardOperations = {
     });
   },
 
-  putCard: async (request: HttpRequest) => {
-    const { model: name } = input(ModelPath, request.pathParameters, 'path');
-    const card = input(ModelCard, request.body, 'body');
+  putCard: async (request) => {
+    const { model: name } = request.input.path;
+    const card = request.input.body;
     const expected = ifMatchRevision(request);
     const at = new Date().toISOString();
     const revision = await retryOnConflict(async () => {

@@ -5,21 +5,11 @@ import {
   servedHistory,
 } from '#adapters/deployments-table';
 import { getModel } from '#adapters/registry-table';
+import { deploymentsRoutes } from '#api/routes/deployments';
 import { decodeCursor, encodeCursor } from '#commons/cursor';
 import { NotFoundError } from '#commons/errors';
-import { type HttpRequest, httpHandler, input, json } from '#commons/http';
-import { requireReader, requireRole } from '#commons/identity';
-import {
-  DeploymentBody,
-  DeploymentPath,
-  failureReason,
-  ListDeploymentsQuery,
-  RollbackBody,
-  ServedQuery,
-} from '#domain/deployment';
-import { EnvironmentPath } from '#domain/environment';
-import { ModelPath } from '#domain/model';
-import { VersionPath } from '#domain/version';
+import { httpHandler, json, operationsFor } from '#commons/http';
+import { failureReason } from '#domain/deployment';
 import { startDeployment, startOperation } from '#services/deployments';
 
 /** Deployments: start one, read them, roll one back, take one down, and what served where when. */
@@ -44,27 +34,24 @@ export const presentDeployment = (d: DeploymentItem) => ({
   updatedAt: d.updatedAt,
 });
 
-export const operations = {
-  createDeployment: async (request: HttpRequest) => {
-    requireRole(request.principal, 'deployer');
-    const { model, version } = input(VersionPath, request.pathParameters, 'path');
-    const body = input(DeploymentBody, request.body, 'body');
+export const operations = operationsFor(deploymentsRoutes, {
+  createDeployment: async (request) => {
+    const { model, version } = request.input.path;
+    const body = request.input.body;
     const d = await startDeployment({ model, version, body, actor: request.principal.id });
     return json(202, { ...presentDeployment(d), status: 'PENDING' }, { location: `/v1/deployments/${d.id}` });
   },
 
-  getDeployment: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { id } = input(DeploymentPath, request.pathParameters, 'path');
+  getDeployment: async (request) => {
+    const { id } = request.input.path;
     const d = await getDeployment(id);
     if (!d) throw new NotFoundError(`deployment ${id} does not exist`);
     return json(200, presentDeployment(d));
   },
 
-  listDeployments: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { model } = input(ModelPath, request.pathParameters, 'path');
-    const query = input(ListDeploymentsQuery, request.query, 'query');
+  listDeployments: async (request) => {
+    const { model } = request.input.path;
+    const query = request.input.query;
     const scope = `deployments|${model}|${query.environment ?? ''}`;
     const page = await listDeployments(model, {
       ...(query.environment ? { environment: query.environment } : {}),
@@ -77,28 +64,25 @@ export const operations = {
     return json(200, { items: page.items.map(presentDeployment), ...(nextCursor ? { nextCursor } : {}) });
   },
 
-  rollbackDeployment: async (request: HttpRequest) => {
-    requireRole(request.principal, 'deployer');
-    const { id } = input(DeploymentPath, request.pathParameters, 'path');
-    const { reason } = input(RollbackBody, request.body, 'body');
+  rollbackDeployment: async (request) => {
+    const { id } = request.input.path;
+    const { reason } = request.input.body;
     const d = await startOperation(id, 'rollback', request.principal.id, reason);
     return json(202, { ...presentDeployment(d), operation: 'rollback' });
   },
 
-  decommissionDeployment: async (request: HttpRequest) => {
-    requireRole(request.principal, 'deployer');
-    const { id } = input(DeploymentPath, request.pathParameters, 'path');
+  decommissionDeployment: async (request) => {
+    const { id } = request.input.path;
     const d = await startOperation(id, 'decommission', request.principal.id);
     return json(202, { ...presentDeployment(d), operation: 'decommission' });
   },
 
-  getServedHistory: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { environment } = input(EnvironmentPath, request.pathParameters, 'path');
-    const query = input(ServedQuery, request.query, 'query');
+  getServedHistory: async (request) => {
+    const { environment } = request.input.path;
+    const query = request.input.query;
     const items = await servedHistory(environment, query.target, query.at);
     return json(200, { environment, target: query.target, ...(query.at ? { at: query.at } : {}), items });
   },
-};
+});
 
-export const handler = httpHandler(operations);
+export const handler = httpHandler(deploymentsRoutes, operations);

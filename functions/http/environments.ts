@@ -1,10 +1,10 @@
 import { retryOnConflict } from '#adapters/audit-chain';
 import { listStoredEnvironments, putEnvironment, resolveEnvironment } from '#adapters/environments-table';
+import { environmentsRoutes } from '#api/routes/environments';
 import { config } from '#commons/config';
 import { PreconditionFailedError } from '#commons/errors';
-import { etagOf, type HttpRequest, httpHandler, ifMatchRevision, input, json } from '#commons/http';
-import { requireReader, requireRole } from '#commons/identity';
-import { DEFAULT_APPROVAL_TTL_HOURS, EnvironmentPath, EnvironmentPolicy } from '#domain/environment';
+import { etagOf, httpHandler, ifMatchRevision, json, operationsFor } from '#commons/http';
+import { DEFAULT_APPROVAL_TTL_HOURS, type EnvironmentPolicy } from '#domain/environment';
 
 /** Environments and their policies: seeded from configuration, changed by admins, audited. */
 const present = (
@@ -21,9 +21,8 @@ const present = (
   ...(stored ? { updatedAt: stored.updatedAt, updatedBy: stored.updatedBy } : {}),
 });
 
-export const operations = {
-  listEnvironments: async (request: HttpRequest) => {
-    requireReader(request.principal);
+export const operations = operationsFor(environmentsRoutes, {
+  listEnvironments: async (_request) => {
     const stored = await listStoredEnvironments();
     const byName = new Map<string, ReturnType<typeof present>>();
     for (const [name, policy] of Object.entries(config().environments))
@@ -36,10 +35,9 @@ export const operations = {
     return json(200, { items });
   },
 
-  putEnvironment: async (request: HttpRequest) => {
-    requireRole(request.principal, 'admin');
-    const { environment: name } = input(EnvironmentPath, request.pathParameters, 'path');
-    const policy = input(EnvironmentPolicy, request.body, 'body');
+  putEnvironment: async (request) => {
+    const { environment: name } = request.input.path;
+    const policy = request.input.body;
     const expected = ifMatchRevision(request);
     const at = new Date().toISOString();
     const saved = await retryOnConflict(async () => {
@@ -51,6 +49,6 @@ export const operations = {
     });
     return json(200, present(name, policy, saved), { etag: etagOf(saved.revision) });
   },
-};
+});
 
-export const handler = httpHandler(operations);
+export const handler = httpHandler(environmentsRoutes, operations);

@@ -1,7 +1,7 @@
 import { listModels, type ModelItem } from '#adapters/registry-table';
-import { type HttpRequest, httpHandler, input, json } from '#commons/http';
-import { requireReader } from '#commons/identity';
-import { InventoryQuery, type InventoryRow, toCsv } from '#domain/inventory';
+import { inventoryRoutes } from '#api/routes/inventory';
+import { httpHandler, json, operationsFor } from '#commons/http';
+import { type InventoryRow, toCsv } from '#domain/inventory';
 
 /**
  * The model inventory: one row per model, for model-risk teams. Summaries that later workflows
@@ -41,10 +41,9 @@ const csvRow = (r: ReturnType<typeof row>): InventoryRow => ({
     : undefined,
 });
 
-export const operations = {
-  getInventory: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const query = input(InventoryQuery, request.query, 'query');
+export const operations = operationsFor(inventoryRoutes, {
+  getInventory: async (request) => {
+    const query = request.input.query;
     // `?format=` wins; else the Accept header says it (a browser link and curl alike).
     const format = query.format ?? ((request.headers.accept ?? '').includes('text/csv') ? 'csv' : 'json');
     const rows: ReturnType<typeof row>[] = [];
@@ -65,6 +64,6 @@ export const operations = {
       };
     return json(200, { generatedAt: new Date().toISOString(), items: rows });
   },
-};
+});
 
-export const handler = httpHandler(operations);
+export const handler = httpHandler(inventoryRoutes, operations);

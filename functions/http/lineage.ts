@@ -2,10 +2,11 @@ import { commitMutation, readChainHead, retryOnConflict } from '#adapters/audit-
 import { SYSTEM_CHAIN } from '#adapters/keys';
 import { edgeWrites, walkLineage } from '#adapters/lineage-table';
 import { getModelAndVersion } from '#adapters/registry-table';
+import { lineageRoutes } from '#api/routes/lineage';
 import { NotFoundError } from '#commons/errors';
-import { type HttpRequest, httpHandler, input, json, PAGE_HEADERS } from '#commons/http';
-import { requireOwner, requireReader, requireRole } from '#commons/identity';
-import { CreateEdgeBody, LineageQuery, nodeKey, parseModelVersionNode, toMermaid } from '#domain/lineage';
+import { httpHandler, json, operationsFor, PAGE_HEADERS } from '#commons/http';
+import { requireOwner } from '#commons/identity';
+import { nodeKey, parseModelVersionNode, toMermaid } from '#domain/lineage';
 import { lineagePage } from '#presentation/lineage-page';
 
 /**
@@ -13,10 +14,9 @@ import { lineagePage } from '#presentation/lineage-page';
  * a page with the picture (`Accept: text/html` or `format=html`).
  */
 
-export const operations = {
-  createEdge: async (request: HttpRequest) => {
-    requireRole(request.principal, 'publisher');
-    const edge = input(CreateEdgeBody, request.body, 'body');
+export const operations = operationsFor(lineageRoutes, {
+  createEdge: async (request) => {
+    const edge = request.input.body;
     for (const [side, node] of [
       ['from', edge.from],
       ['to', edge.to],
@@ -53,9 +53,8 @@ export const operations = {
     return json(201, { ...edge, createdAt: at, createdBy: actor });
   },
 
-  getLineage: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const query = input(LineageQuery, request.query, 'query');
+  getLineage: async (request) => {
+    const query = request.input.query;
     const version = parseModelVersionNode(query.node);
     if (query.node.kind === 'model-version' && !version)
       throw new NotFoundError('a model-version id is <model>:<version>');
@@ -91,6 +90,6 @@ export const operations = {
       };
     return json(200, { root: query.node, direction: query.direction, depth: query.depth, ...graph });
   },
-};
+});
 
-export const handler = httpHandler(operations);
+export const handler = httpHandler(lineageRoutes, operations);

@@ -1,17 +1,23 @@
-import { buildOpenApi } from '#api/openapi';
-import { type HttpRequest, httpHandler, json } from '#commons/http';
-import { requireReader } from '#commons/identity';
+import { metaRoutes } from '#api/routes/meta';
+import { httpHandler, json, operationsFor } from '#commons/http';
 
-/** Health and the OpenAPI document. */
-let document: ReturnType<typeof buildOpenApi> | undefined;
+/**
+ * Health and the OpenAPI document. The document needs every route entry and the generator, so it
+ * is loaded on the first request for it, not at cold start (health checks stay cheap).
+ */
+let document: Promise<unknown> | undefined;
 
-export const operations = {
+export const operations = operationsFor(metaRoutes, {
   getHealth: async () => json(200, { status: 'ok' }),
-  getOpenApi: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    document ??= buildOpenApi();
-    return json(200, document, { 'cache-control': 'max-age=300' });
+  getOpenApi: async () => {
+    document ??= import('#api/openapi')
+      .then(({ buildOpenApi }) => buildOpenApi())
+      .catch((error: unknown) => {
+        document = undefined;
+        throw error;
+      });
+    return json(200, await document, { 'cache-control': 'max-age=300' });
   },
-};
+});
 
-export const handler = httpHandler(operations);
+export const handler = httpHandler(metaRoutes, operations);

@@ -7,8 +7,17 @@ import {
   getVersion,
   type VersionItem,
 } from '#adapters/registry-table';
+import { mlflowRoutes } from '#api/routes/mlflow';
 import { asHttpError, ConflictError, HttpError } from '#commons/errors';
-import { etagOf, type HttpRequest, type HttpResponse, httpHandler, input, json } from '#commons/http';
+import {
+  etagOf,
+  type HttpRequest,
+  type HttpResponse,
+  httpHandler,
+  input,
+  json,
+  operationsFor,
+} from '#commons/http';
 import { requireReader, requireRole } from '#commons/identity';
 import { FilterSyntaxError, type OrderKey, parseFilter, parseOrderBy } from '#domain/mlflow';
 import {
@@ -526,4 +535,4 @@ export const operations = {
   },
 };
 
-export const handler = httpHandler(operations);
+export const handler = httpHandler(mlflowRoutes, operationsFor(mlflowRoutes, operations));

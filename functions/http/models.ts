@@ -6,27 +6,19 @@ import {
   listModels,
   updateModel,
 } from '#adapters/registry-table';
+import { modelsRoutes } from '#api/routes/models';
 import { decodeCursor, encodeCursor } from '#commons/cursor';
 import { NotFoundError, PreconditionFailedError } from '#commons/errors';
-import { etagOf, type HttpRequest, httpHandler, ifMatchRevision, input, json } from '#commons/http';
-import { requireOwner, requireReader, requireRole } from '#commons/identity';
-import {
-  CreateModelBody,
-  defaultOwners,
-  ListModelsQuery,
-  ModelPath,
-  teamOf,
-  UpdateModelBody,
-  withOwnerReplaced,
-} from '#domain/model';
+import { etagOf, httpHandler, ifMatchRevision, json, type OperationsOf, operationsFor } from '#commons/http';
+import { requireOwner } from '#commons/identity';
+import { defaultOwners, teamOf, withOwnerReplaced } from '#domain/model';
 import { presentModel } from '#presentation/representations';
 import { cardOperations } from './cards.ts';
 
 /** The models resource: create, list, read and change model metadata. */
-export const operations = {
-  createModel: async (request: HttpRequest) => {
-    requireRole(request.principal, 'publisher');
-    const body = input(CreateModelBody, request.body, 'body');
+const modelOperations: Omit<OperationsOf<typeof modelsRoutes>, 'getCard' | 'putCard'> = {
+  createModel: async (request) => {
+    const body = request.input.body;
     const at = new Date().toISOString();
     const actor = request.principal.id;
     const item = {
@@ -53,9 +45,8 @@ export const operations = {
     });
   },
 
-  listModels: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const query = input(ListModelsQuery, request.query, 'query');
+  listModels: async (request) => {
+    const query = request.input.query;
     const scope = `models|${query.prefix ?? ''}|${query.tag ? `${query.tag.key}=${query.tag.value}` : ''}`;
     const page = await listModels({
       ...(query.prefix ? { prefix: query.prefix } : {}),
@@ -70,17 +61,16 @@ export const operations = {
     });
   },
 
-  getModel: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { model } = input(ModelPath, request.pathParameters, 'path');
+  getModel: async (request) => {
+    const { model } = request.input.path;
     const found = await getModelWithAliases(model);
     if (!found) throw new NotFoundError(`model ${model} does not exist`);
     return json(200, presentModel(found.model, found.aliases), { etag: etagOf(found.model.auditSeq) });
   },
 
-  updateModel: async (request: HttpRequest) => {
-    const { model: name } = input(ModelPath, request.pathParameters, 'path');
-    const body = input(UpdateModelBody, request.body ?? {}, 'body');
+  updateModel: async (request) => {
+    const { model: name } = request.input.path;
+    const body = request.input.body;
     const expected = ifMatchRevision(request);
     const updated = await retryOnConflict(async () => {
       const model = await getModel(name);
@@ -107,4 +97,6 @@ export const operations = {
   },
 };
 
-export const handler = httpHandler({ ...operations, ...cardOperations });
+export const operations = operationsFor(modelsRoutes, { ...modelOperations, ...cardOperations });
+
+export const handler = httpHandler(modelsRoutes, operations);

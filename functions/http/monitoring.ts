@@ -13,13 +13,13 @@ import {
   setBaseline,
 } from '#adapters/monitoring-table';
 import { getModel, getModelAndVersion } from '#adapters/registry-table';
+import { monitoringRoutes } from '#api/routes/monitoring';
 import { config } from '#commons/config';
 import { decodeCursor, encodeCursor } from '#commons/cursor';
 import { ConflictError, NotFoundError } from '#commons/errors';
 import { resourceNames, s3Keys } from '#commons/facts';
-import { type HttpRequest, httpHandler, input, json } from '#commons/http';
-import { requireOwner, requireReader, requireRole } from '#commons/identity';
-import { DeploymentPath } from '#domain/deployment';
+import { httpHandler, json, operationsFor } from '#commons/http';
+import { requireOwner } from '#commons/identity';
 import {
   BaselineBuilder,
   type BaselineProfile,
@@ -27,15 +27,7 @@ import {
   type FeatureProfile,
 } from '#domain/drift/profile';
 import type { EncodedValues } from '#domain/drift/values-codec';
-import {
-  BaselineBody,
-  DriftRunBody,
-  DriftRunPath,
-  ListRunsQuery,
-  MonitoringBody,
-  scheduleSeconds,
-} from '#domain/monitoring';
-import { VersionPath } from '#domain/version';
+import { scheduleSeconds } from '#domain/monitoring';
 import { runDrift } from '#services/drift-runs';
 
 /**
@@ -73,10 +65,10 @@ const presentProfile = (profile: BaselineProfile, uri: string) => ({
   ...(profile.prediction ? { prediction: presentFeature(profile.prediction) } : {}),
 });
 
-export const operations = {
-  putBaseline: async (request: HttpRequest) => {
-    const { model: name, version } = input(VersionPath, request.pathParameters, 'path');
-    const body = input(BaselineBody, request.body, 'body');
+export const operations = operationsFor(monitoringRoutes, {
+  putBaseline: async (request) => {
+    const { model: name, version } = request.input.path;
+    const body = request.input.body;
     const found = await getModelAndVersion(name, version);
     if (!found.model) throw new NotFoundError(`model ${name} does not exist`);
     if (!found.version) throw new NotFoundError(`version ${version} of ${name} does not exist`);
@@ -128,10 +120,9 @@ export const operations = {
     return json(200, presentProfile(profile, uri));
   },
 
-  putMonitoring: async (request: HttpRequest) => {
-    requireRole(request.principal, 'deployer');
-    const { id } = input(DeploymentPath, request.pathParameters, 'path');
-    const body = input(MonitoringBody, request.body, 'body');
+  putMonitoring: async (request) => {
+    const { id } = request.input.path;
+    const body = request.input.body;
     parseDatasetUri(body.capture.uri, config().mode, 'body.capture.uri');
     if (body.groundTruth) parseDatasetUri(body.groundTruth.uri, config().mode, 'body.groundTruth.uri');
     const deployment = await getDeployment(id);
@@ -176,18 +167,16 @@ export const operations = {
     return json(200, shown);
   },
 
-  getMonitoring: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { id } = input(DeploymentPath, request.pathParameters, 'path');
+  getMonitoring: async (request) => {
+    const { id } = request.input.path;
     const monitor = await getMonitor(id);
     if (!monitor) throw new NotFoundError(`deployment ${id} is not monitored`);
     const { entity: _e, ...shown } = monitor;
     return json(200, shown);
   },
 
-  deleteMonitoring: async (request: HttpRequest) => {
-    requireRole(request.principal, 'deployer');
-    const { id } = input(DeploymentPath, request.pathParameters, 'path');
+  deleteMonitoring: async (request) => {
+    const { id } = request.input.path;
     const monitor = await getMonitor(id);
     if (!monitor) throw new NotFoundError(`deployment ${id} is not monitored`);
     await retryOnConflict(async () => {
@@ -199,10 +188,9 @@ export const operations = {
     return { statusCode: 204 };
   },
 
-  createDriftRun: async (request: HttpRequest) => {
-    requireRole(request.principal, 'deployer');
-    const { id } = input(DeploymentPath, request.pathParameters, 'path');
-    const body = input(DriftRunBody, request.body ?? {}, 'body');
+  createDriftRun: async (request) => {
+    const { id } = request.input.path;
+    const body = request.input.body;
     const run = await runDrift(id, body, 'request');
     return json(201, {
       id: run.id,
@@ -216,9 +204,8 @@ export const operations = {
     });
   },
 
-  getDriftReport: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { id, run: runId } = input(DriftRunPath, request.pathParameters, 'path');
+  getDriftReport: async (request) => {
+    const { id, run: runId } = request.input.path;
     const run = await findDriftRun(id, runId);
     if (!run)
       throw new NotFoundError(
@@ -232,10 +219,9 @@ export const operations = {
     return json(200, { runId: run.id, url, expiresAt });
   },
 
-  listDriftRuns: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { id } = input(DeploymentPath, request.pathParameters, 'path');
-    const query = input(ListRunsQuery, request.query, 'query');
+  listDriftRuns: async (request) => {
+    const { id } = request.input.path;
+    const query = request.input.query;
     const scope = `drift-runs|${id}`;
     const page = await listDriftRuns(id, query.limit, await decodeCursor(query.cursor, scope));
     const nextCursor = await encodeCursor(page.lastKey, scope);
@@ -244,6 +230,6 @@ export const operations = {
       ...(nextCursor ? { nextCursor } : {}),
     });
   },
-};
+});
 
-export const handler = httpHandler(operations);
+export const handler = httpHandler(monitoringRoutes, operations);

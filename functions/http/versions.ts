@@ -13,6 +13,7 @@ import {
   type ModelItem,
   type VersionItem,
 } from '#adapters/registry-table';
+import { versionsRoutes } from '#api/routes/versions';
 import { artifactsBucket } from '#commons/config';
 import { decodeCursor, encodeCursor } from '#commons/cursor';
 import {
@@ -23,21 +24,13 @@ import {
   ValidationError,
 } from '#commons/errors';
 import { s3Keys } from '#commons/facts';
-import { etagOf, type HttpRequest, httpHandler, ifMatchRevision, input, json } from '#commons/http';
-import { requireOwner, requireReader, requireRole } from '#commons/identity';
+import { etagOf, type HttpRequest, httpHandler, ifMatchRevision, json, operationsFor } from '#commons/http';
+import { requireOwner } from '#commons/identity';
 import { totalBytes, treeDigest } from '#domain/artifact';
 import { VersionChangedError } from '#domain/errors';
 import { canMove, sourcesOf } from '#domain/lifecycle';
-import { ModelPath } from '#domain/model';
 import { missingForReproducibility } from '#domain/reproducibility';
-import {
-  CommitBody,
-  ListVersionsQuery,
-  RegisterVersionBody,
-  TransitionBody,
-  UpdateVersionBody,
-  VersionPath,
-} from '#domain/version';
+import type { RegisterVersionBody } from '#domain/version';
 import { presentArtifact, presentVersion } from '#presentation/representations';
 import { checkArtifact, planFilesUpload, presignFiles } from '#services/artifact-files';
 
@@ -108,11 +101,10 @@ const requireReproducibleWhereDemanded = async (model: ModelItem, body: Register
     );
 };
 
-export const operations = {
-  registerVersion: async (request: HttpRequest) => {
-    requireRole(request.principal, 'publisher');
-    const { model: name } = input(ModelPath, request.pathParameters, 'path');
-    const body = input(RegisterVersionBody, request.body, 'body');
+export const operations = operationsFor(versionsRoutes, {
+  registerVersion: async (request) => {
+    const { model: name } = request.input.path;
+    const body = request.input.body;
     const first = await getModel(name);
     if (!first) throw new NotFoundError(`model ${name} does not exist`);
     requireOwner(request.principal, first);
@@ -194,10 +186,9 @@ export const operations = {
     return answer(item);
   },
 
-  listVersions: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { model: name } = input(ModelPath, request.pathParameters, 'path');
-    const query = input(ListVersionsQuery, request.query, 'query');
+  listVersions: async (request) => {
+    const { model: name } = request.input.path;
+    const query = request.input.query;
     const scope = `versions|${name}|${query.status ?? ''}`;
     const page = await listVersions(name, {
       ...(query.status ? { status: query.status } : {}),
@@ -210,17 +201,16 @@ export const operations = {
     return json(200, { items: page.items.map(presentVersion), ...(nextCursor ? { nextCursor } : {}) });
   },
 
-  getVersion: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { model: name, version } = input(VersionPath, request.pathParameters, 'path');
+  getVersion: async (request) => {
+    const { model: name, version } = request.input.path;
     const item = await getVersion(name, version);
     if (!item) throw new NotFoundError(`version ${version} of ${name} does not exist`);
     return json(200, presentVersion(item), { etag: etagOf(item.revision) });
   },
 
-  updateVersion: async (request: HttpRequest) => {
-    const { model: name, version } = input(VersionPath, request.pathParameters, 'path');
-    const body = input(UpdateVersionBody, request.body ?? {}, 'body');
+  updateVersion: async (request) => {
+    const { model: name, version } = request.input.path;
+    const body = request.input.body;
     const expected = ifMatchRevision(request);
     const found = await loadForChange(request, name, version);
     if (expected !== undefined && expected !== found.version.revision)
@@ -259,9 +249,9 @@ export const operations = {
     return json(200, presentVersion(updated), { etag: etagOf(updated.revision) });
   },
 
-  commitVersion: async (request: HttpRequest) => {
-    const { model: name, version } = input(VersionPath, request.pathParameters, 'path');
-    const body = input(CommitBody, request.body ?? {}, 'body');
+  commitVersion: async (request) => {
+    const { model: name, version } = request.input.path;
+    const body = request.input.body;
     const found = await loadForChange(request, name, version);
     const v = found.version;
     if (v.status !== 'PENDING_UPLOAD')
@@ -308,9 +298,8 @@ export const operations = {
     return json(200, presentVersion(committed), { etag: etagOf(committed.revision) });
   },
 
-  getArtifactUrl: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { model: name, version } = input(VersionPath, request.pathParameters, 'path');
+  getArtifactUrl: async (request) => {
+    const { model: name, version } = request.input.path;
     const item = await getVersion(name, version);
     if (!item) throw new NotFoundError(`version ${version} of ${name} does not exist`);
     if (item.status === 'PENDING_UPLOAD' || item.status === 'FAILED')
@@ -320,9 +309,8 @@ export const operations = {
     return json(200, await presignDownload(bucket, key, versionId, fileName));
   },
 
-  getManifest: async (request: HttpRequest) => {
-    requireReader(request.principal);
-    const { model: name, version } = input(VersionPath, request.pathParameters, 'path');
+  getManifest: async (request) => {
+    const { model: name, version } = request.input.path;
     const item = await getVersion(name, version);
     if (!item) throw new NotFoundError(`version ${version} of ${name} does not exist`);
     const missing = missingForReproducibility(item);
@@ -343,9 +331,9 @@ export const operations = {
     });
   },
 
-  transitionVersion: async (request: HttpRequest) => {
-    const { model: name, version } = input(VersionPath, request.pathParameters, 'path');
-    const body = input(TransitionBody, request.body, 'body');
+  transitionVersion: async (request) => {
+    const { model: name, version } = request.input.path;
+    const body = request.input.body;
     const found = await loadForChange(request, name, version);
     const at = nowIso();
     let attempt = 0;
@@ -387,6 +375,6 @@ export const operations = {
     } as VersionItem;
     return json(200, presentVersion(updated), { etag: etagOf(updated.revision) });
   },
-};
+});
 
-export const handler = httpHandler(operations);
+export const handler = httpHandler(versionsRoutes, operations);
