@@ -183,10 +183,11 @@ export class StewardClient {
   getVersion = (name: string, version: number) =>
     this.request<VersionOut>('GET', `/v1/models/${enc(name)}/versions/${version}`);
   artifactUrl = (name: string, version: number) =>
-    this.request<{ url: string; expiresAt: string }>(
-      'GET',
-      `/v1/models/${enc(name)}/versions/${version}/artifact`,
-    );
+    this.request<{
+      url?: string;
+      files?: { path: string; url: string; sha256: string; sizeBytes: number }[];
+      expiresAt: string;
+    }>('GET', `/v1/models/${enc(name)}/versions/${version}/artifact`);
   transitionVersion = (name: string, version: number, to: 'DEPRECATED' | 'ARCHIVED', reason: string) =>
     this.request<VersionOut>('POST', `/v1/models/${enc(name)}/versions/${version}/transitions`, {
       body: { to, reason },

@@ -79,6 +79,22 @@ async function* readRange(segments: Segment[], from: number, to: number): AsyncG
   }
 }
 
+/** A folder's regular files, as multi-file artifact paths (relative, `/`-separated, sorted). */
+export const folderFiles = async (
+  dir: string,
+): Promise<{ root: string; files: { path: string; file: string; sizeBytes: number }[] }> => {
+  const root = resolve(dir);
+  const info = await stat(root).catch(() => undefined);
+  if (!info?.isDirectory()) throw new UploadError(`${dir} is not a folder`);
+  const files = [];
+  for (const file of (await walk(root)).sort()) {
+    const path = relative(root, file).split(sep).join('/');
+    files.push({ path, file, sizeBytes: (await stat(file)).size });
+  }
+  if (!files.length) throw new UploadError(`${dir} holds no files`);
+  return { root, files: files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
+};
+
 const walk = async (dir: string): Promise<string[]> => {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {

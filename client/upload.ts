@@ -3,9 +3,10 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 import type { Readable } from 'node:stream';
+import { MAX_FILES, pathProblem } from '#domain/artifact';
 import type { StewardClient, VersionOut } from './client.ts';
 import { UploadError } from './errors.ts';
-import { dirSource, fileSource, type Source } from './sources.ts';
+import { dirSource, fileSource, folderFiles, type Source } from './sources.ts';
 
 /**
  * Register a version from a file or a folder, upload it straight to S3 through the presigned URLs
@@ -22,9 +23,10 @@ export interface UploadProgress {
 }
 
 export interface PublishOptions {
-  /** A file, or a folder (sent as one deterministic tar archive). */
+  /** A file; a folder as a multi-file artifact (one object per file); or a folder as one tar archive. */
   file?: string;
   dir?: string;
+  tar?: string;
   /** Everything else of the registration body: framework, params, metrics, lineage, tags, ... */
   metadata?: Record<string, unknown>;
   /** Parts in flight at once (multipart). */
@@ -43,11 +45,11 @@ export interface PublishResult {
   retries: number;
 }
 
-export const sourceOf = async (options: { file?: string; dir?: string }): Promise<Source> => {
-  if (options.file && options.dir) throw new UploadError('give --file or --dir, not both');
+export const sourceOf = async (options: { file?: string; tar?: string }): Promise<Source> => {
+  if (options.file && options.tar) throw new UploadError('give --file or --tar, not both');
   if (options.file) return fileSource(options.file);
-  if (options.dir) return dirSource(options.dir);
-  throw new UploadError('give --file or --dir');
+  if (options.tar) return dirSource(options.tar);
+  throw new UploadError('give --file, --dir or --tar');
 };
 
 /** The SHA-256 of a source, read as a stream. */
@@ -65,6 +67,9 @@ export const publish = async (
   model: string,
   options: PublishOptions,
 ): Promise<PublishResult> => {
+  if ([options.file, options.dir, options.tar].filter(Boolean).length > 1)
+    throw new UploadError('give one of --file, --dir or --tar');
+  if (options.dir) return publishFolder(client, model, options.dir, options);
   const source = await sourceOf(options);
   const total = source.sizeBytes;
   const progress = options.onProgress ?? (() => {});
@@ -129,6 +134,101 @@ export const publish = async (
   progress({ phase: 'commit', done: total, total });
   const version = await client.commitVersion(model, registered.version, parts);
   return { version, multipart: parts !== undefined, parts: parts?.length ?? 1, retries };
+};
+
+/**
+ * A folder as a multi-file artifact: each file hashed (streamed), registered as `artifact.files`,
+ * uploaded to its own presigned URL or parts (files and parts share one pool of `concurrency`
+ * requests), and checked by the commit one by one. The version's sha256 is the tree digest.
+ */
+const publishFolder = async (
+  client: StewardClient,
+  model: string,
+  dir: string,
+  options: PublishOptions,
+): Promise<PublishResult> => {
+  const { files } = await folderFiles(dir);
+  if (files.length > MAX_FILES)
+    throw new UploadError(
+      `${dir} holds ${files.length} files; a multi-file artifact holds at most ${MAX_FILES}`,
+    );
+  for (const f of files) {
+    const problem = pathProblem(f.path);
+    if (problem)
+      throw new UploadError(`${f.path}: ${problem} (or send the folder as one archive with --tar)`);
+  }
+  const total = files.reduce((sum, f) => sum + f.sizeBytes, 0);
+  const progress = options.onProgress ?? (() => {});
+  let hashed = 0;
+  progress({ phase: 'hash', done: 0, total });
+  const manifest = [];
+  for (const f of files) {
+    const source = await fileSource(f.file);
+    const sha256 = await hashSource(source, (n) => progress({ phase: 'hash', done: (hashed += n), total }));
+    manifest.push({ path: f.path, sha256, sizeBytes: f.sizeBytes, source });
+  }
+
+  const registered = await client.registerVersion(model, {
+    ...(options.metadata ?? {}),
+    artifact: { files: manifest.map(({ path, sha256, sizeBytes }) => ({ path, sha256, sizeBytes })) },
+  } as Parameters<StewardClient['registerVersion']>[1]);
+  options.onRegistered?.(registered);
+  const plans = new Map((registered.upload?.files ?? []).map((p) => [p.path, p]));
+
+  // One job per single upload or part, across every file.
+  const jobs: {
+    url: string;
+    headers: Record<string, string>;
+    source: Source;
+    offset: number;
+    size: number;
+  }[] = [];
+  for (const f of manifest) {
+    const plan = plans.get(f.path);
+    if (!plan)
+      throw new UploadError(`version ${registered.version} came back without an upload for ${f.path}`);
+    if (plan.parts?.length)
+      for (const part of plan.parts)
+        jobs.push({
+          url: part.url,
+          headers: plan.headers,
+          source: f.source,
+          offset: part.offset,
+          size: part.sizeBytes,
+        });
+    else if (plan.url)
+      jobs.push({ url: plan.url, headers: plan.headers, source: f.source, offset: 0, size: f.sizeBytes });
+    else throw new UploadError(`the upload of ${f.path} has neither a url nor parts`);
+  }
+  const attempts = Math.max(1, options.attempts ?? 4);
+  let sent = 0;
+  let retries = 0;
+  progress({ phase: 'upload', done: 0, total });
+  const queue = [...jobs];
+  const worker = async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      const j = job;
+      await withRetries(attempts, (attempt) => {
+        if (attempt > 1) retries++;
+        let counted = 0;
+        const onBytes = (n: number) => {
+          counted += n;
+          progress({ phase: 'upload', done: (sent += n), total });
+        };
+        return putBytes(j.url, j.headers, j.source.read(j.offset, j.size), j.size, onBytes).catch((error) => {
+          progress({ phase: 'upload', done: (sent -= counted), total });
+          throw error;
+        });
+      });
+    }
+  };
+  const width = Math.min(Math.max(1, options.concurrency ?? 4), jobs.length);
+  await Promise.all(Array.from({ length: width }, worker));
+
+  progress({ phase: 'commit', done: total, total });
+  // The commit lists each multipart file's parts itself: no ETags to send.
+  const version = await client.commitVersion(model, registered.version);
+  return { version, multipart: jobs.length > files.length, parts: jobs.length, retries };
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

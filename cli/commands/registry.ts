@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
@@ -72,6 +73,24 @@ const modelBody = (o: Opts) => {
   return body;
 };
 
+/** Download to `target` (through a `.part` file), refusing bytes that do not hash to `sha256`. */
+const fetchChecked = async (url: string, target: string, sha256: string): Promise<string> => {
+  const response = await fetch(url);
+  if (!response.ok || !response.body) throw new UploadError(`S3 answered ${response.status} to the download`);
+  const hash = createHash('sha256');
+  const partial = `${target}.part`;
+  const body = Readable.fromWeb(response.body as never);
+  body.on('data', (c: Buffer) => hash.update(c));
+  await pipeline(body, createWriteStream(partial));
+  const sha = hash.digest('hex');
+  if (sha !== sha256) {
+    await rm(partial, { force: true });
+    throw new UploadError(`${target}: downloaded bytes hash to ${sha}, the version says ${sha256}`);
+  }
+  await rename(partial, target);
+  return sha;
+};
+
 export const registryCommands = (program: Command, run: Run) => {
   const models = program.command('models').description('create, list, show and update models');
   const modelFlags = (c: Command) =>
@@ -137,7 +156,8 @@ export const registryCommands = (program: Command, run: Run) => {
     .command('register <model>')
     .description('register a version, upload its artifact (single or multipart, in parallel) and commit it')
     .option('--file <path>', 'the artifact file')
-    .option('--dir <path>', 'a folder, uploaded as one deterministic tar archive')
+    .option('--dir <path>', 'a folder, as a multi-file artifact: one object per file, each checked')
+    .option('--tar <path>', 'a folder, uploaded as one deterministic tar archive')
     .option('--framework <name>', 'e.g. sklearn, xgboost, pytorch')
     .option('--param <key=value>', 'a training parameter (repeatable)', collect)
     .option('--metric <key=number>', 'an evaluation metric (repeatable)', collect)
@@ -151,9 +171,16 @@ export const registryCommands = (program: Command, run: Run) => {
     .option('--lineage <json|@file>', 'the whole lineage object, as the API takes it')
     .option('--concurrency <n>', 'parts uploaded at once', integer('--concurrency'), 4)
     .option('--alias <name>', 'point this alias at the version once it is READY')
+    .addHelpText(
+      'after',
+      "\nThe API needs each file's SHA-256 at registration (on AWS the upload URLs are signed with it, so S3\n" +
+        'refuses other bytes): each file is read twice, once to hash (streamed) and once to upload.\n' +
+        'Steward picks single or multipart upload per file (multipart from 100 MiB by default).',
+    )
     .action(
       run(async ({ client, out }, model: string, o) => {
-        if (!o.file === !o.dir) throw new UsageError('give exactly one of --file or --dir');
+        if ([o.file, o.dir, o.tar].filter(Boolean).length !== 1)
+          throw new UsageError('give exactly one of --file, --dir or --tar');
         const metadata: Record<string, unknown> = {};
         if (o.framework) metadata.framework = o.framework;
         if (o.description) metadata.description = o.description;
@@ -183,13 +210,13 @@ export const registryCommands = (program: Command, run: Run) => {
         let result: Awaited<ReturnType<typeof publish>>;
         try {
           result = await publish(client, model, {
-            ...(o.file ? { file: o.file } : { dir: o.dir }),
+            ...(o.file ? { file: o.file } : o.dir ? { dir: o.dir } : { tar: o.tar }),
             metadata,
             concurrency: o.concurrency,
             onProgress: reporter.onProgress,
             onRegistered: (v) =>
               out.note(
-                `registered ${v.name} v${v.version}: ${v.upload?.parts ? `multipart, ${v.upload.parts.length} parts` : 'single upload'}`,
+                `registered ${v.name} v${v.version}: ${v.upload?.files ? `${v.upload.files.length} files` : v.upload?.parts ? `multipart, ${v.upload.parts.length} parts` : 'single upload'}`,
               ),
           });
         } finally {
@@ -237,28 +264,38 @@ export const registryCommands = (program: Command, run: Run) => {
     );
   versions
     .command('download <model> <version>')
-    .description('download the artifact and check its SHA-256')
-    .option('-o, --output <path>', 'where to write it (default: the artifact’s file name)')
+    .description(
+      'download the artifact and check its SHA-256 (a multi-file artifact: each file, into a folder)',
+    )
+    .option('-o, --output <path>', 'where to write it (default: the artifact’s file name, or <model>-v<n>/)')
     .action(
       run(async ({ client, out }, model: string, ref: string, o) => {
         const number = await resolveVersion(client, model, ref);
         const v = await client.getVersion(model, number);
-        const { url } = await client.artifactUrl(model, number);
-        const target = o.output ?? v.artifact.fileName ?? `${model}-v${number}.bin`;
-        const response = await fetch(url);
-        if (!response.ok || !response.body)
-          throw new UploadError(`S3 answered ${response.status} to the download`);
-        const hash = createHash('sha256');
-        const partial = `${target}.part`;
-        const body = Readable.fromWeb(response.body as never);
-        body.on('data', (c: Buffer) => hash.update(c));
-        await pipeline(body, createWriteStream(partial));
-        const sha = hash.digest('hex');
-        if (sha !== v.artifact.sha256) {
-          await rm(partial, { force: true });
-          throw new UploadError(`downloaded bytes hash to ${sha}, the version says ${v.artifact.sha256}`);
+        const answer = await client.artifactUrl(model, number);
+        if (answer.files) {
+          const folder = o.output ?? `${model}-v${number}`;
+          for (const f of answer.files) {
+            const target = join(folder, ...f.path.split('/'));
+            await mkdir(dirname(target), { recursive: true });
+            await fetchChecked(f.url, target, f.sha256);
+          }
+          const result = {
+            path: folder,
+            sha256: v.artifact.sha256,
+            sizeBytes: v.artifact.sizeBytes,
+            files: answer.files.length,
+          };
+          out.result(result, () =>
+            out.line(
+              `${out.colors.green('✔')} ${folder}/ (${answer.files!.length} files, ${bytes(v.artifact.sizeBytes)}, each sha256 verified)`,
+            ),
+          );
+          return;
         }
-        await rename(partial, target);
+        if (!answer.url) throw new UploadError('the artifact answer has neither a url nor files');
+        const target = o.output ?? v.artifact.fileName ?? `${model}-v${number}.bin`;
+        const sha = await fetchChecked(answer.url, target, v.artifact.sha256);
         const result = { path: target, sha256: sha, sizeBytes: v.artifact.sizeBytes };
         out.result(result, () =>
           out.line(`${out.colors.green('✔')} ${target} (${bytes(v.artifact.sizeBytes)}, sha256 verified)`),

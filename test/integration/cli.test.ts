@@ -114,7 +114,7 @@ describe('steward CLI', () => {
 
     const usage = await steward('versions', 'register', 'x');
     expect(usage.code).toBe(ExitCode.usage);
-    expect(usage.stderr).toContain('give exactly one of --file or --dir');
+    expect(usage.stderr).toContain('give exactly one of --file, --dir or --tar');
 
     const unknown = await steward('models', 'frobnicate');
     expect(unknown.code).toBe(ExitCode.usage);
@@ -176,16 +176,68 @@ describe('steward CLI', () => {
     await rm(target);
   });
 
-  it('registers a folder as one deterministic tar archive', async () => {
+  it('registers a folder as a multi-file artifact, each file checked, and downloads it back', async () => {
     const name = uniqueName('dir');
+    await json('models', 'create', name);
+    const folder = join(dir, 'files');
+    await mkdir(join(folder, 'weights'), { recursive: true });
+    const config = Buffer.from('{"layers":3}');
+    const weights = randomBytes(3000);
+    await writeFile(join(folder, 'config.json'), config);
+    await writeFile(join(folder, 'weights', 'w.bin'), weights);
+
+    const v = await json('versions', 'register', name, '--dir', folder);
+
+    expect(v.status).toBe('READY');
+    const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const manifest = [
+      { path: 'config.json', sha256: digest(config), sizeBytes: config.length },
+      { path: 'weights/w.bin', sha256: digest(weights), sizeBytes: weights.length },
+    ];
+    expect(
+      v.artifact.files.map(({ path, sha256, sizeBytes }: Record<string, unknown>) => ({
+        path,
+        sha256,
+        sizeBytes,
+      })),
+    ).toEqual(manifest);
+    // The tree digest, as anyone can recompute it from the manifest.
+    expect(v.artifact.sha256).toBe(
+      digest(Buffer.from(manifest.map((f) => `${f.path}\t${f.sha256}\t${f.sizeBytes}\n`).join(''))),
+    );
+    expect(v.artifact.sizeBytes).toBe(config.length + weights.length);
+
+    const back = join(dir, 'files-back');
+    const got = await json('versions', 'download', name, '1', '-o', back);
+    expect(got.files).toBe(2);
+    expect(await readFile(join(back, 'weights', 'w.bin'))).toEqual(weights);
+    expect(await readFile(join(back, 'config.json'))).toEqual(config);
+  });
+
+  it('refuses a folder with a file name a multi-file artifact cannot hold, before registering', async () => {
+    const name = uniqueName('dir-bad');
+    await json('models', 'create', name);
+    const folder = join(dir, 'bad');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'a b.txt'), 'x');
+
+    const res = await steward('versions', 'register', name, '--dir', folder);
+
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain('a b.txt');
+    expect((await api.call('GET', `/v1/models/${name}`)).body.latestVersion).toBe(0);
+  });
+
+  it('registers a folder as one deterministic tar archive with --tar', async () => {
+    const name = uniqueName('tar');
     await json('models', 'create', name);
     const folder = join(dir, 'bundle');
     await mkdir(join(folder, 'weights'), { recursive: true });
     await writeFile(join(folder, 'config.json'), '{"layers":3}');
     await writeFile(join(folder, 'weights', 'w.bin'), randomBytes(3000));
 
-    const first = await json('versions', 'register', name, '--dir', folder);
-    const second = await json('versions', 'register', name, '--dir', folder);
+    const first = await json('versions', 'register', name, '--tar', folder);
+    const second = await json('versions', 'register', name, '--tar', folder);
     expect(first.status).toBe('READY');
     expect(first.artifact.fileName).toBe('bundle.tar');
     // 2 entries: a 512-byte header each, contents padded to 512 (512 + 3072), and two end blocks.
