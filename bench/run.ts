@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { buildBundles, bundleTargets, printBundles } from './bundles.ts';
 import { coldImportTargets, measureColdImports, printColdImports } from './cold-import.ts';
 import { describeCommands, measureDynamoRequests, printDynamoRequests } from './dynamo-requests.ts';
+import { faultMatrixTargets, measureFaultMatrix, printFaultMatrix } from './fault-matrix.ts';
 import { governanceFigures, governanceTargets, measureGovernance, printGovernance } from './governance.ts';
 import { type LoadPlan, loadTargets, measureLoad, printLoad } from './load.ts';
 import { describeOtherLoad, otherLoadMeter } from './machine.ts';
@@ -13,7 +14,8 @@ import { heading, type Marker, note, print, type TargetResult, table } from './r
 
 /**
  * `npm run bench`: DynamoDB requests per operation, lineage walks (requests in sequence) and audit
- * verification speed, bundle sizes, cold import and local-mode latency, each figure printed with
+ * verification speed, the fault matrix (cells held of the workflows' Task states x faults),
+ * bundle sizes, cold import and local-mode latency, each figure printed with
  * its target and PASS/OVER, then the summary and `.bench/results.json`. The drift bench
  * (`bench/drift/run.ts`, in a child process; DRIFT_BENCH_MB sets its size) is the last section.
  * The figures never fail the process; only a crash does (the drift bench's included).
@@ -74,6 +76,10 @@ const main = async (): Promise<number> => {
   const governance = await measureGovernance();
   printGovernance(governance);
 
+  note('running the fault matrix: every Task state of the workflow paths x throttle / permanent fault');
+  const faults = await measureFaultMatrix();
+  printFaultMatrix(faults);
+
   note('bundling the Lambda functions with esbuild');
   const bundles = await buildBundles(root, bundleDir);
   printBundles(bundles, bundleDir);
@@ -95,6 +101,7 @@ const main = async (): Promise<number> => {
     ...bundleTargets(bundles),
     ...coldImportTargets(cold.results),
     ...loadTargets(load),
+    ...faultMatrixTargets(faults),
   ];
   // Figures with no target stand in the summary without a marker and count as neither.
   const summary: (Omit<TargetResult, 'marker'> & { marker?: Marker })[] = [
@@ -138,6 +145,7 @@ const main = async (): Promise<number> => {
     otherProcessesCpu: { coldImport: coldOther, load: loadOther },
     dynamoRequests: dynamo.rows.map((r) => ({ ...r, described: describeCommands(r.commands) })),
     governance,
+    faultMatrix: { cells: faults.cells, held: faults.held, states: faults.states, paths: faults.paths },
     bundles: bundles.map(({ packages, ...b }) => ({
       ...b,
       largest: Object.fromEntries(packages.slice(0, 10)),

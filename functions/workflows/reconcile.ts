@@ -1,4 +1,5 @@
 import { getApproval } from '#adapters/approvals-table';
+import type { Outcome } from '#adapters/deployments-table';
 import { getModelAndVersion } from '#adapters/registry-table';
 import { startExecution } from '#adapters/workflow';
 import { config } from '#commons/config';
@@ -45,6 +46,20 @@ const FAILED_OUTCOME = {
   decommission: 'DECOMMISSION_FAILED',
 } as const;
 
+/** The outcomes each operation may record (what a finish Task of the deployment machine names). */
+const OUTCOMES: Record<keyof typeof FAILED_OUTCOME, readonly string[]> = {
+  deploy: ['SUCCEEDED', 'FAILED', 'ROLLED_BACK'],
+  rollback: ['ROLLED_BACK', 'ROLLBACK_FAILED'],
+  decommission: ['DECOMMISSIONED', 'DECOMMISSION_FAILED'],
+};
+
+/**
+ * The error of a deployment execution whose finish Task could not record the outcome it reached;
+ * its cause is the execution's state as JSON, with `unrecorded: {outcome, reason?}`
+ * (infra/asl/deployment.ts: withUnrecordedOutcomes).
+ */
+export const OUTCOME_NOT_RECORDED = 'Steward.OutcomeNotRecorded';
+
 const parse = (input: string | null | undefined): Record<string, unknown> => {
   try {
     const value = JSON.parse(input ?? '{}') as unknown;
@@ -68,15 +83,29 @@ export const reconcile = async (event: ExecutionStatusChange) => {
 
   if (typeof input.deploymentId === 'string' && typeof input.operation === 'string') {
     const operation = input.operation as keyof typeof FAILED_OUTCOME;
-    const outcome = FAILED_OUTCOME[operation];
-    if (!outcome) return { reconciled: 'nothing' as const };
-    const status = await finish({
-      deploymentId: input.deploymentId,
-      operation,
-      outcome,
-      state: { error },
-      reason,
-    });
+    if (!FAILED_OUTCOME[operation]) return { reconciled: 'nothing' as const };
+    // The workflow reached an outcome but could not record it: record that one, not a blind FAILED.
+    const reached = detail.error === OUTCOME_NOT_RECORDED ? parse(detail.cause) : {};
+    const unrecorded = reached.unrecorded as { outcome?: unknown; reason?: unknown } | undefined;
+    const status =
+      unrecorded && typeof unrecorded.outcome === 'string' && OUTCOMES[operation].includes(unrecorded.outcome)
+        ? await finish({
+            deploymentId: input.deploymentId,
+            operation,
+            outcome: unrecorded.outcome as Outcome,
+            state: reached as Parameters<typeof finish>[0]['state'],
+            reason:
+              typeof unrecorded.reason === 'string'
+                ? unrecorded.reason
+                : 'the workflow reached this outcome but could not record it; reconcile recorded it',
+          })
+        : await finish({
+            deploymentId: input.deploymentId,
+            operation,
+            outcome: FAILED_OUTCOME[operation],
+            state: { error },
+            reason,
+          });
     logger.info('deployment reconciled', {
       deploymentId: input.deploymentId,
       execution: detail.executionArn,

@@ -85,6 +85,7 @@ export interface FailState {
   readonly Comment?: string;
   readonly Error?: string;
   readonly Cause?: string;
+  readonly CausePath?: string;
 }
 
 export interface SucceedState {

@@ -1,7 +1,9 @@
 import {
+  type ChoiceRule,
   catchAll,
   invoke,
   type JsonObject,
+  placeholder,
   type State,
   stateMachine,
   type TaskState,
@@ -48,6 +50,88 @@ const pollAgain = (prefix: string, wait: string, overdue: string): Record<string
   },
 });
 
+/**
+ * A describe whose retries are spent decides nothing (a throttled or unreachable API says nothing
+ * about the target), so it leads to this reconcile loop, never to a teardown: describe again at the
+ * poll interval, a failed describe counting as one more poll, until the target settles (`choices`,
+ * the same as the main loop's) or the poll budget ends (`overdue`, which records the outcome as
+ * unknown and leaves everything as it is).
+ */
+const reconcileLoop = (
+  prefix: string,
+  describe: (options: Describe) => TaskState,
+  choices: Settled,
+  overdue: string,
+): Record<string, State> => ({
+  [`${prefix}Reconcile`]: {
+    Type: 'Wait',
+    SecondsPath: '$.plan.pollSeconds',
+    Next: `${prefix}ReconcileDescribe`,
+  },
+  [`${prefix}ReconcileDescribe`]: describe({
+    Catch: [catchAll(`${prefix}ReconcileTick`, '$.describeError')],
+    Next: `${prefix}ReconcileStatus`,
+  }),
+  [`${prefix}ReconcileStatus`]: { Type: 'Choice', Choices: choices, Default: `${prefix}ReconcileTick` },
+  ...pollAgain(`${prefix}Reconcile`, `${prefix}Reconcile`, overdue),
+});
+
+const UNRECORDED = 'OutcomeNotRecorded';
+/** The fields the Catches of the deployment machine write errors to. */
+const DROPPED = ['error', 'finishError', 'describeError', 'noAlias', 'gone'];
+
+/**
+ * A finish that cannot record its outcome (its retries spent) must not leave reconcile to guess:
+ * each finish Task catches into a Pass that notes the outcome it meant to record, and the execution
+ * fails with the whole state as JSON in its cause. Reconcile (the status-change rule) reads the
+ * cause and records that outcome, so a rollout that finished on the target is not recorded FAILED
+ * because its last write failed (functions/workflows/reconcile.ts).
+ */
+const withUnrecordedOutcomes = (states: Record<string, State>): Record<string, State> => {
+  const out: Record<string, State> = {};
+  for (const [name, state] of Object.entries(states)) {
+    const payload =
+      state.Type === 'Task' && state.Parameters?.['FunctionName'] === placeholder('FinishFunctionArn')
+        ? (state.Parameters['Payload'] as JsonObject)
+        : undefined;
+    if (!payload) {
+      out[name] = state;
+      continue;
+    }
+    out[name] = { ...(state as TaskState), Catch: [catchAll(`${name}Unrecorded`, '$.finishError')] };
+    out[`${name}Unrecorded`] = {
+      Type: 'Pass',
+      Result: {
+        outcome: payload['outcome'] ?? null,
+        ...(payload['reason'] ? { reason: payload['reason'] } : {}),
+      },
+      ResultPath: '$.unrecorded',
+      Next: UNRECORDED,
+    };
+  }
+  // The cause stays small and holds no free text: the errors caught on the way (their causes can
+  // be long traces, and Fail's cause is bounded) are dropped first; their names are in the history.
+  DROPPED.forEach((field, i) => {
+    out[i === 0 ? UNRECORDED : `${UNRECORDED}Drop${i}`] = {
+      Type: 'Pass',
+      Result: {},
+      ResultPath: `$.${field}`,
+      Next: i === DROPPED.length - 1 ? `${UNRECORDED}Cause` : `${UNRECORDED}Drop${i + 1}`,
+    };
+  });
+  out[`${UNRECORDED}Cause`] = {
+    Type: 'Pass',
+    Parameters: { 'cause.$': 'States.JsonToString($)' },
+    Next: `${UNRECORDED}Fail`,
+  };
+  out[`${UNRECORDED}Fail`] = {
+    Type: 'Fail',
+    Error: 'Steward.OutcomeNotRecorded',
+    CausePath: '$.cause',
+  };
+  return out;
+};
+
 /** Records a step of the rollout on the deployment record, then goes on to `next`. */
 const progress = (step: string, next: string): TaskState =>
   invoke(
@@ -56,6 +140,81 @@ const progress = (step: string, next: string): TaskState =>
     { ResultPath: null, Next: next, idempotent: true },
   );
 
+type Describe = { Catch: ReturnType<typeof catchAll>[]; Next: string };
+type Settled = readonly (ChoiceRule & { readonly Next: string })[];
+
+const describeEndpoint = (options: Describe): TaskState =>
+  target.sdk(
+    'sagemaker',
+    'describeEndpoint',
+    { 'EndpointName.$': '$.plan.sagemaker.endpointName' },
+    {
+      ResultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName' },
+      ResultPath: '$.endpoint',
+      ...options,
+    },
+  );
+
+const describeTransformJob = (options: Describe): TaskState =>
+  target.sdk(
+    'sagemaker',
+    'describeTransformJob',
+    { 'TransformJobName.$': '$.plan.batch.transformJobName' },
+    { ResultSelector: { 'status.$': '$.TransformJobStatus' }, ResultPath: '$.job', ...options },
+  );
+
+/** The alias back on the version that served before, all traffic on it. */
+const aliasBack = (options: Describe): TaskState =>
+  target.sdk(
+    'lambda',
+    'updateAlias',
+    {
+      'FunctionName.$': '$.plan.lambda.functionName',
+      'Name.$': '$.plan.lambda.alias',
+      'FunctionVersion.$': '$.previous.version',
+      RoutingConfig: { AdditionalVersionWeights: {} },
+    },
+    { ResultPath: '$.rolledBack', ...options },
+  );
+
+/** Where a deployment's endpoint, once settled, leads. */
+const SM_SETTLED: Settled = [
+  {
+    And: [
+      { Variable: '$.endpoint.status', StringEquals: 'InService' },
+      { Variable: '$.endpoint.configName', StringEqualsPath: '$.plan.sagemaker.endpointConfigName' },
+    ],
+    Next: 'SmSucceeded',
+  },
+  { Variable: '$.endpoint.status', StringEquals: 'InService', Next: 'SmAutoRolledBack' },
+  { Variable: '$.endpoint.status', StringEquals: 'Failed', Next: 'SmEndpointFailed' },
+  { Variable: '$.endpoint.status', StringEquals: 'OutOfService', Next: 'SmEndpointFailed' },
+  // Neither the update nor its rollback finished: the endpoint serves a mix of both configs.
+  { Variable: '$.endpoint.status', StringEquals: 'UpdateRollbackFailed', Next: 'SmUpdateRollbackFailed' },
+];
+
+/** Where a manual rollback's endpoint, once settled, leads. */
+const SM_ROLLBACK_SETTLED: Settled = [
+  {
+    And: [
+      { Variable: '$.endpoint.status', StringEquals: 'InService' },
+      { Variable: '$.endpoint.configName', StringEqualsPath: '$.plan.sagemaker.endpointConfigName' },
+    ],
+    Next: 'RolledBackManually',
+  },
+  { Variable: '$.endpoint.status', StringEquals: 'InService', Next: 'RollbackFailed' },
+  { Variable: '$.endpoint.status', StringEquals: 'Failed', Next: 'RollbackFailed' },
+  { Variable: '$.endpoint.status', StringEquals: 'OutOfService', Next: 'RollbackFailed' },
+  { Variable: '$.endpoint.status', StringEquals: 'UpdateRollbackFailed', Next: 'RollbackFailed' },
+];
+
+/** Where a transform job, once settled, leads. */
+const BT_SETTLED: Settled = [
+  { Variable: '$.job.status', StringEquals: 'Completed', Next: 'BtDone' },
+  { Variable: '$.job.status', StringEquals: 'Failed', Next: 'BtDeleteModel' },
+  { Variable: '$.job.status', StringEquals: 'Stopped', Next: 'BtDeleteModel' },
+];
+
 export const deployment = stateMachine('deployment', {
   Comment:
     "Steward deployment: a model version to a SageMaker real-time endpoint (blue/green with alarm auto-rollback), a SageMaker batch transform, or a Lambda alias (weighted canary or linear shifting with alarm checks); also manual rollback and decommission. Every task runs with the environment's deploy role; every failure ends in a FAILED or ROLLED_BACK record.",
@@ -63,7 +222,7 @@ export const deployment = stateMachine('deployment', {
   // Above SageMaker's longest blue/green update (MaximumExecutionTimeoutInSeconds, 28,800 s) and the
   // poll budget; an execution that still times out is reconciled by the status-change rule.
   TimeoutSeconds: 36000,
-  States: {
+  States: withUnrecordedOutcomes({
     Prepare: invoke(
       'PrepareFunctionArn',
       { 'deploymentId.$': '$.deploymentId', 'operation.$': '$.operation' },
@@ -200,39 +359,9 @@ export const deployment = stateMachine('deployment', {
       { ResultPath: null, Catch: [catchAll('SmDeleteConfigAfterFailure')], Next: 'SmWait' },
     ),
     SmWait: { Type: 'Wait', SecondsPath: '$.plan.pollSeconds', Next: 'SmDescribe' },
-    SmDescribe: target.sdk(
-      'sagemaker',
-      'describeEndpoint',
-      { 'EndpointName.$': '$.plan.sagemaker.endpointName' },
-      {
-        ResultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName' },
-        ResultPath: '$.endpoint',
-        Catch: [catchAll('SmDescribeFailed')],
-        Next: 'SmStatus',
-      },
-    ),
-    SmStatus: {
-      Type: 'Choice',
-      Choices: [
-        {
-          And: [
-            { Variable: '$.endpoint.status', StringEquals: 'InService' },
-            { Variable: '$.endpoint.configName', StringEqualsPath: '$.plan.sagemaker.endpointConfigName' },
-          ],
-          Next: 'SmSucceeded',
-        },
-        { Variable: '$.endpoint.status', StringEquals: 'InService', Next: 'SmAutoRolledBack' },
-        { Variable: '$.endpoint.status', StringEquals: 'Failed', Next: 'SmEndpointFailed' },
-        { Variable: '$.endpoint.status', StringEquals: 'OutOfService', Next: 'SmEndpointFailed' },
-        // Neither the update nor its rollback finished: the endpoint serves a mix of both configs.
-        {
-          Variable: '$.endpoint.status',
-          StringEquals: 'UpdateRollbackFailed',
-          Next: 'SmUpdateRollbackFailed',
-        },
-      ],
-      Default: 'SmTick',
-    },
+    SmDescribe: describeEndpoint({ Catch: [catchAll('SmReconcile', '$.describeError')], Next: 'SmStatus' }),
+    SmStatus: { Type: 'Choice', Choices: SM_SETTLED, Default: 'SmTick' },
+    ...reconcileLoop('Sm', describeEndpoint, SM_SETTLED, 'SmDescribeFailed'),
     ...pollAgain('Sm', 'SmWait', 'SmOverdue'),
     SmUpdateRollbackFailed: finish('FAILED', {
       reason:
@@ -246,8 +375,8 @@ export const deployment = stateMachine('deployment', {
     }),
     SmDescribeFailed: finish('FAILED', {
       reason:
-        'DescribeEndpoint kept failing after its retries, so the outcome on SageMaker is unknown; the ' +
-        'endpoint and its new config and model are left as they are (no teardown)',
+        'DescribeEndpoint kept failing until the poll budget ended, so the outcome on SageMaker is ' +
+        'unknown; the endpoint and its new config and model are left as they are (no teardown)',
     }),
     SmSucceeded: finish('SUCCEEDED'),
     SmAutoRolledBack: target.sdk(
@@ -322,34 +451,12 @@ export const deployment = stateMachine('deployment', {
       { ResultPath: null, Catch: [catchAll('RollbackFailed')], Next: 'SmRollbackWait' },
     ),
     SmRollbackWait: { Type: 'Wait', SecondsPath: '$.plan.pollSeconds', Next: 'SmRollbackDescribe' },
-    SmRollbackDescribe: target.sdk(
-      'sagemaker',
-      'describeEndpoint',
-      { 'EndpointName.$': '$.plan.sagemaker.endpointName' },
-      {
-        ResultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName' },
-        ResultPath: '$.endpoint',
-        Catch: [catchAll('RollbackFailed')],
-        Next: 'SmRollbackStatus',
-      },
-    ),
-    SmRollbackStatus: {
-      Type: 'Choice',
-      Choices: [
-        {
-          And: [
-            { Variable: '$.endpoint.status', StringEquals: 'InService' },
-            { Variable: '$.endpoint.configName', StringEqualsPath: '$.plan.sagemaker.endpointConfigName' },
-          ],
-          Next: 'RolledBackManually',
-        },
-        { Variable: '$.endpoint.status', StringEquals: 'InService', Next: 'RollbackFailed' },
-        { Variable: '$.endpoint.status', StringEquals: 'Failed', Next: 'RollbackFailed' },
-        { Variable: '$.endpoint.status', StringEquals: 'OutOfService', Next: 'RollbackFailed' },
-        { Variable: '$.endpoint.status', StringEquals: 'UpdateRollbackFailed', Next: 'RollbackFailed' },
-      ],
-      Default: 'SmRollbackTick',
-    },
+    SmRollbackDescribe: describeEndpoint({
+      Catch: [catchAll('SmRollbackReconcile', '$.describeError')],
+      Next: 'SmRollbackStatus',
+    }),
+    SmRollbackStatus: { Type: 'Choice', Choices: SM_ROLLBACK_SETTLED, Default: 'SmRollbackTick' },
+    ...reconcileLoop('SmRollback', describeEndpoint, SM_ROLLBACK_SETTLED, 'RollbackFailed'),
     ...pollAgain('SmRollback', 'SmRollbackWait', 'RollbackFailed'),
     RolledBackManually: finish('ROLLED_BACK'),
     RollbackFailed: finish('ROLLBACK_FAILED'),
@@ -423,26 +530,17 @@ export const deployment = stateMachine('deployment', {
       { ResultPath: null, Catch: [catchAll('BtDeleteModel')], Next: 'BtWait' },
     ),
     BtWait: { Type: 'Wait', SecondsPath: '$.plan.pollSeconds', Next: 'BtDescribe' },
-    BtDescribe: target.sdk(
-      'sagemaker',
-      'describeTransformJob',
-      { 'TransformJobName.$': '$.plan.batch.transformJobName' },
-      {
-        ResultSelector: { 'status.$': '$.TransformJobStatus' },
-        ResultPath: '$.job',
-        Catch: [catchAll('BtDeleteModel')],
-        Next: 'BtStatus',
-      },
-    ),
-    BtStatus: {
-      Type: 'Choice',
-      Choices: [
-        { Variable: '$.job.status', StringEquals: 'Completed', Next: 'BtDone' },
-        { Variable: '$.job.status', StringEquals: 'Failed', Next: 'BtDeleteModel' },
-        { Variable: '$.job.status', StringEquals: 'Stopped', Next: 'BtDeleteModel' },
-      ],
-      Default: 'BtTick',
-    },
+    BtDescribe: describeTransformJob({
+      Catch: [catchAll('BtReconcile', '$.describeError')],
+      Next: 'BtStatus',
+    }),
+    BtStatus: { Type: 'Choice', Choices: BT_SETTLED, Default: 'BtTick' },
+    ...reconcileLoop('Bt', describeTransformJob, BT_SETTLED, 'BtUnknown'),
+    BtUnknown: finish('FAILED', {
+      reason:
+        'DescribeTransformJob kept failing until the poll budget ended, so the outcome on SageMaker is ' +
+        'unknown; the job and its model are left as they are (no teardown)',
+    }),
     ...pollAgain('Bt', 'BtWait', 'BtDeleteModel'),
     BtDone: target.sdk(
       'sagemaker',
@@ -662,17 +760,23 @@ export const deployment = stateMachine('deployment', {
       Default: 'LmSucceeded',
     },
     LmSucceeded: finish('SUCCEEDED'),
-    LmRollback: target.sdk(
-      'lambda',
-      'updateAlias',
-      {
-        'FunctionName.$': '$.plan.lambda.functionName',
-        'Name.$': '$.plan.lambda.alias',
-        'FunctionVersion.$': '$.previous.version',
-        RoutingConfig: { AdditionalVersionWeights: {} },
-      },
-      { ResultPath: '$.rolledBack', Catch: [catchAll('LmFailed')], Next: 'LmRolledBack' },
-    ),
+    LmRollback: aliasBack({
+      Catch: [catchAll('LmRollbackAgain', '$.error')],
+      Next: 'LmRolledBack',
+    }),
+    // A rollback that fails leaves the alias sending weighted traffic to the new version: it is
+    // tried again at the poll interval until the poll budget ends, never given up at once.
+    LmRollbackAgain: { Type: 'Wait', SecondsPath: '$.plan.pollSeconds', Next: 'LmRollbackRetry' },
+    LmRollbackRetry: aliasBack({
+      Catch: [catchAll('LmRollbackRetryTick', '$.error')],
+      Next: 'LmRolledBack',
+    }),
+    ...pollAgain('LmRollbackRetry', 'LmRollbackAgain', 'LmRollbackFailed'),
+    LmRollbackFailed: finish('FAILED', {
+      reason:
+        'the alias could not be rolled back within the poll budget: it may still send weighted traffic ' +
+        'to the new version, which an operator must remove',
+    }),
     LmRolledBack: finish('ROLLED_BACK'),
     LmFailed: finish('FAILED'),
     LmManualRollback: target.sdk(
@@ -692,5 +796,5 @@ export const deployment = stateMachine('deployment', {
       { 'FunctionName.$': '$.plan.lambda.functionName', 'Name.$': '$.plan.lambda.alias' },
       { ResultPath: '$.cleanup', Catch: [catchAll('DecommissionFailed')], Next: 'Decommissioned' },
     ),
-  },
+  }),
 });

@@ -73,3 +73,15 @@ const POLICIES: Record<IntegrationKind, readonly Retrier[]> = {
 };
 
 export const retryPolicy = (kind: IntegrationKind): readonly Retrier[] => POLICIES[kind];
+
+/**
+ * Every spelling a throttle of each integration may surface as (see above): the fault matrix
+ * (infra/local/fault-matrix.ts) injects each one, so every spelling is shown to be retried.
+ */
+export const THROTTLE_NAMES: Record<IntegrationKind, readonly string[]> = {
+  'lambda-invoke': ['Lambda.TooManyRequestsException'],
+  'sdk-lambda': ['Lambda.TooManyRequestsException'],
+  'sdk-sagemaker': ['SageMaker.ThrottlingException', 'SageMaker.SageMakerException'],
+  'sdk-cloudwatch': ['CloudWatch.ThrottlingException', 'CloudWatch.CloudWatchException'],
+  sagemaker: ['SageMaker.AmazonSageMakerException'],
+};

@@ -112,7 +112,14 @@ export interface LocalWorkflows {
    * times or for good: the fault matrix (test/integration/fault-matrix.test.ts).
    */
   injectTaskFault(fault: TaskFault): void;
+  /** The faults injected since the last clear, with how many calls each failed. */
+  taskFaults(): (TaskFault & { injected: number })[];
   clearTaskFaults(): void;
+  /**
+   * The Task states called (with their integration `Resource`) since the last clear, in order,
+   * each once per call: which Tasks a path runs through (the fault matrix's rows).
+   */
+  taskCalls(): { executionArn: string; stateName: string; resource: string }[];
   /** Settles once every status-change event raised so far has been reconciled. */
   reconciled(): Promise<void>;
   close(): Promise<void>;
@@ -210,14 +217,18 @@ export const startLocalWorkflows = async (
     if (execution.status === 'FAILED' || execution.status === 'ABORTED' || execution.status === 'TIMED_OUT')
       void raise(statusChange(entry, execution.status, execution.error, execution.cause));
   };
-  const faults: TaskFault[] = [];
+  const faults: (TaskFault & { injected: number })[] = [];
+  const calls: { executionArn: string; stateName: string; resource: string }[] = [];
   /** A handler that first raises the fault injected for the Task state calling it, if any. */
   const withFaults =
     (handler: TaskHandler): TaskHandler =>
     (input, ctx) => {
+      if (calls.length < 10_000)
+        calls.push({ executionArn: ctx.executionArn, stateName: ctx.stateName, resource: ctx.resource });
       const fault = faults.find((f) => f.stateName === ctx.stateName && f.times !== 0);
       if (!fault) return handler(input, ctx);
       if (fault.times !== undefined) fault.times--;
+      fault.injected++;
       const error = new Error(fault.cause);
       error.name = fault.error;
       throw error;
@@ -249,11 +260,14 @@ export const startLocalWorkflows = async (
     arns,
     statusChanges,
     injectTaskFault(fault) {
-      faults.push({ ...fault });
+      faults.push({ ...fault, injected: 0 });
     },
+    taskFaults: () => faults.map((f) => ({ ...f })),
     clearTaskFaults() {
       faults.length = 0;
+      calls.length = 0;
     },
+    taskCalls: () => [...calls],
     async reconcileLost() {
       const events = Object.values(lost).map((entry) =>
         statusChange(entry, 'FAILED', 'States.Runtime', LOST_TO_RESTART),
