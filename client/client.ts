@@ -257,6 +257,11 @@ export class StewardClient {
         query: { model },
       },
     );
+  /** A version's evidence pack: one self-contained HTML page to file. */
+  evidencePack = (name: string, version: number) =>
+    this.request<string>('GET', `/v1/models/${enc(name)}/versions/${version}/evidence`, {
+      accept: 'text/html',
+    });
   inventory = () =>
     this.request<{ items: Record<string, unknown>[] }>('GET', '/v1/inventory', { query: { format: 'json' } });
   inventoryCsv = () =>

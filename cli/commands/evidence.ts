@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { DriftFeature, DriftReport, LineageGraph, LineageNode } from '#client/client';
 import { UsageError } from '#client/errors';
 import { NodeKind } from '#domain/lineage';
-import { integer } from '../args.ts';
+import { integer, resolveVersion } from '../args.ts';
 import type { Run } from '../context.ts';
 import type { Output } from '../output.ts';
 import { OutcomeError } from './workflows.ts';
@@ -128,6 +128,24 @@ export const evidenceCommands = (program: Command, run: Run) => {
         const graph = await client.lineage(node, query);
         if (format === 'json') return out.line(JSON.stringify(graph, null, 2));
         for (const line of lineageTree(out, graph, node)) out.line(line);
+      }),
+    );
+
+  program
+    .command('evidence <model> <version>')
+    .description(
+      'the evidence pack of a version (a number, an alias, or "latest") for audit: card, manifest, lineage, approvals, deployments, drift and the verified audit trail, as one self-contained HTML page',
+    )
+    .option('-o, --output <path>', 'save the page to this file (default: evidence-<model>-v<version>.html)')
+    .action(
+      run(async ({ client, out }, model: string, version: string, o) => {
+        const number = await resolveVersion(client, model, version);
+        const html = await client.evidencePack(model, number);
+        const file = o.output ?? `evidence-${model}-v${number}.html`;
+        await writeFile(file, html);
+        out.result({ model, version: number, file, bytes: Buffer.byteLength(html) }, () =>
+          out.note(`wrote ${file}`),
+        );
       }),
     );
 

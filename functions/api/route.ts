@@ -24,6 +24,7 @@ export type FunctionGroup =
   | 'approval-links'
   | 'deployments'
   | 'monitoring'
+  | 'evidence'
   | 'mlflow';
 
 /**

@@ -5,6 +5,7 @@ import { approvalsRoutes } from './routes/approvals.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { deploymentsRoutes } from './routes/deployments.ts';
 import { environmentsRoutes } from './routes/environments.ts';
+import { evidenceRoutes } from './routes/evidence.ts';
 import { inventoryRoutes } from './routes/inventory.ts';
 import { lineageRoutes } from './routes/lineage.ts';
 import { metaRoutes } from './routes/meta.ts';
@@ -34,6 +35,7 @@ const byGroup: Record<FunctionGroup, readonly Route[]> = {
   approvals: approvalsRoutes,
   deployments: deploymentsRoutes,
   monitoring: monitoringRoutes,
+  evidence: evidenceRoutes,
   mlflow: mlflowRoutes,
   'approval-links': approvalLinksRoutes,
 };

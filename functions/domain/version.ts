@@ -220,6 +220,14 @@ export const ListVersionsQuery = z.strictObject({
 
 export const VersionPath = z.strictObject({ model: ModelName, version: VersionNumber });
 
+/** The evidence pack's one representation today is a self-contained HTML page. */
+export const EvidenceQuery = z.strictObject({
+  format: z.enum(['html']).optional().meta({
+    description: 'html (the default): one self-contained page, styles and pictures inline.',
+    example: 'html',
+  }),
+});
+
 export const Artifact = z
   .object({
     sha256: z

@@ -1,16 +1,14 @@
-import { readChainHead } from '#adapters/audit-chain';
 import {
   listAuditByActor,
   listAuditByDay,
   listAuditByModel,
-  readChain,
   type StoredAuditEvent,
 } from '#adapters/audit-table';
 import { auditRoutes } from '#api/routes/audit';
 import { decodeCursor, encodeCursor } from '#commons/cursor';
 import { ValidationError } from '#commons/errors';
 import { httpHandler, json, operationsFor } from '#commons/http';
-import { GENESIS_HASH, verifyChain } from '#domain/audit';
+import { verifyAuditChain } from '#services/audit-verify';
 
 /** The audit trail: list events by model, actor and time, and verify a model's hash chain. */
 /** A listing by time alone with no `from` starts this many days back. */
@@ -79,51 +77,7 @@ export const operations = operationsFor(auditRoutes, {
     return json(200, { items: items.map(present), ...(nextCursor ? { nextCursor } : {}) });
   },
 
-  verifyAudit: async (request) => {
-    const { model } = request.input.query;
-    const [result, head] = await Promise.all([verifyStream(readChain(model)), readChainHead(model)]);
-    // The head kept on the model item must be the chain's last event: a removed tail shows here.
-    if (
-      result.valid &&
-      head &&
-      (head.auditSeq !== result.events || (result.events > 0 && head.auditHead !== result.lastHash))
-    )
-      return json(200, {
-        model,
-        valid: false,
-        events: result.events,
-        brokenAt: result.events + 1,
-        reason: `the chain ends at ${result.events} but the model's head is event ${head.auditSeq}`,
-      });
-    const { lastHash: _last, ...answer } = result;
-    return json(200, { model, ...answer });
-  },
+  verifyAudit: async (request) => json(200, await verifyAuditChain(request.input.query.model)),
 });
-
-/** Verify as the events stream in, page by page. */
-const verifyStream = async (
-  events: AsyncIterable<StoredAuditEvent>,
-): Promise<{ valid: boolean; events: number; brokenAt?: number; reason?: string; lastHash?: string }> => {
-  let count = 0;
-  let previous = { seq: 0, hash: GENESIS_HASH };
-  const batch: StoredAuditEvent[] = [];
-  const flush = () => {
-    const outcome = verifyChain(batch, previous);
-    if (!outcome.valid) return { ...outcome, events: count - batch.length + outcome.events };
-    const tail = batch.at(-1);
-    if (tail) previous = { seq: tail.seq, hash: tail.hash };
-    batch.length = 0;
-    return undefined;
-  };
-  for await (const event of events) {
-    count++;
-    batch.push(event);
-    if (batch.length >= 1000) {
-      const broken = flush();
-      if (broken) return broken;
-    }
-  }
-  return flush() ?? { valid: true, events: count, lastHash: previous.hash };
-};
 
 export const handler = httpHandler(auditRoutes, operations);

@@ -22,7 +22,8 @@ import { RateLimitedWebAcl } from './waf.ts';
  * `approval-start`: start approval workflows; `approval-answer`: unseal a group's task token and
  * answer its callback task; `deployment-start`: start deployment workflows; `drift`: build
  * baselines and run drift (datasets, captured data, baselines and reports, the targets' metrics);
- * `drift-alarms`: make and remove drift alarms that notify the drift topic.
+ * `drift-alarms`: make and remove drift alarms that notify the drift topic; `reports-read`: read
+ * the drift reports (their figures) under reports/.
  */
 type Access =
   | 'registry'
@@ -34,7 +35,8 @@ type Access =
   | 'approval-answer'
   | 'deployment-start'
   | 'drift'
-  | 'drift-alarms';
+  | 'drift-alarms'
+  | 'reports-read';
 
 interface GroupNeeds {
   readonly access: readonly Access[];
@@ -93,6 +95,9 @@ export const groupNeeds: Record<FunctionGroup, GroupNeeds> = {
     memorySize: 1024,
     timeout: API_FUNCTION_TIMEOUT_MAX,
   },
+  // The evidence pack reads: the registry (approvals of a version and the model's deployments
+  // through gsi1) and the drift reports' figures under reports/.
+  evidence: { access: ['registry-read', 'reports-read'], indexes: ['gsi1'], memorySize: 1024 },
   // The MLflow protocol: the registry's operations (listModels and listDeployments before a
   // delete: gsi1), presigned downloads (the artifact proxy), and starting the copy job.
   mlflow: { access: ['registry', 'artifacts-read', 'registration-start'], indexes: ['gsi1'] },
@@ -432,6 +437,10 @@ export class Api extends Construct {
         artifacts.modelsWildcardFinding(),
         'Presigned downloads of model files under models/, whose keys are made per version at run time; read only.',
       );
+    }
+    if (access.includes('reports-read')) {
+      environment['ARTIFACTS_BUCKET'] = artifacts.bucket.bucketName;
+      drift.grantReportsRead(fn);
     }
     if (access.includes('approval-start')) approvals.grantStart(fn);
     if (access.includes('registration-start')) registrations.grantStart(fn);

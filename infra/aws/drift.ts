@@ -283,6 +283,18 @@ export class DriftWorkflow extends Construct {
     this.grantCaptureRead(fn);
   }
 
+  /** Read the drift reports (GetObject under reports/ only) and decrypt them: the evidence pack's figures. */
+  grantReportsRead(fn: ServiceFunction): void {
+    const reports = this.props.artifacts.bucket.arnForObjects(`${REPORTS_PREFIX}*`);
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:GetObject'], resourceArns: [reports] });
+    this.props.artifacts.key.grant(fn, 'kms:Decrypt');
+    fn.acknowledgePolicyFinding(
+      wildcardResourceFinding(this, reports),
+      'Drift reports are named per model, deployment and run at run time; GetObject only, under ' +
+        'reports/ of the artifacts bucket only.',
+    );
+  }
+
   /**
    * Read captured inference data (`capture/` of the inference data bucket) and the buckets of
    * context `dataBuckets` (GetObject and ListBucket), decrypting them where their keys are known.

@@ -362,6 +362,30 @@ describe('steward CLI', () => {
     expect(html).toContain('data-kind="dataset" data-id="s3://data/cli.csv"');
   });
 
+  it('downloads the evidence pack of a version', async () => {
+    const name = uniqueName('clievidence');
+    await createModel(api, name);
+    const version = await publishVersion(api, name, undefined, {
+      lineage: { datasets: [{ uri: 's3://data/evidence.csv', sha256: 'b'.repeat(64) }] },
+    });
+    const file = join(dir, 'evidence.html');
+
+    const saved = await steward('evidence', name, 'latest', '-o', file);
+
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.stderr).toContain(`wrote ${file}`);
+    const html = await readFile(file, 'utf8');
+    const served = await api.call('GET', `/v1/models/${name}/versions/${version.version}/evidence`);
+    // The page as the API serves it, but for the moment it was made.
+    const strip = (page: string) => page.replace(/<time[^>]*>[^<]*<\/time>/g, '');
+    expect(strip(html)).toBe(strip(served.text));
+    expect(html).toContain(`Evidence pack: ${name} version 1`);
+    expect(html).toContain('s3://data/evidence.csv');
+    const missing = await steward('evidence', name, '7', '-o', join(dir, 'none.html'));
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('version 7');
+  });
+
   it('runs as the package bin', async () => {
     const run = promisify(execFile);
     const { stdout } = await run(

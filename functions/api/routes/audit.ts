@@ -31,6 +31,10 @@ export const auditRoutes = defineRoutes('audit', [
           valid: z.boolean(),
           events: z.number().int(),
           brokenAt: z.number().int().optional(),
+          reason: z.string().optional(),
+          headHash: z.string().optional().meta({
+            description: "the last event's hash when the chain is intact (what an evidence pack records)",
+          }),
         }),
       },
     },
