@@ -97,7 +97,7 @@ export const groupNeeds: Record<FunctionGroup, GroupNeeds> = {
   },
   // The evidence pack reads: the registry (approvals of a version and the model's deployments
   // through gsi1) and the drift reports' figures under reports/.
-  evidence: { access: ['registry-read', 'reports-read'], indexes: ['gsi1'], memorySize: 1024 },
+  evidence: { access: ['registry-read', 'reports-read'], indexes: ['gsi1'] },
   // The MLflow protocol: the registry's operations (listModels and listDeployments before a
   // delete: gsi1), presigned downloads (the artifact proxy), and starting the copy job.
   mlflow: { access: ['registry', 'artifacts-read', 'registration-start'], indexes: ['gsi1'] },

@@ -26,7 +26,13 @@ import {
 /** What each group may do, stated here rather than derived from the stack, so the test can fail. */
 const expectedAccess: Record<
   string,
-  'none' | 'read' | 'read-write' | 'read-write+artifacts' | 'read-write+artifacts-read' | 'read-write+drift'
+  | 'none'
+  | 'read'
+  | 'read+reports'
+  | 'read-write'
+  | 'read-write+artifacts'
+  | 'read-write+artifacts-read'
+  | 'read-write+drift'
 > = {
   meta: 'none',
   models: 'read-write',
@@ -40,6 +46,7 @@ const expectedAccess: Record<
   'approval-links': 'read-write',
   deployments: 'read-write',
   monitoring: 'read-write+drift',
+  evidence: 'read+reports',
   mlflow: 'read-write+artifacts-read',
 };
 /** The indexes each group queries (in functions/adapters); none means the base table only. */
@@ -56,6 +63,7 @@ const expectedIndexes: Record<string, string[]> = {
   'approval-links': ['gsi1'],
   deployments: ['gsi1'],
   monitoring: [],
+  evidence: ['gsi1'],
   mlflow: ['gsi1'],
 };
 /** The groups whose handlers resolve environment policies (registration, environments, approvals, deployments). */
@@ -184,6 +192,13 @@ describe('function permissions', () => {
         return ownBasics(group);
       case 'read':
         return { ...ownBasics(group), ...registry(group, TABLE_READ, TABLE_KEY_READ) };
+      case 'read+reports':
+        return {
+          ...ownBasics(group),
+          ...registry(group, TABLE_READ, TABLE_KEY_READ),
+          [joined(ids.bucket!, '/reports/*')]: ['s3:GetObject'],
+          [getAtt(ids.artifactKey!)]: ['kms:Decrypt'],
+        };
       case 'read-write':
         return { ...ownBasics(group), ...registry(group, TABLE_READ_WRITE, TABLE_KEY_READ_WRITE) };
       case 'read-write+artifacts':
@@ -221,7 +236,7 @@ describe('function permissions', () => {
     expect(actions.filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))).toEqual([]);
   });
 
-  it('only versions, mlflow (read) and monitoring touch S3 (monitoring: baselines, reports, captured data), and none can delete', () => {
+  it('only versions, mlflow (read), evidence (reports, read) and monitoring touch S3 (monitoring: baselines, reports, captured data), and none can delete', () => {
     for (const group of functionGroups) {
       const s3Actions = [
         ...new Set(
@@ -234,6 +249,8 @@ describe('function permissions', () => {
         expect(s3Actions).toEqual(ARTIFACT_OBJECTS);
       } else if (group === 'mlflow') {
         expect(s3Actions).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
+      } else if (group === 'evidence') {
+        expect(s3Actions).toEqual(['s3:GetObject']);
       } else if (group === 'monitoring') {
         expect(s3Actions).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
       } else {
@@ -268,13 +285,13 @@ describe('function permissions', () => {
     }
   });
 
-  it('audit and inventory only read: no write action on the table or its key', () => {
+  it('audit, inventory and evidence only read: no write action on the table or its key', () => {
     const writes = [
       ...TABLE_READ_WRITE.filter((a) => !TABLE_READ.includes(a)),
       'kms:Encrypt',
       'kms:GenerateDataKey',
     ];
-    for (const group of ['audit', 'inventory'] as const) {
+    for (const group of ['audit', 'inventory', 'evidence'] as const) {
       const actions = functionStatements(s, group)
         .filter((st) => st.Effect === 'Allow')
         .flatMap(actionsOf);
