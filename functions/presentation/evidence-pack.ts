@@ -398,6 +398,11 @@ ${table(
   'No refused attempt on this version was recorded.',
 )}</section>`;
 
+/** Printed (or saved as PDF by a browser): no navigation, sections and rows kept whole where they fit. */
+const PRINT_STYLE =
+  '@media print{body{max-width:none;margin:0}nav{display:none}h2,h3,h4{break-after:avoid}' +
+  'tr,dl,figure,.callout{break-inside:avoid}a{color:inherit;text-decoration:none}}';
+
 export const evidencePackPage = (f: EvidenceFacts): string => {
   const title = `Evidence pack: ${f.model.name} version ${f.version.version}`;
   const sections: [string, string][] = [
@@ -411,7 +416,8 @@ export const evidencePackPage = (f: EvidenceFacts): string => {
   ];
   return page(
     title,
-    `<h1>${e(title)}</h1>
+    `<style>${PRINT_STYLE}</style>
+<h1>${e(title)}</h1>
 ${dl([
   ['model', e(f.model.name)],
   ['version', e(String(f.version.version))],

@@ -64,7 +64,7 @@ describe('evidence pack', () => {
     const card = await api.call('PUT', `/v1/models/${model}/card`, {
       body: {
         purpose: 'Predict churn for retention offers',
-        limitations: 'Not validated for business accounts',
+        limitations: 'Not validated for business accounts <img src=x onerror=alert(1)>',
         riskTier: 'medium',
       },
     });
@@ -161,7 +161,11 @@ describe('evidence pack', () => {
 
   it('carries the card, and the manifest with its hashes', async () => {
     expect(section('card')).toContain('Predict churn for retention offers');
-    expect(section('card')).toContain('Not validated for business accounts');
+    // What people wrote is text on the page, never markup.
+    expect(section('card')).toContain(
+      'Not validated for business accounts &lt;img src=x onerror=alert(1)&gt;',
+    );
+    expect(pack.text).not.toContain('<img');
     const version = (await api.call('GET', `/v1/models/${model}/versions/2`)).body;
     const manifest = section('manifest');
     expect(manifest).toContain(version.artifact.sha256);
