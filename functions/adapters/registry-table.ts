@@ -345,6 +345,11 @@ export const changeVersion = (options: {
   expectRevision?: number;
   /** Extra condition, e.g. no live deployment, with its own names and values. */
   condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> };
+  /**
+   * What must not be under way on the version as the write meets it: a deployment of it
+   * (`deploying`), or that and serving anywhere (`idle`).
+   */
+  require?: 'not-deploying' | 'idle';
   action: string;
   actor: string;
   at: string;
@@ -376,6 +381,12 @@ export const changeVersion = (options: {
     conditions.push('#rev = :expectedRev');
   }
   if (options.condition) conditions.push(`(${options.condition.expression})`);
+  if (options.require) {
+    values[':zero'] = 0;
+    conditions.push('(attribute_not_exists(deployingIds) OR size(deployingIds) = :zero)');
+    if (options.require === 'idle')
+      conditions.push('(attribute_not_exists(servingOn) OR size(servingOn) = :zero)');
+  }
   return commitMutation({
     head,
     name: head.name,

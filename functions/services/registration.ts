@@ -13,11 +13,13 @@ import {
 import { startExecution } from '#adapters/workflow';
 import { artifactsBucket, config } from '#commons/config';
 import { ForbiddenError, NotFoundError, ValidationError } from '#commons/errors';
+import { s3Keys } from '#commons/facts';
 import { type Principal, requireOwner, requireRole } from '#commons/identity';
 import { totalBytes, treeDigest } from '#domain/artifact';
 import { sourcesOf } from '#domain/lifecycle';
 import { missingForReproducibility } from '#domain/reproducibility';
 import { Lineage } from '#domain/version';
+import { insertNextVersion } from './registry.ts';
 
 /**
  * Registration by reference: a version whose files are copied from a source URI into Steward's
@@ -135,16 +137,10 @@ export const registerByReference = async (
     : undefined;
 
   const bucket = artifactsBucket();
-  const key = `models/${input.name}/${randomUUID()}/`;
-  const actor = principal.id;
-  let attempt = 0;
-  const item = await retryOnConflict(async () => {
-    const model: ModelItem = attempt++ === 0 ? first : ((await getModel(input.name)) ?? first);
-    const at = new Date().toISOString();
-    const item: VersionItem = {
-      entity: 'version',
-      name: input.name,
-      version: model.latestVersion + 1,
+  const key = s3Keys.artifactFolder(input.name, randomUUID());
+  const item = await insertNextVersion(
+    first,
+    {
       status: refused ? 'FAILED' : 'PENDING_UPLOAD',
       ...(refused ? { statusReason: refused } : {}),
       artifact: { sha256: '', sizeBytes: 0, bucket, key, files: [], source: input.source },
@@ -153,17 +149,9 @@ export const registerByReference = async (
       lineage,
       ...(input.description ? { description: input.description } : {}),
       tags: input.tags,
-      approvalsByEnvironment: {},
-      servingOn: {},
-      revision: 1,
-      createdAt: at,
-      createdBy: actor,
-      updatedAt: at,
-      updatedBy: actor,
-    };
-    await insertVersion(model, item, actor);
-    return item;
-  });
+    },
+    principal.id,
+  );
   if (!refused) await startCopy(item);
   return item;
 };
