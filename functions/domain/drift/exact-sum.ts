@@ -32,7 +32,9 @@ export const twoProduct = (a: number, b: number): [number, number] => {
 };
 
 export class ExactSum {
-  private partials: number[] = [];
+  // The partials, smallest magnitude first, in a typed array (no boxing, no length changes).
+  private partials = new Float64Array(8);
+  private count = 0;
 
   /** Starts from the exact sum of `values` (an expansion, in any order). */
   constructor(values: readonly number[] = []) {
@@ -41,9 +43,10 @@ export class ExactSum {
 
   add(value: number): void {
     const p = this.partials;
+    const n = this.count;
     let x = value;
     let i = 0;
-    for (let j = 0; j < p.length; j++) {
+    for (let j = 0; j < n; j++) {
       let y = p[j]!;
       if (Math.abs(x) < Math.abs(y)) {
         const swap = x;
@@ -55,18 +58,28 @@ export class ExactSum {
       if (lo !== 0) p[i++] = lo;
       x = hi;
     }
-    p.length = i;
-    p.push(x);
+    if (i === p.length) {
+      const grown = new Float64Array(p.length * 2);
+      grown.set(p);
+      this.partials = grown;
+    }
+    this.partials[i] = x;
+    this.count = i + 1;
+  }
+
+  /** The partials (their sum is exactly the sum of the values added). */
+  private expansion(): number[] {
+    return Array.from(this.partials.subarray(0, this.count));
   }
 
   merge(other: ExactSum | readonly number[]): void {
-    for (const x of Array.isArray(other) ? other : (other as ExactSum).partials) this.add(x);
+    for (const x of Array.isArray(other) ? other : (other as ExactSum).expansion()) this.add(x);
   }
 
   /** The exact sum correctly rounded to a double (Python's `math.fsum`). */
   value(): number {
     const p = this.partials;
-    let n = p.length;
+    let n = this.count;
     if (n === 0) return 0;
     let hi = p[--n]!;
     let lo = 0;
@@ -87,7 +100,7 @@ export class ExactSum {
 
   /** The greedy expansion of the exact sum: the same for every order of the same values. */
   canonical(): number[] {
-    const rest = new ExactSum(this.partials);
+    const rest = new ExactSum(this.expansion());
     const out: number[] = [];
     for (let guard = 0; guard < 64; guard++) {
       const v = rest.value();

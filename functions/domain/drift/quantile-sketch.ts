@@ -52,6 +52,17 @@ export class QuantileSketch {
   private levels: Float64Array[] = [];
   private sizes: number[] = [];
   private parity: number[] = [];
+  /**
+   * Per level, where its second sorted run starts (0: the level is one sorted run so far), or -1
+   * when its items are in no known order. Above level 0, items arrive as the sorted halves that
+   * compactions below emit, so a full level is two sorted runs, merged in linear time rather
+   * than sorted. The order only speeds the compaction; what it keeps is the same.
+   */
+  private runs: number[] = [];
+  /** Per level, room for what its compaction emits. */
+  private scratch: Float64Array[] = [];
+  private level0: Float64Array;
+  private size0 = 0;
   n = 0;
   errorWeight = 0;
   min = Number.POSITIVE_INFINITY;
@@ -60,6 +71,8 @@ export class QuantileSketch {
   constructor(k: number = SKETCH_K) {
     if (!Number.isInteger(k) || k < 2 || k % 2 !== 0) throw new RangeError('k must be an even integer >= 2');
     this.k = k;
+    this.ensure(0);
+    this.level0 = this.levels[0]!;
   }
 
   static from(state: SketchState): QuantileSketch {
@@ -71,8 +84,9 @@ export class QuantileSketch {
     state.levels.forEach((items, h) => {
       sketch.ensure(h);
       sketch.levels[h]!.set(items);
-      sketch.sizes[h] = items.length;
+      sketch.setSize(h, items.length);
       sketch.parity[h] = state.parity[h] ?? 0;
+      sketch.runs[h] = -1;
     });
     return sketch;
   }
@@ -80,37 +94,86 @@ export class QuantileSketch {
   private ensure(h: number): void {
     while (this.levels.length <= h) {
       this.levels.push(new Float64Array(this.k));
+      this.scratch.push(new Float64Array(this.k / 2));
       this.sizes.push(0);
       this.parity.push(0);
+      this.runs.push(0);
     }
+  }
+
+  private sizeOf(h: number): number {
+    return h === 0 ? this.size0 : this.sizes[h]!;
+  }
+
+  private setSize(h: number, size: number): void {
+    if (h === 0) this.size0 = size;
+    else this.sizes[h] = size;
   }
 
   add(value: number): void {
     this.n++;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
-    this.push(0, value);
+    this.level0[this.size0++] = value;
+    if (this.size0 === this.k) this.compact(0);
   }
 
-  private push(h: number, value: number): void {
+  /** Appends `count` items of `items` to level h, compacting it whenever it fills. */
+  private append(h: number, items: ArrayLike<number>, count: number, sorted: boolean): void {
     if (h >= this.levels.length) this.ensure(h);
     const level = this.levels[h]!;
-    level[this.sizes[h]!++] = value;
-    if (this.sizes[h] === this.k) this.compact(h);
+    let from = 0;
+    while (from < count) {
+      const size = this.sizeOf(h);
+      const take = Math.min(count - from, this.k - size);
+      if (!sorted) this.runs[h] = -1;
+      else if (size > 0 && this.runs[h] === 0) this.runs[h] = size;
+      else if (size > 0) this.runs[h] = -1;
+      for (let i = 0; i < take; i++) level[size + i] = items[from + i]!;
+      from += take;
+      this.setSize(h, size + take);
+      if (size + take === this.k) this.compact(h);
+    }
   }
 
   private compact(h: number): void {
     const level = this.levels[h]!;
-    const size = this.sizes[h]!;
-    level.subarray(0, size).sort();
+    const size = this.sizeOf(h);
+    const mid = this.runs[h]!;
+    const out = this.scratch[h]!;
     const offset = this.parity[h]!;
     this.parity[h] = 1 - offset;
-    this.sizes[h] = 0;
+    this.setSize(h, 0);
+    this.runs[h] = 0;
     this.errorWeight += 2 ** h;
-    // Copy first: pushing up may reuse nothing of this level, but keep the order plain.
-    const kept: number[] = [];
-    for (let i = offset; i < size; i += 2) kept.push(level[i]!);
-    for (const x of kept) this.push(h + 1, x);
+    let kept = 0;
+    if (mid > 0) {
+      // Two sorted runs: merge them, keeping every other item of the merged order (-0 before 0, as sort puts it).
+      let i = 0;
+      let j = mid;
+      for (let r = 0; r < size; r++) {
+        let x: number;
+        if (j >= size) x = level[i++]!;
+        else if (i >= mid) x = level[j++]!;
+        else {
+          const a = level[i]!;
+          const b = level[j]!;
+          if (a < b || (a === b && !(a === 0 && Object.is(b, -0) && !Object.is(a, -0)))) {
+            x = a;
+            i++;
+          } else {
+            x = b;
+            j++;
+          }
+        }
+        if ((r & 1) === offset) out[kept++] = x;
+      }
+    } else {
+      if (mid < 0) level.subarray(0, size).sort();
+      else if (h === 0) level.subarray(0, size).sort();
+      for (let i = offset; i < size; i += 2) out[kept++] = level[i]!;
+    }
+    this.append(h + 1, out, kept, true);
   }
 
   /** Adds another sketch's items (both must share `k`). */
@@ -122,7 +185,7 @@ export class QuantileSketch {
     if (state.min < this.min) this.min = state.min;
     if (state.max > this.max) this.max = state.max;
     state.levels.forEach((items, h) => {
-      for (let i = 0; i < items.length; i++) this.push(h, items[i]!);
+      this.append(h, items, items.length, false);
     });
   }
 
@@ -132,12 +195,14 @@ export class QuantileSketch {
   }
 
   state(): SketchState {
+    // An untouched sketch has no levels yet.
+    const used = this.n === 0 && this.levels.length === 1 ? 0 : this.levels.length;
     return {
       k: this.k,
       n: this.n,
       errorWeight: this.errorWeight,
-      levels: this.levels.map((level, h) => level.slice(0, this.sizes[h]!)),
-      parity: [...this.parity],
+      levels: this.levels.slice(0, used).map((level, h) => level.slice(0, this.sizeOf(h))),
+      parity: this.parity.slice(0, used),
       min: this.min,
       max: this.max,
     };
@@ -151,23 +216,42 @@ export class QuantileSketch {
 
 /** The weighted items of a sketch state, ascending (equal values merged). */
 export const weightedOf = (state: SketchState): WeightedValues => {
-  const pairs: [number, number][] = [];
+  // Each level sorted on its own (natively), then merged level by level.
+  let values = new Float64Array(0);
+  let weights = new Float64Array(0);
   state.levels.forEach((items, h) => {
-    for (let i = 0; i < items.length; i++) pairs.push([items[i]!, 2 ** h]);
+    if (items.length === 0) return;
+    const sorted = Float64Array.from(items).sort();
+    const w = 2 ** h;
+    const mergedValues = new Float64Array(values.length + sorted.length);
+    const mergedWeights = new Float64Array(values.length + sorted.length);
+    let i = 0;
+    let j = 0;
+    let m = 0;
+    while (i < values.length || j < sorted.length) {
+      if (j >= sorted.length || (i < values.length && values[i]! <= sorted[j]!)) {
+        mergedValues[m] = values[i]!;
+        mergedWeights[m++] = weights[i++]!;
+      } else {
+        mergedValues[m] = sorted[j++]!;
+        mergedWeights[m++] = w;
+      }
+    }
+    values = mergedValues;
+    weights = mergedWeights;
   });
-  pairs.sort((a, b) => a[0] - b[0]);
-  const values: number[] = [];
-  const weights: number[] = [];
-  for (const [x, w] of pairs) {
-    if (values.length > 0 && values[values.length - 1] === x) weights[weights.length - 1]! += w;
+  // Equal values as one item.
+  let m = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (m > 0 && values[m - 1] === values[i]) weights[m - 1]! += weights[i]!;
     else {
-      values.push(x);
-      weights.push(w);
+      values[m] = values[i]!;
+      weights[m++] = weights[i]!;
     }
   }
   return {
-    values: Float64Array.from(values),
-    weights: Float64Array.from(weights),
+    values: values.slice(0, m),
+    weights: weights.slice(0, m),
     n: state.n,
     rankError: state.n > 0 ? state.errorWeight / state.n : 0,
   };
