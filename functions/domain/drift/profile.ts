@@ -112,6 +112,8 @@ export class CategoryCounter {
   }
 }
 
+const KEY_CHUNK = 4096;
+
 /** Builds one feature's profile from its values, one at a time. */
 export class FeatureProfileBuilder {
   readonly name: string;
@@ -121,14 +123,47 @@ export class FeatureProfileBuilder {
   private missing = 0;
   private numbers: DoubleBuffer | undefined = new DoubleBuffer();
   private categories: CategoryCounter | undefined;
+  private readonly maxCategories: number | undefined;
   private numericSoFar = true;
+  /**
+   * While an undeclared feature reads as numeric, its category keys are only kept, in order
+   * (joined with NUL, which no numeric text holds), not counted: counting them in a Map costs
+   * far more than the rest of the profile, and is needed only if a later value is not a number.
+   */
+  private keyChunks: string[] | undefined;
+  private keys: string[] | undefined;
 
   constructor(name: string, options: FeatureProfileOptions = {}) {
     this.name = name;
     this.declared = options.kind;
     this.ksExactMax = options.ksExactMax ?? KS_EXACT_MAX;
-    if (this.declared === 'categorical') this.numbers = undefined;
-    if (this.declared !== 'numeric') this.categories = new CategoryCounter(options.maxCategories);
+    this.maxCategories = options.maxCategories;
+    if (this.declared === 'categorical') {
+      this.numbers = undefined;
+      this.categories = new CategoryCounter(options.maxCategories);
+    } else if (this.declared === undefined) {
+      this.keyChunks = [];
+      this.keys = [];
+    }
+  }
+
+  private keepKey(key: string): void {
+    const keys = this.keys!;
+    keys.push(key);
+    if (keys.length === KEY_CHUNK) {
+      this.keyChunks!.push(keys.join('\0'));
+      keys.length = 0;
+    }
+  }
+
+  /** The feature is not numeric after all: count the keys kept so far, in their order. */
+  private countKeptKeys(): CategoryCounter {
+    const counter = new CategoryCounter(this.maxCategories);
+    for (const chunk of this.keyChunks!) for (const key of chunk.split('\0')) counter.add(key);
+    for (const key of this.keys!) counter.add(key);
+    this.keyChunks = undefined;
+    this.keys = undefined;
+    return counter;
   }
 
   /** Rows before this builder existed, all missing (a column first seen late in the stream). */
@@ -149,14 +184,18 @@ export class FeatureProfileBuilder {
       else this.numbers!.push(n);
       return;
     }
-    this.categories!.add(categoryKey(value));
     if (this.declared === undefined && this.numericSoFar) {
       const n = toNumber(value);
-      if (n === undefined) {
-        this.numericSoFar = false;
-        this.numbers = undefined;
-      } else this.numbers!.push(n);
+      if (n !== undefined) {
+        this.numbers!.push(n);
+        this.keepKey(categoryKey(value));
+        return;
+      }
+      this.numericSoFar = false;
+      this.numbers = undefined;
+      this.categories = this.countKeptKeys();
     }
+    this.categories!.add(categoryKey(value));
   }
 
   finish(): FeatureProfile {

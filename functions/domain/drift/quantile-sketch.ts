@@ -47,6 +47,72 @@ export interface WeightedValues {
   rankError: number;
 }
 
+/**
+ * Sorts doubles ascending in place, in the order of a typed array's `sort()` (-0 before 0; no
+ * NaN here): an LSD radix sort on the IEEE 754 bits (sign flipped so the bits order as the
+ * numbers), 11 bits a pass, a pass skipped when every key shares its digit. About half the cost
+ * of a comparison sort for a level-0 compaction of 16,384 values, the sketch's main cost.
+ */
+class RadixSorter {
+  private spare: Float64Array;
+  private readonly counts = new Uint32Array(2048);
+
+  constructor(capacity: number) {
+    this.spare = new Float64Array(capacity);
+  }
+
+  sort(values: Float64Array, n: number): void {
+    if (n < 256) {
+      values.subarray(0, n).sort();
+      return;
+    }
+    let from = new Uint32Array(values.buffer, values.byteOffset, n * 2);
+    let to = new Uint32Array(this.spare.buffer, 0, n * 2);
+    for (let i = 0; i < n; i++) {
+      const hi = from[2 * i + 1]!;
+      if (hi & 0x80000000) {
+        from[2 * i + 1] = ~hi;
+        from[2 * i] = ~from[2 * i]!;
+      } else from[2 * i + 1] = hi | 0x80000000;
+    }
+    const counts = this.counts;
+    let swapped = false;
+    for (let pass = 0; pass < 6; pass++) {
+      const word = pass < 3 ? 0 : 1;
+      const shift = (pass % 3) * 11;
+      counts.fill(0);
+      for (let i = 0; i < n; i++) counts[(from[2 * i + word]! >>> shift) & 2047]!++;
+      if (counts[(from[word]! >>> shift) & 2047] === n) continue;
+      let sum = 0;
+      for (let d = 0; d < 2048; d++) {
+        const c = counts[d]!;
+        counts[d] = sum;
+        sum += c;
+      }
+      for (let i = 0; i < n; i++) {
+        const lo = from[2 * i]!;
+        const hi = from[2 * i + 1]!;
+        const j = counts[((word === 0 ? lo : hi) >>> shift) & 2047]!++;
+        to[2 * j] = lo;
+        to[2 * j + 1] = hi;
+      }
+      const t = from;
+      from = to;
+      to = t;
+      swapped = !swapped;
+    }
+    for (let i = 0; i < n; i++) {
+      const hi = from[2 * i + 1]!;
+      if (hi & 0x80000000) from[2 * i + 1] = hi & 0x7fffffff;
+      else {
+        from[2 * i + 1] = ~hi;
+        from[2 * i] = ~from[2 * i]!;
+      }
+    }
+    if (swapped) values.set(new Float64Array(from.buffer, from.byteOffset, n));
+  }
+}
+
 export class QuantileSketch {
   readonly k: number;
   private levels: Float64Array[] = [];
@@ -63,6 +129,7 @@ export class QuantileSketch {
   private scratch: Float64Array[] = [];
   private level0: Float64Array;
   private size0 = 0;
+  private sorter: RadixSorter | undefined;
   n = 0;
   errorWeight = 0;
   min = Number.POSITIVE_INFINITY;
@@ -170,7 +237,7 @@ export class QuantileSketch {
       }
     } else {
       if (mid < 0) level.subarray(0, size).sort();
-      else if (h === 0) level.subarray(0, size).sort();
+      else if (h === 0) (this.sorter ??= new RadixSorter(this.k)).sort(level, size);
       for (let i = offset; i < size; i += 2) out[kept++] = level[i]!;
     }
     this.append(h + 1, out, kept, true);

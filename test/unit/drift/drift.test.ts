@@ -254,6 +254,21 @@ describe('type inference and reading values', () => {
     expect(v).toMatchObject({ kind: 'numeric', count: 2, missing: 1 });
   });
 
+  it('counts every category, in order and within the cap, of a feature numeric until its last value', () => {
+    // Thousands of numeric texts (more than one kept chunk) before the first value that is not a number.
+    const numbers = Array.from({ length: 9000 }, (_, i) => (i % 3 === 0 ? ` ${i % 7}.50` : i % 5));
+    const builder = new FeatureProfileBuilder('x', { maxCategories: 6 });
+    for (const value of [...numbers, 'n/a', 4, 'n/a']) builder.add(value);
+    const counted = new FeatureProfileBuilder('x', { kind: 'categorical', maxCategories: 6 });
+    for (const value of [...numbers, 'n/a', 4, 'n/a']) counted.add(value);
+
+    const profile = builder.finish();
+
+    expect(profile.kind).toBe('categorical');
+    expect(profile).toEqual(counted.finish());
+    expect(profile.kind === 'categorical' && profile.other).toBeGreaterThan(0);
+  });
+
   it('counts the rows before a column first appears as missing', () => {
     const builder = new BaselineBuilder();
     builder.addRecord({ a: 1 });
