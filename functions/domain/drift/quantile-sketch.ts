@@ -326,19 +326,20 @@ export const weightedOf = (state: SketchState): WeightedValues => {
 
 /** Sorted exact values as weighted items (weight 1, no error). */
 export const exactWeighted = (sorted: ArrayLike<number>): WeightedValues => {
-  const values: number[] = [];
-  const weights: number[] = [];
+  const values = new Float64Array(sorted.length);
+  const weights = new Float64Array(sorted.length);
+  let m = 0;
   for (let i = 0; i < sorted.length; i++) {
     const x = sorted[i]!;
-    if (values.length > 0 && values[values.length - 1] === x) weights[weights.length - 1]! += 1;
+    if (m > 0 && values[m - 1] === x) weights[m - 1]! += 1;
     else {
-      values.push(x);
-      weights.push(1);
+      values[m] = x;
+      weights[m++] = 1;
     }
   }
   return {
-    values: Float64Array.from(values),
-    weights: Float64Array.from(weights),
+    values: values.slice(0, m),
+    weights: weights.slice(0, m),
     n: sorted.length,
     rankError: 0,
   };
