@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { open as openFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -172,8 +172,37 @@ interface SourceObject {
   size?: number;
   /** for the hour filter: the key or path relative to the URI's folder */
   key: string;
-  open(): Promise<{ stream: Readable; gzip: boolean }>;
+  open(): Promise<Opened>;
 }
+
+/** A stream to read (S3, gzip), or a plain file read into one reused buffer. */
+type Opened = { stream: Readable; gzip: boolean } | { path: string };
+
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * A plain file as chunks of one reused buffer: a read stream allocates a buffer per chunk, and
+ * those wait for a garbage collection (tens of MB per thread in the drift job). Each chunk is
+ * valid until the next is asked for.
+ */
+async function* fileChunks(path: string): AsyncGenerator<Buffer> {
+  const handle = await openFile(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+const openLocalFile = async (path: string): Promise<Opened> =>
+  isGzipName(path)
+    ? { stream: createReadStream(path, { highWaterMark: CHUNK_BYTES }), gzip: true }
+    : { path };
 
 const isGzipName = (name: string): boolean => name.toLowerCase().endsWith('.gz');
 
@@ -353,10 +382,7 @@ async function* fileObjects(
   const objectAt = (path: string, key: string): SourceObject => ({
     name: `file://${path}`,
     key,
-    open: async () => ({
-      stream: createReadStream(path, { highWaterMark: 64 * 1024 }),
-      gzip: isGzipName(path),
-    }),
+    open: () => openLocalFile(path),
   });
   const info = await stat(location.path).catch((error: unknown) => {
     if ((error as { code?: string }).code === 'ENOENT') return undefined;
@@ -447,15 +473,21 @@ const isBlank = (line: string): boolean => {
  * Yields after every piece so the caller can hand on what it gathered.
  */
 async function* decodedPieces(object: SourceObject, stats: ReadStats): AsyncGenerator<string> {
-  const { stream, gzip } = await object.open();
+  const opened = await object.open();
   stats.objects++;
-  const source: Readable = gzip ? pipeline(stream, createGunzip(), () => undefined) : stream;
+  const stream = 'stream' in opened ? opened.stream : undefined;
+  const source: AsyncIterable<Buffer> & { destroy?: () => void } =
+    'path' in opened
+      ? fileChunks(opened.path)
+      : opened.gzip
+        ? pipeline(opened.stream, createGunzip(), () => undefined)
+        : opened.stream;
   // StringDecoder keeps a character split across chunks for the next one; it decodes about twice
   // as fast as TextDecoder in stream mode on Node 20 (measured: 1 GB/s against 0.4-0.6 GB/s).
   const decoder = new StringDecoder('utf8');
   let first = true;
   try {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
       stats.bytes += chunk.length;
       let text = decoder.write(chunk);
       if (first && text.length > 0) {
@@ -467,8 +499,8 @@ async function* decodedPieces(object: SourceObject, stats: ReadStats): AsyncGene
     const rest = decoder.end();
     if (rest !== '') yield rest;
   } finally {
-    stream.destroy();
-    if (source !== stream) source.destroy();
+    stream?.destroy();
+    if (source !== stream) source.destroy?.();
   }
 }
 
@@ -582,10 +614,7 @@ async function* listedObjects(
         name: listed.uri,
         key: path,
         size: listed.size,
-        open: async () => ({
-          stream: createReadStream(path, { highWaterMark: 64 * 1024 }),
-          gzip: isGzipName(path),
-        }),
+        open: () => openLocalFile(path),
       };
       continue;
     }

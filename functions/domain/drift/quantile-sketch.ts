@@ -54,20 +54,16 @@ export interface WeightedValues {
  * of a comparison sort for a level-0 compaction of 16,384 values, the sketch's main cost.
  */
 class RadixSorter {
-  private spare: Float64Array;
   private readonly counts = new Uint32Array(2048);
 
-  constructor(capacity: number) {
-    this.spare = new Float64Array(capacity);
-  }
-
-  sort(values: Float64Array, n: number): void {
+  /** `spare`: room for n doubles, overwritten. */
+  sort(values: Float64Array, n: number, spare: Float64Array): void {
     if (n < 256) {
       values.subarray(0, n).sort();
       return;
     }
     let from = new Uint32Array(values.buffer, values.byteOffset, n * 2);
-    let to = new Uint32Array(this.spare.buffer, 0, n * 2);
+    let to = new Uint32Array(spare.buffer, spare.byteOffset, n * 2);
     for (let i = 0; i < n; i++) {
       const hi = from[2 * i + 1]!;
       if (hi & 0x80000000) {
@@ -113,6 +109,8 @@ class RadixSorter {
   }
 }
 
+const RADIX = new RadixSorter();
+
 export class QuantileSketch {
   readonly k: number;
   private levels: Float64Array[] = [];
@@ -125,11 +123,10 @@ export class QuantileSketch {
    * than sorted. The order only speeds the compaction; what it keeps is the same.
    */
   private runs: number[] = [];
-  /** Per level, room for what its compaction emits. */
-  private scratch: Float64Array[] = [];
+  /** Room for one level, for the radix sort and the merge of two runs (allocated on first use). */
+  private spare: Float64Array | undefined;
   private level0: Float64Array;
   private size0 = 0;
-  private sorter: RadixSorter | undefined;
   n = 0;
   errorWeight = 0;
   min = Number.POSITIVE_INFINITY;
@@ -161,7 +158,6 @@ export class QuantileSketch {
   private ensure(h: number): void {
     while (this.levels.length <= h) {
       this.levels.push(new Float64Array(this.k));
-      this.scratch.push(new Float64Array(this.k / 2));
       this.sizes.push(0);
       this.parity.push(0);
       this.runs.push(0);
@@ -207,40 +203,41 @@ export class QuantileSketch {
     const level = this.levels[h]!;
     const size = this.sizeOf(h);
     const mid = this.runs[h]!;
-    const out = this.scratch[h]!;
     const offset = this.parity[h]!;
     this.parity[h] = 1 - offset;
     this.setSize(h, 0);
     this.runs[h] = 0;
     this.errorWeight += 2 ** h;
+    // The kept items (every other one of the sorted level) go to the front of the level itself,
+    // which nothing touches until they are appended above.
     let kept = 0;
     if (mid > 0) {
-      // Two sorted runs: merge them, keeping every other item of the merged order (-0 before 0, as sort puts it).
+      // Two sorted runs: merged into the spare (-0 before 0, as sort puts them), every other kept.
+      const merged = (this.spare ??= new Float64Array(this.k));
       let i = 0;
       let j = mid;
       for (let r = 0; r < size; r++) {
-        let x: number;
-        if (j >= size) x = level[i++]!;
-        else if (i >= mid) x = level[j++]!;
+        if (j >= size) merged[r] = level[i++]!;
+        else if (i >= mid) merged[r] = level[j++]!;
         else {
           const a = level[i]!;
           const b = level[j]!;
           if (a < b || (a === b && !(a === 0 && Object.is(b, -0) && !Object.is(a, -0)))) {
-            x = a;
+            merged[r] = a;
             i++;
           } else {
-            x = b;
+            merged[r] = b;
             j++;
           }
         }
-        if ((r & 1) === offset) out[kept++] = x;
       }
+      for (let r = offset; r < size; r += 2) level[kept++] = merged[r]!;
     } else {
       if (mid < 0) level.subarray(0, size).sort();
-      else if (h === 0) (this.sorter ??= new RadixSorter(this.k)).sort(level, size);
-      for (let i = offset; i < size; i += 2) out[kept++] = level[i]!;
+      else if (h === 0) RADIX.sort(level, size, (this.spare ??= new Float64Array(this.k)));
+      for (let i = offset; i < size; i += 2) level[kept++] = level[i]!;
     }
-    this.append(h + 1, out, kept, true);
+    this.append(h + 1, level, kept, true);
   }
 
   /** Adds another sketch's items (both must share `k`). */
