@@ -132,9 +132,13 @@ export class QuantileSketch {
   min = Number.POSITIVE_INFINITY;
   max = Number.NEGATIVE_INFINITY;
 
-  constructor(k: number = SKETCH_K) {
+  /** Arrays of k doubles to build levels from before allocating (their contents are overwritten). */
+  private readonly pool: Float64Array[];
+
+  constructor(k: number = SKETCH_K, pool: Float64Array[] = []) {
     if (!Number.isInteger(k) || k < 2 || k % 2 !== 0) throw new RangeError('k must be an even integer >= 2');
     this.k = k;
+    this.pool = pool;
     this.ensure(0);
     this.level0 = this.levels[0]!;
   }
@@ -157,11 +161,17 @@ export class QuantileSketch {
 
   private ensure(h: number): void {
     while (this.levels.length <= h) {
-      this.levels.push(new Float64Array(this.k));
+      const reused = this.pool.pop();
+      this.levels.push(reused?.length === this.k ? reused : new Float64Array(this.k));
       this.sizes.push(0);
       this.parity.push(0);
       this.runs.push(0);
     }
+  }
+
+  private spareArray(): Float64Array {
+    const reused = this.pool.pop();
+    return reused?.length === this.k ? reused : new Float64Array(this.k);
   }
 
   private sizeOf(h: number): number {
@@ -213,7 +223,7 @@ export class QuantileSketch {
     let kept = 0;
     if (mid > 0) {
       // Two sorted runs: merged into the spare (-0 before 0, as sort puts them), every other kept.
-      const merged = (this.spare ??= new Float64Array(this.k));
+      const merged = (this.spare ??= this.spareArray());
       let i = 0;
       let j = mid;
       for (let r = 0; r < size; r++) {
@@ -234,7 +244,7 @@ export class QuantileSketch {
       for (let r = offset; r < size; r += 2) level[kept++] = merged[r]!;
     } else {
       if (mid < 0) level.subarray(0, size).sort();
-      else if (h === 0) RADIX.sort(level, size, (this.spare ??= new Float64Array(this.k)));
+      else if (h === 0) RADIX.sort(level, size, (this.spare ??= this.spareArray()));
       for (let i = offset; i < size; i += 2) level[kept++] = level[i]!;
     }
     this.append(h + 1, level, kept, true);

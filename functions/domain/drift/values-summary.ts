@@ -1,4 +1,3 @@
-import { DoubleBuffer } from './doubles.ts';
 import {
   exactWeighted,
   QuantileSketch,
@@ -29,7 +28,14 @@ export interface ValuesOptions {
 }
 
 export class ValuesAccumulator {
-  private buffer: DoubleBuffer | undefined = new DoubleBuffer();
+  /**
+   * The exact values, in chunks of the sketch's k doubles: no copies while they grow, and when
+   * they pass `exactMax` each chunk, once fed to the sketch, becomes one of its levels, so the
+   * switch leaves no garbage behind (a thread's dead buffers wait for a full collection).
+   */
+  private chunks: Float64Array[] | undefined = [];
+  private filled = 0;
+  private count = 0;
   private sketch: QuantileSketch | undefined;
   private readonly exactMax: number;
   private readonly k: number;
@@ -44,19 +50,41 @@ export class ValuesAccumulator {
       this.sketch.add(x);
       return;
     }
-    const buffer = this.buffer!;
-    buffer.push(x);
-    if (buffer.length > this.exactMax) {
-      const sketch = new QuantileSketch(this.k);
-      for (const value of buffer.view()) sketch.add(value);
-      this.sketch = sketch;
-      this.buffer = undefined;
+    const chunks = this.chunks!;
+    let chunk = chunks[chunks.length - 1];
+    if (chunk === undefined || this.filled === chunk.length) {
+      chunk = new Float64Array(Math.min(this.k, this.exactMax + 1 - this.count));
+      chunks.push(chunk);
+      this.filled = 0;
     }
+    chunk[this.filled++] = x;
+    if (++this.count > this.exactMax) this.toSketch();
+  }
+
+  private toSketch(): void {
+    const pool: Float64Array[] = [];
+    const sketch = new QuantileSketch(this.k, pool);
+    const chunks = this.chunks!;
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c]!;
+      const n = c === chunks.length - 1 ? this.filled : chunk.length;
+      for (let i = 0; i < n; i++) sketch.add(chunk[i]!);
+      pool.push(chunk);
+    }
+    this.sketch = sketch;
+    this.chunks = undefined;
   }
 
   finish(): ValuesSummary {
     if (this.sketch !== undefined) return { kind: 'sketch', sketch: this.sketch.state() };
-    return { kind: 'exact', values: this.buffer!.sorted() };
+    const values = new Float64Array(this.count);
+    let at = 0;
+    for (const chunk of this.chunks!) {
+      const n = Math.min(chunk.length, this.count - at);
+      values.set(chunk.subarray(0, n), at);
+      at += n;
+    }
+    return { kind: 'exact', values: values.sort() };
   }
 }
 
