@@ -21,13 +21,13 @@ const problems = (...statuses: number[]) =>
     ]),
   );
 
-const idempotencyKey = z
-  .string()
-  .min(1)
-  .max(255)
-  .optional()
-  .meta({ description: 'replays the first response' });
-const ifMatch = z.string().optional().meta({ description: 'an ETag from a previous read' });
+const idempotencyKey = z.string().min(1).max(255).optional().meta({
+  description:
+    'Any unique string (e.g. a UUID) per intended change: the same key with the same body replays the first answer instead of acting twice; the same key with another body gets a 422.',
+});
+const ifMatch = z.string().optional().meta({
+  description: 'The ETag of your last read: the change is made only if nothing changed since (else 412).',
+});
 
 const roleText = (route: Route): string | undefined => {
   const { role } = route;
@@ -79,6 +79,42 @@ const operationOf = (route: Route): ZodOpenApiOperationObject => {
   };
 };
 
+const TAGS: Record<string, string> = {
+  meta: 'Health and this document.',
+  models:
+    'Models: the named things that have versions, aliases, a card and an owning team (`owners`, who may act on the model; `mayAct` says it in words).',
+  versions:
+    'Versions of a model: register (with lineage), upload the bytes to S3 through presigned URLs, commit, download, deprecate and archive. Lifecycle: PENDING_UPLOAD -> READY | FAILED; READY -> DEPRECATED -> ARCHIVED.',
+  aliases: 'Movable names (champion, staging ...) that point at one READY version each.',
+  lineage:
+    'The lineage graph: nodes `<kind>:<id>` (dataset, feature-set, code, image, training-run, model-version `<model>:<version>`, deployment, endpoint) and labelled edges pointing the way things flow.',
+  audit:
+    'The audit trail: one hash-chained event per change, per model, written in the same transaction as the change; and its verification.',
+  environments:
+    'Environments (dev, staging, prod ...) and their policies: who approves, whether versions must be reproducible, which account they deploy into.',
+  inventory: 'The model inventory a model-risk function keeps: one row per model, JSON or CSV.',
+  approvals:
+    'Approval requests: a version for an environment, approver groups with quorums, decisions by the API or by emailed links.',
+  deployments:
+    'Deployments to SageMaker endpoints, SageMaker batch transforms and Lambda aliases, with canary and linear strategies, alarm rollback, manual rollback and decommission; and what served where, when.',
+  monitoring:
+    "Drift monitoring: a version's baseline profile, a deployment's monitor and its drift runs (PSI, Jensen-Shannon, KS, chi-square), with a CloudWatch alarm on the drifted share.",
+  'approval-links':
+    'The pages behind the links approvers get by email: public (the secret in the link is the credential), no SigV4; a GET never decides.',
+};
+
+const INFO = [
+  'Model registry, lineage, audit trail, approvals, deployments and drift for AWS.',
+  '',
+  '**Calling it.** JSON in and out, camelCase fields, ISO 8601 UTC times. Errors are RFC 9457 `application/problem+json` with every invalid field in `errors`: 400 invalid input, 401 unsigned (AWS), 403 a role or team the caller lacks, 404 not found, 409 a state conflict, 410 gone (expired), 412 an `If-Match` that no longer holds, 413 a body over 1 MiB, 415 a body that is not JSON, 422 a well-formed request the state refuses, 429 throttled, 503 a transient storage fault (with `Retry-After`: try again). Lists take `limit` (1-100) and an opaque `cursor`, and answer `{items, nextCursor?}`. Mutating POSTs take an `Idempotency-Key`; single resources carry an `ETag`.',
+  '',
+  '**Who you are.** On AWS every route but health and the approval links is IAM-authorized: sign requests with SigV4 for service `execute-api` (see the `sigv4` scheme). Steward maps the caller (its IAM ARN or role session name) to roles: publisher, approver, deployer, auditor (read-only), admin. In local mode (`npm start`) there is no signature: the `X-Steward-Principal` header names the caller (default `local-user`; every name is a publisher, approver and deployer, `admin` is an admin, `auditor` only reads). Every other mode ignores that header.',
+  '',
+  '**Ownership.** A model has an `owner` (who answers for it) and `owners`, its team: principals or `*` patterns whose publishers may change the model and register its versions; `mayAct` on the model says who may act, in words.',
+  '',
+  '**Lineage.** Nodes are written `<kind>:<id>`: `model-version:<model>:<version>` (e.g. `model-version:churn-scorer:3`), `dataset:<uri>`, `code:<repository>@<commit>`, `image:<digest>`, `training-run:<id>`, `deployment:<id>`, `endpoint:<name>`, `feature-set:<id>`. A model with `riskTier: high` must give lineage (datasets, code, image) at every registration.',
+].join('\n');
+
 export const buildOpenApi = () => {
   const paths: ZodOpenApiPathsObject = {};
   // MLflow's protocol is MLflow's to document.
@@ -108,22 +144,25 @@ export const buildOpenApi = () => {
       info: {
         title: 'Steward',
         version: '1.0.0',
-        description: 'Model registry, lineage, audit trail, approvals, deployments and drift for AWS.',
+        description: INFO,
         license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
       servers: [{ url: '/', description: 'this deployment' }],
       tags: [...new Set(routes.filter((r) => r.protocol !== 'mlflow').map((r) => r.fn))].map((name) => ({
         name,
-        description: `${name} operations`,
+        description: TAGS[name] ?? name,
       })),
       security: [{ sigv4: [] }],
       components: {
         securitySchemes: {
           sigv4: {
-            type: 'apiKey',
-            name: 'Authorization',
-            in: 'header',
-            description: 'AWS Signature Version 4 (IAM)',
+            // Not an API key: an AWS Signature Version 4, which OpenAPI has no scheme type for; the
+            // extension is the one API Gateway's own OpenAPI exports mark it with.
+            type: 'http',
+            scheme: 'AWS4-HMAC-SHA256',
+            'x-amazon-apigateway-authtype': 'awsSigv4',
+            description:
+              'AWS Signature Version 4 (IAM), as API Gateway checks it: sign each request for service `execute-api` in the API\'s region with the caller\'s AWS credentials (the `Authorization: AWS4-HMAC-SHA256 Credential=...` header, `X-Amz-Date`, and `X-Amz-Security-Token` for temporary credentials). The caller needs `execute-api:Invoke` on the API. The AWS SDKs, `aws-sigv4` in curl (`curl --aws-sigv4 "aws:amz:<region>:execute-api"`) and the `steward` CLI sign for you. Local mode checks no signature; it reads `X-Steward-Principal` instead.',
           },
         },
       },

@@ -13,6 +13,8 @@ export const approvalLinksRoutes = defineRoutes('approval-links', [
     method: 'GET',
     path: '/v1/approval-links/{secret}',
     operationId: 'viewApprovalLink',
+    description:
+      "The page an approver's emailed link opens: model, version, environment, requester, reason and the two buttons. Changes nothing, so mail scanners that follow links decide nothing. 404 for an unknown or used link, 410 when expired.",
     auth: 'none',
     role: 'public',
     page: true,
@@ -31,6 +33,7 @@ export const approvalLinksRoutes = defineRoutes('approval-links', [
     method: 'HEAD',
     path: '/v1/approval-links/{secret}',
     operationId: 'headApprovalLink',
+    description: 'The same as GET, headers only (what mail scanners probe). Changes nothing.',
     auth: 'none',
     role: 'public',
     page: true,
@@ -49,6 +52,8 @@ export const approvalLinksRoutes = defineRoutes('approval-links', [
     method: 'POST',
     path: '/v1/approval-links/{secret}',
     operationId: 'decideByLink',
+    description:
+      'The decision posted from the page (a form with its CSRF token); the same rules as `POST /v1/approvals/{id}/decisions`. The link then stops working.',
     auth: 'none',
     role: 'public',
     page: true,

@@ -7,6 +7,8 @@ export const approvalsRoutes = defineRoutes('approvals', [
     method: 'POST',
     path: '/v1/models/{model}/versions/{version}/approvals',
     operationId: 'requestApproval',
+    description:
+      "Asks the environment's approver groups to approve a READY version for that environment. Each member of each group, except the version's registrant, gets an email with a personal link (`GET /v1/approval-links/{secret}` shows the page). Every group must reach its quorum; one rejection ends the request; it expires after the policy's `approvalTtlHours`. 409 unless the version is READY, when the environment demands a reproducible version and this one is not (the missing parts are listed), or when a group cannot reach its quorum without the registrant. `deployOnApproval` starts a deployment once APPROVED.",
     auth: 'iam',
     role: ['deployer', 'publisher'],
     summary: 'Ask for a version to be approved for an environment',
@@ -20,6 +22,8 @@ export const approvalsRoutes = defineRoutes('approvals', [
     method: 'GET',
     path: '/v1/approvals/{id}',
     operationId: 'getApproval',
+    description:
+      "An approval request: its status, each group's quorum and how far it has filled, and every decision.",
     auth: 'iam',
     role: 'reader',
     summary: 'An approval request with its decisions',
@@ -31,6 +35,8 @@ export const approvalsRoutes = defineRoutes('approvals', [
     method: 'POST',
     path: '/v1/approvals/{id}/decisions',
     operationId: 'decideApproval',
+    description:
+      "Approves or rejects as a member of one of the request's groups. 403 for the version's registrant, a non-member, or a second decision by the same person; 409 once the request is decided; 410 once it expired. One person's approval counts for one group only, so two groups always mean two people.",
     auth: 'iam',
     role: 'approver',
     summary: 'Approve or reject (an approver of the request, not its registrant)',

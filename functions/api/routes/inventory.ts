@@ -8,6 +8,8 @@ export const inventoryRoutes = defineRoutes('inventory', [
     method: 'GET',
     path: '/v1/inventory',
     operationId: 'getInventory',
+    description:
+      'One row per model for a model-risk inventory: owner, purpose, risk tier, versions, what is deployed where, last approval, last drift status, health, validity end. JSON, or CSV with `format=csv` or `Accept: text/csv` (cells that a spreadsheet would run as formulas are quoted).',
     auth: 'iam',
     role: 'reader',
     summary: 'One row per model (JSON or CSV)',
@@ -15,7 +17,15 @@ export const inventoryRoutes = defineRoutes('inventory', [
     responses: {
       200: {
         description: 'the inventory',
-        content: { 'application/json': z.object({ items: z.array(AnyObject) }), 'text/csv': z.string() },
+        content: {
+          'application/json': z.object({
+            items: z.array(AnyObject).meta({
+              description:
+                'One row per model: name, owner, purpose, riskTier, versions, deployed (environment and target per version), lastApproval, lastDriftStatus, health, validityEnd, updatedAt (the CSV columns).',
+            }),
+          }),
+          'text/csv': z.string(),
+        },
       },
     },
     problems: [400, 403],

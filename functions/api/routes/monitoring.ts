@@ -3,13 +3,15 @@ import { DeploymentPath } from '#domain/deployment';
 import { BaselineBody, DriftRunBody, DriftRunPath, ListRunsQuery, MonitoringBody } from '#domain/monitoring';
 import { VersionPath } from '#domain/version';
 import { defineRoutes } from '../route.ts';
-import { AnyObject } from '../schemas.ts';
+import { AnyObject, DriftReport } from '../schemas.ts';
 
 export const monitoringRoutes = defineRoutes('monitoring', [
   {
     method: 'PUT',
     path: '/v1/models/{model}/versions/{version}/baseline',
     operationId: 'putBaseline',
+    description:
+      "Profiles a reference dataset (csv or jsonl) as the version's baseline: bins, categories and quantiles per feature, which drift runs compare the captured data with. The owning team or an admin. 409 when the dataset has no rows.",
     auth: 'iam',
     role: 'owner',
     summary: "Profile a reference dataset as the version's baseline",
@@ -22,6 +24,8 @@ export const monitoringRoutes = defineRoutes('monitoring', [
     method: 'PUT',
     path: '/v1/deployments/{id}/monitoring',
     operationId: 'putMonitoring',
+    description:
+      "Monitors a deployment: where its inference data is captured, how often drift is computed, when a feature counts as drifted (`thresholds`) and at what drifted share the alarm fires. Creates the deployment's CloudWatch alarm. 409 unless the version has a baseline.",
     auth: 'iam',
     role: 'deployer',
     summary: 'Monitor a deployment for drift (and create its alarm)',
@@ -34,6 +38,7 @@ export const monitoringRoutes = defineRoutes('monitoring', [
     method: 'GET',
     path: '/v1/deployments/{id}/monitoring',
     operationId: 'getMonitoring',
+    description: "A deployment's monitor and when it next runs.",
     auth: 'iam',
     role: 'reader',
     summary: "A deployment's monitor",
@@ -45,6 +50,7 @@ export const monitoringRoutes = defineRoutes('monitoring', [
     method: 'DELETE',
     path: '/v1/deployments/{id}/monitoring',
     operationId: 'deleteMonitoring',
+    description: 'Stops monitoring the deployment and removes its alarm; past drift runs stay.',
     auth: 'iam',
     role: 'deployer',
     summary: 'Stop monitoring (and remove the alarm)',
@@ -56,6 +62,8 @@ export const monitoringRoutes = defineRoutes('monitoring', [
     method: 'POST',
     path: '/v1/deployments/{id}/drift-runs',
     operationId: 'createDriftRun',
+    description:
+      'Computes drift now over a window of captured data (default: the schedule period that ends now) and answers the report: per feature PSI, Jensen-Shannon distance, Kolmogorov-Smirnov (numeric) or chi-square (categorical), missing and out-of-range shares, and whether it drifted; `driftedShare` is drifted features over features. 409 when the version has no baseline.',
     auth: 'iam',
     role: 'deployer',
     summary: 'Compute drift now over a window',
@@ -63,13 +71,14 @@ export const monitoringRoutes = defineRoutes('monitoring', [
     body: DriftRunBody,
     bodyOptional: true,
     headers: { idempotencyKey: true },
-    responses: { 201: { description: 'the drift report', schema: AnyObject } },
+    responses: { 201: { description: 'the drift report', schema: DriftReport } },
     problems: [400, 403, 404, 409, 422],
   },
   {
     method: 'GET',
     path: '/v1/deployments/{id}/drift-runs',
     operationId: 'listDriftRuns',
+    description: "A deployment's drift runs, newest first, each with every feature's figures.",
     auth: 'iam',
     role: 'reader',
     summary: 'Drift runs, newest first',
@@ -78,7 +87,7 @@ export const monitoringRoutes = defineRoutes('monitoring', [
     responses: {
       200: {
         description: "a page of runs, each with every feature's PSI and JS distance",
-        schema: z.object({ items: z.array(AnyObject) }),
+        schema: z.object({ items: z.array(DriftReport).meta({ description: 'The runs, newest first.' }) }),
       },
     },
     problems: [400, 403],
@@ -87,6 +96,8 @@ export const monitoringRoutes = defineRoutes('monitoring', [
     method: 'GET',
     path: '/v1/deployments/{id}/drift-runs/{run}/report',
     operationId: 'getDriftReport',
+    description:
+      "A presigned URL to a run's self-contained HTML report (histograms of baseline and window per feature), valid until `expiresAt`. `latest` names the newest run.",
     auth: 'iam',
     role: 'reader',
     summary: "A presigned URL to a drift run's report page (`latest` for the newest run)",
@@ -94,7 +105,11 @@ export const monitoringRoutes = defineRoutes('monitoring', [
     responses: {
       200: {
         description: 'where the self-contained HTML report can be fetched, until expiresAt',
-        schema: z.object({ url: z.string(), expiresAt: z.string(), runId: z.string() }),
+        schema: z.object({
+          url: z.string().meta({ description: 'A presigned GET of the report page (self-contained HTML).' }),
+          expiresAt: z.string().meta({ description: 'When the URL stops working.' }),
+          runId: z.string().meta({ description: 'The run the page shows.', example: 'run-0123456789abcdef' }),
+        }),
       },
     },
     problems: [400, 403, 404],
