@@ -15,7 +15,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('declares SigV4 as AWS SigV4, not an API key, and the local-mode principal header', () => {
-    const doc = buildOpenApi() as {
+    const doc = buildOpenApi() as unknown as {
       info: { description: string };
       components: { securitySchemes: Record<string, Record<string, string>> };
     };
