@@ -195,3 +195,14 @@ export const EnvSchema = z.object({
 export type EnvVarName = keyof z.input<typeof EnvSchema>;
 /** What the CDK app (and local mode) may set on a function: names the functions read, as strings. */
 export type FunctionEnvironment = { [K in EnvVarName]?: string };
+
+/**
+ * The error names Steward's own task functions and callbacks raise that the state machines'
+ * Catch clauses name (infra/asl builds them from these): a rejection and an expiry sent with
+ * SendTaskFailure end an approval, and a task's input that does not parse fails its state.
+ */
+export const TASK_ERRORS = {
+  rejected: 'Rejected',
+  expired: 'Expired',
+  invalidInput: 'InvalidTaskInput',
+} as const;

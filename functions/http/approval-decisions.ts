@@ -10,6 +10,7 @@ import { getModel } from '#adapters/registry-table';
 import { unseal } from '#adapters/token-vault';
 import { answerTask } from '#adapters/workflow';
 import { ConflictError, ForbiddenError, GoneError, NotFoundError } from '#commons/errors';
+import { TASK_ERRORS } from '#commons/facts';
 import { sessionNameOf } from '#commons/identity';
 import { logger } from '#commons/observability';
 import { type ApprovalStatus, type Decision, groupForDecision, isMember, type Who } from '#domain/approval';
@@ -137,7 +138,7 @@ const signalGroup = async (request: ApprovalItem, group: string, signal: 'approv
     const answer =
       signal === 'approve'
         ? { output: { group: name } }
-        : { error: 'Rejected', cause: `group ${group} rejected the request` };
+        : { error: TASK_ERRORS.rejected, cause: `group ${group} rejected the request` };
     if ((await answerTask(token, answer)) === 'sent') return;
     logger.warn('approval task gone; the request expires', { requestId: request.id, group: name });
     await expire(request.id, 'the workflow had already timed out when the decision arrived');

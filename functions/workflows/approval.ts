@@ -15,6 +15,7 @@ import { getModel } from '#adapters/registry-table';
 import { seal } from '#adapters/token-vault';
 import { answerTask } from '#adapters/workflow';
 import { config } from '#commons/config';
+import { TASK_ERRORS } from '#commons/facts';
 import { logger } from '#commons/observability';
 import type { ApprovalStatus } from '#domain/approval';
 import { DeploymentBody } from '#domain/deployment';
@@ -84,9 +85,9 @@ export const notify = async (event: {
   // Decisions that came before the token was kept: answer the task now, if no one else has.
   const answer =
     request.status === 'EXPIRED'
-      ? { error: 'Expired', cause: 'the request expired' }
+      ? { error: TASK_ERRORS.expired, cause: 'the request expired' }
       : request.status === 'REJECTED'
-        ? { error: 'Rejected', cause: 'an approver rejected the request' }
+        ? { error: TASK_ERRORS.rejected, cause: 'an approver rejected the request' }
         : group.done
           ? { output: { group: group.name, approvals: group.approvals } }
           : undefined;

@@ -1,3 +1,4 @@
+import { TASK_ERRORS } from '../../functions/commons/facts.ts';
 import { catchAll, invoke, stateMachine } from './asl.ts';
 
 export const approval = stateMachine('approval', {
@@ -28,9 +29,9 @@ export const approval = stateMachine('approval', {
       ResultPath: '$.quorums',
       Next: 'RecordApproved',
       Catch: [
-        { ErrorEquals: ['Rejected'], ResultPath: '$.error', Next: 'RecordRejected' },
+        { ErrorEquals: [TASK_ERRORS.rejected], ResultPath: '$.error', Next: 'RecordRejected' },
         {
-          ErrorEquals: ['States.Timeout', 'States.HeartbeatTimeout', 'Expired'],
+          ErrorEquals: ['States.Timeout', 'States.HeartbeatTimeout', TASK_ERRORS.expired],
           ResultPath: '$.error',
           Next: 'RecordExpired',
         },

@@ -1,0 +1,27 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { s3 } from '#commons/clients';
+import { config } from '#commons/config';
+import { s3Keys } from '#commons/facts';
+
+/**
+ * The audit archive bucket (S3 Object Lock): one object per audit event, named by model and
+ * sequence, so a redelivered event writes the same key with the same bytes.
+ */
+const bucket = () => {
+  const name = config().auditArchiveBucket;
+  if (!name) throw new Error('AUDIT_ARCHIVE_BUCKET is not configured');
+  return name;
+};
+
+export const archiveAuditEvent = async (event: { model: string; seq: number } & Record<string, unknown>) => {
+  await s3().send(
+    new PutObjectCommand({
+      Bucket: bucket(),
+      Key: s3Keys.auditEvent(event.model, event.seq),
+      Body: JSON.stringify(event),
+      ContentType: 'application/json',
+      // Object Lock needs an integrity checksum on every PUT.
+      ChecksumAlgorithm: 'SHA256',
+    }),
+  );
+};
