@@ -3,13 +3,26 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { baseUrlOf } from '#cli/context';
+import { StewardClient } from '#client/client';
+import { ApiError, NetworkError } from '#client/errors';
+import { publish } from '#client/upload';
+import { waitFor } from '#client/wait';
 
 /**
  * `npm run demo`: a tour of Steward against a running local mode (`npm start` in another
- * terminal). Each step prints what it sent and what came back.
+ * terminal). Each step prints what it sent and what came back. It speaks through the typed client
+ * the CLI uses, and finds the server the way the CLI does: STEWARD_URL, else localhost:$PORT.
  */
-const base = (process.env.STEWARD_URL ?? 'http://localhost:4000').replace(/\/$/, '');
+const base = baseUrlOf({}).replace(/\/$/, '');
 const principal = process.env.STEWARD_PRINCIPAL ?? 'demo-pipeline';
+const clients = new Map<string, StewardClient>();
+const clientAs = (as: string) => {
+  let client = clients.get(as);
+  if (!client) clients.set(as, (client = new StewardClient({ baseUrl: base, principal: as })));
+  return client;
+};
+const client = clientAs(principal);
 
 let step = 0;
 const say = (title: string, detail?: string) => {
@@ -17,28 +30,51 @@ const say = (title: string, detail?: string) => {
   process.stdout.write(`\n${step}. ${title}\n${detail ? `   ${detail.replaceAll('\n', '\n   ')}\n` : ''}`);
 };
 
-const api = async (method: string, path: string, body?: unknown, quiet = false, as = principal) => {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      'x-steward-principal': as,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+// biome-ignore lint/suspicious/noExplicitAny: the tour reads answers field by field as it prints them
+const api = async (
+  method: string,
+  path: string,
+  body?: unknown,
+  quiet = false,
+  as = principal,
+): Promise<any> => {
+  const { status, text } = await clientAs(as).send(method, path, body === undefined ? {} : { body });
+  if (!quiet) process.stdout.write(`   ${method} ${path} -> ${status}\n`);
+  return text ? JSON.parse(text) : undefined;
+};
+
+/** A line that shows a wait is alive: what it waits for, and what it has seen so far. */
+const waiting = (what: string) => {
+  const started = Date.now();
+  let last = '';
+  return {
+    saw: (state: string) => {
+      if (state === last) return;
+      last = state;
+      process.stdout.write(`   ... ${((Date.now() - started) / 1000).toFixed(1)} s: ${what}: ${state}\n`);
     },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  const parsed = text ? (JSON.parse(text) as any) : undefined;
-  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-  if (!quiet) process.stdout.write(`   ${method} ${path} -> ${response.status}\n`);
-  return parsed;
+  };
 };
 
 const main = async () => {
-  const health = await fetch(`${base}/v1/health`).catch(() => undefined);
-  if (!health?.ok) {
-    process.stderr.write(`Steward is not answering at ${base}. Start it first: npm start\n`);
+  // Down only when nothing answers; a server that answers badly says so as it is.
+  try {
+    await client.health();
+  } catch (error) {
+    if (error instanceof NetworkError)
+      process.stderr.write(
+        `Nothing answers at ${base} (${error.message}).\nStart Steward first: npm start` +
+          ` (it listens on PORT, default 4000; set PORT or STEWARD_URL here to match)\n`,
+      );
+    else if (error instanceof ApiError)
+      process.stderr.write(
+        `${base} answers, but GET /v1/health said ${error.status}: ${error.problem.detail ?? error.problem.title}\n` +
+          'Is STEWARD_URL (or PORT) pointing at Steward?\n',
+      );
+    else throw error;
     process.exit(1);
   }
+  process.stdout.write(`Steward at ${base}, acting as ${principal}\n`);
   const name = `demo-churn-${new Date()
     .toISOString()
     .replace(/[-:.TZ]/g, '')
@@ -162,13 +198,18 @@ const main = async () => {
 
   say('The emails the approvers got (local outbox), each with a personal link');
   type Mail = { to: string; subject: string; links: string[] };
-  let mails: Mail[] = [];
-  for (let i = 0; i < 100 && mails.length < approval.approvers.length; i++) {
-    mails = ((await api('GET', '/local/outbox', undefined, true)) as Mail[]).filter((m) =>
-      m.subject.includes(`${name} version 1`),
-    );
-    if (mails.length < approval.approvers.length) await new Promise((done) => setTimeout(done, 100));
-  }
+  const mailWait = waiting('approval emails sent');
+  const mails: Mail[] = await waitFor({
+    what: 'the approval emails',
+    read: async () =>
+      ((await api('GET', '/local/outbox', undefined, true)) as Mail[]).filter((m) =>
+        m.subject.includes(`${name} version 1`),
+      ),
+    onEach: (found) => mailWait.saw(`${found.length} of ${approval.approvers.length}`),
+    done: (found) => (found.length >= approval.approvers.length ? found : undefined),
+    timeoutMs: 30_000,
+    intervalMs: 200,
+  });
   for (const mail of mails) process.stdout.write(`   to ${mail.to}: ${mail.links[0]}\n`);
 
   for (const approver of ['risk-officer@example.com', 'lead@example.com']) {
@@ -191,11 +232,18 @@ const main = async () => {
       `   POST <link> -> ${posted.status}: ${/<h1 id="result">(.*?)<\/h1>/s.exec(result)?.[1]}\n`,
     );
   }
-  let state = await api('GET', `/v1/approvals/${approval.id}`, undefined, true);
-  for (let i = 0; i < 50 && state.status === 'PENDING'; i++) {
-    await new Promise((done) => setTimeout(done, 100));
-    state = await api('GET', `/v1/approvals/${approval.id}`, undefined, true);
-  }
+  const quorum = waiting(`request ${approval.id}`);
+  const state = await waitFor({
+    what: `approval ${approval.id}`,
+    read: () => client.getApproval(approval.id),
+    onEach: (a) =>
+      quorum.saw(
+        `${a.status}; ${a.groups.map((g) => `${g.name} ${g.approvals}/${g.minApprovals}`).join(', ')}`,
+      ),
+    done: (a) => (a.status === 'PENDING' ? undefined : a),
+    timeoutMs: 30_000,
+    intervalMs: 200,
+  });
   process.stdout.write(`   request ${approval.id} is ${state.status}\n`);
 
   const deploymentId = await deployTour(name, artifact);
@@ -224,12 +272,17 @@ const settled = async (id: string, operation = 'deploy'): Promise<Deployment> =>
     'rollback-failed',
     'failed-to-start',
   ]);
-  for (let i = 0; i < 600; i++) {
-    const d = await api('GET', `/v1/deployments/${id}`, undefined, true);
-    if (d.operation === operation && outcomes.has(d.history.at(-1)?.step)) return d;
-    await new Promise((done) => setTimeout(done, 250));
-  }
-  throw new Error(`deployment ${id} did not finish`);
+  const progress = waiting(`${id} (${operation})`);
+  return waitFor({
+    what: `deployment ${id}`,
+    read: () => api('GET', `/v1/deployments/${id}`, undefined, true),
+    // Each step as the workflow records it: the wait shows what it is waiting through.
+    onEach: (d) => progress.saw(`${d.status}, step ${d.history.at(-1)?.step ?? '-'}`),
+    done: (d) =>
+      d.operation === operation && outcomes.has(d.history.at(-1)?.step) ? (d as Deployment) : undefined,
+    timeoutMs: 150_000,
+    intervalMs: 250,
+  });
 };
 
 /** Deploy the approved version to a simulated prod endpoint, then a second version, then roll back. */
@@ -254,29 +307,37 @@ const deployTour = async (name: string, artifact: Buffer) => {
   process.stdout.write(`   ${first.id}: ${one.status} (${one.history.map((h) => h.step).join(' -> ')})\n`);
 
   say('Register version 2, get it approved, and deploy it with a 10% canary (blue/green, alarms watched)');
-  const second = Buffer.concat([artifact, Buffer.from('v2')]);
-  const registered = await api('POST', `/v1/models/${name}/versions`, {
-    artifact: {
-      sha256: createHash('sha256').update(second).digest('hex'),
-      sizeBytes: second.length,
-      fileName: 'model.bin',
-    },
-    framework: 'xgboost',
-    params: { max_depth: 7, eta: 0.2 },
-    metrics: { auc: 0.93 },
-    lineage: {
-      code: { repository: 'https://git.example.com/growth/churn', commit: '5e1d0aa' },
-      image: {
-        uri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn',
-        digest: `sha256:${'b'.repeat(64)}`,
+  // This time as a pipeline would: the client hashes, uploads and commits in one call.
+  const dir = await mkdtemp(join(tmpdir(), 'steward-demo-v2-'));
+  const file = join(dir, 'model.bin');
+  await writeFile(file, Buffer.concat([artifact, Buffer.from('v2')]));
+  const shown = new Set<string>();
+  const published = await publish(client, name, {
+    file,
+    metadata: {
+      framework: 'xgboost',
+      params: { max_depth: 7, eta: 0.2 },
+      metrics: { auc: 0.93 },
+      lineage: {
+        code: { repository: 'https://git.example.com/growth/churn', commit: '5e1d0aa' },
+        image: {
+          uri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn',
+          digest: `sha256:${'b'.repeat(64)}`,
+        },
+        datasets: [
+          { uri: 's3://example-data/churn/2026-12.parquet', sha256: 'c'.repeat(64), role: 'training' },
+        ],
       },
-      datasets: [
-        { uri: 's3://example-data/churn/2026-12.parquet', sha256: 'c'.repeat(64), role: 'training' },
-      ],
+    },
+    onProgress: (p) => {
+      const line = `${p.phase} ${p.done === p.total ? 'done' : 'started'} (${p.total} bytes)`;
+      if (p.done !== 0 && p.done !== p.total) return;
+      if (!shown.has(line)) process.stdout.write(`   ... ${line}\n`);
+      shown.add(line);
     },
   });
-  await fetch(registered.upload.url, { method: 'PUT', headers: registered.upload.headers, body: second });
-  await api('POST', `/v1/models/${name}/versions/2/commit`);
+  await rm(dir, { recursive: true, force: true });
+  process.stdout.write(`   version ${published.version.version} is ${published.version.status}\n`);
   const request = await api('POST', `/v1/models/${name}/versions/2/approvals`, {
     environment: 'prod',
     reason: 'canary of v2',
@@ -416,6 +477,17 @@ const driftTour = async (name: string, deploymentId: string) => {
       `   ${String(f.name).padEnd(15)} ${String(f.kind).padEnd(12)} ${fixed(f.psi).padStart(8)} ${fixed(f.jsDistance).padStart(8)} ${fixed(f.ksPValue).padStart(10)} ${fixed(f.wassersteinNorm).padStart(8)} ${fixed(f.chiSquarePValue).padStart(10)}  ${f.drifted ? 'YES' : 'no'}${unseen}\n`,
     );
   }
+  process.stdout.write(
+    [
+      '   What the figures say (each compares the window with the baseline, per feature):',
+      '   PSI     Population Stability Index over the baseline bins: under 0.1 stable, 0.1-0.2 a shift, 0.2+ drifted.',
+      '   JS      Jensen-Shannon distance (natural log): 0 identical distributions, at most 0.83 (ln 2) disjoint.',
+      '   KS p    Kolmogorov-Smirnov p-value (numeric): below 0.05, the two samples are unlikely to share a distribution.',
+      '   W/std   Wasserstein (earth mover) distance over the baseline standard deviation: how far values moved, in stds.',
+      '   chi2 p  chi-square p-value (categorical): below 0.05, the category mix changed; unseen categories count too.',
+      `   drifted share  drifted features / features (${fixed(report.driftedShare)} here); the alarm fires at the monitor's alarmThreshold (0.3 by default).`,
+    ].join('\n') + '\n',
+  );
   await rm(dir, { recursive: true, force: true });
 };
 
