@@ -1,4 +1,9 @@
-import { DeleteAlarmsCommand, GetMetricDataCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DeleteAlarmsCommand,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  PutMetricAlarmCommand,
+} from '@aws-sdk/client-cloudwatch';
 import { cloudwatch } from '#commons/clients';
 import { config } from '#commons/config';
 
@@ -37,6 +42,24 @@ export const putDriftAlarm = async (alarm: {
       ...(topic ? { AlarmActions: [topic], OKActions: [topic] } : {}),
     }),
   );
+};
+
+/** Which of `names` no alarm (metric or composite) of this account has. */
+export const missingAlarms = async (names: readonly string[]): Promise<string[]> => {
+  const found = new Set<string>();
+  // DescribeAlarms takes at most 100 names.
+  for (let i = 0; i < names.length; i += 100) {
+    const out = await cloudwatch().send(
+      new DescribeAlarmsCommand({
+        AlarmNames: names.slice(i, i + 100),
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        MaxRecords: 100,
+      }),
+    );
+    for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])])
+      if (a.AlarmName) found.add(a.AlarmName);
+  }
+  return names.filter((name) => !found.has(name));
 };
 
 export const deleteDriftAlarm = async (name: string) => {

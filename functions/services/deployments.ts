@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { missingAlarms } from '#adapters/alarms';
 import { retryOnConflict } from '#adapters/audit-chain';
 import {
   abandonOperation,
@@ -95,6 +96,22 @@ export const startDeployment = async (input: {
   const strategy = Strategy.parse(body.strategy ?? {});
   const name = targetName(target).replaceAll(':', '-');
   const alarms = strategy.alarms ?? [`${name}-rollback`];
+  // Named alarms must exist: an alarm that does not is never in ALARM, so it would gate nothing.
+  // (The default `<target>-rollback` is made by the workflow; an environment in another account
+  // keeps its alarms there, out of this account's sight: its deploy role's workflow reads them.)
+  if (strategy.alarms?.length && !environment.policy.account) {
+    const missing = await missingAlarms(strategy.alarms);
+    if (missing.length)
+      throw new ConflictError(
+        `rollback alarm${missing.length > 1 ? 's' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist: create ${missing.length > 1 ? 'them' : 'it'} first, or name no alarms to get the target's default ${name}-rollback`,
+        {
+          errors: missing.map((alarm) => ({
+            path: `body.strategy.alarms.${strategy.alarms!.indexOf(alarm)}`,
+            message: `no CloudWatch alarm is named ${alarm}`,
+          })),
+        },
+      );
+  }
   const id = `dep-${randomBytes(12).toString('hex')}`;
   const item = await retryOnConflict(async () => {
     const { model, version } = await getModelAndVersion(input.model, input.version);

@@ -76,6 +76,13 @@ export const prepare = async (event: { deploymentId: string; operation: Deployme
 
   if (d.operation === 'deploy') {
     await step(d, 'started', { roleArn }, { status: 'IN_PROGRESS' });
+    // A deployment that names no alarms is watched by its target's default one, which the workflow
+    // makes (or updates) in the target account before anything changes: errors of the target.
+    const rollbackAlarm =
+      strategy.alarms === undefined && d.target.kind !== 'sagemaker-batch' && d.alarms[0]
+        ? defaultRollbackAlarm(d.alarms[0], d.target)
+        : undefined;
+    if (rollbackAlarm) Object.assign(base, { rollbackAlarm });
     const version = await getVersion(d.model, d.version);
     if (!version) throw new PlanError(`version ${d.version} of ${d.model} does not exist`);
     const names = resourceName(prefix, d.model, d.version, d.id);
@@ -201,6 +208,35 @@ export const prepare = async (event: { deploymentId: string; operation: Deployme
     };
   return { ...base };
 };
+
+/** The default rollback alarm of a target: any 5xx (SageMaker) or error (Lambda alias) in a minute. */
+const defaultRollbackAlarm = (
+  name: string,
+  target:
+    | { kind: 'sagemaker'; endpointName: string }
+    | { kind: 'lambda'; functionName: string; alias: string },
+) =>
+  target.kind === 'sagemaker'
+    ? {
+        name,
+        description: `Steward: rolls back a deployment to ${target.endpointName} on server errors`,
+        namespace: 'AWS/SageMaker',
+        metricName: 'Invocation5XXErrors',
+        dimensions: [
+          { Name: 'EndpointName', Value: target.endpointName },
+          { Name: 'VariantName', Value: 'AllTraffic' },
+        ],
+      }
+    : {
+        name,
+        description: `Steward: rolls back a deployment to ${target.functionName}:${target.alias} on errors`,
+        namespace: 'AWS/Lambda',
+        metricName: 'Errors',
+        dimensions: [
+          { Name: 'FunctionName', Value: target.functionName },
+          { Name: 'Resource', Value: `${target.functionName}:${target.alias}` },
+        ],
+      };
 
 export const progress = async (event: { deploymentId: string; step: string }) => {
   const d = await load(event.deploymentId);

@@ -236,7 +236,35 @@ export const deployment = stateMachine('deployment', {
     ),
     PrepareFailed: finish('FAILED', { operationPath: '$.operation' }),
     UsePlan: { Type: 'Pass', InputPath: '$.prepared.plan', ResultPath: '$.plan', Next: 'StartPolls' },
-    StartPolls: { Type: 'Pass', Result: { n: 0 }, ResultPath: '$.polls', Next: 'Route' },
+    StartPolls: { Type: 'Pass', Result: { n: 0 }, ResultPath: '$.polls', Next: 'ChooseRollbackAlarm' },
+    // A deployment that names no alarms gets its target's default one, made before anything changes,
+    // so the alarm checks and SageMaker's auto-rollback never watch an alarm that does not exist.
+    ChooseRollbackAlarm: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.plan.rollbackAlarm', IsPresent: true, Next: 'PutRollbackAlarm' }],
+      Default: 'Route',
+    },
+    PutRollbackAlarm: target.sdk(
+      'cloudwatch',
+      'putMetricAlarm',
+      {
+        'AlarmName.$': '$.plan.rollbackAlarm.name',
+        'AlarmDescription.$': '$.plan.rollbackAlarm.description',
+        'Namespace.$': '$.plan.rollbackAlarm.namespace',
+        'MetricName.$': '$.plan.rollbackAlarm.metricName',
+        'Dimensions.$': '$.plan.rollbackAlarm.dimensions',
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      },
+      { ResultPath: null, Catch: [catchAll('RollbackAlarmFailed')], Next: 'Route' },
+    ),
+    RollbackAlarmFailed: finish('FAILED', {
+      reason: "the target's default rollback alarm could not be made; nothing was changed on the target",
+    }),
     Route: {
       Type: 'Choice',
       Choices: [

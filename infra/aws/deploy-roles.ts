@@ -187,6 +187,20 @@ export class DeployRole extends Construct {
       "cloudwatch:DescribeAlarms (read-only) on this account's alarms: a deployment names the alarms " +
         'that gate it at run time, so their names are not known at deploy time.',
     );
+    // A deployment that names no alarms is gated by its target's default `<target>-rollback` alarm,
+    // which the workflow makes (PutMetricAlarm) before it changes anything.
+    const rollbackAlarms = stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: '*-rollback',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    allow('MakeDefaultRollbackAlarms', ['cloudwatch:PutMetricAlarm'], [rollbackAlarms]);
+    acknowledge(
+      rollbackAlarms,
+      'cloudwatch:PutMetricAlarm on alarms named "*-rollback" only: the default rollback alarm of each ' +
+        'target (named after the target at run time), made by the deployment workflow.',
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,6 +11,7 @@ import type { Artifacts } from './artifacts.ts';
 import type { StewardContext } from './context.ts';
 import type { Data } from './data.ts';
 import { DeployRole, ModelExecutionRole } from './deploy-roles.ts';
+import { wildcardResourceFinding } from './nag.ts';
 import { acknowledgeUnreplicated } from './replication.ts';
 import { ServiceFunction } from './service-function.ts';
 import { workflowStateMachine } from './workflow-state-machine.ts';
@@ -208,8 +209,28 @@ export class DeploymentWorkflow extends Construct {
     };
   }
 
-  /** May start deployment executions of this state machine, and no other. */
+  /**
+   * May start deployment executions of this state machine, and no other; and read which alarms
+   * exist, so a deployment naming a rollback alarm that does not is refused at the door (409).
+   */
   grantStart(grantee: iam.IGrantable): void {
     this.stateMachine.grantStartExecution(grantee);
+    const alarms = Stack.of(this).formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarms] }),
+    );
+    const policy = (grantee.grantPrincipal as Partial<iam.Role>).node?.tryFindChild('DefaultPolicy');
+    if (policy)
+      Validations.of(policy).acknowledge({
+        id: wildcardResourceFinding(this, alarms),
+        reason:
+          "cloudwatch:DescribeAlarms (read-only) on this account's alarms: a deployment request names " +
+          'the rollback alarms that must exist, at run time.',
+      });
   }
 }

@@ -29,6 +29,8 @@ interface SendEmailRequest {
 }
 
 const LINK = /https?:\/\/[^\s"'<>]+/g;
+/** Senders SES can never verify: the reserved example domains (RFC 2606), such as the shipped placeholder. */
+const UNVERIFIABLE = /@example\.(com|org|net)$/i;
 
 export class LocalOutbox {
   readonly mails: OutboxMail[] = [];
@@ -97,8 +99,27 @@ export class LocalOutbox {
           res.end(JSON.stringify({ message: `${req.method} ${req.url} is not emulated` }));
           return;
         }
+        let request: SendEmailRequest;
         try {
-          const mail = this.receive(JSON.parse(Buffer.concat(chunks).toString('utf8')) as SendEmailRequest);
+          request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SendEmailRequest;
+        } catch {
+          res.writeHead(400, { 'content-type': 'application/json', 'x-amzn-errortype': 'BadRequestException' });
+          res.end(JSON.stringify({ message: 'malformed SendEmail request' }));
+          return;
+        }
+        // As SES answers a sender it has not verified: the reserved example domains never can be.
+        const from = request.FromEmailAddress ?? '';
+        if (UNVERIFIABLE.test(from)) {
+          res.writeHead(400, { 'content-type': 'application/json', 'x-amzn-errortype': 'MessageRejected' });
+          res.end(
+            JSON.stringify({
+              message: `Email address is not verified. The following identities failed the check in region US-EAST-1: ${from}`,
+            }),
+          );
+          return;
+        }
+        try {
+          const mail = this.receive(request);
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ MessageId: mail.id }));
         } catch {

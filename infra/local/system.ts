@@ -278,6 +278,13 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
           const parsed = LocalAlarm.safeParse(body);
           if (!parsed.success) return { status: 400, body: { detail: parsed.error.message } };
           targets.setAlarm(parsed.data.name, parsed.data.state);
+          // Local mode is one account: the alarm exists for the API's checks too (GET /local/alarms).
+          cloudwatch.alarms.set(parsed.data.name, {
+            ...cloudwatch.alarms.get(parsed.data.name),
+            AlarmName: parsed.data.name,
+            StateValue: parsed.data.state,
+            updatedAt: new Date().toISOString(),
+          });
           return { status: 200, body: parsed.data };
         },
       },

@@ -449,7 +449,7 @@ export const describeAlarms: LambdaOp = (core, input) => {
   if (state !== undefined && !ALARM_STATES.includes(state as AlarmState))
     throw constraint('StateValue', state, `Member must satisfy enum value set: [${ALARM_STATES.join(', ')}]`);
   const wanted = Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : undefined;
-  for (const name of wanted ?? []) core.alarm(name);
+  // As on AWS, a name that no alarm has is left out of the answer (it is not made up).
   const alarms = [...core.world.alarms.values()]
     .filter((a) => (wanted && wanted.length > 0 ? wanted.includes(a.AlarmName) : true))
     .filter((a) => prefix === undefined || a.AlarmName.startsWith(prefix))
@@ -464,6 +464,20 @@ export const describeAlarms: LambdaOp = (core, input) => {
       StateUpdatedTimestamp: a.StateUpdatedTimestamp,
     }));
   return { MetricAlarms: alarms, CompositeAlarms: [] };
+};
+
+/**
+ * PutMetricAlarm: makes the alarm or replaces its definition; an existing alarm keeps its state (as
+ * CloudWatch does). The deployment workflow makes a target's default rollback alarm with it.
+ */
+export const putMetricAlarm: LambdaOp = (core, input) => {
+  const req = request(input);
+  const name = requiredString(req, 'AlarmName');
+  if (name.length > 255)
+    throw constraint('AlarmName', name, 'Member must have length less than or equal to 255');
+  const alarm = core.alarm(name);
+  alarm.definition = json(req);
+  return {};
 };
 
 // ---------------------------------------------------------------------------------------------

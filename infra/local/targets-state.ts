@@ -139,6 +139,8 @@ export interface AlarmRecord {
   StateUpdatedTimestamp: string;
   /** Put into ALARM by an injected fault (clearFaults sets it back to OK). */
   raisedByFault?: boolean;
+  /** What PutMetricAlarm defined (metric, threshold, ...), for GET /local/targets. */
+  definition?: JsonObject;
 }
 
 export interface World {

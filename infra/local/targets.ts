@@ -15,6 +15,7 @@ import {
   getFunctionConfiguration,
   nextLambdaDue,
   publishVersion,
+  putMetricAlarm,
   updateAlias,
   updateFunctionCode,
 } from './targets-lambda.ts';
@@ -329,6 +330,11 @@ export function createLocalTargets(options: LocalTargetsOptions = {}): LocalTarg
     `${CLOUDWATCH_SDK}describeAlarms`,
     'cloudwatch-sdk',
     describeAlarms,
+  );
+  resources[`${CLOUDWATCH_SDK}putMetricAlarm`] = handler(
+    `${CLOUDWATCH_SDK}putMetricAlarm`,
+    'cloudwatch-sdk',
+    putMetricAlarm,
   );
 
   tick();

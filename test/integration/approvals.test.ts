@@ -425,6 +425,40 @@ describe('approvals', () => {
     expect(['EXPIRED', 'FAILED']).toContain(settled.status);
   });
 
+  it('records FAILED, fail closed, when the workflow ends before an outcome: links and decisions refused, no deployment', async () => {
+    const model = await version();
+    const env = await environment([{ name: 'g', members: ['stopped@example.com'], minApprovals: 1 }]);
+    const created = await request(model, env);
+    const link = linkOf(await mailsFor(model), 'stopped@example.com');
+    const arn = (await api.system.workflows.service.listExecutions('approval')).find(
+      (e) => e.name === created.id,
+    )!.executionArn;
+    await until(
+      async () => api.system.workflows.service.pendingTaskTokens(arn).length,
+      (n) => n > 0,
+      'the waiting task',
+    );
+
+    // The execution ends without recording anything (an operator's StopExecution, a runtime error).
+    await api.system.workflows.service.stopExecution(arn, { error: 'Drill', cause: 'stopped by hand' });
+    await api.system.workflows.reconciled();
+
+    const failed = await get(created.id);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.outcomeReason).toMatch(/ended ABORTED before it recorded an outcome/);
+    await until(
+      () => api.call('GET', `/v1/audit?model=${model}&limit=100`),
+      (r) => r.body.items.some((e: { action: string }) => e.action === 'approval.failed'),
+      'the failure in the audit trail',
+    );
+    // Fail closed: the mailed link and the API no longer decide it, and the version is not approved.
+    expect((await decideByLink(link, 'approve')).status).not.toBe(200);
+    expect((await decideByApi(created.id, 'stopped@example.com')).status).toBeGreaterThanOrEqual(400);
+    expect((await get(created.id)).status).toBe('FAILED');
+    const approved = (await api.call('GET', `/v1/models/${model}/versions/1`)).body.approvals as unknown[];
+    expect(JSON.stringify(approved)).not.toContain('APPROVED');
+  });
+
   it('ends APPROVED when the deciding API call comes before the workflow has even started waiting', async () => {
     const model = await version();
     const env = await environment([{ name: 'quick', members: ['quick@example.com'], minApprovals: 1 }]);

@@ -304,6 +304,54 @@ describe('deployments', () => {
     expectProblem(await deploy(name, 1, sagemaker(endpoint), 'auditor'), 403);
   });
 
+  it('refuses a deployment naming a rollback alarm that does not exist: 409 naming the field, nothing written', async () => {
+    const name = await model(1);
+    const endpoint = `steward-${name}-alarmed`;
+    const alarm = `${endpoint}-p99-latency`;
+    const body = sagemaker(endpoint, { kind: 'canary', percent: 10, bakeMinutes: 1, alarms: [alarm] });
+
+    const refused = expectProblem(await deploy(name, 1, body), 409);
+
+    expect(refused.detail).toContain(alarm);
+    expect(refused.errors).toEqual([
+      { path: 'body.strategy.alarms.0', message: expect.stringContaining(alarm) },
+    ]);
+    expect((await api.call('GET', `/v1/models/${name}/versions/1`)).body.deployments).toEqual([]);
+    expect((await targets()).endpoints[endpoint]).toBeUndefined();
+    // Once the alarm exists, the same request is accepted and the alarm is the one that gates it.
+    expect(
+      (await api.call('POST', '/local/targets/alarms', { body: { name: alarm, state: 'OK' } })).status,
+    ).toBe(200);
+    const accepted = await deploy(name, 1, body);
+    expect(accepted.status, accepted.text).toBe(202);
+    const done = await settle(accepted.body.id);
+    expect(done.status).toBe('SUCCEEDED');
+    expect((await api.call('GET', `/v1/deployments/${done.id}`)).body.alarms).toEqual([alarm]);
+    expect((await targets()).alarms[`${endpoint}-rollback`]).toBeUndefined();
+  });
+
+  it('makes the default rollback alarm of a target that names none, on the target errors', async () => {
+    const name = await zipModel(1);
+    const fn = uniqueName('fn-default-alarm');
+    await api.call('POST', '/local/targets/functions', { body: { name: fn } });
+
+    const done = await settle(
+      (await deploy(name, 1, { target: { kind: 'lambda', functionName: fn, alias: 'live' } })).body.id,
+    );
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect((await targets()).alarms[`${fn}-live-rollback`].definition).toMatchObject({
+      AlarmName: `${fn}-live-rollback`,
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [
+        { Name: 'FunctionName', Value: fn },
+        { Name: 'Resource', Value: `${fn}:live` },
+      ],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
   it('runs every task of an environment in another account with its deploy role', async () => {
     const name = await model(1);
     const role = 'arn:aws:iam::210987654321:role/StewardDeploy';

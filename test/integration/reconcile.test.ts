@@ -160,3 +160,58 @@ describe('a registration copy lost to kill -9', () => {
     expect(verified.body).toMatchObject({ valid: true });
   });
 });
+
+describe('a pending approval lost to kill -9', () => {
+  it('is resumed after the restart: the link already mailed decides it, and no second email goes out', async () => {
+    if (child) await killHard();
+    await start();
+    const model = uniqueName('lostappr');
+    await createModel(api, model);
+    await publishVersion(api, model, Buffer.from('a1'));
+    const env = `lost-${process.pid}`.slice(0, 32);
+    const approver = 'keeper@example.com';
+    const put = await api.call('PUT', `/v1/environments/${env}`, {
+      principal: 'admin',
+      body: { approval: { required: true, groups: [{ name: 'g', members: [approver], minApprovals: 1 }] } },
+    });
+    expect(put.status, put.text).toBe(200);
+    const created = await api.call('POST', `/v1/models/${model}/versions/1/approvals`, {
+      body: { environment: env },
+    });
+    expect(created.status, created.text).toBe(202);
+    const mailsTo = async () =>
+      (
+        (await api.call('GET', '/local/outbox')).body as { to: string; subject: string; links: string[] }[]
+      ).filter((m) => m.to === approver && m.subject.includes(model));
+    const [mail] = await eventually('the approval email', async () => {
+      const mails = await mailsTo();
+      return mails.length ? mails : undefined;
+    });
+
+    await killHard();
+    await start();
+
+    expect((await api.call('GET', `/v1/approvals/${created.body.id}`)).body.status).toBe('PENDING');
+    // The link mailed before the crash still decides the request.
+    const link = mail!.links[0]!;
+    const page = await eventually('the decision page', async () => {
+      const res = await fetch(link);
+      const html = await res.text();
+      return res.status === 200 ? html : undefined;
+    });
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
+    expect(csrf).toBeDefined();
+    const decided = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: csrf!, decision: 'approve', comment: 'after the restart' }),
+    });
+    expect(decided.status).toBe(200);
+    const approved = await eventually('the approval recorded', async () => {
+      const a = (await api.call('GET', `/v1/approvals/${created.body.id}`)).body;
+      return a.status === 'APPROVED' && a.outcomeReason ? a : undefined;
+    });
+    expect(approved.decisions.map((d: { by: string }) => d.by)).toEqual([approver]);
+    expect(await mailsTo()).toHaveLength(1);
+  });
+});
