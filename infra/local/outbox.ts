@@ -103,7 +103,10 @@ export class LocalOutbox {
         try {
           request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SendEmailRequest;
         } catch {
-          res.writeHead(400, { 'content-type': 'application/json', 'x-amzn-errortype': 'BadRequestException' });
+          res.writeHead(400, {
+            'content-type': 'application/json',
+            'x-amzn-errortype': 'BadRequestException',
+          });
           res.end(JSON.stringify({ message: 'malformed SendEmail request' }));
           return;
         }
