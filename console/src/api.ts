@@ -1,3 +1,5 @@
+import type { Transport } from './transport.ts';
+
 /**
  * The console's only source of facts: the same `/v1` API every other client calls. A transport
  * sends a request (local mode adds the chosen principal's header; on AWS each call is signed with
@@ -23,15 +25,7 @@ export class ApiError extends Error {
   }
 }
 
-export interface ApiRequest {
-  method: string;
-  /** Path and query, starting with `/v1/`. */
-  path: string;
-  headers: Record<string, string>;
-  body?: string;
-}
-
-export type Transport = (request: ApiRequest) => Promise<Response>;
+export type { ApiRequest, Transport } from './transport.ts';
 
 export interface Page<T> {
   items: T[];

@@ -21,7 +21,7 @@ const pageOf = (route: Route) => {
   const [first = 'models', second, ...rest] = route.segments;
   if (first === 'models' && !second) return <ModelsPage query={route.query} />;
   if (first === 'models' && second) return <ModelPage name={second} rest={rest} query={route.query} />;
-  if (first === 'approvals') return <ApprovalsPage />;
+  if (first === 'approvals') return <ApprovalsPage query={route.query} />;
   if (first === 'inventory') return <InventoryPage />;
   if (first === 'environments') return <EnvironmentsPage />;
   return <NotFound />;

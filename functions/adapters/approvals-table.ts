@@ -97,6 +97,27 @@ export const listApprovalsOfVersion = async (model: string, version: number): Pr
  * that was rejected or expired), and the version's summary, whose condition is that it is READY.
  * Refusals: `ApprovalPendingError` (the slot), `VersionNotReadyError`.
  */
+/** Requests still pending, oldest first (the approvers' inbox), a page at a time. */
+export const listPendingApprovals = async (options: {
+  limit: number;
+  startKey?: Record<string, unknown> | undefined;
+}): Promise<{ items: ApprovalItem[]; lastKey: Record<string, unknown> | undefined }> => {
+  const out = await doc().send(
+    new QueryCommand({
+      TableName: table(),
+      IndexName: 'gsi2',
+      KeyConditionExpression: 'gsi2pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.pendingApprovalsPartition },
+      Limit: options.limit,
+      ExclusiveStartKey: options.startKey,
+    }),
+  );
+  return {
+    items: (out.Items ?? []).map((i) => stripKeys<ApprovalItem>(i)!),
+    lastKey: out.LastEvaluatedKey,
+  };
+};
+
 export const createApproval = (head: ModelItem, item: ApprovalItem, actor: string) =>
   commitMutation({
     head,
@@ -121,6 +142,7 @@ export const createApproval = (head: ModelItem, item: ApprovalItem, actor: strin
           Item: {
             ...keys.approval(item.id),
             ...keys.approvalIndex(item.model, item.version, item.environment, item.requestedAt),
+            ...(item.status === 'PENDING' ? keys.pendingApprovalIndex(item.requestedAt, item.id) : {}),
             ...item,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -227,6 +249,8 @@ export const recordDecision = (d: DecisionWrite) => {
     sets.push('decidedAt = :at');
     values[':at'] = entry.at;
   }
+  // A decided request leaves the inbox in the same write.
+  const removes = d.status !== 'PENDING' ? ' REMOVE gsi2pk, gsi2sk' : '';
   const writes: TransactItem[] = [
     refusedWith(
       {
@@ -248,7 +272,7 @@ export const recordDecision = (d: DecisionWrite) => {
       Update: {
         TableName: table(),
         Key: keys.approval(request.id),
-        UpdateExpression: `SET ${sets.join(', ')}`,
+        UpdateExpression: `SET ${sets.join(', ')}${removes}`,
         ConditionExpression: `#status = :pending AND expiresAtEpoch > :now AND #groups[${groupIndex}].approvals = :seen`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
@@ -332,7 +356,7 @@ export const recordOutcome = (
       Update: {
         TableName: table(),
         Key: keys.approval(request.id),
-        UpdateExpression: `SET recordedAt = :at, outcomeReason = :reason, revision = revision + :one${changes ? ', #status = :status, decidedAt = :at' : ''}`,
+        UpdateExpression: `SET recordedAt = :at, outcomeReason = :reason, revision = revision + :one${changes ? ', #status = :status, decidedAt = :at' : ''}${status !== 'PENDING' ? ' REMOVE gsi2pk, gsi2sk' : ''}`,
         ConditionExpression: 'attribute_not_exists(recordedAt) AND #status = :seen',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {

@@ -44,6 +44,12 @@ export const keys = {
     gsi1pk: `APPROVALS#${model}`,
     prefix: `${pad(version, 10)}#`,
   }),
+  /**
+   * Requests still PENDING, across models (the approvers' inbox): a sparse index, set when a
+   * request is made and removed in the write that decides it.
+   */
+  pendingApprovalIndex: (at: string, id: string) => ({ gsi2pk: 'APPROVALS#PENDING', gsi2sk: `${at}#${id}` }),
+  pendingApprovalsPartition: 'APPROVALS#PENDING',
   /** The live request of one (version, environment): at most one PENDING or APPROVED at a time. */
   approvalSlot: (model: string, version: number, environment: string) => ({
     pk: `M#${model}`,

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { EnvironmentPolicy } from './environment.ts';
-import { doc, EnvironmentName, Text } from './names.ts';
+import { Cursor, doc, EnvironmentName, Limit, Text } from './names.ts';
 
 /**
  * Approvals: one request per (version, environment). Each approver group of the environment's
@@ -120,6 +120,43 @@ export const groupForDecision = (groups: GroupState[], who: Who): GroupState | u
 
 export const belongsToAny = (groups: GroupState[], who: Who): boolean =>
   groups.some((g) => g.members.some((m) => isMember(who, m)));
+
+/**
+ * Whether `who` may decide a pending request now, and if not, why: the rules the decision itself
+ * enforces (the registrant never decides, only a member of a group decides, one decision per
+ * person), read ahead so an inbox lists what its reader may act on. The decision still checks.
+ */
+export const decidability = (
+  request: {
+    status: string;
+    groups: GroupState[];
+    decisions: readonly { by: string; member?: string }[];
+  },
+  who: Who,
+  registrant: Who,
+): { mayDecide: true } | { mayDecide: false; why: string } => {
+  if (request.status !== 'PENDING') return { mayDecide: false, why: `the request is ${request.status}` };
+  const member = request.groups.flatMap((g) => g.members).find((m) => isMember(who, m));
+  if (
+    who.id === registrant.id ||
+    (who.sessionName !== undefined && who.sessionName === registrant.sessionName) ||
+    (member !== undefined && isMember(registrant, member))
+  )
+    return { mayDecide: false, why: 'the person who registered the version cannot decide its approval' };
+  if (member === undefined) return { mayDecide: false, why: 'not an approver of this request' };
+  if (request.decisions.some((d) => d.member === member || d.by === who.id))
+    return { mayDecide: false, why: 'decided already' };
+  return { mayDecide: true };
+};
+
+export const ListApprovalsQuery = z.strictObject({
+  mine: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta(doc('true: only the requests the caller may decide now.', 'true')),
+  limit: Limit,
+  cursor: Cursor.optional(),
+});
 
 export const RequestApprovalBody = z
   .strictObject({

@@ -1,16 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { type ApprovalItem, createApproval, getApproval } from '#adapters/approvals-table';
+import {
+  type ApprovalItem,
+  createApproval,
+  getApproval,
+  listPendingApprovals,
+} from '#adapters/approvals-table';
 import { retryOnConflict } from '#adapters/audit-chain';
 import { resolveEnvironment } from '#adapters/environments-table';
 import { getModelAndVersion } from '#adapters/registry-table';
 import { startExecution } from '#adapters/workflow';
 import { approvalsRoutes } from '#api/routes/approvals';
 import { config } from '#commons/config';
+import { decodeCursor, encodeCursor } from '#commons/cursor';
 import { ConflictError, NotFoundError, ValidationError } from '#commons/errors';
 import { httpHandler, json, operationsFor } from '#commons/http';
-import { sessionNameOf } from '#commons/identity';
+import { hasRole, sessionNameOf } from '#commons/identity';
 import { logger } from '#commons/observability';
-import { approversOf, initialGroups } from '#domain/approval';
+import { approversOf, decidability, initialGroups } from '#domain/approval';
 import { DeploymentBody } from '#domain/deployment';
 import { DEFAULT_APPROVAL_TTL_HOURS } from '#domain/environment';
 import { missingForReproducibility } from '#domain/reproducibility';
@@ -147,6 +153,32 @@ export const operations = operationsFor(approvalsRoutes, {
     }
     const body202 = presentApproval(item);
     return json(202, body202, { location: `/v1/approvals/${id}` });
+  },
+
+  /**
+   * The approvers' inbox: requests still pending, oldest first, each saying whether the caller
+   * may decide it now (and why not); `mine=true` keeps only those they may.
+   */
+  listApprovals: async (request) => {
+    const query = request.input.query;
+    const scope = `approvals|${query.mine ?? ''}`;
+    const page = await listPendingApprovals({
+      limit: query.limit,
+      startKey: await decodeCursor(query.cursor, scope),
+    });
+    const who = { id: request.principal.id, sessionName: request.principal.sessionName };
+    const approver = hasRole(request.principal, 'approver');
+    const items = page.items
+      .filter((a) => !isExpired(a))
+      .map((a) => {
+        const verdict = approver
+          ? decidability(a, who, { id: a.registrant, sessionName: sessionNameOf(a.registrant) })
+          : ({ mayDecide: false, why: 'this needs the approver role' } as const);
+        return { ...presentApproval(a), ...verdict };
+      })
+      .filter((a) => query.mine !== 'true' || a.mayDecide);
+    const nextCursor = await encodeCursor(page.lastKey, scope);
+    return json(200, { items, ...(nextCursor ? { nextCursor } : {}) });
   },
 
   getApproval: async (request) => {

@@ -79,7 +79,8 @@ export const groupNeeds: Record<FunctionGroup, GroupNeeds> = {
   // through the API answers the group's task.
   approvals: {
     access: ['registry', 'approval-start', 'approval-answer'],
-    indexes: ['gsi1'],
+    // By version: gsi1; pending across models (the inbox): gsi2.
+    indexes: ['gsi1', 'gsi2'],
     environments: true,
   },
   // The CSRF token is an HMAC under the cursor key; a decision answers the group's task.

@@ -59,7 +59,7 @@ const expectedIndexes: Record<string, string[]> = {
   audit: ['gsi1', 'gsi2'],
   environments: ['gsi1'],
   inventory: ['gsi1'],
-  approvals: ['gsi1'],
+  approvals: ['gsi1', 'gsi2'],
   'approval-links': ['gsi1'],
   deployments: ['gsi1'],
   monitoring: [],

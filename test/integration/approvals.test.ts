@@ -243,6 +243,45 @@ describe('approvals', () => {
     expect((await get(created.id)).decisions).toHaveLength(1);
   });
 
+  it('lists pending requests as an inbox, each saying whether the caller may decide it', async () => {
+    const model = await version();
+    const env = await environment([
+      { name: 'board', members: [PIPELINE, 'a@example.com', 'b@example.com'], minApprovals: 2 },
+    ]);
+    const created = await request(model, env);
+    type Inbox = { items: (Approval & { id: string; mayDecide: boolean; why?: string })[] };
+    const inbox = async (principal: string, mine = false) => {
+      const res = await api.call<Inbox>('GET', `/v1/approvals?limit=100${mine ? '&mine=true' : ''}`, {
+        principal,
+      });
+      expect(res.status, res.text).toBe(200);
+      return res.body.items.find((a) => a.id === created.id);
+    };
+
+    expect(await inbox('a@example.com')).toMatchObject({ status: 'PENDING', model, mayDecide: true });
+    expect(await inbox('a@example.com', true)).toMatchObject({ mayDecide: true });
+    expect(await inbox(PIPELINE)).toMatchObject({
+      mayDecide: false,
+      why: 'the person who registered the version cannot decide its approval',
+    });
+    expect(await inbox(PIPELINE, true)).toBeUndefined();
+    expect(await inbox('auditor')).toMatchObject({ mayDecide: false, why: 'this needs the approver role' });
+    expect(await inbox('stranger@example.com')).toMatchObject({
+      mayDecide: false,
+      why: 'not an approver of this request',
+    });
+
+    expect((await decideByApi(created.id, 'a@example.com')).status).toBe(200);
+    expect(await inbox('a@example.com')).toMatchObject({ mayDecide: false, why: 'decided already' });
+    expect(await inbox('b@example.com', true)).toMatchObject({ mayDecide: true });
+
+    // The last approval decides the request, and it leaves the inbox in the same write.
+    expect((await decideByApi(created.id, 'b@example.com')).status).toBe(200);
+    expect((await get(created.id)).status).toBe('APPROVED');
+    expect(await inbox('b@example.com')).toBeUndefined();
+    expectProblem(await api.call('GET', '/v1/approvals?mine=yes'), 400);
+  });
+
   it('treats used, tampered and unknown links as unknown, and refuses a missing or wrong CSRF token', async () => {
     const model = await version();
     const env = await environment([

@@ -206,28 +206,45 @@ describe.skipIf(!chromiumAvailable)('the console in a browser (needs apt-get ins
     expect(unexpected()).toEqual([]);
   });
 
-  it('refuses the registrant a decision and records an approver\u2019s', async () => {
+  it('refuses the registrant a decision and records an approver\u2019s from the inbox', async () => {
     // alice registered version 2: the server refuses her, and the console shows its words.
     const panel = page.locator('article.approval').first();
     await expect.poll(() => panel.count()).toBe(1);
+    const id = await panel.getAttribute('data-approval');
     await panel.getByRole('button', { name: 'Approve as alice' }).click();
     await expect.poll(() => panel.locator('.problem').textContent()).toContain('403');
     expect(await panel.locator('.problem').textContent()).toContain('registered the version cannot decide');
     await expectAccessible(page);
 
+    // Her inbox has nothing for her; the whole list says why.
+    await page.locator('header nav a[href="#/approvals"]').click();
+    await expect
+      .poll(() => page.locator('main [role="status"]').first().textContent())
+      .toBe('Nothing is waiting for alice.');
+    await page.locator('nav.tabs a', { hasText: 'All pending' }).click();
+    await expect
+      .poll(() => page.locator(`[data-why="${id}"]`).textContent())
+      .toBe('alice may not decide this: the person who registered the version cannot decide its approval.');
+    await expectAccessible(page);
+
+    // bob, an approver, finds it in his inbox and approves it there.
     await actAs('bob');
-    await expect.poll(() => panel.getByRole('button', { name: 'Approve as bob' }).count()).toBe(1);
-    await panel.locator('textarea').fill('checked the metrics');
-    await panel.getByRole('button', { name: 'Approve as bob' }).click();
-    await expect.poll(() => panel.locator('.badge').first().textContent()).toBe('APPROVED');
-    expect(await panel.locator('table.groups').textContent()).toContain('bob');
-    const approvals = await api.call('GET', `/v1/models/${model}/versions/2`);
-    const id = approvals.body.approvals[0].id;
+    await page.locator('nav.tabs a', { hasText: 'Mine to decide' }).click();
+    const mine = page.locator(`article[data-approval="${id}"]`);
+    await expect.poll(() => mine.count()).toBe(1);
+    await mine.locator('textarea').fill('checked the metrics');
+    await mine.getByRole('button', { name: 'Approve as bob' }).click();
+    await expect.poll(() => page.locator('.notice').textContent()).toContain('The request is now APPROVED.');
+    await expect.poll(() => mine.count()).toBe(0);
+    await expectAccessible(page);
     const stored = await api.call('GET', `/v1/approvals/${id}`);
+    expect(stored.body.status).toBe('APPROVED');
     expect(stored.body.decisions).toMatchObject([
       { by: 'bob', decision: 'approve', comment: 'checked the metrics' },
     ]);
     await actAs('alice');
+    await go(`#/models/${model}`);
+    await expect.poll(() => heading().textContent()).toBe(model);
   });
 
   it('draws the served-by timeline with the rollback marked', async () => {

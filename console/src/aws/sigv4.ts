@@ -1,6 +1,6 @@
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { ApiRequest, Transport } from '../api.ts';
+import type { ApiRequest, Transport } from '../transport.ts';
 import type { Credentials } from './cognito.ts';
 
 /**
@@ -95,6 +95,5 @@ export const signedTransport =
       ...(request.body === undefined ? {} : { body: request.body }),
       credentials: 'omit',
       mode: 'cors',
-      cache: 'no-store',
     });
   };

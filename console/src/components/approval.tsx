@@ -16,7 +16,7 @@ export const ApprovalPanel = ({
   headingLevel = 3,
 }: {
   approval: Approval;
-  onDecided?: () => void;
+  onDecided?: (message: string) => void;
   headingLevel?: 2 | 3;
 }) => {
   const { api, who } = useSession();
@@ -40,9 +40,10 @@ export const ApprovalPanel = ({
           ...(comment.trim() ? { comment: comment.trim() } : {}),
         },
       );
-      setDone(`Your decision (${decision}) is recorded. The request is now ${after?.status ?? 'updated'}.`);
+      const message = `Your decision (${decision}) on ${approval.model} v${approval.version} for ${approval.environment} is recorded. The request is now ${after?.status ?? 'updated'}.`;
+      setDone(message);
       setComment('');
-      onDecided?.();
+      onDecided?.(message);
     } catch (error) {
       setRefusal(error);
     } finally {

@@ -1,4 +1,11 @@
-import { ApprovalPath, ApprovalRequestOut, DecisionBody, RequestApprovalBody } from '#domain/approval';
+import * as z from 'zod';
+import {
+  ApprovalPath,
+  ApprovalRequestOut,
+  DecisionBody,
+  ListApprovalsQuery,
+  RequestApprovalBody,
+} from '#domain/approval';
 import { VersionPath } from '#domain/version';
 import { defineRoutes } from '../route.ts';
 
@@ -17,6 +24,29 @@ export const approvalsRoutes = defineRoutes('approvals', [
     headers: { idempotencyKey: true },
     responses: { 202: { description: 'PENDING; approvers are emailed', schema: ApprovalRequestOut } },
     problems: [400, 403, 404, 409],
+  },
+  {
+    method: 'GET',
+    path: '/v1/approvals',
+    operationId: 'listApprovals',
+    description:
+      "The approvers' inbox: approval requests still PENDING, across models, oldest first. Each says `mayDecide` for the caller and, when not, `why` (the version's registrant, not an approver of the request, decided already, or no approver role): the decision's own rules, read ahead; the decision still checks them. `mine=true` keeps only the requests the caller may decide now.",
+    auth: 'iam',
+    role: 'reader',
+    summary: "Pending approval requests (the approvers' inbox)",
+    query: ListApprovalsQuery,
+    responses: {
+      200: {
+        description: 'a page of pending requests, oldest first',
+        schema: z
+          .object({
+            items: z.array(ApprovalRequestOut.extend({ mayDecide: z.boolean(), why: z.string().optional() })),
+            nextCursor: z.string().optional(),
+          })
+          .meta({ id: 'ApprovalInbox' }),
+      },
+    },
+    problems: [400, 403],
   },
   {
     method: 'GET',
