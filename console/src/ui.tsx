@@ -111,11 +111,22 @@ export const Facts = ({ rows }: { rows: [string, ComponentChildren][] }) => (
   </dl>
 );
 
+/**
+ * A box that scrolls sideways when its table is wider than the screen (a phone). It takes focus so
+ * a keyboard can scroll it too (WCAG 2.1.1; axe: scrollable-region-focusable).
+ */
+export const Scroll = ({ children }: { children: ComponentChildren }) => (
+  // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+  <div class="scroll" tabIndex={0}>
+    {children}
+  </div>
+);
+
 export const KeyValues = ({ caption, values }: { caption: string; values: Record<string, unknown> }) => {
   const entries = Object.entries(values ?? {});
   if (entries.length === 0) return <p class="muted">No {caption.toLowerCase()}.</p>;
   return (
-    <div class="scroll">
+    <Scroll>
       <table>
         <caption>{caption}</caption>
         <thead>
@@ -133,7 +144,7 @@ export const KeyValues = ({ caption, values }: { caption: string; values: Record
           ))}
         </tbody>
       </table>
-    </div>
+    </Scroll>
   );
 };
 

@@ -336,4 +336,21 @@ describe.skipIf(!chromiumAvailable)('the console in a browser (needs apt-get ins
     });
     expect(unexpected()).toEqual([]);
   });
+
+  it('fits a phone: no sideways scrolling of the page, the same pages accessible', async () => {
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const small = await phone.newPage();
+    await small.goto(`${api.url}/console/#/models/${model}/deployments`);
+    await expect.poll(() => small.locator('ol.timeline li').count()).toBe(3);
+
+    // Wide tables scroll inside their own box; the page itself stays as wide as the screen.
+    expect(await small.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await expectAccessible(small);
+    await shoot(small, 'console-phone');
+    await phone.close();
+  });
 });

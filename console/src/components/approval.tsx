@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { useSession } from '../context.ts';
 import { href } from '../router.ts';
 import type { Approval } from '../types.ts';
-import { Badge, Problem, Time } from '../ui.tsx';
+import { Badge, Problem, Scroll, Time } from '../ui.tsx';
 
 /**
  * One approval request: each group's quorum and who decided, and, while it is pending, a form to
@@ -70,7 +70,7 @@ export const ApprovalPanel = ({
         ) : null}
         {approval.outcomeReason ? <> · {approval.outcomeReason}</> : null}
       </p>
-      <div class="scroll">
+      <Scroll>
         <table class="groups">
           <caption>Approver groups and quorum</caption>
           <thead>
@@ -104,7 +104,7 @@ export const ApprovalPanel = ({
             })}
           </tbody>
         </table>
-      </div>
+      </Scroll>
       {approval.approvers.length ? (
         <p class="small muted">Approvers: {approval.approvers.join(', ')}</p>
       ) : null}

@@ -1,3 +1,5 @@
+import { Scroll } from '../ui.tsx';
+
 /**
  * A small line chart in SVG: one line per series over time, each with its own marker shape and
  * dash (so nothing is told by colour alone), a labelled y axis, and the figures as a table beside
@@ -136,7 +138,7 @@ export const LineChart = ({
       </ul>
       <details>
         <summary>Figures</summary>
-        <div class="scroll">
+        <Scroll>
           <table>
             <thead>
               <tr>
@@ -159,7 +161,7 @@ export const LineChart = ({
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       </details>
     </figure>
   );

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { useSession } from '../context.ts';
 import { href } from '../router.ts';
 import type { InventoryRow } from '../types.ts';
-import { Badge, PageTitle, Problem, Show, saveBlob, Time, useData } from '../ui.tsx';
+import { Badge, PageTitle, Problem, Scroll, Show, saveBlob, Time, useData } from '../ui.tsx';
 
 /** The MRM inventory, one row per model, and the same rows as the API's CSV. */
 export const InventoryPage = () => {
@@ -36,7 +36,7 @@ export const InventoryPage = () => {
             <p class="muted">
               {items.length} model{items.length === 1 ? '' : 's'}, as of <Time at={generatedAt} />
             </p>
-            <div class="scroll">
+            <Scroll>
               <table>
                 <caption class="visually-hidden">Model inventory</caption>
                 <thead>
@@ -91,7 +91,7 @@ export const InventoryPage = () => {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroll>
           </>
         )}
       </Show>

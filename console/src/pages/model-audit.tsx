@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { useSession } from '../context.ts';
 import type { AuditEvent, Model } from '../types.ts';
-import { Problem, Show, short, Time, useData } from '../ui.tsx';
+import { Problem, Scroll, Show, short, Time, useData } from '../ui.tsx';
 
 /** The model's audit trail, newest first, and a button that has the server recompute the chain. */
 interface Verification {
@@ -77,7 +77,7 @@ export const ModelAudit = ({ model }: { model: Model }) => {
         {(events) => {
           const ordered = [...events].sort((a, b) => b.seq - a.seq);
           return (
-            <div class="scroll">
+            <Scroll>
               <table class="audit">
                 <caption class="visually-hidden">Audit events, newest first</caption>
                 <thead>
@@ -115,7 +115,7 @@ export const ModelAudit = ({ model }: { model: Model }) => {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroll>
           );
         }}
       </Show>

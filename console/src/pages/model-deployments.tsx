@@ -1,6 +1,6 @@
 import { type Target as DomainTarget, targetId } from '#domain/deployment';
 import type { Deployment, Model, Served, Target } from '../types.ts';
-import { Badge, Show, Time, useData } from '../ui.tsx';
+import { Badge, Scroll, Show, Time, useData } from '../ui.tsx';
 
 /**
  * Deployments, and per environment and target the served-by timeline: which version served when
@@ -128,7 +128,7 @@ export const ModelDeployments = ({ model }: { model: Model }) => {
           ))}
           <h2>Deployments</h2>
           {deployments.length === 0 ? null : (
-            <div class="scroll">
+            <Scroll>
               <table class="deployments">
                 <caption class="visually-hidden">Deployments, newest first</caption>
                 <thead>
@@ -171,7 +171,7 @@ export const ModelDeployments = ({ model }: { model: Model }) => {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroll>
           )}
         </>
       )}

@@ -1,6 +1,6 @@
 import { href } from '../router.ts';
 import type { Model, Version } from '../types.ts';
-import { Badge, Facts, Show, Time, useData } from '../ui.tsx';
+import { Badge, Facts, Scroll, Show, Time, useData } from '../ui.tsx';
 
 /** The card, the aliases and the versions with their status and metrics. */
 type Card = CardFields & { updatedAt?: string; updatedBy?: string };
@@ -110,7 +110,7 @@ export const ModelOverview = ({ model }: { model: Model }) => {
             items.length === 0 ? (
               <p class="muted">No versions yet.</p>
             ) : (
-              <div class="scroll">
+              <Scroll>
                 <table class="versions">
                   <caption class="visually-hidden">Versions, newest first</caption>
                   <thead>
@@ -164,7 +164,7 @@ export const ModelOverview = ({ model }: { model: Model }) => {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </Scroll>
             )
           }
         </Show>

@@ -1,6 +1,6 @@
 import { href, navigate } from '../router.ts';
 import type { InventoryRow, Model } from '../types.ts';
-import { Badge, PageTitle, Show, Time, useData } from '../ui.tsx';
+import { Badge, PageTitle, Scroll, Show, Time, useData } from '../ui.tsx';
 
 /**
  * The models: search by name, filter by tag (asked of the API), risk tier and owner; each with its
@@ -97,7 +97,7 @@ export const ModelsPage = ({ query }: { query: URLSearchParams }) => {
               {shown.length === 0 ? (
                 <p>No model matches. Register one with the API or the CLI (`npx steward models create`).</p>
               ) : (
-                <div class="scroll">
+                <Scroll>
                   <table class="models">
                     <caption class="visually-hidden">Models</caption>
                     <thead>
@@ -157,7 +157,7 @@ export const ModelsPage = ({ query }: { query: URLSearchParams }) => {
                       })}
                     </tbody>
                   </table>
-                </div>
+                </Scroll>
               )}
             </>
           );

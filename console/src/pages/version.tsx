@@ -5,7 +5,7 @@ import { ApprovalPanel } from '../components/approval.tsx';
 import { useSession } from '../context.ts';
 import { href } from '../router.ts';
 import type { Approval, Model, Version } from '../types.ts';
-import { Badge, Facts, KeyValues, Problem, Show, saveBlob, short, Time, useData } from '../ui.tsx';
+import { Badge, Facts, KeyValues, Problem, Scroll, Show, saveBlob, short, Time, useData } from '../ui.tsx';
 
 /**
  * One version: status, metrics, params, the artifact manifest, the reproducibility manifest, the
@@ -106,7 +106,7 @@ export const VersionPage = ({ model, version }: { model: Model; version: number;
           </div>
 
           <h2>Artifact manifest</h2>
-          <div class="scroll">
+          <Scroll>
             <table>
               <caption class="visually-hidden">Artifact files</caption>
               <thead>
@@ -138,7 +138,7 @@ export const VersionPage = ({ model, version }: { model: Model; version: number;
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
           {v.artifact.files ? (
             <p class="small muted">
               The artifact SHA-256 is the tree digest over this manifest, sorted by path.
@@ -190,21 +190,23 @@ export const VersionPage = ({ model, version }: { model: Model; version: number;
           <h2>Lineage</h2>
           {lineage.nodes.length ? (
             <>
-              <div
-                class="figure lineage"
-                // The server's renderer escapes every label; its output is markup we made.
-                dangerouslySetInnerHTML={{
-                  __html: lineageSvg(lineage, {
-                    start: { kind: 'model-version', id: `${model.name}:${version}` },
-                    title: `Lineage of ${model.name} version ${version}`,
-                    idPrefix: `lin-${version}`,
-                    href: (node) => {
-                      const mv = parseModelVersionNode(node);
-                      return mv ? href(['models', mv.name, 'versions', mv.version]) : undefined;
-                    },
-                  }),
-                }}
-              />
+              <Scroll>
+                <div
+                  class="figure lineage"
+                  // The server's renderer escapes every label; its output is markup we made.
+                  dangerouslySetInnerHTML={{
+                    __html: lineageSvg(lineage, {
+                      start: { kind: 'model-version', id: `${model.name}:${version}` },
+                      title: `Lineage of ${model.name} version ${version}`,
+                      idPrefix: `lin-${version}`,
+                      href: (node) => {
+                        const mv = parseModelVersionNode(node);
+                        return mv ? href(['models', mv.name, 'versions', mv.version]) : undefined;
+                      },
+                    }),
+                  }}
+                />
+              </Scroll>
               <div class="small" dangerouslySetInnerHTML={{ __html: lineageLegend(lineage) }} />
               <details>
                 <summary>The lineage as a list</summary>
