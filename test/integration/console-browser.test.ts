@@ -203,6 +203,16 @@ describe.skipIf(!chromiumAvailable)('the console in a browser (needs apt-get ins
     expect(await page.locator('main').textContent()).toContain('auc');
     await expectAccessible(page);
     await shoot(page, 'console-version');
+
+    // The evidence pack: fetched with the identity header, saved as the API's own HTML.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download the evidence pack (HTML)' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`${model}-v2-evidence.html`);
+    const pack = await readFile((await download.path())!, 'utf8');
+    expect(pack).toMatch(/^<!doctype html>/i);
+    expect(pack).toContain(model);
     expect(unexpected()).toEqual([]);
   });
 
