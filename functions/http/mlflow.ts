@@ -12,7 +12,6 @@ import { asHttpError, ConflictError, HttpError } from '#commons/errors';
 import {
   etagOf,
   type HttpRequest,
-  type HttpResponse,
   httpHandler,
   input,
   json,
@@ -20,6 +19,7 @@ import {
 } from '#commons/http';
 import { requireReader, requireRole } from '#commons/identity';
 import { FilterSyntaxError, type OrderKey, parseFilter, parseOrderBy } from '#domain/mlflow';
+import { TransitionBody, UpdateVersionBody } from '#domain/version';
 import {
   deleteModel,
   deleteVersion,
@@ -38,9 +38,9 @@ import {
   visibleVersions,
 } from '#services/mlflow-registry';
 import { registerByReference } from '#services/registration';
+import { transitionVersion, updateVersion } from '#services/registry';
 import { operations as aliases } from './aliases.ts';
 import { operations as models } from './models.ts';
-import { operations as versions } from './versions.ts';
 
 /**
  * MLflow's Model Registry REST protocol (2.x clients) on Steward's registry. Every change goes
@@ -100,7 +100,7 @@ const modelAnswer = async (name: string) => {
 };
 
 /** Read-modify-write of tags under If-Match; a concurrent change is read again. */
-const withRetry = async (attempt: () => Promise<HttpResponse>) => {
+const withRetry = async <T>(attempt: () => Promise<T>): Promise<T> => {
   for (let i = 0; ; i++) {
     try {
       return await attempt();
@@ -139,12 +139,12 @@ const changeVersionTags = (
     const v = await versionOf(name, version);
     const tags = { ...v.tags };
     change(tags);
-    return versions.updateVersion(
-      v1(request, {
-        pathParameters: { model: name, version: String(version) },
-        body: { tags },
-        headers: { 'if-match': etagOf(v.revision) },
-      }),
+    await updateVersion(
+      request.principal,
+      name,
+      version,
+      input(UpdateVersionBody, { tags }, 'body'),
+      v.revision,
     );
   });
 
@@ -385,11 +385,12 @@ export const operations = {
     );
     await versionOf(body.name, body.version);
     if (body.description !== undefined)
-      await versions.updateVersion(
-        v1(request, {
-          pathParameters: { model: body.name, version: String(body.version) },
-          body: { description: body.description },
-        }),
+      await updateVersion(
+        request.principal,
+        body.name,
+        body.version,
+        input(UpdateVersionBody, { description: body.description }, 'body'),
+        undefined,
       );
     return json(200, await versionAnswer(await versionOf(body.name, body.version)));
   },
@@ -457,11 +458,11 @@ export const operations = {
     const stage = body.stage.toLowerCase();
     if (stage === 'archived') {
       if (v.status !== 'ARCHIVED')
-        await versions.transitionVersion(
-          v1(request, {
-            pathParameters: { model: body.name, version: String(body.version) },
-            body: { to: 'ARCHIVED', reason: 'MLflow transition-stage to Archived' },
-          }),
+        await transitionVersion(
+          request.principal,
+          body.name,
+          body.version,
+          input(TransitionBody, { to: 'ARCHIVED', reason: 'MLflow transition-stage to Archived' }, 'body'),
         );
     } else if (stage === 'none') {
       if (v.status === 'ARCHIVED')
