@@ -9,14 +9,7 @@ import {
 } from '#adapters/registry-table';
 import { mlflowRoutes } from '#api/routes/mlflow';
 import { asHttpError, ConflictError, HttpError } from '#commons/errors';
-import {
-  etagOf,
-  type HttpRequest,
-  httpHandler,
-  input,
-  json,
-  operationsFor,
-} from '#commons/http';
+import { etagOf, type HttpRequest, httpHandler, input, json, operationsFor } from '#commons/http';
 import { requireReader, requireRole } from '#commons/identity';
 import { FilterSyntaxError, type OrderKey, parseFilter, parseOrderBy } from '#domain/mlflow';
 import { TransitionBody, UpdateVersionBody } from '#domain/version';
