@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenApi } from '#api/openapi';
 import { type Route, routes } from '#api/routes';
+import { eventually } from '../eventually.ts';
 import { checkInvariants } from './invariants.ts';
 import { type Api, type ApiResponse, startApi } from './local-api.ts';
 import { createModel, expectProblem, publishVersion, sha256, uniqueName } from './registry-fixtures.ts';
@@ -560,12 +561,10 @@ describe('adversarial suite', () => {
       body: { to: 'ARCHIVED', reason: 'race' },
     });
     expect(archive.status).toBe(409);
-    let settled: Record<string, any> = {};
-    for (let i = 0; i < 800; i++) {
-      settled = (await send('GET', `/v1/deployments/${winner}`)).body;
-      if (!['PENDING', 'IN_PROGRESS'].includes(settled.status)) break;
-      await sleep(25);
-    }
+    const settled = await eventually(`deployment ${winner} settled`, async () => {
+      const d = (await send('GET', `/v1/deployments/${winner}`)).body;
+      return ['PENDING', 'IN_PROGRESS'].includes(d.status) ? undefined : d;
+    });
     expect(settled.status).toBe('SUCCEEDED');
     const other = servedVersion === 1 ? 2 : 1;
     const second = await send('POST', `/v1/models/${name}/versions/${other}/deployments`, {
@@ -573,11 +572,10 @@ describe('adversarial suite', () => {
       body: { environment: 'dev', target },
     });
     expect(second.status, second.text).toBe(202);
-    for (let i = 0; i < 800; i++) {
+    await eventually(`deployment ${second.body.id} settled`, async () => {
       const d = (await send('GET', `/v1/deployments/${second.body.id}`)).body;
-      if (!['PENDING', 'IN_PROGRESS'].includes(d.status)) break;
-      await sleep(25);
-    }
+      return ['PENDING', 'IN_PROGRESS'].includes(d.status) ? undefined : d;
+    });
     // rollback against a new deploy on the same target: at most one is accepted.
     const [rollback, fresh] = await Promise.all([
       send('POST', `/v1/deployments/${second.body.id}/rollback`, {

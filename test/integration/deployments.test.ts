@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../eventually.ts';
 import { type Api, startApi } from './local-api.ts';
 import { createModel, expectProblem, publishVersion, sha256, uniqueName } from './registry-fixtures.ts';
 
@@ -400,15 +401,11 @@ describe('deployments', () => {
       body: { environment: 'gated', deployOnApproval: sagemaker(endpoint) },
     });
     expect(request.status, request.text).toBe(202);
-    for (
-      let i = 0;
-      i < 100 &&
-      (await api.call('GET', '/local/outbox')).body.every(
-        (m: { subject: string }) => !m.subject.includes(name),
-      );
-      i++
-    )
-      await sleep(20);
+    await eventually(`the approval email for ${name}`, async () =>
+      (await api.call('GET', '/local/outbox')).body.some((m: { subject: string }) => m.subject.includes(name))
+        ? true
+        : undefined,
+    );
     expect(
       (
         await api.call('POST', `/v1/approvals/${request.body.id}/decisions`, {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../eventually.ts';
 import { type Api, startApi } from './local-api.ts';
 import { createModel, expectProblem, publishVersion, tableClient, uniqueName } from './registry-fixtures.ts';
 
@@ -103,10 +104,11 @@ describe('drift monitoring', () => {
     });
     expect(deployed.status, deployed.text).toBe(202);
     deploymentId = deployed.body.id;
-    for (let i = 0; i < 400; i++) {
-      if ((await api.call('GET', `/v1/deployments/${deploymentId}`)).body.status === 'SUCCEEDED') break;
-      await new Promise((done) => setTimeout(done, 25));
-    }
+    await eventually(`deployment ${deploymentId} SUCCEEDED`, async () =>
+      (await api.call('GET', `/v1/deployments/${deploymentId}`)).body.status === 'SUCCEEDED'
+        ? true
+        : undefined,
+    );
   });
   afterAll(() => api.close());
 

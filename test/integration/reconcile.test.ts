@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../eventually.ts';
 import { type Api, clientOf } from './local-api.ts';
 import { createModel, eventsOf, publishVersion, uniqueName } from './registry-fixtures.ts';
 
@@ -29,16 +30,6 @@ const freePort = () =>
   });
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-/** Polls `check` until it returns a value; fails loudly when it never does. */
-const eventually = async <T>(what: string, check: () => Promise<T | undefined>, tries = 400): Promise<T> => {
-  for (let i = 0; i < tries; i++) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await sleep(50);
-  }
-  throw new Error(`${what} did not happen`);
-};
 
 let dataDir: string;
 let child: ChildProcess | undefined;

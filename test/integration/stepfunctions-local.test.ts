@@ -18,6 +18,7 @@ import {
   startLocalStepFunctionsEndpoint,
   type TaskContext,
 } from '#local/stepfunctions';
+import { eventually } from '../eventually.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'asl');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
@@ -45,16 +46,6 @@ const rejection = async (promise: Promise<unknown>): Promise<Error> => {
     return error as Error;
   }
   throw new Error('expected the call to fail');
-};
-
-/** Polls until `read` returns something defined (the runner works in the background). */
-const eventually = async <T>(read: () => T | undefined, what: string): Promise<T> => {
-  for (let i = 0; i < 500; i++) {
-    const value = read();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 };
 
 const parse = (text: string | undefined): unknown => (text === undefined ? undefined : JSON.parse(text));
@@ -122,8 +113,8 @@ describe('local Step Functions: callback tasks through the real SFNClient', { ti
         input: JSON.stringify({ version: 'v3', timeoutSeconds: 3600 }),
       }),
     );
-    const riskToken = await eventually(() => tokenOf('risk'), 'the risk notification');
-    const techToken = await eventually(() => tokenOf('tech'), 'the tech notification');
+    const riskToken = await eventually('the risk notification', () => tokenOf('risk'));
+    const techToken = await eventually('the tech notification', () => tokenOf('tech'));
 
     expect(started.executionArn).toBe(`arn:aws:states:us-east-1:${ACCOUNT}:execution:approval:approve-v3`);
     expect(riskToken).not.toBe(techToken);
@@ -170,8 +161,8 @@ describe('local Step Functions: callback tasks through the real SFNClient', { ti
         input: JSON.stringify({ version: 'v4', timeoutSeconds: 3600 }),
       }),
     );
-    const riskToken = await eventually(() => tokenOf('risk'), 'the risk notification');
-    const techToken = await eventually(() => tokenOf('tech'), 'the tech notification');
+    const riskToken = await eventually('the risk notification', () => tokenOf('risk'));
+    const techToken = await eventually('the tech notification', () => tokenOf('tech'));
     await client.send(new SendTaskHeartbeatCommand({ taskToken: riskToken }));
     await client.send(new SendTaskSuccessCommand({ taskToken: riskToken, output: '{"approved":true}' }));
 
@@ -201,8 +192,8 @@ describe('local Step Functions: callback tasks through the real SFNClient', { ti
         input: JSON.stringify({ version: 'v5', timeoutSeconds: 3600 }),
       }),
     );
-    const riskToken = await eventually(() => tokenOf('risk'), 'the risk notification');
-    const techToken = await eventually(() => tokenOf('tech'), 'the tech notification');
+    const riskToken = await eventually('the risk notification', () => tokenOf('risk'));
+    const techToken = await eventually('the tech notification', () => tokenOf('tech'));
 
     await client.send(
       new SendTaskFailureCommand({ taskToken: riskToken, error: 'Rejected', cause: 'calibration is off' }),
@@ -227,7 +218,7 @@ describe('local Step Functions: callback tasks through the real SFNClient', { ti
         input: JSON.stringify({ version: 'v6', timeoutSeconds: 1 }),
       }),
     );
-    const riskToken = await eventually(() => tokenOf('risk'), 'the risk notification');
+    const riskToken = await eventually('the risk notification', () => tokenOf('risk'));
 
     const done = await sfn.waitForExecution(executionArn!);
     const late = await rejection(
@@ -313,7 +304,7 @@ describe('local Step Functions: task timeouts and heartbeats', { timeout: 10_000
   it('keeps a task alive on heartbeats until TimeoutSeconds, which States.TaskFailed does not catch', async () => {
     const { sfn, messages } = setup();
     const { executionArn } = sfn.startExecution('callback', { request: 'r2' });
-    const token = await eventually(() => messages[0]?.token, 'the callback message');
+    const token = await eventually('the callback message', () => messages[0]?.token);
     const beat = setInterval(() => {
       try {
         sfn.sendTaskHeartbeat(token);
@@ -332,7 +323,7 @@ describe('local Step Functions: task timeouts and heartbeats', { timeout: 10_000
   it('lets States.TaskFailed catch a failure sent for the token', async () => {
     const { sfn, messages } = setup();
     const { executionArn } = sfn.startExecution('callback', { request: 'r3' });
-    const token = await eventually(() => messages[0]?.token, 'the callback message');
+    const token = await eventually('the callback message', () => messages[0]?.token);
 
     sfn.sendTaskFailure(token, 'Boom', 'worker gave up');
     const done = await sfn.waitForExecution(executionArn);
