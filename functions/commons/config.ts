@@ -44,6 +44,7 @@ const ConfigSchema = EnvSchema.transform((e) =>
     localTokenKey: e.STEWARD_TOKEN_KEY,
     mailFrom: e.MAIL_FROM,
     publicBaseUrl: e.PUBLIC_BASE_URL,
+    consoleOrigin: e.CONSOLE_ORIGIN,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     s3Endpoint: e.S3_ENDPOINT,
     sfnEndpoint: e.SFN_ENDPOINT,

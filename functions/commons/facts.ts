@@ -184,6 +184,14 @@ export const EnvSchema = z.object({
   MAIL_FROM: z.string().min(3).default('steward@example.com'),
   /** Where approval links point; by default the API's own URL as the request reached it. */
   PUBLIC_BASE_URL: z.url().optional(),
+  /**
+   * AWS, with the console deployed: the console's origin (its CloudFront URL), the one origin the
+   * API answers cross-origin requests from.
+   */
+  CONSOLE_ORIGIN: z
+    .string()
+    .regex(/^https:\/\/[A-Za-z0-9.-]+(:\d+)?$/, 'an https origin: scheme and host, no path')
+    .optional(),
   /** Local mode only: endpoint overrides for the emulators. */
   DYNAMODB_ENDPOINT: z.url().optional(),
   S3_ENDPOINT: z.url().optional(),

@@ -554,9 +554,33 @@ export const httpHandler = <const T extends readonly Route[]>(
       return count(isPage ? errorPage(problem) : problem, undefined);
     }
   };
+  const originOf = (event: APIGatewayProxyEvent) =>
+    Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'origin')?.[1];
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(dispatch);
+    .handler(async (event, context) => withCors(await dispatch(event, context), originOf(event)));
 };
 
 export { serialize as toResult };
+
+/** What a browser on the console's origin may read of an answer besides the simple headers. */
+const CORS_EXPOSED = 'etag, location, retry-after, content-disposition';
+
+/**
+ * The console (on its CloudFront origin) calls the API from the browser: answers to that one
+ * origin say it may read them. API Gateway answers the preflight itself (OPTIONS, no
+ * authorization); every other origin gets no CORS header at all.
+ */
+export const withCors = (
+  result: APIGatewayProxyResult,
+  origin: string | undefined,
+): APIGatewayProxyResult => {
+  const allowed = config().consoleOrigin;
+  if (!allowed) return result;
+  const headers: Record<string, string | number | boolean> = { ...result.headers, vary: 'Origin' };
+  if (origin === allowed) {
+    headers['access-control-allow-origin'] = allowed;
+    headers['access-control-expose-headers'] = CORS_EXPOSED;
+  }
+  return { ...result, headers };
+};

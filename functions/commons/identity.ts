@@ -54,6 +54,27 @@ export const rolesOf = (
   return new Set(rule?.roles ?? []);
 };
 
+/**
+ * A console user signs in through Cognito, and the identity pool hands out credentials for the
+ * IAM role of their group, always with the session name `CognitoIdentityCredentials`: every
+ * member of a group would look like one person, and one decision per person or the registrant
+ * rule would mean nothing. API Gateway also tells who signed in (`cognitoAuthenticationProvider`,
+ * derived by AWS from the credentials, never from anything the caller sends): the user pool's
+ * `sub` of the person takes the place of that session name, so the principal is
+ * `arn:aws:sts::<account>:assumed-role/<group role>/<sub>`, matched by `stewardRoles` through the
+ * role and named by the sub in approver groups.
+ */
+const COGNITO_SESSION = '/CognitoIdentityCredentials';
+const cognitoPerson = (
+  arn: string,
+  identity: { cognitoAuthenticationType?: string | null; cognitoAuthenticationProvider?: string | null },
+): string | undefined => {
+  if (identity.cognitoAuthenticationType !== 'authenticated' || !arn.endsWith(COGNITO_SESSION))
+    return undefined;
+  const sub = /:CognitoSignIn:([0-9a-fA-F-]{1,128})$/.exec(identity.cognitoAuthenticationProvider ?? '')?.[1];
+  return sub ? `${arn.slice(0, -COGNITO_SESSION.length)}/${sub}` : undefined;
+};
+
 export const resolvePrincipal = (
   event: Pick<APIGatewayProxyEvent, 'headers' | 'requestContext'>,
   mode: 'aws' | 'local',
@@ -78,7 +99,7 @@ export const resolvePrincipal = (
     const identity = event.requestContext?.identity;
     const arn = identity?.userArn ?? undefined;
     if (!arn) throw new UnauthenticatedError('the request carries no IAM identity');
-    id = arn;
+    id = cognitoPerson(arn, identity) ?? arn;
   }
   const sessionName = sessionNameOf(id);
   const base = { id, sessionName };

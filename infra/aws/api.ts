@@ -4,7 +4,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type FunctionGroup, functionGroups, type Route, routes } from '../../functions/api/routes.ts';
-import type { FunctionEnvironment } from '../../functions/commons/facts.ts';
+import type { FunctionEnvironment, RoleRule } from '../../functions/commons/facts.ts';
 import { type ApprovalWorkflow, taskResponses } from './approvals.ts';
 import type { Artifacts } from './artifacts.ts';
 import type { StewardContext } from './context.ts';
@@ -129,6 +129,11 @@ export interface ApiProps {
   readonly monitoring: Monitoring;
   readonly registrations: RegistrationWorkflow;
   readonly settings: StewardContext;
+  /**
+   * The console, when context deploys it: its origin gets CORS (and only it), and its group roles
+   * come first in every function's `stewardRoles`.
+   */
+  readonly console?: { readonly origin: string; readonly roleRules: readonly RoleRule[] };
 }
 
 /**
@@ -278,6 +283,7 @@ export class Api extends Construct {
 
     this.addRoutes(this.restApi, apiRoutes, integrations);
     this.addRoutes(this.linksApi, linkRoutes, integrations);
+    if (props.console) this.allowOrigin(props.console.origin);
 
     const cloudWatchRole = this.restApi.node.findChild('CloudWatchRole');
     Validations.of(cloudWatchRole).acknowledge({
@@ -331,6 +337,54 @@ export class Api extends Construct {
     });
   }
 
+  /**
+   * CORS for the console's origin only. A browser's preflight carries no credentials, so API
+   * Gateway answers OPTIONS itself (a mock integration, no authorization, no function); the
+   * functions add the allow-origin header to their answers, and API Gateway's own errors (a
+   * refused signature, throttling) carry it too so the console can show them.
+   */
+  private allowOrigin(origin: string): void {
+    const preflight: apigw.CorsOptions = {
+      allowOrigins: [origin],
+      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowHeaders: [
+        'authorization',
+        'content-type',
+        'x-amz-date',
+        'x-amz-security-token',
+        'x-amz-content-sha256',
+        'idempotency-key',
+        'if-match',
+        'accept',
+      ],
+      exposeHeaders: ['etag', 'location', 'retry-after', 'content-disposition'],
+      maxAge: Duration.hours(1),
+    };
+    const visit = (resource: apigw.IResource) => {
+      if (resource !== this.restApi.root) {
+        const method = resource.addCorsPreflight(preflight);
+        const reason =
+          'A CORS preflight: browsers send OPTIONS without credentials, so it cannot require SigV4. ' +
+          "API Gateway answers it itself (mock integration) with the console's origin only; no data.";
+        Validations.of(method.node.defaultChild!).acknowledge({ id: 'AwsSolutions-APIG4', reason });
+        Validations.of(method.node.defaultChild!).acknowledge({ id: 'AwsSolutions-COG4', reason });
+      }
+      for (const child of resource.node.children) if (child instanceof apigw.Resource) visit(child);
+    };
+    visit(this.restApi.root);
+    for (const [id, type] of [
+      ['Default4xx', apigw.ResponseType.DEFAULT_4XX],
+      ['Default5xx', apigw.ResponseType.DEFAULT_5XX],
+    ] as const)
+      this.restApi.addGatewayResponse(id, {
+        type,
+        responseHeaders: {
+          'Access-Control-Allow-Origin': `'${origin}'`,
+          Vary: "'Origin'",
+        },
+      });
+  }
+
   private addRoutes(
     api: apigw.RestApi,
     table: readonly Route[],
@@ -381,8 +435,9 @@ export class Api extends Construct {
       STEWARD_MODE: 'aws',
       TABLE_NAME: data.table.tableName,
       CURSOR_SECRET_ARN: data.cursorSecret.secretArn,
-      STEWARD_ROLES: JSON.stringify(settings.stewardRoles),
+      STEWARD_ROLES: JSON.stringify([...(props.console?.roleRules ?? []), ...settings.stewardRoles]),
     };
+    if (props.console) environment['CONSOLE_ORIGIN'] = props.console.origin;
     if (needs.environments)
       environment['STEWARD_ENVIRONMENTS'] = JSON.stringify(settings.stewardEnvironments);
     if (access.includes('artifacts') || access.includes('artifacts-read')) {

@@ -91,6 +91,17 @@ import { EnvironmentDefaults } from '../../functions/domain/environment.ts';
  *   artifacts bucket (models and baselines) or the audit archive to that bucket (typically in
  *   another region or account; it must exist, be versioned, and for the archive have Object Lock),
  *   re-encrypted with that KMS key.
+ * - `console`: `true` deploys the console (infra/aws/console.ts): S3 and CloudFront for its files,
+ *   a Cognito user pool (hosted UI, TOTP MFA required) with one group per Steward role, and an
+ *   identity pool mapping each group to an IAM role that may invoke what that role can use. Off by
+ *   default: the stack is then exactly as without it.
+ * - `consoleDomain`: optional `{domainName, certificateArn}`: the console on your own name, with an
+ *   ACM certificate in us-east-1 (CloudFront's); point the name at the distribution yourself.
+ * - `consoleAuthDomainPrefix`: the hosted UI's domain prefix
+ *   (`https://<prefix>.auth.<region>.amazoncognito.com`); default `<resourcePrefix>-<account id>`.
+ * - `consoleFederation`: optional; sign-in through the company's IdP: `{kind: "saml", name,
+ *   metadataUrl}` or `{kind: "oidc", name, issuerUrl, clientId, clientSecretArn}` (a Secrets
+ *   Manager secret; the secret itself never goes in context).
  */
 export { ResourcePrefix };
 
@@ -159,6 +170,26 @@ const roleAccount = (arn: string): string | undefined => arn.split(':')[4];
 /** Lambda refuses a function whose environment variables exceed 4 KB in all; leave room for the rest. */
 const SETTINGS_IN_ENVIRONMENT_MAX_BYTES = 3072;
 
+/** An identity provider the console's user pool federates with (context consoleFederation). */
+export const ConsoleFederation = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('saml'),
+    name: z.string().regex(/^[\w.-]{3,32}$/, 'a provider name'),
+    metadataUrl: z.url({ protocol: /^https$/ }),
+  }),
+  z.strictObject({
+    kind: z.literal('oidc'),
+    name: z.string().regex(/^[\w.-]{3,32}$/, 'a provider name'),
+    issuerUrl: z.url({ protocol: /^https$/ }),
+    clientId: z.string().min(1).max(256),
+    /** The Secrets Manager secret (ARN) holding the client secret: never the secret itself. */
+    clientSecretArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'a secret ARN'),
+  }),
+]);
+export type ConsoleFederation = z.infer<typeof ConsoleFederation>;
+
 const StewardContext = z
   .object({
     stewardRoles: z.array(RoleRule),
@@ -196,6 +227,24 @@ const StewardContext = z
     backupVaultLock: z.enum(['none', 'governance', 'compliance']),
     artifactsReplica: ReplicaDestination.optional(),
     auditArchiveReplica: ReplicaDestination.optional(),
+    console: z.boolean(),
+    consoleDomain: z
+      .strictObject({
+        domainName: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, 'a DNS name'),
+        certificateArn: z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[A-Za-z0-9-]+$/,
+            'an ACM certificate ARN in us-east-1 (CloudFront uses only those)',
+          ),
+      })
+      .optional(),
+    consoleAuthDomainPrefix: z
+      .string()
+      .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'a Cognito domain prefix')
+      .refine((p) => !/aws|amazon|cognito/.test(p), 'Cognito refuses prefixes with aws, amazon or cognito')
+      .optional(),
+    consoleFederation: ConsoleFederation.optional(),
   })
   .superRefine((c, ctx) => {
     // An environment's deploy role lives in the account the environment names.
@@ -282,11 +331,18 @@ export const contextDefaults: StewardContext = {
   backupVaultLock: 'none',
   artifactsReplica: undefined,
   auditArchiveReplica: undefined,
+  console: false,
+  consoleDomain: undefined,
+  consoleAuthDomainPrefix: undefined,
+  consoleFederation: undefined,
 };
 
 const contextKeys = Object.keys(contextDefaults) as (keyof StewardContext)[];
 /** Settings that are strings but have no default to tell so: a bare `-c key=value` is the string. */
-const OPTIONAL_STRING_KEYS: readonly (keyof StewardContext)[] = ['driftAlarmEmail'];
+const OPTIONAL_STRING_KEYS: readonly (keyof StewardContext)[] = [
+  'driftAlarmEmail',
+  'consoleAuthDomainPrefix',
+];
 
 /** `-c key=value` on the command line arrives as a string; `cdk.json` values arrive parsed. */
 const fromContext = (scope: IConstruct, key: keyof StewardContext): unknown => {

@@ -4,6 +4,7 @@ import { Api } from './api.ts';
 import { ApprovalWorkflow, mailSender } from './approvals.ts';
 import { Artifacts } from './artifacts.ts';
 import { AuditArchive } from './audit-archive.ts';
+import { Console } from './console.ts';
 import { readStewardContext } from './context.ts';
 import { Data } from './data.ts';
 import { targetExecutionRoleName } from './deploy-roles.ts';
@@ -31,6 +32,8 @@ export class StewardStack extends Stack {
   readonly registrations: RegistrationWorkflow;
   readonly uploadExpiry: UploadExpiry;
   readonly api: Api;
+  /** Only with context `console=true`. */
+  readonly console?: Console;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -113,6 +116,11 @@ export class StewardStack extends Stack {
       rate: settings.pendingUploadSweepRate,
       ttlHours: settings.pendingUploadTtlHours,
     });
+    if (settings.console)
+      this.console = new Console(this, 'Console', {
+        settings,
+        accessLogsBucket: this.artifacts.accessLogsBucket,
+      });
     this.api = new Api(this, 'Api', {
       data: this.data,
       artifacts: this.artifacts,
@@ -122,7 +130,11 @@ export class StewardStack extends Stack {
       drift: this.drift,
       monitoring: this.monitoring,
       settings,
+      ...(this.console
+        ? { console: { origin: this.console.origin, roleRules: this.console.roleRules } }
+        : {}),
     });
+    this.console?.connect(this.api);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
     new CfnOutput(this, 'LinksApiUrl', {

@@ -117,4 +117,38 @@ describe('principal resolution', () => {
     expect(principal.sessionName).toBe('alice@example.com');
     expect([...principal.roles]).toEqual(['approver']);
   });
+
+  it('names a console user by their Cognito sub, not the shared identity-pool session, with the role of their group', () => {
+    const arn =
+      'arn:aws:sts::123456789012:assumed-role/Steward-ConsoleApproverRole-X1/CognitoIdentityCredentials';
+    const sub = '5f2c1b7e-0a9d-4c1e-9f3a-2b8d7e6c5a41';
+    const rules = [
+      {
+        pattern: 'arn:aws:sts::123456789012:assumed-role/Steward-ConsoleApproverRole-X1/*',
+        roles: ['approver' as const],
+      },
+    ];
+    const signedIn = {
+      headers: {},
+      requestContext: {
+        identity: {
+          userArn: arn,
+          cognitoAuthenticationType: 'authenticated',
+          cognitoAuthenticationProvider: `cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc,cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc:CognitoSignIn:${sub}`,
+        },
+      },
+    } as unknown as APIGatewayProxyEvent;
+
+    const principal = resolvePrincipal(signedIn, 'aws', rules);
+
+    expect(principal.id).toBe(arn.replace('CognitoIdentityCredentials', sub));
+    expect(principal.sessionName).toBe(sub);
+    expect([...principal.roles]).toEqual(['approver']);
+    // Without the provider API Gateway derives from the credentials, the ARN stays as it is.
+    const bare = {
+      headers: {},
+      requestContext: { identity: { userArn: arn } },
+    } as unknown as APIGatewayProxyEvent;
+    expect(resolvePrincipal(bare, 'aws', rules).id).toBe(arn);
+  });
 });
