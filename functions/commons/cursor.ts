@@ -50,8 +50,10 @@ export const decodeCursor = async (
     });
   const [payload, mac, extra] = cursor.split('.');
   if (!payload || !mac || extra !== undefined) throw invalid();
-  const expected = sign(await cursorKey(), payload);
-  const given = Buffer.from(mac, 'base64url');
+  // Compared as text: base64url decoding ignores the spare bits of the last character and skips
+  // characters outside its alphabet, so a decoded comparison would accept altered cursors.
+  const expected = Buffer.from(sign(await cursorKey(), payload).toString('base64url'));
+  const given = Buffer.from(mac);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
   try {
     const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {

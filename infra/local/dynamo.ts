@@ -264,6 +264,12 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
         .catch(() => res.destroy());
     });
   });
+  // The SDK keeps sockets open without an idle limit of its own, so a server that drops an idle
+  // socket (Node's default is after 5 s) races a request sent on it, which then fails with
+  // ECONNRESET. On a loaded machine that race was seen; idle sockets now live longer than any
+  // pause between requests, and `close` still ends them all at once.
+  front.keepAliveTimeout = 65_000;
+  front.headersTimeout = 66_000;
   const port = await listen(front, options.port ?? 0, options.host ?? '127.0.0.1');
   sweeper.start(ttl.intervalMs);
 
