@@ -40,10 +40,25 @@ export const approvalsRoutes = defineRoutes('approvals', [
         description: 'a page of pending requests, oldest first',
         schema: z
           .object({
-            items: z.array(ApprovalRequestOut.extend({ mayDecide: z.boolean(), why: z.string().optional() })),
-            nextCursor: z.string().optional(),
+            items: z
+              .array(
+                ApprovalRequestOut.extend({
+                  mayDecide: z
+                    .boolean()
+                    .meta({ description: 'Whether the caller may decide this request now.' }),
+                  why: z
+                    .string()
+                    .optional()
+                    .meta({ description: 'Why the caller may not decide it, when mayDecide is false.' }),
+                }),
+              )
+              .meta({ description: 'Pending requests, oldest first.' }),
+            nextCursor: z
+              .string()
+              .optional()
+              .meta({ description: 'Pass as `cursor` for the next page; absent on the last.' }),
           })
-          .meta({ id: 'ApprovalInbox' }),
+          .meta({ id: 'ApprovalInbox', description: "A page of the approvers' inbox." }),
       },
     },
     problems: [400, 403],
