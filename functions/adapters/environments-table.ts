@@ -105,6 +105,7 @@ export const resolveEnvironment = async (
 ): Promise<{ policy: EnvironmentPolicy; stored: EnvironmentItem | undefined } | undefined> => {
   const stored = await getStoredEnvironment(name);
   if (stored) return { policy: stored, stored };
-  const seeded = config().environments[name];
+  // An own property only: a name such as `constructor` must not find Object.prototype's member.
+  const seeded = Object.hasOwn(config().environments, name) ? config().environments[name] : undefined;
   return seeded ? { policy: seeded, stored: undefined } : undefined;
 };

@@ -148,6 +148,31 @@ describe('hardening', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('reads an environment named like an Object member as unknown, not as a policy (found by the adversarial suite)', async () => {
+    const name = await readyVersion();
+    for (const environment of ['constructor', 'toString', 'hasOwnProperty']) {
+      const deploy = await api.call('POST', `/v1/models/${name}/versions/1/deployments`, {
+        body: {
+          environment,
+          target: { kind: 'sagemaker', endpointName: `steward-${name}`, instanceType: 'ml.m5.large' },
+        },
+      });
+      expect(expectProblem(deploy, 400).errors).toEqual([
+        expect.objectContaining({ path: 'body.environment' }),
+      ]);
+      const approval = await api.call('POST', `/v1/models/${name}/versions/1/approvals`, {
+        body: { environment },
+      });
+      expect(expectProblem(approval, 400).errors).toEqual([
+        expect.objectContaining({ path: 'body.environment' }),
+      ]);
+    }
+    // Nothing was started: the version serves nowhere and has no deployment.
+    const deployments = await api.call('GET', `/v1/models/${name}/deployments`);
+    expect(deployments.status).toBe(200);
+    expect(deployments.body.items).toEqual([]);
+  });
+
   it('refuses a body nested too deep before any processing, with or without a key (defect 3)', async () => {
     const name = uniqueName('deep');
     await createModel(api, name);
