@@ -183,7 +183,7 @@ describe('approval workflow', () => {
       });
     });
 
-    it('record writes the table and starts deployments (deployOnApproval), nothing more', () => {
+    it('record writes the table, starts deployments (deployOnApproval) and reads which alarms exist, nothing more', () => {
       const ids = { table: logicalId(s.stack.data.table), tableKey: logicalId(s.stack.data.tableKey) };
       expect(grantsByResource(statementsOf(tasks.record))).toEqual({
         [JSON.stringify(getAtt(logicalId(tasks.record.logGroup)))]: LOGS,
@@ -191,6 +191,21 @@ describe('approval workflow', () => {
         [JSON.stringify(getAtt(ids.table))]: TABLE_READ_WRITE,
         [JSON.stringify(getAtt(ids.tableKey))]: TABLE_KEY_READ_WRITE,
         [JSON.stringify({ Ref: logicalId(s.stack.deployments.stateMachine) })]: ['states:StartExecution'],
+        // A deployOnApproval naming rollback alarms is refused when one does not exist.
+        [JSON.stringify({
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':cloudwatch:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':alarm:*',
+            ],
+          ],
+        })]: ['cloudwatch:DescribeAlarms'],
       });
     });
 

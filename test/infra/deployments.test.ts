@@ -285,7 +285,7 @@ describe('deployment workflow', () => {
       );
     });
 
-    it('reads model artifacts, decrypts them, and reads alarm states; nothing more', () => {
+    it('reads model artifacts, decrypts them, reads alarm states and makes default rollback alarms; nothing more', () => {
       const rest = statementsOf(s.stack.deployments.deployRole).filter(
         (st) => !actionsOf(st).some((a) => /^(sagemaker|lambda|iam):/.test(a)),
       );
@@ -296,6 +296,8 @@ describe('deployment workflow', () => {
         ],
         [key(getAtt(logicalId(s.stack.artifacts.key)))]: ['kms:Decrypt'],
         [key(localArn('cloudwatch', 'alarm:*'))]: ['cloudwatch:DescribeAlarms'],
+        // The default rollback alarm of a target that names none, made by PutRollbackAlarm.
+        [key(localArn('cloudwatch', 'alarm:*-rollback'))]: ['cloudwatch:PutMetricAlarm'],
       });
     });
   });

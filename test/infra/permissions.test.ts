@@ -111,6 +111,22 @@ const DRIFT_ALARMS = {
   ],
 };
 
+/** Every alarm of the account: a deployment starter reads which rollback alarms exist (DescribeAlarms). */
+const ALL_ALARMS = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':cloudwatch:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':alarm:*',
+    ],
+  ],
+};
+
 const denies = (statements: Statement[]) => statements.filter((st) => st.Effect === 'Deny');
 
 const getAtt = (id: string, attribute = 'Arn') => JSON.stringify({ 'Fn::GetAtt': [id, attribute] });
@@ -148,7 +164,10 @@ describe('function permissions', () => {
       ? { [JSON.stringify({ Ref: ids.stateMachine })]: ['states:StartExecution'] }
       : {}),
     ...(DEPLOYMENT_STARTERS.includes(group)
-      ? { [JSON.stringify({ Ref: ids.deploymentStateMachine })]: ['states:StartExecution'] }
+      ? {
+          [JSON.stringify({ Ref: ids.deploymentStateMachine })]: ['states:StartExecution'],
+          [JSON.stringify(ALL_ALARMS)]: ['cloudwatch:DescribeAlarms'],
+        }
       : {}),
     ...(REGISTRATION_STARTERS.includes(group)
       ? { [JSON.stringify({ Ref: ids.registrationStateMachine })]: ['states:StartExecution'] }
@@ -275,13 +294,13 @@ describe('function permissions', () => {
       },
       { Action: 'cloudwatch:DeleteAlarms', Effect: 'Allow', Resource: DRIFT_ALARMS },
     ]);
-    // No other function may touch an alarm.
+    // No other function may touch an alarm; a deployment starter may only read which alarms exist.
     for (const group of functionGroups.filter((g) => g !== 'monitoring')) {
       const actions = functionStatements(s, group).flatMap(actionsOf);
       expect(
         actions.filter((a) => a.startsWith('cloudwatch:')),
         group,
-      ).toEqual([]);
+      ).toEqual(DEPLOYMENT_STARTERS.includes(group) ? ['cloudwatch:DescribeAlarms'] : []);
     }
   });
 
