@@ -52,6 +52,8 @@ const pascal = (role: string) => `${role[0]!.toUpperCase()}${role.slice(1)}`;
 export interface ConsoleIdentityProps {
   readonly settings: StewardContext;
   readonly accessLogsBucket: s3.Bucket;
+  /** The artifacts bucket: drift reports open from presigned URLs on it in a sandboxed frame. */
+  readonly artifactsBucket: s3.IBucket;
 }
 
 /**
@@ -167,7 +169,7 @@ export class Console extends NestedStack {
       comment: 'Steward console: CSP, HSTS, no framing, no sniffing, no referrer',
       securityHeadersBehavior: {
         contentSecurityPolicy: {
-          contentSecurityPolicy: this.contentSecurityPolicy(stack),
+          contentSecurityPolicy: this.contentSecurityPolicy(stack, props.artifactsBucket),
           override: true,
         },
         strictTransportSecurity: {
@@ -429,7 +431,7 @@ export class Console extends NestedStack {
       });
   }
 
-  private contentSecurityPolicy(stack: Stack): string {
+  private contentSecurityPolicy(stack: Stack, artifacts: s3.IBucket): string {
     const region = stack.region;
     const suffix = stack.urlSuffix;
     return [
@@ -442,7 +444,8 @@ export class Console extends NestedStack {
       `connect-src 'self' https://*.execute-api.${region}.${suffix} https://cognito-idp.${region}.${suffix} https://cognito-identity.${region}.${suffix} https://*.auth.${region}.amazoncognito.com`,
       "frame-ancestors 'none'",
       "base-uri 'none'",
-      "form-action 'self' https://*.auth.${region}.amazoncognito.com",
+      `frame-src https://${artifacts.bucketRegionalDomainName}`,
+      `form-action 'self' https://*.auth.${region}.amazoncognito.com`,
       'upgrade-insecure-requests',
     ].join('; ');
   }

@@ -120,6 +120,7 @@ export class StewardStack extends Stack {
       this.console = new Console(this, 'Console', {
         settings,
         accessLogsBucket: this.artifacts.accessLogsBucket,
+        artifactsBucket: this.artifacts.bucket,
       });
     this.api = new Api(this, 'Api', {
       data: this.data,

@@ -108,6 +108,11 @@ describe('console on', () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).toContain("frame-ancestors 'none'");
+    // The region is filled in (a template, not a literal placeholder), and reports may be framed
+    // from the artifacts bucket only.
+    expect(csp).not.toContain('${region}');
+    expect(csp).toMatch(/form-action 'self' https:\/\/\*\.auth\./);
+    expect(csp).toMatch(/frame-src https:\/\/[^;*]+/);
     expect(headers.StrictTransportSecurity).toMatchObject({
       AccessControlMaxAgeSec: 63_072_000,
       IncludeSubdomains: true,
