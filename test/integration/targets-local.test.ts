@@ -254,6 +254,8 @@ const lambdaInput = (overrides: Record<string, unknown> = {}) => ({
 
 const withLiveAlias = (targets: LocalTargets) => {
   targets.createFunction('fraud-scorer');
+  // The rollback alarm exists before the deployment, as the API requires of a named alarm.
+  targets.setAlarm('fraud-scorer-errors', 'OK');
   return call(`${LAMBDA}createAlias`, { FunctionName: 'fraud-scorer', Name: 'live', FunctionVersion: '1' });
 };
 
@@ -658,10 +660,16 @@ describe('local targets: handlers called directly', { timeout: 15_000 }, () => {
     );
   });
 
-  it('answers DescribeAlarms, creating alarms on first mention', async () => {
+  it('answers DescribeAlarms for alarms that exist, leaving out names no alarm has', async () => {
     const { targets } = start();
+    expect(await call(`${CLOUDWATCH}describeAlarms`, { AlarmNames: ['a-errors'] })).toEqual({
+      MetricAlarms: [],
+      CompositeAlarms: [],
+    });
+    targets.setAlarm('a-errors', 'OK');
+    targets.setAlarm('a-latency', 'OK');
     expect(
-      await call(`${CLOUDWATCH}describeAlarms`, { AlarmNames: ['a-errors', 'a-latency'] }),
+      await call(`${CLOUDWATCH}describeAlarms`, { AlarmNames: ['a-errors', 'a-latency', 'a-unknown'] }),
     ).toMatchObject({
       MetricAlarms: [
         {
