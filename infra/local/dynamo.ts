@@ -218,8 +218,13 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     return targets.every((target) => target !== undefined) ? (targets as Target[]) : undefined;
   };
 
+  let closed = false;
+  // Checked here, after any lock was taken: a request that queued behind `close` must not reach
+  // the stopped engine, whose "Database is closed" surfaces as an uncaught exception.
   const proxy = (req: http.IncomingMessage, body: Buffer): Promise<RawResponse> =>
-    backend.forward(req.method ?? 'POST', req.url ?? '/', req.headers, body);
+    closed
+      ? Promise.reject(new Error('the local DynamoDB is closed'))
+      : backend.forward(req.method ?? 'POST', req.url ?? '/', req.headers, body);
 
   const answer = async (operation: string, req: http.IncomingMessage, body: Buffer): Promise<RawResponse> => {
     if (READS.has(operation)) return lock.shared(() => proxy(req, body));
@@ -250,7 +255,6 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     }
   };
 
-  let closed = false;
   const front = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
