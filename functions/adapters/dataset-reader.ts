@@ -64,9 +64,7 @@ import {
  *   the hour before);
  * - when no folder with year folders is found, or the window spans more than
  *   `MAX_HOUR_LISTINGS` hours, or only one of `from`/`to` is given, every object under the URI is
- *   listed and those in hour folders outside the window are skipped. (s3rver's delimiter
- *   listing misses folders that hold no object directly, so local mode takes this path; the
- *   records are the same.)
+ *   listed and those in hour folders outside the window are skipped (the records are the same).
  * Records are then kept when `eventMetadata.inferenceTime` lies in [from, to); records without a
  * readable time are dropped (counted in `stats.untimed`). For `jsonl` and `csv`, the window
  * applies to records only, and only when `time` names their time field.

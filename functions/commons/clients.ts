@@ -1,16 +1,17 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { SESv2Client, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
+import { SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { config } from './config.ts';
 
 /**
  * SDK clients, made once per process from the configuration and handed to adapters. Tests and
- * local mode swap them with `setClients`. Endpoint overrides exist only in local mode.
+ * local mode swap them with `setClients`, or give the settings they are made with
+ * (`setClientSettings`); on AWS there are none.
  */
 export interface Clients {
   dynamo: DynamoDBClient;
@@ -23,18 +24,32 @@ export interface Clients {
   cloudwatch: CloudWatchClient;
 }
 
-const cache: Partial<Clients> = {};
+/**
+ * What each client is made with beyond its region: where it sends requests, the credentials, and
+ * whatever else the service at the other end needs. Empty on AWS. Plain data (no functions), so
+ * that a worker thread can be handed the same settings (functions/services/drift-shards.ts).
+ */
+export interface ClientSettings {
+  dynamo?: DynamoDBClientConfig;
+  s3?: S3ClientConfig;
+  sfn?: SFNClientConfig;
+  ses?: SESv2ClientConfig;
+  cloudwatch?: CloudWatchClientConfig;
+}
 
-const localCredentials = () =>
-  config().mode === 'local' ? { credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } } : {};
+const cache: Partial<Clients> = {};
+let settings: ClientSettings = {};
+
+/** Replace the settings clients are made with; the clients made so far are dropped. */
+export const setClientSettings = (next: ClientSettings): void => {
+  settings = next;
+  resetClients();
+};
+
+export const clientSettings = (): ClientSettings => settings;
 
 export const dynamo = (): DynamoDBClient => {
-  cache.dynamo ??= new DynamoDBClient({
-    region: config().region,
-    maxAttempts: 4,
-    ...(config().dynamodbEndpoint ? { endpoint: config().dynamodbEndpoint } : {}),
-    ...localCredentials(),
-  });
+  cache.dynamo ??= new DynamoDBClient({ region: config().region, maxAttempts: 4, ...settings.dynamo });
   return cache.dynamo;
 };
 
@@ -46,20 +61,7 @@ export const doc = (): DynamoDBDocumentClient => {
 };
 
 export const s3 = (): S3Client => {
-  const local = config().s3Endpoint !== undefined;
-  cache.s3 ??= new S3Client({
-    region: config().region,
-    ...(local
-      ? {
-          endpoint: config().s3Endpoint,
-          forcePathStyle: true,
-          // s3rver stores aws-chunked bodies with their framing unless checksums are off.
-          requestChecksumCalculation: 'WHEN_REQUIRED',
-          responseChecksumValidation: 'WHEN_REQUIRED',
-        }
-      : {}),
-    ...localCredentials(),
-  });
+  cache.s3 ??= new S3Client({ region: config().region, ...settings.s3 });
   return cache.s3;
 };
 
@@ -73,20 +75,12 @@ export const secrets = async (): Promise<SecretsManagerClient> => {
 };
 
 export const sfn = (): SFNClient => {
-  cache.sfn ??= new SFNClient({
-    region: config().region,
-    ...(config().sfnEndpoint ? { endpoint: config().sfnEndpoint } : {}),
-    ...localCredentials(),
-  });
+  cache.sfn ??= new SFNClient({ region: config().region, ...settings.sfn });
   return cache.sfn;
 };
 
 export const ses = (): SESv2Client => {
-  cache.ses ??= new SESv2Client({
-    region: config().region,
-    ...(config().sesEndpoint ? { endpoint: config().sesEndpoint } : {}),
-    ...localCredentials(),
-  });
+  cache.ses ??= new SESv2Client({ region: config().region, ...settings.ses });
   return cache.ses;
 };
 
@@ -96,11 +90,7 @@ export const kms = (): KMSClient => {
 };
 
 export const cloudwatch = (): CloudWatchClient => {
-  cache.cloudwatch ??= new CloudWatchClient({
-    region: config().region,
-    ...(config().cloudwatchEndpoint ? { endpoint: config().cloudwatchEndpoint } : {}),
-    ...localCredentials(),
-  });
+  cache.cloudwatch ??= new CloudWatchClient({ region: config().region, ...settings.cloudwatch });
   return cache.cloudwatch;
 };
 
@@ -111,7 +101,7 @@ export const setSealProbe = (probe: (() => void) | undefined): void => {
 };
 export const probeSeal = (): void => sealProbe?.();
 
-/** Replace some clients (tests: a throttling DynamoDB client; local mode: emulator endpoints). */
+/** Replace some clients (tests: a throttling DynamoDB client; local mode: DynamoDB in-process). */
 export const setClients = (clients: Partial<Clients>): void => {
   Object.assign(cache, clients);
   if (clients.dynamo && !clients.doc) cache.doc = undefined;

@@ -32,7 +32,6 @@ const ConfigSchema = EnvSchema.transform((e) =>
     copyMultipartThresholdBytes: e.COPY_MULTIPART_THRESHOLD_BYTES,
     driftAlarmTopicArn: e.DRIFT_ALARM_TOPIC_ARN,
     driftStateMachineArn: e.DRIFT_STATE_MACHINE_ARN,
-    cloudwatchEndpoint: e.CLOUDWATCH_ENDPOINT,
     deploymentStateMachineArn: e.DEPLOYMENT_STATE_MACHINE_ARN,
     resourcePrefix: e.RESOURCE_PREFIX,
     sagemakerExecutionRoleArn: e.SAGEMAKER_EXECUTION_ROLE_ARN,
@@ -45,10 +44,6 @@ const ConfigSchema = EnvSchema.transform((e) =>
     mailFrom: e.MAIL_FROM,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     consoleOrigin: e.CONSOLE_ORIGIN,
-    dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
-    s3Endpoint: e.S3_ENDPOINT,
-    sfnEndpoint: e.SFN_ENDPOINT,
-    sesEndpoint: e.SES_ENDPOINT,
     region: e.AWS_REGION,
   }),
 );

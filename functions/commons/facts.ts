@@ -141,7 +141,7 @@ export const EnvSchema = z.object({
     .min(1 / 3600)
     .max(24 * 90)
     .default(24),
-  /** `true` where the store keeps SHA-256 checksums (S3); local s3rver keeps none. */
+  /** `true` where the object store keeps SHA-256 checksums (S3); `false` where it keeps none. */
   S3_CHECKSUMS: z.enum(['true', 'false']).default('true'),
   /** The approval workflow, and the key that seals its task tokens (KMS key on AWS). */
   APPROVAL_STATE_MACHINE_ARN: z.string().min(1).optional(),
@@ -179,7 +179,6 @@ export const EnvSchema = z.object({
   /** The SNS topic drift alarms notify; the drift workflow. */
   DRIFT_ALARM_TOPIC_ARN: z.string().min(1).optional(),
   DRIFT_STATE_MACHINE_ARN: z.string().min(1).optional(),
-  CLOUDWATCH_ENDPOINT: z.url().optional(),
   /** The sender of approval emails (an SES identity on AWS). */
   MAIL_FROM: z.string().min(3).default('steward@example.com'),
   /** Where approval links point; by default the API's own URL as the request reached it. */
@@ -192,11 +191,6 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^https:\/\/[A-Za-z0-9.-]+(:\d+)?$/, 'an https origin: scheme and host, no path')
     .optional(),
-  /** Local mode only: endpoint overrides for the emulators. */
-  DYNAMODB_ENDPOINT: z.url().optional(),
-  S3_ENDPOINT: z.url().optional(),
-  SFN_ENDPOINT: z.url().optional(),
-  SES_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().default('us-east-1'),
 });
 

@@ -6,6 +6,7 @@ import {
   type ListedObject,
   readRecords,
 } from '#adapters/dataset-reader';
+import { type ClientSettings, clientSettings, setClientSettings } from '#commons/clients';
 import { mergePredictionLogs, PredictionLog, type PredictionLogSummary } from '#domain/drift/ground-truth';
 import type { BaselineProfile } from '#domain/drift/profile';
 import { KS_EXACT_MAX } from '#domain/drift/values-summary';
@@ -160,7 +161,8 @@ const startWorker = (task: ShardTask): Worker => {
   // garbage is short-lived strings, and every worker's committed heap counts in the function's memory.
   const young = Number(process.env.DRIFT_WORKER_YOUNG_MB ?? WORKER_YOUNG_MB);
   const options = {
-    workerData: { role: WORKER_ROLE, task },
+    // The worker makes its own S3 client, with the settings this thread's was made with.
+    workerData: { role: WORKER_ROLE, task, clients: clientSettings() },
     ...(young > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: young } } : {}),
   };
   if (!self.endsWith('.ts')) return new Worker(new URL(self), options);
@@ -219,7 +221,8 @@ const buffersOf = (value: unknown, out: Set<ArrayBuffer> = new Set()): ArrayBuff
 };
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_ROLE) {
-  const { task } = workerData as { task: ShardTask };
+  const { task, clients } = workerData as { task: ShardTask; clients: ClientSettings };
+  setClientSettings(clients);
   summariseShard(task).then(
     (summary) => parentPort!.postMessage({ summary }, buffersOf(summary)),
     (error: Error & { object?: string; line?: number }) =>

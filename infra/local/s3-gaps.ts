@@ -4,11 +4,13 @@ import type { Readable } from 'node:stream';
 import type S3rver from 's3rver';
 
 /**
- * What s3rver lacks around multipart uploads, added as S3 does it: ListParts (the commit step
+ * What s3rver lacks, added as S3 does it. Around multipart uploads: ListParts (the commit step
  * lists the parts when the caller does not report them), NoSuchUpload for an upload that was
  * completed or never begun (s3rver answers a 500 there), and UploadPartCopy (a part copied from a
  * byte range of another object, server-side: registration by reference copies large objects so;
- * s3rver answers NotImplemented).
+ * s3rver answers NotImplemented). And in a delimiter listing, the common prefixes of folders that
+ * hold no object directly (s3rver's store stops its walk one level below the prefix, so it finds
+ * `a/` only when some `a/x` exists, never from `a/b/x` alone).
  */
 interface Context {
   method: string;
@@ -19,12 +21,25 @@ interface Context {
   type: string;
   body: unknown;
 }
+interface ListOptions {
+  delimiter?: string;
+  prefix?: string;
+  startAfter?: string;
+  maxKeys?: number;
+}
+interface ListResult {
+  objects: unknown[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+}
 type Middleware = (ctx: Context, next: () => Promise<void>) => Promise<void>;
 
 /** s3rver is a Koa application: its middleware list is composed when it starts listening. */
 interface KoaInsides {
   middleware: Middleware[];
   store: {
+    getBucketPath(bucket: string): string;
+    listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
     getResourcePath(bucket: string, key: string | undefined, resource: string): string;
     getObject(
       bucket: string,
@@ -166,4 +181,58 @@ const uploadPartCopy =
 export const fillMultipartGaps = (server: S3rver): void => {
   const koa = server as unknown as KoaInsides;
   koa.middleware.unshift(multipartGaps(koa.store), uploadPartCopy(koa.store));
+};
+
+/** s3rver keeps an object's bytes in `<folder>/<name>._S3rver_object` and its own files beside it. */
+const OBJECT_FILE = '._S3rver_object';
+const OWN_FILE = '._S3rver_';
+
+const holdsObject = async (directory: string): Promise<boolean> => {
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith(OBJECT_FILE)) return true;
+    if (
+      entry.isDirectory() &&
+      !entry.name.includes(OWN_FILE) &&
+      (await holdsObject(join(directory, entry.name)))
+    )
+      return true;
+  }
+  return false;
+};
+
+/** The folders (`.../name/`) just below `prefix` whose names continue it and that hold some object. */
+const foldersBelow = async (bucketPath: string, prefix: string): Promise<string[]> => {
+  const cut = prefix.lastIndexOf('/') + 1;
+  const parent = prefix.slice(0, cut);
+  const start = prefix.slice(cut);
+  const entries = await readdir(join(bucketPath, parent), { withFileTypes: true }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];
+      throw error;
+    },
+  );
+  const folders: string[] = [];
+  for (const entry of entries)
+    if (entry.isDirectory() && entry.name.startsWith(start) && !entry.name.includes(OWN_FILE))
+      if (await holdsObject(join(bucketPath, parent, entry.name))) folders.push(`${parent}${entry.name}/`);
+  return folders;
+};
+
+/**
+ * Call before `run()`: a `/`-delimited listing answers every folder below the prefix that holds
+ * objects at any depth, as S3 does. A folder wholly before `start-after` (a continuation) is left
+ * out, as S3 leaves out the keys under it.
+ */
+export const fillListingGaps = (server: S3rver): void => {
+  const { store } = server as unknown as KoaInsides;
+  const listObjects = store.listObjects.bind(store);
+  store.listObjects = async (bucket, options) => {
+    const result = await listObjects(bucket, options);
+    if (options.delimiter !== '/') return result;
+    const after = options.startAfter ?? '';
+    const folders = (await foldersBelow(store.getBucketPath(bucket), options.prefix ?? '')).filter(
+      (folder) => !(folder < after && !after.startsWith(folder)),
+    );
+    return { ...result, commonPrefixes: [...new Set([...result.commonPrefixes, ...folders])].sort() };
+  };
 };

@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
-import { fillMultipartGaps } from './s3-gaps.ts';
+import { fillListingGaps, fillMultipartGaps } from './s3-gaps.ts';
 
 /**
  * Local S3: s3rver on disk, with the artifacts bucket and a CORS rule like the deployed bucket's,
@@ -12,8 +13,26 @@ import { fillMultipartGaps } from './s3-gaps.ts';
  */
 export interface LocalS3 {
   endpoint: string;
+  /** What an S3 client needs to talk to this store: the handlers' (injected), the tests'. */
+  clientConfig: S3ClientConfig;
   close(): Promise<void>;
 }
+
+/** s3rver's one account: any S3 client must sign with it. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+/**
+ * An S3 client's settings for s3rver at `endpoint`: buckets in the path (no DNS names per bucket
+ * here), s3rver's credentials, and checksums only where an operation requires them (s3rver stores
+ * an aws-chunked body with its framing, which the SDK sends when it adds a checksum on its own).
+ */
+export const localS3ClientConfig = (endpoint: string): S3ClientConfig => ({
+  endpoint,
+  forcePathStyle: true,
+  credentials: { ...S3RVER_CREDENTIALS },
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
 
 const CORS = `<CORSConfiguration>
   <CORSRule>
@@ -48,9 +67,12 @@ export const startLocalS3 = async (options: {
     configureBuckets: options.buckets.map((name) => ({ name, configs: [CORS] })),
   });
   fillMultipartGaps(server);
+  fillListingGaps(server);
   const address = (await server.run()) as AddressInfo;
+  const endpoint = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
   return {
-    endpoint: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
+    endpoint,
+    clientConfig: localS3ClientConfig(endpoint),
     close: async () => {
       await server.close();
       if (temporary) await rm(directory, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
-import { resetClients, s3 as s3Client, setClients, setSealProbe } from '#commons/clients';
+import { s3 as s3Client, setClientSettings, setClients, setSealProbe } from '#commons/clients';
 import { resetConfig } from '#commons/config';
 import { resetCursorKey } from '#commons/cursor';
 import { type FunctionEnvironment, RoleRule } from '#commons/facts';
@@ -20,7 +20,7 @@ import { createRequestListener } from './http-adapter.ts';
 import { inProcessHandler } from './in-process-http.ts';
 import { LocalOutbox } from './outbox.ts';
 import { outboxView } from './outbox-filter.ts';
-import { type LocalS3, startLocalS3 } from './s3.ts';
+import { type LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from './s3.ts';
 import { distributedMapResources } from './stepfunctions-distributed.ts';
 import { createLocalTargets, type LocalTargets } from './targets.ts';
 import { type LocalWorkflows, startLocalWorkflows } from './workflows.ts';
@@ -156,18 +156,13 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     STEWARD_MODE: 'local',
     TABLE_NAME,
     ARTIFACTS_BUCKET,
-    DYNAMODB_ENDPOINT: dynamo.endpoint,
-    S3_ENDPOINT: s3.endpoint,
     S3_CHECKSUMS: 'false',
     STEWARD_CURSOR_KEY: await keyFor(dataDir, 'cursor.key'),
     STEWARD_TOKEN_KEY: await keyFor(dataDir, 'token.key'),
-    SES_ENDPOINT: mail.endpoint,
-    SFN_ENDPOINT: workflows.endpoint,
     APPROVAL_STATE_MACHINE_ARN: workflows.arns.approval,
     REGISTRATION_STATE_MACHINE_ARN: workflows.arns.registration,
     DEPLOYMENT_STATE_MACHINE_ARN: workflows.arns.deployment,
     DRIFT_STATE_MACHINE_ARN: workflows.arns.drift,
-    CLOUDWATCH_ENDPOINT: metricsEndpoint.endpoint,
     DRIFT_ALARM_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:steward-local-drift',
     SAGEMAKER_EXECUTION_ROLE_ARN: 'arn:aws:iam::000000000000:role/steward-local-sagemaker-execution',
     DEPLOY_ROLE_ARN: 'arn:aws:iam::000000000000:role/steward-local-deploy',
@@ -187,8 +182,16 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   });
   if (!roles) delete process.env.STEWARD_ROLES;
   resetConfig();
-  resetClients();
   resetCursorKey();
+  // The handlers' clients talk to the emulators: made with these settings, here as on AWS.
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  setClientSettings({
+    dynamo: { endpoint: dynamo.endpoint, credentials },
+    s3: s3.clientConfig,
+    sfn: { endpoint: workflows.endpoint, credentials },
+    ses: { endpoint: mail.endpoint, credentials },
+    cloudwatch: { endpoint: metricsEndpoint.endpoint, credentials },
+  });
   const faults = new LocalFaults(
     process.env.STEWARD_LOCAL_FAULTS
       ? FaultRules.parse(JSON.parse(process.env.STEWARD_LOCAL_FAULTS)).rules
@@ -200,7 +203,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
       region: process.env.AWS_REGION,
       endpoint: dynamo.endpoint,
       maxAttempts: 4,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials,
       requestHandler: inProcessHandler(faults.wrapDynamo(dynamo.invoke)),
     }),
   });
@@ -214,7 +217,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   const admin = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials,
   });
   await ensureTable(admin, TABLE_NAME);
   admin.destroy();
@@ -232,7 +235,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
             artifactsBucket: ARTIFACTS_BUCKET,
             dataDir: dataDir ?? null,
             // s3rver's fixed pair: what MLflow's boto3 (or any S3 client) needs to read the local store.
-            s3Credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+            s3Credentials: S3RVER_CREDENTIALS,
           },
         }),
         'GET /local/events': async () => ({ status: 200, body: events.events }),
@@ -363,7 +366,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
       setSealProbe(undefined);
       await Promise.all([events.flush(), outbox.flush()]);
       await Promise.all([dynamo.close(), s3.close(), site.close()]);
-      resetClients();
+      setClientSettings({});
     },
   };
 };

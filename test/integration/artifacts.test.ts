@@ -52,15 +52,7 @@ const objectKeyOf = async (model: string, version: number) => {
 };
 
 /** A client straight on the local bucket: what the registry's callers never have. */
-const localS3 = () =>
-  new S3Client({
-    endpoint: api.system.s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+const localS3 = () => new S3Client({ region: 'us-east-1', ...api.system.s3.clientConfig });
 
 describe('single-request upload', () => {
   it('uploads with a plain PUT, commits READY and downloads byte for byte', async () => {

@@ -21,6 +21,7 @@ import { resetConfig } from '#commons/config';
 import { ValidationError } from '#commons/errors';
 import type { CaptureRecord } from '#domain/drift/capture';
 import { LabelJoin } from '#domain/drift/ground-truth';
+import { localS3ClientConfig } from '#local/s3';
 import { ARTIFACTS_BUCKET, type LocalSystem, startLocalSystem } from '#local/system';
 
 /**
@@ -81,14 +82,7 @@ const captureLine = (id: string, time: string, cells: string, score: string) =>
 /** A client on the local S3 that records the requests it sends. */
 const spiedClient = (endpoint: string) => {
   const calls: { command: string; input: Record<string, unknown> }[] = [];
-  const client = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const client = new S3Client({ region: 'us-east-1', ...localS3ClientConfig(endpoint) });
   client.middlewareStack.add(
     (next, context) => async (args) => {
       calls.push({ command: String(context.commandName), input: args.input as Record<string, unknown> });
@@ -225,10 +219,8 @@ describe('formats from S3', () => {
 
 /**
  * An in-memory S3 with ListObjectsV2's documented semantics (key order, Prefix, Delimiter and
- * CommonPrefixes, MaxKeys, continuation), HeadObject and GetObject: s3rver's delimiter listing
- * finds a common prefix only for a folder that directly holds objects (its store prunes the walk
- * one level below the prefix), so the listing plan is checked here, and the same reads are run
- * against s3rver below for their records.
+ * CommonPrefixes, MaxKeys, continuation), HeadObject and GetObject: the listing plan is checked
+ * here, and the same reads are run against the local S3 below, which must list alike.
  */
 const fakeS3 = (objects: Map<string, string>) => {
   const calls: { command: string; input: Record<string, unknown> }[] = [];
@@ -367,7 +359,7 @@ describe('SageMaker capture hour folders', () => {
     expect((await read(`s3://${BUCKET}/${VARIANT}/`, client, {})).ids).toHaveLength(19);
   });
 
-  it('gives the same records from s3rver, whose delimiter listing falls back to a whole listing', async () => {
+  it('gives the same records from the local S3, with the same listings', async () => {
     const cases: [string, { from?: Date; to?: Date }][] = [
       [`${VARIANT}/`, window],
       [ROOT, window],
@@ -376,9 +368,13 @@ describe('SageMaker capture hour folders', () => {
       [`${VARIANT}/`, {}],
     ];
     for (const [prefix, range] of cases) {
-      const expected = await read(`s3://${BUCKET}/${prefix}`, fakeS3(objects).client, range);
-      const actual = await read(`s3://${BUCKET}/${prefix}`, s3(), range);
+      const fake = fakeS3(objects);
+      const expected = await read(`s3://${BUCKET}/${prefix}`, fake.client, range);
+      const spied = spiedClient(system.s3.endpoint);
+      const actual = await read(`s3://${BUCKET}/${prefix}`, spied.client, range);
       expect(actual.ids, prefix).toEqual(expected.ids);
+      expect(listings(spied.calls), prefix).toEqual(listings(fake.calls));
+      spied.client.destroy();
     }
   });
 });
