@@ -118,13 +118,59 @@ export const groupForDecision = (groups: GroupState[], who: Who): GroupState | u
   groups.find((g) => !g.done && g.members.some((m) => isMember(who, m))) ??
   groups.find((g) => g.members.some((m) => isMember(who, m)));
 
+/** A member's own group is complete when every group they belong to has its quorum. */
+export const groupComplete = (
+  groups: readonly Pick<GroupState, 'members' | 'done'>[],
+  member: string,
+): boolean => {
+  const mine = groups.filter((g) => g.members.includes(member));
+  return mine.length > 0 && mine.every((g) => g.done);
+};
+
 export const belongsToAny = (groups: GroupState[], who: Who): boolean =>
   groups.some((g) => g.members.some((m) => isMember(who, m)));
 
+/** A request whose time ran out reads EXPIRED even before the workflow records it. */
+export const isExpired = (
+  request: { status: string; expiresAtEpoch: number },
+  now = Math.floor(Date.now() / 1000),
+): boolean => request.status === 'EXPIRED' || (request.status === 'PENDING' && request.expiresAtEpoch <= now);
+
+/** The group member a principal is on a request, if any. */
+export const memberOf = (groups: GroupState[], who: Who): string | undefined =>
+  groups.flatMap((g) => g.members).find((m) => isMember(who, m));
+
+/**
+ * Why `who`, as group member `member`, may not decide: the registrant never decides (nor does a
+ * member name that is theirs), only a member decides, and one person decides once (so one person
+ * never fills two groups' quorums: segregation of duties).
+ */
+export const disqualification = (
+  request: { decisions: readonly { by: string; member?: string }[] },
+  who: Who,
+  registrant: Who,
+  member: string | undefined,
+): 'registrant' | 'not-an-approver' | 'decided-already' | undefined => {
+  if (
+    who.id === registrant.id ||
+    (who.sessionName !== undefined && who.sessionName === registrant.sessionName) ||
+    (member !== undefined && isMember(registrant, member))
+  )
+    return 'registrant';
+  if (member === undefined) return 'not-an-approver';
+  if (request.decisions.some((d) => d.member === member || d.by === who.id)) return 'decided-already';
+  return undefined;
+};
+
+const WHY = {
+  registrant: 'the person who registered the version cannot decide its approval',
+  'not-an-approver': 'not an approver of this request',
+  'decided-already': 'decided already',
+} as const;
+
 /**
  * Whether `who` may decide a pending request now, and if not, why: the rules the decision itself
- * enforces (the registrant never decides, only a member of a group decides, one decision per
- * person), read ahead so an inbox lists what its reader may act on. The decision still checks.
+ * enforces, read ahead so an inbox lists what its reader may act on. The decision still checks.
  */
 export const decidability = (
   request: {
@@ -136,17 +182,8 @@ export const decidability = (
   registrant: Who,
 ): { mayDecide: true } | { mayDecide: false; why: string } => {
   if (request.status !== 'PENDING') return { mayDecide: false, why: `the request is ${request.status}` };
-  const member = request.groups.flatMap((g) => g.members).find((m) => isMember(who, m));
-  if (
-    who.id === registrant.id ||
-    (who.sessionName !== undefined && who.sessionName === registrant.sessionName) ||
-    (member !== undefined && isMember(registrant, member))
-  )
-    return { mayDecide: false, why: 'the person who registered the version cannot decide its approval' };
-  if (member === undefined) return { mayDecide: false, why: 'not an approver of this request' };
-  if (request.decisions.some((d) => d.member === member || d.by === who.id))
-    return { mayDecide: false, why: 'decided already' };
-  return { mayDecide: true };
+  const refused = disqualification(request, who, registrant, memberOf(request.groups, who));
+  return refused ? { mayDecide: false, why: WHY[refused] } : { mayDecide: true };
 };
 
 export const ListApprovalsQuery = z.strictObject({

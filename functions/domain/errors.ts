@@ -115,6 +115,57 @@ export class ApprovalAlreadyDecidedError extends DomainError {
   }
 }
 
+/** The registrant of the version (or someone acting as them) tried to decide its approval. */
+export class SelfApprovalError extends DomainError {
+  constructor(subject: RefusalSubject) {
+    super('the person who registered the version cannot decide its approval', { subject });
+  }
+}
+
+/** The caller is in none of the request's approver groups. */
+export class NotAnApproverError extends DomainError {
+  constructor(subject: RefusalSubject) {
+    super('you are not an approver of this request', { subject });
+  }
+}
+
+/** The request's time ran out (or its workflow had timed out when the decision came). */
+export class ApprovalExpiredError extends DomainError {
+  constructor(
+    readonly requestId: string,
+    detail: string,
+  ) {
+    super(`approval request ${requestId} ${detail}`);
+  }
+}
+
+/** The request left PENDING (approved, rejected, failed): nothing more is decided on it. */
+export class ApprovalClosedError extends DomainError {
+  constructor(
+    readonly requestId: string,
+    readonly status: string,
+  ) {
+    super(`approval request ${requestId} is ${status} already`);
+  }
+}
+
+/** The approver's group has its quorum: one more approval there would count for nothing. */
+export class GroupQuorumReachedError extends DomainError {
+  constructor(
+    readonly group: string,
+    readonly minApprovals: number,
+  ) {
+    super(`group ${group} has its ${minApprovals} approval(s) already`);
+  }
+}
+
+/** Without the registrant, some group has too few members to reach its quorum. */
+export class QuorumUnreachableError extends DomainError {
+  constructor(readonly groups: readonly string[]) {
+    super(`no quorum is possible in ${groups.join(', ')}: the registrant of the version may not approve it`);
+  }
+}
+
 /** An approval link is single-use. */
 export class LinkUsedError extends DomainError {
   constructor() {

@@ -1,26 +1,12 @@
-import { createHash } from 'node:crypto';
-import { type ApprovalItem, getApproval, getLink, type LinkItem } from '#adapters/approvals-table';
-import { listDeployments } from '#adapters/deployments-table';
-import { walkLineage } from '#adapters/lineage-table';
-import { listDriftRuns } from '#adapters/monitoring-table';
-import { getCard, getModel, getVersion } from '#adapters/registry-table';
+import type { ApprovalItem } from '#adapters/approvals-table';
 import { approvalLinksRoutes } from '#api/routes/approval-links';
 import { macMatches, macOf } from '#commons/cursor';
-import { ForbiddenError, GoneError, HttpError } from '#commons/errors';
+import { ForbiddenError } from '#commons/errors';
 import { type HttpRequest, type HttpResponse, httpHandler, operationsFor, PAGE_HEADERS } from '#commons/http';
 import { DecisionForm, LinkPath } from '#domain/approval';
-import { modelVersionNode } from '#domain/lineage';
-import { missingForReproducibility } from '#domain/reproducibility';
-import {
-  type ApprovalPageFacts,
-  decisionPage,
-  groupComplete,
-  type LinkState,
-  linkStatePage,
-  resultPage,
-} from '#presentation/approval-pages';
+import { decisionPage, type LinkState, linkStatePage, resultPage } from '#presentation/approval-pages';
 import { lineageSvg } from '#presentation/lineage-svg';
-import { decide, isExpired } from './approval-decisions.ts';
+import { decideByLink, linkPageFacts, openLink } from '#services/approvals';
 
 /**
  * An approver's personal link. Mail scanners open every link before a person does, so GET (and
@@ -34,12 +20,6 @@ import { decide, isExpired } from './approval-decisions.ts';
  */
 const CSRF = 'approval-link-csrf';
 
-const hashOf = (secret: string) => createHash('sha256').update(secret).digest('hex');
-
-type Found =
-  | { open: true; link: LinkItem; hash: string; approval: ApprovalItem }
-  | { open: false; state: LinkState; statusCode: number };
-
 const STATUS: Record<LinkState['kind'], number> = {
   unknown: 404,
   used: 404,
@@ -48,77 +28,26 @@ const STATUS: Record<LinkState['kind'], number> = {
   'decided-by-you': 200,
 };
 
-const closed = (state: LinkState): Found => ({ open: false, state, statusCode: STATUS[state.kind] });
-
-const findLink = async (request: HttpRequest): Promise<Found> => {
+const secretOf = (request: HttpRequest) => {
   const parsed = LinkPath.safeParse(request.pathParameters);
-  // A malformed secret is as unknown as a wrong one: the page says nothing more.
-  if (!parsed.success) return closed({ kind: 'unknown' });
-  const hash = hashOf(parsed.data.secret);
-  const link = await getLink(hash);
-  const approval = link ? await getApproval(link.requestId) : undefined;
-  if (!link || !approval) return closed({ kind: 'unknown' });
-  if (link.usedAt)
-    return closed({ kind: 'used', request: approval, member: link.member, usedAt: link.usedAt });
-  if (isExpired(approval)) return closed({ kind: 'expired', request: approval });
-  if (approval.status !== 'PENDING') return closed({ kind: 'decided', request: approval });
-  if (approval.decisions.some((d) => d.member === link.member))
-    return closed({ kind: 'decided-by-you', request: approval, member: link.member });
-  return { open: true, link, hash, approval };
+  return parsed.success ? parsed.data.secret : undefined;
 };
 
-const statePage = (found: Extract<Found, { open: false }>, statusCode = found.statusCode): HttpResponse => ({
+const statePage = (state: LinkState, statusCode = STATUS[state.kind]): HttpResponse => ({
   statusCode,
   headers: PAGE_HEADERS,
-  body: linkStatePage(found.state).html,
+  body: linkStatePage(state).html,
 });
 
-/** What serves the request's environment now: the model's newest deployment there that succeeded. */
-const servingNow = async (approval: ApprovalItem) => {
-  const { items } = await listDeployments(approval.model, { environment: approval.environment, limit: 25 });
-  return items.find((d) => d.status === 'SUCCEEDED');
-};
-
-/** Everything the decision page shows, read in two parallel rounds. */
-const gather = async (approval: ApprovalItem, member: string): Promise<ApprovalPageFacts> => {
-  const start = modelVersionNode(approval.model, approval.version);
-  const [version, model, card, serving, graph] = await Promise.all([
-    getVersion(approval.model, approval.version),
-    getModel(approval.model),
-    getCard(approval.model),
-    servingNow(approval),
-    walkLineage(start, 'upstream', 3),
-  ]);
-  const [servingVersion, runs] = serving
-    ? await Promise.all([getVersion(serving.model, serving.version), listDriftRuns(serving.id, 1)])
-    : [undefined, undefined];
-  const run = runs?.items[0];
-  const missing = version ? missingForReproducibility(version) : undefined;
+/** The decision page's facts, its lineage drawn. */
+const pageFacts = async (approval: ApprovalItem, member: string) => {
+  const { facts, lineage } = await linkPageFacts(approval, member);
   return {
-    request: approval,
-    member,
-    ...(version ? { version } : {}),
-    ...(missing
-      ? { reproducibility: { reproducible: missing.length === 0, missing: missing.map((m) => m.message) } }
-      : {}),
-    ...(model ? { model } : {}),
-    ...(card ? { card: card.card } : {}),
-    ...(serving
+    ...facts,
+    ...(lineage
       ? {
-          serving: {
-            version: serving.version,
-            deploymentId: serving.id,
-            targetId: serving.targetId,
-            since: serving.updatedAt,
-            metrics: servingVersion?.metrics ?? {},
-          },
-        }
-      : {}),
-    ...(run ? { drift: run } : {}),
-    ...(graph.edges.length > 0
-      ? {
-          lineage: lineageSvg(graph, {
-            start,
+          lineage: lineageSvg(lineage.graph, {
+            start: lineage.start,
             title: `Lineage of ${approval.model} version ${approval.version}`,
           }),
         }
@@ -128,9 +57,9 @@ const gather = async (approval: ApprovalItem, member: string): Promise<ApprovalP
 
 export const operations = {
   viewApprovalLink: async (request: HttpRequest): Promise<HttpResponse> => {
-    const found = await findLink(request);
-    if (!found.open) return statePage(found);
-    const facts = await gather(found.approval, found.link.member);
+    const found = await openLink(secretOf(request));
+    if (!found.open) return statePage(found.state);
+    const facts = await pageFacts(found.approval, found.link.member);
     const csrf = await macOf(CSRF, found.hash);
     return { statusCode: 200, headers: PAGE_HEADERS, body: decisionPage(facts, csrf) };
   },
@@ -142,9 +71,9 @@ export const operations = {
     const origin = request.headers.origin;
     if (origin !== undefined && origin !== 'null' && origin !== request.ownOrigin)
       throw new ForbiddenError('this form can only be sent from the page of the link itself');
-    const found = await findLink(request);
+    const found = await openLink(secretOf(request));
     // A decided-by-you link posted again is the API's "second decision by the same person": 403.
-    if (!found.open) return statePage(found, found.state.kind === 'decided-by-you' ? 403 : found.statusCode);
+    if (!found.open) return statePage(found.state, found.state.kind === 'decided-by-you' ? 403 : undefined);
     const { link, hash, approval } = found;
     const csrf = (request.body as { csrf?: unknown } | undefined)?.csrf;
     const subject = { model: approval.model, target: `approval:${approval.id}`, actor: link.member };
@@ -158,30 +87,18 @@ export const operations = {
       throw new ForbiddenError('the form was not filled in as the page sends it; open the link again', {
         subject,
       });
-    if (form.data.decision === 'approve' && groupComplete(approval, link.member))
-      return {
-        statusCode: 409,
-        headers: PAGE_HEADERS,
-        body: decisionPage(await gather(approval, link.member), ''),
-      };
-    try {
-      const decided = await decide({
-        requestId: approval.id,
-        who: { id: link.member, sessionName: undefined },
-        decision: form.data.decision,
-        ...(form.data.comment ? { comment: form.data.comment } : {}),
-        via: 'link',
-        link: { hash, member: link.member },
-      });
-      const entry = decided.decisions.findLast((d) => d.member === link.member);
-      if (!entry) throw new GoneError('the decision was not recorded; open the link again');
-      return { statusCode: 200, headers: PAGE_HEADERS, body: resultPage(decided, entry) };
-    } catch (error) {
-      // Another decision, the expiry or a second tab got there first: say which, in words.
-      if (!(error instanceof HttpError) || error.statusCode >= 500) throw error;
-      const now = await findLink(request);
-      if (now.open) throw error;
-      return statePage(now, error.statusCode);
+    const outcome = await decideByLink(found, form.data);
+    switch (outcome.kind) {
+      case 'group-complete':
+        return {
+          statusCode: 409,
+          headers: PAGE_HEADERS,
+          body: decisionPage(await pageFacts(approval, link.member), ''),
+        };
+      case 'closed':
+        return statePage(outcome.state, outcome.statusCode);
+      case 'decided':
+        return { statusCode: 200, headers: PAGE_HEADERS, body: resultPage(outcome.approval, outcome.entry) };
     }
   },
 };

@@ -1,3 +1,4 @@
+import { groupComplete as memberGroupsComplete } from '#domain/approval';
 import type { ModelCard } from '#domain/card';
 import { escapeHtml } from '#domain/html';
 import { page } from './page.ts';
@@ -91,10 +92,8 @@ export const memberGroups = (request: RequestFacts, member: string) =>
   request.groups.filter((g) => g.members.includes(member));
 
 /** A member's own group is complete when every group they belong to has its quorum. */
-export const groupComplete = (request: RequestFacts, member: string): boolean => {
-  const mine = memberGroups(request, member);
-  return mine.length > 0 && mine.every((g) => g.done);
-};
+export const groupComplete = (request: RequestFacts, member: string): boolean =>
+  memberGroupsComplete(request.groups, member);
 
 const formatNumber = (n: number): string =>
   Number.isInteger(n) ? String(n) : Math.abs(n) >= 1000 ? n.toFixed(1) : String(Number(n.toPrecision(4)));

@@ -1,5 +1,7 @@
+import type { ApprovalItem } from '#adapters/approvals-table';
 import { s3Uri } from '#adapters/artifact-store';
 import type { AliasItem, ModelItem, VersionItem } from '#adapters/registry-table';
+import { isExpired } from '#domain/approval';
 import { type Model, mayActOn, teamOf } from '#domain/model';
 import type { Version } from '#domain/version';
 
@@ -74,4 +76,37 @@ export const presentAlias = (a: AliasItem) => ({
   version: a.version,
   createdAt: a.createdAt,
   createdBy: a.createdBy,
+});
+
+export const presentApproval = (a: ApprovalItem) => ({
+  id: a.id,
+  model: a.model,
+  version: a.version,
+  environment: a.environment,
+  // A request whose time ran out reads EXPIRED even before the workflow records it.
+  status: isExpired(a) ? 'EXPIRED' : a.status,
+  ...(a.reason ? { reason: a.reason } : {}),
+  requestedBy: a.requestedBy,
+  requestedAt: a.requestedAt,
+  expiresAt: a.expiresAt,
+  requiredApprovals: a.groups.reduce((n, g) => n + g.minApprovals, 0),
+  groups: a.groups.map((g) => ({
+    name: g.name,
+    minApprovals: g.minApprovals,
+    approvals: g.approvals,
+    done: g.done,
+  })),
+  approvers: a.approvers,
+  decisions: a.decisions.map((d) => ({
+    by: d.by,
+    decision: d.decision,
+    ...(d.comment ? { comment: d.comment } : {}),
+    at: d.at,
+    group: d.group,
+  })),
+  ...(a.decidedAt ? { decidedAt: a.decidedAt } : {}),
+  ...(a.outcomeReason ? { outcomeReason: a.outcomeReason } : {}),
+  ...(a.deployOnApproval ? { deployOnApproval: a.deployOnApproval } : {}),
+  ...(a.deploymentId ? { deploymentId: a.deploymentId } : {}),
+  ...(a.deploymentError ? { deploymentError: a.deploymentError } : {}),
 });

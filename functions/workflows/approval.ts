@@ -4,23 +4,17 @@ import {
   claimGroupToken,
   claimLink,
   getApproval,
-  noteDeployment,
-  overrides,
   putGroupToken,
-  recordOutcome,
 } from '#adapters/approvals-table';
-import { retryOnConflict } from '#adapters/audit-chain';
 import { sendEmail } from '#adapters/mailer';
-import { getModel } from '#adapters/registry-table';
 import { seal } from '#adapters/token-vault';
 import { answerTask } from '#adapters/workflow';
 import { config } from '#commons/config';
 import { TASK_ERRORS } from '#commons/facts';
 import { logger } from '#commons/observability';
 import type { ApprovalStatus } from '#domain/approval';
-import { DeploymentBody } from '#domain/deployment';
 import { approvalEmail } from '#presentation/approval-email';
-import { startDeployment } from '#services/deployments';
+import { deployIfAsked, recordApprovalOutcome } from '#services/approvals';
 
 /**
  * The task handlers of statemachines/approval.asl.json: validate the request, notify one group
@@ -123,34 +117,8 @@ export const record = async (event: {
   const reason = event.error?.Error
     ? `${event.reason}: ${event.error.Error}${event.error.Cause ? ` (${event.error.Cause.slice(0, 500)})` : ''}`
     : event.reason;
-  const at = new Date().toISOString();
-  const status = await retryOnConflict(async () => {
-    const request = await load(event.requestId);
-    if (request.recordedAt) return request.status;
-    const head = await getModel(request.model);
-    if (!head) throw new RequestInvalid(`model ${request.model} does not exist`);
-    await recordOutcome(head, request, event.outcome, reason, at);
-    return request.status === 'PENDING' || overrides(event.outcome) ? event.outcome : request.status;
-  });
-  if (status === 'APPROVED') await deployIfAsked(event.requestId);
-  return { requestId: event.requestId, status };
-};
-
-/** An approved request that names a deployment starts it, once, as the requester. */
-const deployIfAsked = async (requestId: string) => {
-  const request = await load(requestId);
-  if (!request.deployOnApproval || request.deploymentId || request.deploymentError) return;
-  try {
-    const deployment = await startDeployment({
-      model: request.model,
-      version: request.version,
-      body: DeploymentBody.parse({ ...request.deployOnApproval, environment: request.environment }),
-      actor: request.requestedBy,
-      approvalId: request.id,
-    });
-    await noteDeployment(request.id, { deploymentId: deployment.id });
-  } catch (error) {
-    logger.warn('deployment on approval did not start', { requestId, error: error as Error });
-    await noteDeployment(request.id, { deploymentError: (error as Error).message }).catch(() => undefined);
-  }
+  const recorded = await recordApprovalOutcome(event.requestId, event.outcome, reason);
+  if ('missing' in recorded) throw new RequestInvalid(recorded.missing);
+  if (recorded.status === 'APPROVED') await deployIfAsked(event.requestId);
+  return { requestId: event.requestId, status: recorded.status };
 };
