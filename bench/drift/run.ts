@@ -21,7 +21,8 @@ import { ensureData, FEATURES } from './generate.ts';
  * throughput of 1; TypeScript peak RSS under 300 MiB. The figures never fail the process; only a crash does.
  *
  * DRIFT_BENCH_MB: capture size in MiB (default 1024; 100 for a quick run). The data is generated
- * once per size from a fixed seed under .bench/drift/ (see generate.ts).
+ * once per size from a fixed seed under .bench/drift/ (see generate.ts). DRIFT_BENCH_PANDAS=0 skips
+ * the pandas + scipy run (about a minute) when only the TypeScript figures are wanted.
  */
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const benchDir = join(root, '.bench', 'drift');
@@ -86,6 +87,48 @@ const measure = (command: string, args: string[], env: NodeJS.ProcessEnv): Promi
       done({ wallSeconds, cpuSeconds, peakMiB, exitCode, stderr });
     });
   });
+
+interface Phases {
+  processStarted: number;
+  loaded: number;
+  baselined: number;
+  listed: number;
+  shards: {
+    thread: string;
+    objects: number;
+    bytes: number;
+    spawned: number;
+    loaded: number;
+    ready: number;
+    summarised: number;
+    received: number;
+  }[];
+  merged: number;
+  reported: number;
+}
+
+/**
+ * Where a job's wall time went, in seconds from its process start: module loading, the
+ * baseline, the listing, each shard (worker start-up, reading, the summary handed over), the
+ * merge, the report; and how long each thread waited for the last shard (imbalance).
+ */
+const phaseLines = (name: string, phases: Phases, wallSeconds: number): string[] => {
+  const at = (t: number) => ((t - phases.processStarted) / 1000).toFixed(2);
+  const span = (a: number, b: number) => ((b - a) / 1000).toFixed(2);
+  const lastReceived = Math.max(...phases.shards.map((s) => s.received));
+  const lines = [
+    `${name}: modules loaded ${at(phases.loaded)}, baseline ${span(phases.loaded, phases.baselined)} s, listing ${span(phases.baselined, phases.listed)} s (at ${at(phases.listed)})`,
+  ];
+  phases.shards.forEach((s, i) => {
+    lines.push(
+      `  shard ${i} (${s.thread}, ${s.objects} objects, ${(s.bytes / 2 ** 20).toFixed(0)} MiB): start-up ${span(s.spawned, s.loaded)} s (at ${at(s.loaded)}), reading ${at(s.ready)}..${at(s.summarised)} = ${span(s.ready, s.summarised)} s (${(s.bytes / 2 ** 20 / ((s.summarised - s.ready) / 1000)).toFixed(1)} MiB/s), handed over ${span(s.summarised, s.received)} s, idle before the last shard ${span(s.received, lastReceived)} s`,
+    );
+  });
+  lines.push(
+    `  merge ${span(lastReceived, phases.merged)} s, report ${span(phases.merged, phases.reported)} s (at ${at(phases.reported)}), then writing and exit: ${(wallSeconds - (phases.reported - phases.processStarted) / 1000).toFixed(2)} s`,
+  );
+  return lines;
+};
 
 const pandasMissing = (): string | undefined => {
   if (!existsSync(PYTHON)) return `${PYTHON} is not installed`;
@@ -179,7 +222,7 @@ const main = async () => {
   const tsResult = single.result;
   await writeFile(tsOut, JSON.stringify(tsResult));
 
-  const missing = pandasMissing();
+  const missing = process.env.DRIFT_BENCH_PANDAS === '0' ? 'DRIFT_BENCH_PANDAS=0' : pandasMissing();
   let py: Measured | undefined;
   let pyResult:
     | { rows: number; pandas: string; numpy: string; scipy: string; features: Record<string, Figures> }
@@ -227,6 +270,7 @@ const main = async () => {
     typescript: { ...ts, stderr: undefined, mibPerSecond: tsRate },
     typescript2: { ...ts2, stderr: undefined, mibPerSecond: ts2Rate, workers: double.result.workers },
     workersRatio: ts2Rate / tsRate,
+    phases: { one: single.result.phases, two: double.result.phases },
     loadAverage: { before: loadBefore, after: loadAfter },
   };
   if (pyRate !== undefined && py) {
@@ -263,6 +307,13 @@ const main = async () => {
     );
   }
   if (py) print(`pandas + scipy peak RSS: ${fixed(py.peakMiB, 0)} MiB (for comparison)`);
+  print('phases (seconds from the process start):');
+  for (const [name, run] of [
+    ['TS, 1 worker', single],
+    [`TS, ${double.result.workers} workers`, double],
+  ] as const)
+    for (const text of phaseLines(name, run.result.phases as Phases, run.measured.wallSeconds))
+      print(`  ${text}`);
   print(
     `load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after: other work on the machine slows both`,
   );

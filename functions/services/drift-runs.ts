@@ -31,6 +31,7 @@ import {
   mergeShards,
   type ShardStats,
   type ShardSummary,
+  startShardWorkers,
   summariseWithWorkers,
 } from '#services/drift-shards';
 
@@ -381,26 +382,34 @@ export const summariseBatch = async (event: {
   BatchInput: { planUri: string };
   Items: ShardManifestItem[];
 }) => {
-  const plan = await getJson<StoredPlan>(event.BatchInput.planUri);
-  const items = [...event.Items].sort((a, b) => a.index - b.index);
-  const first = items[0]?.index ?? 0;
-  const summary = await summariseWithWorkers(
-    shardTask(
-      { ...plan, objects: [] },
-      items.map(({ uri, size }) => ({ uri, size })),
-    ),
-    driftWorkers(),
-  );
-  const key = `${plan.base}partials/${String(first).padStart(10, '0')}.json`;
-  await putJson(key, {
-    first,
-    objects: items.length,
-    workers: summary.workers,
-    window: encodeWindowSummary(summary.window),
-    ...(summary.predictions ? { predictions: summary.predictions } : {}),
-    stats: summary.stats,
-  });
-  return { first, objects: items.length, records: summary.stats.records, key };
+  const workers = Math.min(driftWorkers(), event.Items.length);
+  // The worker threads load while the plan (and its baseline) is read.
+  const pool = startShardWorkers(workers);
+  try {
+    const plan = await getJson<StoredPlan>(event.BatchInput.planUri);
+    const items = [...event.Items].sort((a, b) => a.index - b.index);
+    const first = items[0]?.index ?? 0;
+    const summary = await summariseWithWorkers(
+      shardTask(
+        { ...plan, objects: [] },
+        items.map(({ uri, size }) => ({ uri, size })),
+      ),
+      workers,
+      pool,
+    );
+    const key = `${plan.base}partials/${String(first).padStart(10, '0')}.json`;
+    await putJson(key, {
+      first,
+      objects: items.length,
+      workers: summary.workers,
+      window: encodeWindowSummary(summary.window),
+      ...(summary.predictions ? { predictions: summary.predictions } : {}),
+      stats: summary.stats,
+    });
+    return { first, objects: items.length, records: summary.stats.records, key };
+  } finally {
+    await pool.close();
+  }
 };
 
 interface StoredPartial {

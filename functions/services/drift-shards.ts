@@ -8,7 +8,7 @@ import {
 } from '#adapters/dataset-reader';
 import { type ClientSettings, clientSettings, setClientSettings } from '#commons/clients';
 import { mergePredictionLogs, PredictionLog, type PredictionLogSummary } from '#domain/drift/ground-truth';
-import type { BaselineProfile } from '#domain/drift/profile';
+import type { BaselineProfile, FeatureProfile } from '#domain/drift/profile';
 import { KS_EXACT_MAX } from '#domain/drift/values-summary';
 import { mergeWindowSummaries, WindowAccumulator, type WindowSummary } from '#domain/drift/window';
 
@@ -150,19 +150,52 @@ const revive = (error: WorkerError): Error => {
   return revived;
 };
 
+/** Now, in milliseconds since the epoch, comparable across threads (each has its own `performance.now()` origin). */
+const clock = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * When a shard's phases ended (`clock()` times): a run's performance, for the bench's phase
+ * breakdown. `spawned`: the worker asked for (main thread: the shard's start); `loaded`: its
+ * module loaded; `ready`: its task in hand, reading begins; `summarised`: its summary made;
+ * `received`: the summary in the main thread.
+ */
+export interface ShardTiming {
+  thread: 'main' | 'worker';
+  objects: number;
+  bytes: number;
+  spawned: number;
+  loaded: number;
+  ready: number;
+  summarised: number;
+  received: number;
+}
+
+export interface ShardsTiming {
+  shards: ShardTiming[];
+  /** the shards' summaries merged */
+  merged: number;
+}
+
+interface WorkerAnswer {
+  summary?: ShardSummary;
+  error?: WorkerError;
+  loaded?: number;
+  ready?: number;
+  summarised?: number;
+}
+
 /**
  * This module, run as a worker. Bundled (Lambda, the bench), `import.meta.url` is the bundle,
  * which holds this module; from TypeScript sources (local mode, tests) the worker registers tsx
  * first.
  */
-const startWorker = (task: ShardTask): Worker => {
+const spawnWorker = (): Worker => {
   const self = import.meta.url;
   // A smaller young generation than the main thread's default (16 MB semi-spaces): a shard's
   // garbage is short-lived strings, and every worker's committed heap counts in the function's memory.
   const young = Number(process.env.DRIFT_WORKER_YOUNG_MB ?? WORKER_YOUNG_MB);
   const options = {
-    // The worker makes its own S3 client, with the settings this thread's was made with.
-    workerData: { role: WORKER_ROLE, task, clients: clientSettings() },
+    workerData: { role: WORKER_ROLE },
     ...(young > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: young } } : {}),
   };
   if (!self.endsWith('.ts')) return new Worker(new URL(self), options);
@@ -172,14 +205,21 @@ const startWorker = (task: ShardTask): Worker => {
   return new Worker(code, { ...options, eval: true });
 };
 
-const inWorker = (task: ShardTask): Promise<ShardSummary> =>
-  new Promise((resolve, reject) => {
-    const worker = startWorker(task);
+/** A started worker thread, waiting for its one shard task. */
+interface ShardWorker {
+  worker: Worker;
+  spawned: number;
+  answer: Promise<WorkerAnswer>;
+}
+
+const startShardWorker = (): ShardWorker => {
+  const spawned = clock();
+  const worker = spawnWorker();
+  const answer = new Promise<WorkerAnswer>((resolve, reject) => {
     let settled = false;
-    worker.once('message', (message: { summary?: ShardSummary; error?: WorkerError }) => {
+    worker.once('message', (message: WorkerAnswer) => {
       settled = true;
-      if (message.summary) resolve(message.summary);
-      else reject(revive(message.error ?? { name: 'Error', message: 'the drift worker failed' }));
+      resolve(message);
       void worker.terminate();
     });
     worker.once('error', (error) => {
@@ -190,23 +230,119 @@ const inWorker = (task: ShardTask): Promise<ShardSummary> =>
       if (!settled) reject(new Error(`the drift worker exited with code ${code} before answering`));
     });
   });
+  // Observed now: a worker that fails before it is given a task is no unhandled rejection.
+  answer.catch(() => undefined);
+  return { worker, spawned, answer };
+};
+
+/**
+ * Worker threads started ahead of their tasks: a run starts them first, so that they load their
+ * module (the whole function bundle: tenths of a second) while the run reads its baseline and
+ * lists its objects, and every thread starts reading the capture at the same time. Each worker
+ * takes one task; `close()` ends the ones never used (always call it).
+ */
+export class ShardWorkers {
+  private readonly idle: ShardWorker[];
+
+  constructor(count: number) {
+    this.idle = Array.from({ length: Math.max(0, count) }, startShardWorker);
+  }
+
+  /** A started worker (a new one when none is left). */
+  take(): ShardWorker {
+    return this.idle.shift() ?? startShardWorker();
+  }
+
+  async close(): Promise<void> {
+    const unused = this.idle.splice(0);
+    await Promise.all(unused.map(({ worker }) => worker.terminate()));
+  }
+}
+
+/** Worker threads for a run with `workers` threads in all (this one included): start them first. */
+export const startShardWorkers = (workers: number): ShardWorkers => new ShardWorkers(workers - 1);
+
+/**
+ * What a shard reads of a baseline profile: bin edges, bounds and categories. The numeric
+ * features' reference values (`distribution`, megabytes of base64 for a large reference) are
+ * for the report only, and are not copied to the worker threads.
+ */
+const shardBaseline = (baseline: BaselineProfile): BaselineProfile => {
+  const slim = (feature: FeatureProfile): FeatureProfile => {
+    if (feature.kind !== 'numeric') return feature;
+    const { distribution: _values, sample: _sample, ...rest } = feature;
+    return { ...rest, distribution: { kind: 'exact', count: 0, values: '' } };
+  };
+  return {
+    ...baseline,
+    features: baseline.features.map(slim),
+    ...(baseline.prediction ? { prediction: slim(baseline.prediction) } : {}),
+  };
+};
+
+const inWorker = async (
+  shardWorker: ShardWorker,
+  task: ShardTask,
+  timing: ShardTiming,
+): Promise<ShardSummary> => {
+  timing.spawned = shardWorker.spawned;
+  // The worker makes its own S3 client, with the settings this thread's was made with.
+  shardWorker.worker.postMessage({
+    task: { ...task, baseline: shardBaseline(task.baseline) },
+    clients: clientSettings(),
+  });
+  const message = await shardWorker.answer;
+  timing.received = clock();
+  timing.loaded = message.loaded ?? timing.loaded;
+  timing.ready = message.ready ?? timing.ready;
+  timing.summarised = message.summarised ?? timing.summarised;
+  if (message.summary) return message.summary;
+  throw revive(message.error ?? { name: 'Error', message: 'the drift worker failed' });
+};
 
 /**
  * Summarises a window's objects on `workers` threads, each a run of consecutive objects, and
  * merges the runs in order. This thread is one of them (it summarises the first run while the
- * worker threads do the others): one isolate less in memory, and nothing idle.
+ * worker threads do the others): one isolate less in memory, and nothing idle. The worker
+ * threads are taken from `pool` (started ahead: `startShardWorkers`), else started here.
  */
 export const summariseWithWorkers = async (
   task: ShardTask,
   workers: number,
-): Promise<ShardSummary & { workers: number }> => {
+  pool?: ShardWorkers,
+): Promise<ShardSummary & { workers: number; timing: ShardsTiming }> => {
   const runs = splitObjects(task.objects, Math.max(1, workers));
-  if (runs.length <= 1) return { ...(await summariseShard(task)), workers: 1 };
+  const timingOf = (thread: ShardTiming['thread'], objects: ListedObject[]): ShardTiming => {
+    const now = clock();
+    return {
+      thread,
+      objects: objects.length,
+      bytes: objects.reduce((total, o) => total + o.size, 0),
+      spawned: now,
+      loaded: now,
+      ready: now,
+      summarised: now,
+      received: now,
+    };
+  };
+  const inThread = async (objects: ListedObject[], timing: ShardTiming) => {
+    const summary = await summariseShard({ ...task, objects });
+    timing.summarised = timing.received = clock();
+    return summary;
+  };
+  if (runs.length <= 1) {
+    const timing = timingOf('main', task.objects);
+    const summary = await inThread(task.objects, timing);
+    return { ...summary, workers: 1, timing: { shards: [timing], merged: clock() } };
+  }
   const [first, ...rest] = runs;
-  const others = rest.map((objects) => inWorker({ ...task, objects }));
+  const timings = runs.map((objects, i) => timingOf(i === 0 ? 'main' : 'worker', objects));
+  const own = pool ?? new ShardWorkers(0);
+  const others = rest.map((objects, i) => inWorker(own.take(), { ...task, objects }, timings[i + 1]!));
   // Every promise observed at once: a failing worker is not an unhandled rejection meanwhile.
-  const summaries = await Promise.all([summariseShard({ ...task, objects: first! }), ...others]);
-  return { ...summaries.reduce((a, b) => mergeShards(a, b, task.baseline)), workers: runs.length };
+  const summaries = await Promise.all([inThread(first!, timings[0]!), ...others]);
+  const merged = summaries.reduce((a, b) => mergeShards(a, b, task.baseline));
+  return { ...merged, workers: runs.length, timing: { shards: timings, merged: clock() } };
 };
 
 /** The array buffers a summary holds: handed over to the parent thread rather than copied. */
@@ -221,17 +357,24 @@ const buffersOf = (value: unknown, out: Set<ArrayBuffer> = new Set()): ArrayBuff
 };
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_ROLE) {
-  const { task, clients } = workerData as { task: ShardTask; clients: ClientSettings };
-  setClientSettings(clients);
-  summariseShard(task).then(
-    (summary) => parentPort!.postMessage({ summary }, buffersOf(summary)),
-    (error: Error & { object?: string; line?: number }) =>
-      parentPort!.postMessage({
-        error: {
-          name: error.name,
-          message: error.message,
-          ...(error instanceof DatasetFormatError ? { object: error.object, line: error.line } : {}),
-        },
-      }),
-  );
+  const loaded = clock();
+  parentPort!.once('message', ({ task, clients }: { task: ShardTask; clients: ClientSettings }) => {
+    const ready = clock();
+    setClientSettings(clients);
+    summariseShard(task).then(
+      (summary) =>
+        parentPort!.postMessage(
+          { summary, loaded, ready, summarised: clock() } satisfies WorkerAnswer,
+          buffersOf(summary),
+        ),
+      (error: Error & { object?: string; line?: number }) =>
+        parentPort!.postMessage({
+          error: {
+            name: error.name,
+            message: error.message,
+            ...(error instanceof DatasetFormatError ? { object: error.object, line: error.line } : {}),
+          },
+        } satisfies WorkerAnswer),
+    );
+  });
 }

@@ -6,7 +6,13 @@ import { BaselineBuilder, type BaselineProfile } from '#domain/drift/profile';
 import { Xoshiro128 } from '#domain/drift/random';
 import { driftReport } from '#domain/drift/report';
 import { ARTIFACTS_BUCKET, type LocalSystem, startLocalSystem } from '#local/system';
-import { type ShardTask, splitObjects, summariseShard, summariseWithWorkers } from '#services/drift-shards';
+import {
+  type ShardTask,
+  splitObjects,
+  startShardWorkers,
+  summariseShard,
+  summariseWithWorkers,
+} from '#services/drift-shards';
 
 /**
  * A window's capture objects on local S3 summarised in worker threads (each a run of consecutive
@@ -104,6 +110,45 @@ describe('drift shards in worker threads', () => {
     expect(one.stats.outsideWindow).toBeGreaterThan(0);
     expect(one.stats.records).toBeGreaterThan(0);
     expect(driftReport(baseline, three.window)).toEqual(driftReport(baseline, one.window));
+  });
+
+  it('workers started ahead of the task give the same summary, and say when each phase ended', async () => {
+    const uri = `s3://${ARTIFACTS_BUCKET}/shards/ep/AllTraffic/`;
+    const pool = startShardWorkers(2);
+    const { objects } = await listObjects(uri, {
+      format: 'sagemaker-capture',
+      from: new Date(FROM),
+      to: new Date(TO),
+    });
+    const task: ShardTask = {
+      uri,
+      baseline,
+      format: 'sagemaker-capture',
+      from: FROM,
+      to: TO,
+      objects,
+      predictions: true,
+    };
+    const two = await summariseWithWorkers(task, 2, pool).finally(() => pool.close());
+    const one = await summariseShard(task);
+    expect(two.workers).toBe(2);
+    expect(two.window).toEqual(one.window);
+    expect(two.predictions).toEqual(one.predictions);
+    expect(two.stats).toEqual(one.stats);
+    const [main, worker] = two.timing.shards;
+    expect(main).toMatchObject({ thread: 'main' });
+    expect(worker).toMatchObject({ thread: 'worker' });
+    expect(two.timing.shards.reduce((total, s) => total + s.objects, 0)).toBe(objects.length);
+    expect(two.timing.shards.reduce((total, s) => total + s.bytes, 0)).toBe(
+      objects.reduce((total, o) => total + o.size, 0),
+    );
+    // Compared within a thread only (each thread's clock has its own origin).
+    for (const s of two.timing.shards) {
+      expect(s.loaded).toBeLessThanOrEqual(s.ready);
+      expect(s.ready).toBeLessThanOrEqual(s.summarised);
+      expect(s.received).toBeLessThanOrEqual(two.timing.merged);
+    }
+    expect(main!.spawned).toBeLessThanOrEqual(main!.summarised);
   });
 
   it('splits objects into consecutive runs of about equal bytes', () => {
