@@ -1,173 +1,193 @@
 import * as z from 'zod';
 import { NodeKind } from '#domain/lineage';
+import { schema } from '#domain/schema';
 
 /** Answers that have no schema of their own in the domain: stated once here, for the route entries. */
 const d = (description: string, example?: unknown) =>
   example === undefined ? { description } : { description, example };
 
-export const Problem = z
-  .object({
-    type: z.string().meta(d('A URI naming the kind of problem.', 'https://steward.dev/problems/validation')),
-    title: z.string().meta(d('The kind of problem in a few words.', 'Bad Request')),
-    status: z.number().int().meta(d('The HTTP status, repeated.', 400)),
-    detail: z.string().meta(d('What went wrong this time, in a sentence meant for people.')),
-    errors: z
-      .array(
-        z.object({
-          path: z
-            .string()
-            .meta(
-              d('Where: body.<field>, query.<name>, path.<name> or headers.<name>.', 'body.artifact.sha256'),
-            ),
-          message: z.string().meta(d('What is wrong with it.', 'a SHA-256 is 64 lowercase hex characters')),
-        }),
-      )
-      .optional()
-      .meta(d('400: every invalid field, each with its own message.')),
-    instance: z.string().optional().meta(d('The request path the problem is about.')),
-  })
-  .meta({
-    id: 'Problem',
-    description:
-      'An RFC 9457 problem: every error answer of the API (never a stack trace). A 503 comes with Retry-After.',
-  });
+export const Problem = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      type: z
+        .string()
+        .meta(d('A URI naming the kind of problem.', 'https://steward.dev/problems/validation')),
+      title: z.string().meta(d('The kind of problem in a few words.', 'Bad Request')),
+      status: z.number().int().meta(d('The HTTP status, repeated.', 400)),
+      detail: z.string().meta(d('What went wrong this time, in a sentence meant for people.')),
+      errors: z
+        .array(
+          z.object({
+            path: z
+              .string()
+              .meta(
+                d(
+                  'Where: body.<field>, query.<name>, path.<name> or headers.<name>.',
+                  'body.artifact.sha256',
+                ),
+              ),
+            message: z.string().meta(d('What is wrong with it.', 'a SHA-256 is 64 lowercase hex characters')),
+          }),
+        )
+        .optional()
+        .meta(d('400: every invalid field, each with its own message.')),
+      instance: z.string().optional().meta(d('The request path the problem is about.')),
+    })
+    .meta({
+      id: 'Problem',
+      description:
+        'An RFC 9457 problem: every error answer of the API (never a stack trace). A 503 comes with Retry-After.',
+    }),
+);
 
-export const Alias = z
-  .object({
-    name: z.string().meta(d('The model.', 'churn-scorer')),
-    alias: z.string().meta(d('The alias.', 'champion')),
-    version: z.number().int().meta(d('The version it points at.', 3)),
-    createdAt: z.string().meta(d('When it was last pointed.')),
-    createdBy: z.string().meta(d('Who pointed it.')),
-  })
-  .meta({ id: 'Alias', description: 'An alias and the version it points at.' });
+export const Alias = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      name: z.string().meta(d('The model.', 'churn-scorer')),
+      alias: z.string().meta(d('The alias.', 'champion')),
+      version: z.number().int().meta(d('The version it points at.', 3)),
+      createdAt: z.string().meta(d('When it was last pointed.')),
+      createdBy: z.string().meta(d('Who pointed it.')),
+    })
+    .meta({ id: 'Alias', description: 'An alias and the version it points at.' }),
+);
 
-const NodeOut = z
-  .object({
-    kind: NodeKind,
-    id: z.string().meta(d('The node id within its kind (`<model>:<version>` for a model version).')),
-  })
-  .passthrough()
-  .meta(d('A node, with what is known about it (a model version carries its status).'));
-export const Graph = z
-  .object({
-    nodes: z.array(NodeOut).meta(d('The nodes reached, the start node first.')),
-    edges: z
-      .array(
-        z.object({
-          from: NodeOut,
-          to: NodeOut,
-          relation: z.string().meta(d('What the edge means.', 'trained-on')),
-        }),
-      )
-      .meta(d('The edges between them, pointing the way things flow.')),
-  })
-  .meta({ id: 'LineageGraph', description: 'A walk of the lineage graph from one node.' });
+const NodeOut = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      kind: NodeKind,
+      id: z.string().meta(d('The node id within its kind (`<model>:<version>` for a model version).')),
+    })
+    .passthrough()
+    .meta(d('A node, with what is known about it (a model version carries its status).')),
+);
+export const Graph = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      nodes: z.array(NodeOut).meta(d('The nodes reached, the start node first.')),
+      edges: z
+        .array(
+          z.object({
+            from: NodeOut,
+            to: NodeOut,
+            relation: z.string().meta(d('What the edge means.', 'trained-on')),
+          }),
+        )
+        .meta(d('The edges between them, pointing the way things flow.')),
+    })
+    .meta({ id: 'LineageGraph', description: 'A walk of the lineage graph from one node.' }),
+);
 
-export const AuditEventOut = z
-  .object({
-    model: z.string().meta(d('The chain: a model, `_system`, or an `_attempts` chain.', 'churn-scorer')),
-    seq: z.number().int().meta(d('Its position in the chain, from 1, without gaps.', 7)),
-    at: z.string().meta(d('When (ISO 8601 UTC).')),
-    actor: z.string().meta(d('Who: an IAM ARN, a local principal, or steward:<component> for the system.')),
-    action: z.string().meta(d('What happened, as <resource>.<verb>.', 'version.registered')),
-    target: z.string().meta(d('What it happened to, as <kind>:<id>.', 'version:churn-scorer:3')),
-    before: z.unknown().optional().meta(d('The state before the change, where there was one.')),
-    after: z.unknown().optional().meta(d('The state after the change.')),
-    hash: z
-      .string()
-      .meta(d('SHA-256 over this event and prevHash: change any event and every later hash breaks.')),
-    prevHash: z.string().meta(d("The previous event's hash (64 zeros for the first).")),
-  })
-  .meta({
-    id: 'AuditEvent',
-    description:
-      'One committed change (or refused attempt), hash-chained per model: written in the same transaction as the change.',
-  });
+export const AuditEventOut = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      model: z.string().meta(d('The chain: a model, `_system`, or an `_attempts` chain.', 'churn-scorer')),
+      seq: z.number().int().meta(d('Its position in the chain, from 1, without gaps.', 7)),
+      at: z.string().meta(d('When (ISO 8601 UTC).')),
+      actor: z.string().meta(d('Who: an IAM ARN, a local principal, or steward:<component> for the system.')),
+      action: z.string().meta(d('What happened, as <resource>.<verb>.', 'version.registered')),
+      target: z.string().meta(d('What it happened to, as <kind>:<id>.', 'version:churn-scorer:3')),
+      before: z.unknown().optional().meta(d('The state before the change, where there was one.')),
+      after: z.unknown().optional().meta(d('The state after the change.')),
+      hash: z
+        .string()
+        .meta(d('SHA-256 over this event and prevHash: change any event and every later hash breaks.')),
+      prevHash: z.string().meta(d("The previous event's hash (64 zeros for the first).")),
+    })
+    .meta({
+      id: 'AuditEvent',
+      description:
+        'One committed change (or refused attempt), hash-chained per model: written in the same transaction as the change.',
+    }),
+);
 
-export const DeploymentOut = z
-  .object({
-    id: z.string().meta(d('The deployment id.', 'dep-0123456789abcdef01234567')),
-    model: z.string().meta(d('The model.', 'churn-scorer')),
-    version: z.number().int().meta(d('The version deployed.', 3)),
-    environment: z.string().meta(d('The environment.', 'prod')),
-    target: z
-      .record(z.string(), z.unknown())
-      .meta(d('Where it goes, as requested (kind sagemaker, lambda or sagemaker-batch).')),
-    strategy: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .meta(d('How traffic moves, with the defaults filled in.')),
-    alarms: z.array(z.string()).optional().meta(d('The CloudWatch alarms watched during the bakes.')),
-    status: z
-      .string()
-      .meta(
-        d(
-          'PENDING, IN_PROGRESS, SUCCEEDED, FAILED, ROLLED_BACK (by request or by an alarm), DECOMMISSIONED; or ROLLBACK_FAILED / DECOMMISSION_FAILED.',
-          'SUCCEEDED',
+export const DeploymentOut = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      id: z.string().meta(d('The deployment id.', 'dep-0123456789abcdef01234567')),
+      model: z.string().meta(d('The model.', 'churn-scorer')),
+      version: z.number().int().meta(d('The version deployed.', 3)),
+      environment: z.string().meta(d('The environment.', 'prod')),
+      target: z
+        .record(z.string(), z.unknown())
+        .meta(d('Where it goes, as requested (kind sagemaker, lambda or sagemaker-batch).')),
+      strategy: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .meta(d('How traffic moves, with the defaults filled in.')),
+      alarms: z.array(z.string()).optional().meta(d('The CloudWatch alarms watched during the bakes.')),
+      status: z
+        .string()
+        .meta(
+          d(
+            'PENDING, IN_PROGRESS, SUCCEEDED, FAILED, ROLLED_BACK (by request or by an alarm), DECOMMISSIONED; or ROLLBACK_FAILED / DECOMMISSION_FAILED.',
+            'SUCCEEDED',
+          ),
         ),
-      ),
-    statusReason: z
-      .string()
-      .optional()
-      .meta(
-        d(
-          'Why the last operation did not succeed, in one line: the step and the cause.',
-          'failed: during creating-endpoint',
+      statusReason: z
+        .string()
+        .optional()
+        .meta(
+          d(
+            'Why the last operation did not succeed, in one line: the step and the cause.',
+            'failed: during creating-endpoint',
+          ),
         ),
-      ),
-    operation: z
-      .string()
-      .optional()
-      .meta(d('The operation under way or last done: deploy, rollback or decommission.')),
-    reason: z.string().optional().meta(d('The reason given with the request.')),
-    history: z
-      .array(z.record(z.string(), z.unknown()))
-      .meta(
-        d(
-          'Every step, oldest first: {at, step, detail?} (step names are kebab-case, e.g. shifting-traffic, rolled-back).',
+      operation: z
+        .string()
+        .optional()
+        .meta(d('The operation under way or last done: deploy, rollback or decommission.')),
+      reason: z.string().optional().meta(d('The reason given with the request.')),
+      history: z
+        .array(z.record(z.string(), z.unknown()))
+        .meta(
+          d(
+            'Every step, oldest first: {at, step, detail?} (step names are kebab-case, e.g. shifting-traffic, rolled-back).',
+          ),
         ),
-      ),
-    previousVersion: z
-      .number()
-      .int()
-      .optional()
-      .meta(d('The version that served on the target before (what a rollback returns to).')),
-    approvalId: z.string().optional().meta(d('The approval request it was started by, or relied on.')),
-    resources: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .meta(d('What it made on the target (SageMaker model and endpoint config, Lambda version).')),
-    createdAt: z.string().optional().meta(d('When it was requested.')),
-    createdBy: z.string().optional().meta(d('Who requested it.')),
-    updatedAt: z.string().optional().meta(d('When it last changed.')),
-  })
-  .meta({
-    id: 'DeploymentRecord',
-    description: 'A deployment of one version to one target, and everything that happened to it.',
-  });
+      previousVersion: z
+        .number()
+        .int()
+        .optional()
+        .meta(d('The version that served on the target before (what a rollback returns to).')),
+      approvalId: z.string().optional().meta(d('The approval request it was started by, or relied on.')),
+      resources: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .meta(d('What it made on the target (SageMaker model and endpoint config, Lambda version).')),
+      createdAt: z.string().optional().meta(d('When it was requested.')),
+      createdBy: z.string().optional().meta(d('Who requested it.')),
+      updatedAt: z.string().optional().meta(d('When it last changed.')),
+    })
+    .meta({
+      id: 'DeploymentRecord',
+      description: 'A deployment of one version to one target, and everything that happened to it.',
+    }),
+);
 
-export const Manifest = z
-  .object({
-    reproducible: z.boolean().meta(d('Whether everything needed to rebuild the version is recorded.')),
-    missing: z
-      .array(
-        z.object({
-          path: z.string().meta(d('What is missing.', 'lineage.image')),
-          message: z.string().meta(d('Why it matters.')),
-        }),
-      )
-      .meta(d('What is missing, empty when reproducible.')),
-  })
-  .passthrough()
-  .meta({
-    id: 'Manifest',
-    description:
-      'What it takes to rebuild a version: code commit, image digest, datasets with their content hashes, params, framework, artifact sha256.',
-  });
+export const Manifest = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      reproducible: z.boolean().meta(d('Whether everything needed to rebuild the version is recorded.')),
+      missing: z
+        .array(
+          z.object({
+            path: z.string().meta(d('What is missing.', 'lineage.image')),
+            message: z.string().meta(d('Why it matters.')),
+          }),
+        )
+        .meta(d('What is missing, empty when reproducible.')),
+    })
+    .passthrough()
+    .meta({
+      id: 'Manifest',
+      description:
+        'What it takes to rebuild a version: code commit, image digest, datasets with their content hashes, params, framework, artifact sha256.',
+    }),
+);
 
-export const AnyObject = z.record(z.string(), z.unknown());
-export const Html = z.string();
+export const AnyObject = /* @__PURE__ */ schema(() => z.record(z.string(), z.unknown()));
+export const Html = /* @__PURE__ */ schema(() => z.string());
 
 export const listOf = (item: z.ZodType, id: string) =>
   z
@@ -181,95 +201,99 @@ export const listOf = (item: z.ZodType, id: string) =>
     .meta({ id, description: 'A page of a list.' });
 
 const n = (description: string, example?: number) => z.number().optional().meta(d(description, example));
-const FeatureDrift = z
-  .object({
-    name: z.string().meta(d('The column.', 'tenure_months')),
-    kind: z.enum(['numeric', 'categorical']).meta(d('numeric or categorical.')),
-    rows: z.number().int().meta(d('Rows of the window that had this column.')),
-    psi: z
-      .number()
-      .nullable()
-      .meta(
-        d(
-          'Population Stability Index between the baseline and the window (over 10 baseline bins, or the categories): 0 is the same, 0.1 a small shift, 0.2 or more a large one. Null when it cannot be computed (reason says why).',
-          0.27,
+const FeatureDrift = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      name: z.string().meta(d('The column.', 'tenure_months')),
+      kind: z.enum(['numeric', 'categorical']).meta(d('numeric or categorical.')),
+      rows: z.number().int().meta(d('Rows of the window that had this column.')),
+      psi: z
+        .number()
+        .nullable()
+        .meta(
+          d(
+            'Population Stability Index between the baseline and the window (over 10 baseline bins, or the categories): 0 is the same, 0.1 a small shift, 0.2 or more a large one. Null when it cannot be computed (reason says why).',
+            0.27,
+          ),
         ),
+      jsDistance: z
+        .number()
+        .nullable()
+        .meta(d('Jensen-Shannon distance (natural log): 0 identical, at most ln 2 ≈ 0.83.', 0.12)),
+      jsDistanceBase2: z.number().nullable().meta(d('The same distance in base 2 (0 to 1).')),
+      ksStatistic: n(
+        'Numeric: the two-sample Kolmogorov-Smirnov statistic, the largest gap between the two cumulative distributions (0 to 1).',
+        0.18,
       ),
-    jsDistance: z
-      .number()
-      .nullable()
-      .meta(d('Jensen-Shannon distance (natural log): 0 identical, at most ln 2 ≈ 0.83.', 0.12)),
-    jsDistanceBase2: z.number().nullable().meta(d('The same distance in base 2 (0 to 1).')),
-    ksStatistic: n(
-      'Numeric: the two-sample Kolmogorov-Smirnov statistic, the largest gap between the two cumulative distributions (0 to 1).',
-      0.18,
-    ),
-    ksPValue: n(
-      'Numeric: its p-value; small means the two samples are unlikely to share a distribution.',
-      0.001,
-    ),
-    wassersteinNorm: n(
-      'Numeric: the Wasserstein (earth mover) distance divided by the baseline standard deviation.',
-    ),
-    chiSquare: n('Categorical: the chi-square statistic over the categories.'),
-    chiSquarePValue: n('Categorical: its p-value.'),
-    missingShare: z.number().meta(d('The share of the window rows where the value is missing.', 0)),
-    outOfRangeShare: n('Numeric: the share of values outside the baseline [min, max].'),
-    unseenCategories: z
-      .array(z.string())
-      .optional()
-      .meta(d('Categorical: categories the baseline never saw.')),
-    drifted: z.boolean().meta(d('Whether any enabled threshold rule holds for this feature.')),
-    driftedBy: z.array(z.string()).meta(d('The rules that held, e.g. psi, ksPValue.', ['psi', 'ksPValue'])),
-    reason: z.string().optional().meta(d('Why a figure is missing (e.g. no values in the window).')),
-  })
-  .passthrough()
-  .meta(d("One feature's figures in the window against the baseline."));
+      ksPValue: n(
+        'Numeric: its p-value; small means the two samples are unlikely to share a distribution.',
+        0.001,
+      ),
+      wassersteinNorm: n(
+        'Numeric: the Wasserstein (earth mover) distance divided by the baseline standard deviation.',
+      ),
+      chiSquare: n('Categorical: the chi-square statistic over the categories.'),
+      chiSquarePValue: n('Categorical: its p-value.'),
+      missingShare: z.number().meta(d('The share of the window rows where the value is missing.', 0)),
+      outOfRangeShare: n('Numeric: the share of values outside the baseline [min, max].'),
+      unseenCategories: z
+        .array(z.string())
+        .optional()
+        .meta(d('Categorical: categories the baseline never saw.')),
+      drifted: z.boolean().meta(d('Whether any enabled threshold rule holds for this feature.')),
+      driftedBy: z.array(z.string()).meta(d('The rules that held, e.g. psi, ksPValue.', ['psi', 'ksPValue'])),
+      reason: z.string().optional().meta(d('Why a figure is missing (e.g. no values in the window).')),
+    })
+    .passthrough()
+    .meta(d("One feature's figures in the window against the baseline.")),
+);
 
-export const DriftReport = z
-  .object({
-    id: z.string().optional().meta(d('The run id.', 'run-0123456789abcdef')),
-    deploymentId: z.string().optional().meta(d('The deployment monitored.')),
-    window: z
-      .object({
-        from: z.string().meta(d('Start of the window (ISO 8601).')),
-        to: z.string().meta(d('End of the window.')),
-      })
-      .optional()
-      .meta(d('The captured data compared with the baseline.')),
-    rows: z.number().int().meta(d('Rows read in the window.', 12000)),
-    features: z.array(FeatureDrift).meta(d('Each feature, drifted or not.')),
-    prediction: FeatureDrift.optional().meta(
-      d("The model's output column, measured like a feature and reported apart."),
-    ),
-    driftedShare: z
-      .number()
-      .meta(
-        d(
-          'Drifted features / features with figures (the prediction not counted); the alarm compares it with alarmThreshold.',
-          0.25,
-        ),
+export const DriftReport = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      id: z.string().optional().meta(d('The run id.', 'run-0123456789abcdef')),
+      deploymentId: z.string().optional().meta(d('The deployment monitored.')),
+      window: z
+        .object({
+          from: z.string().meta(d('Start of the window (ISO 8601).')),
+          to: z.string().meta(d('End of the window.')),
+        })
+        .optional()
+        .meta(d('The captured data compared with the baseline.')),
+      rows: z.number().int().meta(d('Rows read in the window.', 12000)),
+      features: z.array(FeatureDrift).meta(d('Each feature, drifted or not.')),
+      prediction: FeatureDrift.optional().meta(
+        d("The model's output column, measured like a feature and reported apart."),
       ),
-    featuresEvaluated: z.number().int().optional().meta(d('Features with figures.')),
-    featuresDrifted: z.number().int().optional().meta(d('Of those, drifted.')),
-    tests: z
-      .number()
-      .int()
-      .optional()
-      .meta(d('The number of p-value tests (the Bonferroni divisor when enabled).')),
-    thresholds: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .meta(d('The thresholds applied, defaults filled in.')),
-    status: z
-      .string()
-      .optional()
-      .meta(d('OK, WARNING (some drift), DRIFTED (at or over alarmThreshold) or NO_DATA.', 'WARNING')),
-    empty: z.boolean().optional().meta(d('True when the window held no rows.')),
-  })
-  .passthrough()
-  .meta({
-    id: 'DriftReport',
-    description:
-      "A drift run: the window's distribution of each feature compared with the version's baseline.",
-  });
+      driftedShare: z
+        .number()
+        .meta(
+          d(
+            'Drifted features / features with figures (the prediction not counted); the alarm compares it with alarmThreshold.',
+            0.25,
+          ),
+        ),
+      featuresEvaluated: z.number().int().optional().meta(d('Features with figures.')),
+      featuresDrifted: z.number().int().optional().meta(d('Of those, drifted.')),
+      tests: z
+        .number()
+        .int()
+        .optional()
+        .meta(d('The number of p-value tests (the Bonferroni divisor when enabled).')),
+      thresholds: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .meta(d('The thresholds applied, defaults filled in.')),
+      status: z
+        .string()
+        .optional()
+        .meta(d('OK, WARNING (some drift), DRIFTED (at or over alarmThreshold) or NO_DATA.', 'WARNING')),
+      empty: z.boolean().optional().meta(d('True when the window held no rows.')),
+    })
+    .passthrough()
+    .meta({
+      id: 'DriftReport',
+      description:
+        "A drift run: the window's distribution of each feature compared with the version's baseline.",
+    }),
+);

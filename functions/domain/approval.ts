@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { EnvironmentPolicy } from './environment.ts';
 import { Cursor, doc, EnvironmentName, Limit, Text } from './names.ts';
+import { schema } from './schema.ts';
 
 /**
  * Approvals: one request per (version, environment). Each approver group of the environment's
@@ -8,68 +9,86 @@ import { Cursor, doc, EnvironmentName, Limit, Text } from './names.ts';
  * person who registered the version never decides, and one person decides once.
  */
 /** FAILED: the approval workflow itself could not run to an outcome (never a decision or a timeout). */
-export const ApprovalStatus = z
-  .enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'FAILED'])
-  .meta(
-    doc(
-      'PENDING until every group reaches its quorum (APPROVED), someone rejects (REJECTED) or the time limit passes (EXPIRED); FAILED when the approval workflow itself could not finish.',
-      'PENDING',
-    ),
-  );
-export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
-
-export const Decision = z
-  .enum(['approve', 'reject'])
-  .meta(doc('approve counts toward your group quorum; reject ends the request at once.', 'approve'));
-export type Decision = z.infer<typeof Decision>;
-
-const Comment = Text(2000).meta(
-  doc('Why, in a few words (kept with the decision and audited).', 'Validation report VR-114 reviewed'),
-);
-
-export const DecisionBody = z.strictObject({ decision: Decision, comment: Comment.optional() }).meta({
-  id: 'Decision',
-  description:
-    'One approver decision. The caller must be a member of one of the groups, must not be the registrant of the version, and decides once.',
-});
-
-/** The form an approver posts from the decision page. */
-export const DecisionForm = z.strictObject({
-  decision: Decision,
-  comment: Comment.optional(),
-  csrf: z
-    .string()
-    .min(1)
-    .max(256)
-    .meta(doc('The anti-forgery token from the hidden field of the page the link showed.')),
-});
-
-export const ApprovalPath = z.strictObject({
-  id: z
-    .string()
-    .regex(/^ar-[0-9a-f]{32}$/, 'an approval request id')
-    .meta(doc('The approval request id, as the request answered it.', 'ar-0123456789abcdef0123456789abcdef')),
-});
-
-/** A link secret: 256 random bits, base64url. */
-export const LinkPath = z.strictObject({
-  secret: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{43}$/, 'not a link secret')
+export const ApprovalStatus = /* @__PURE__ */ schema(() =>
+  z
+    .enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'FAILED'])
     .meta(
       doc(
-        'The secret of an emailed approval link (256 random bits, base64url): it names one approver and one request, and works once.',
+        'PENDING until every group reaches its quorum (APPROVED), someone rejects (REJECTED) or the time limit passes (EXPIRED); FAILED when the approval workflow itself could not finish.',
+        'PENDING',
       ),
     ),
-});
+);
+export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
 
-export const GroupState = z.object({
-  name: z.string(),
-  minApprovals: z.number().int(),
-  members: z.array(z.string()),
-  approvals: z.number().int(),
-  done: z.boolean(),
-});
+export const Decision = /* @__PURE__ */ schema(() =>
+  z
+    .enum(['approve', 'reject'])
+    .meta(doc('approve counts toward your group quorum; reject ends the request at once.', 'approve')),
+);
+export type Decision = z.infer<typeof Decision>;
+
+const Comment = /* @__PURE__ */ schema(() =>
+  Text(2000).meta(
+    doc('Why, in a few words (kept with the decision and audited).', 'Validation report VR-114 reviewed'),
+  ),
+);
+
+export const DecisionBody = /* @__PURE__ */ schema(() =>
+  z.strictObject({ decision: Decision, comment: Comment.optional() }).meta({
+    id: 'Decision',
+    description:
+      'One approver decision. The caller must be a member of one of the groups, must not be the registrant of the version, and decides once.',
+  }),
+);
+
+/** The form an approver posts from the decision page. */
+export const DecisionForm = /* @__PURE__ */ schema(() =>
+  z.strictObject({
+    decision: Decision,
+    comment: Comment.optional(),
+    csrf: z
+      .string()
+      .min(1)
+      .max(256)
+      .meta(doc('The anti-forgery token from the hidden field of the page the link showed.')),
+  }),
+);
+
+export const ApprovalPath = /* @__PURE__ */ schema(() =>
+  z.strictObject({
+    id: z
+      .string()
+      .regex(/^ar-[0-9a-f]{32}$/, 'an approval request id')
+      .meta(
+        doc('The approval request id, as the request answered it.', 'ar-0123456789abcdef0123456789abcdef'),
+      ),
+  }),
+);
+
+/** A link secret: 256 random bits, base64url. */
+export const LinkPath = /* @__PURE__ */ schema(() =>
+  z.strictObject({
+    secret: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43}$/, 'not a link secret')
+      .meta(
+        doc(
+          'The secret of an emailed approval link (256 random bits, base64url): it names one approver and one request, and works once.',
+        ),
+      ),
+  }),
+);
+
+export const GroupState = /* @__PURE__ */ schema(() =>
+  z.object({
+    name: z.string(),
+    minApprovals: z.number().int(),
+    members: z.array(z.string()),
+    approvals: z.number().int(),
+    done: z.boolean(),
+  }),
+);
 export type GroupState = z.infer<typeof GroupState>;
 
 /** A principal is one of `members` when it equals a member, or its role session name does. */
@@ -186,85 +205,91 @@ export const decidability = (
   return refused ? { mayDecide: false, why: WHY[refused] } : { mayDecide: true };
 };
 
-export const ListApprovalsQuery = z.strictObject({
-  mine: z
-    .enum(['true', 'false'])
-    .optional()
-    .meta(doc('true: only the requests the caller may decide now.', 'true')),
-  limit: Limit,
-  cursor: Cursor.optional(),
-});
-
-export const RequestApprovalBody = z
-  .strictObject({
-    environment: EnvironmentName,
-    reason: Text(2000)
+export const ListApprovalsQuery = /* @__PURE__ */ schema(() =>
+  z.strictObject({
+    mine: z
+      .enum(['true', 'false'])
       .optional()
-      .meta(
-        doc(
-          'Why this version should go to the environment; shown to the approvers.',
-          'Beats v2 on AUC by 0.03',
-        ),
-      ),
-    /** A deployment to start once the request is APPROVED (the deployment body). */
-    deployOnApproval: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .meta(
-        doc(
-          'A deployment body (as for POST .../deployments, without `environment`) to start by itself once the request is APPROVED.',
-          { target: { kind: 'lambda', functionName: 'churn-scorer', alias: 'live' } },
-        ),
-      ),
-  })
-  .meta({
-    id: 'RequestApproval',
-    description:
-      "Ask the environment's approver groups to approve a READY version. Each group member (but the registrant) gets an emailed link.",
-  });
+      .meta(doc('true: only the requests the caller may decide now.', 'true')),
+    limit: Limit,
+    cursor: Cursor.optional(),
+  }),
+);
 
-export const ApprovalRequestOut = z
-  .object({
-    id: z.string().meta(doc('The approval request id.', 'ar-0123456789abcdef0123456789abcdef')),
-    model: z.string().meta(doc('The model name.', 'churn-scorer')),
-    version: z.number().int().meta(doc('The version to approve.', 3)),
-    environment: z.string().meta(doc('The environment the approval is for.', 'prod')),
-    status: ApprovalStatus,
-    reason: z.string().optional().meta(doc('Why the requester asks.')),
-    requestedBy: z.string().meta(doc('Who asked.')),
-    requestedAt: z.iso.datetime().meta(doc('When it was asked.')),
-    expiresAt: z.iso
-      .datetime()
-      .meta(doc('When a PENDING request turns EXPIRED (the policy `approvalTtlHours`).')),
-    requiredApprovals: z
-      .number()
-      .int()
-      .meta(doc('The approvals needed in all: the sum of the group quorums.', 2)),
-    groups: z
-      .array(
-        z.object({
-          name: z.string().meta(doc('The group name from the environment policy.', 'risk')),
-          minApprovals: z.number().int().meta(doc('Its quorum.', 1)),
-          approvals: z.number().int().meta(doc('The approvals it has so far.', 0)),
-          done: z.boolean().meta(doc('Whether its quorum is reached.')),
-        }),
-      )
-      .meta(doc('Each approver group and how far its quorum has filled.')),
-    approvers: z.array(z.string()).meta(doc('Who was asked (every group member but the registrant).')),
-    decisions: z
-      .array(
-        z.object({
-          by: z.string().meta(doc('Who decided.')),
-          decision: Decision,
-          comment: z.string().optional().meta(doc('What they wrote.')),
-          at: z.iso.datetime().meta(doc('When.')),
-          group: z.string().meta(doc('The group the decision counted for.')),
-        }),
-      )
-      .meta(doc('The decisions so far, oldest first.')),
-    decidedAt: z.iso.datetime().optional().meta(doc('When the request left PENDING.')),
-  })
-  .meta({
-    id: 'ApprovalRequest',
-    description: 'An approval request: one version, one environment, each group quorum and the decisions.',
-  });
+export const RequestApprovalBody = /* @__PURE__ */ schema(() =>
+  z
+    .strictObject({
+      environment: EnvironmentName,
+      reason: Text(2000)
+        .optional()
+        .meta(
+          doc(
+            'Why this version should go to the environment; shown to the approvers.',
+            'Beats v2 on AUC by 0.03',
+          ),
+        ),
+      /** A deployment to start once the request is APPROVED (the deployment body). */
+      deployOnApproval: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .meta(
+          doc(
+            'A deployment body (as for POST .../deployments, without `environment`) to start by itself once the request is APPROVED.',
+            { target: { kind: 'lambda', functionName: 'churn-scorer', alias: 'live' } },
+          ),
+        ),
+    })
+    .meta({
+      id: 'RequestApproval',
+      description:
+        "Ask the environment's approver groups to approve a READY version. Each group member (but the registrant) gets an emailed link.",
+    }),
+);
+
+export const ApprovalRequestOut = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      id: z.string().meta(doc('The approval request id.', 'ar-0123456789abcdef0123456789abcdef')),
+      model: z.string().meta(doc('The model name.', 'churn-scorer')),
+      version: z.number().int().meta(doc('The version to approve.', 3)),
+      environment: z.string().meta(doc('The environment the approval is for.', 'prod')),
+      status: ApprovalStatus,
+      reason: z.string().optional().meta(doc('Why the requester asks.')),
+      requestedBy: z.string().meta(doc('Who asked.')),
+      requestedAt: z.iso.datetime().meta(doc('When it was asked.')),
+      expiresAt: z.iso
+        .datetime()
+        .meta(doc('When a PENDING request turns EXPIRED (the policy `approvalTtlHours`).')),
+      requiredApprovals: z
+        .number()
+        .int()
+        .meta(doc('The approvals needed in all: the sum of the group quorums.', 2)),
+      groups: z
+        .array(
+          z.object({
+            name: z.string().meta(doc('The group name from the environment policy.', 'risk')),
+            minApprovals: z.number().int().meta(doc('Its quorum.', 1)),
+            approvals: z.number().int().meta(doc('The approvals it has so far.', 0)),
+            done: z.boolean().meta(doc('Whether its quorum is reached.')),
+          }),
+        )
+        .meta(doc('Each approver group and how far its quorum has filled.')),
+      approvers: z.array(z.string()).meta(doc('Who was asked (every group member but the registrant).')),
+      decisions: z
+        .array(
+          z.object({
+            by: z.string().meta(doc('Who decided.')),
+            decision: Decision,
+            comment: z.string().optional().meta(doc('What they wrote.')),
+            at: z.iso.datetime().meta(doc('When.')),
+            group: z.string().meta(doc('The group the decision counted for.')),
+          }),
+        )
+        .meta(doc('The decisions so far, oldest first.')),
+      decidedAt: z.iso.datetime().optional().meta(doc('When the request left PENDING.')),
+    })
+    .meta({
+      id: 'ApprovalRequest',
+      description: 'An approval request: one version, one environment, each group quorum and the decisions.',
+    }),
+);

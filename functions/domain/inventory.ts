@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { schema } from './schema.ts';
 
 /**
  * The model inventory as CSV (RFC 4180): fields with a comma, a quote or a line break are quoted,
@@ -36,9 +37,11 @@ export const toCsv = (rows: InventoryRow[]): string =>
     .map((line) => `${line}\r\n`)
     .join('');
 
-export const InventoryQuery = z.strictObject({
-  format: z.enum(['json', 'csv']).optional().meta({
-    description: 'json or csv. Without it, `Accept: text/csv` gives CSV and anything else JSON.',
-    example: 'csv',
+export const InventoryQuery = /* @__PURE__ */ schema(() =>
+  z.strictObject({
+    format: z.enum(['json', 'csv']).optional().meta({
+      description: 'json or csv. Without it, `Accept: text/csv` gives CSV and anything else JSON.',
+      example: 'csv',
+    }),
   }),
-});
+);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { schema } from './schema.ts';
 
 /**
  * The version lifecycle. Storage enforces these moves with conditional writes built from
@@ -7,11 +8,13 @@ import * as z from 'zod';
  *   PENDING_UPLOAD -> READY | FAILED
  *   READY -> DEPRECATED -> ARCHIVED, READY -> ARCHIVED
  */
-export const VersionStatus = z.enum(['PENDING_UPLOAD', 'READY', 'FAILED', 'DEPRECATED', 'ARCHIVED']).meta({
-  description:
-    'PENDING_UPLOAD until the bytes are uploaded and committed; READY once they match the registered hash and size; FAILED when they did not, or when no upload came before the pending-upload expiry (statusReason says which); DEPRECATED (usable, discouraged); ARCHIVED (final).',
-  example: 'READY',
-});
+export const VersionStatus = /* @__PURE__ */ schema(() =>
+  z.enum(['PENDING_UPLOAD', 'READY', 'FAILED', 'DEPRECATED', 'ARCHIVED']).meta({
+    description:
+      'PENDING_UPLOAD until the bytes are uploaded and committed; READY once they match the registered hash and size; FAILED when they did not, or when no upload came before the pending-upload expiry (statusReason says which); DEPRECATED (usable, discouraged); ARCHIVED (final).',
+    example: 'READY',
+  }),
+);
 export type VersionStatus = z.infer<typeof VersionStatus>;
 
 const MOVES: Readonly<Record<VersionStatus, readonly VersionStatus[]>> = {
@@ -29,7 +32,7 @@ export const sourcesOf = (to: VersionStatus): VersionStatus[] =>
   VersionStatus.options.filter((from) => canMove(from, to));
 
 /** Moves a caller may ask for through the transitions route; the others happen at commit. */
-export const ManualTarget = z.enum(['DEPRECATED', 'ARCHIVED']);
+export const ManualTarget = /* @__PURE__ */ schema(() => z.enum(['DEPRECATED', 'ARCHIVED']));
 export type ManualTarget = z.infer<typeof ManualTarget>;
 
 /** A version can be served, aliased and approved only while READY. */

@@ -1,120 +1,133 @@
 import * as z from 'zod';
 import { doc, INVISIBLE, Label } from './names.ts';
+import { schema } from './schema.ts';
 
 /**
  * The lineage graph: typed nodes and directed, labelled edges. Edges point the way things flow
  * (a dataset trains a model version, a model version is deployed as a deployment), so "upstream"
  * follows edges backwards and "downstream" forwards.
  */
-export const NodeKind = z
-  .enum([
-    'dataset',
-    'feature-set',
-    'code',
-    'image',
-    'training-run',
-    'model-version',
-    'deployment',
-    'endpoint',
-  ])
-  .meta(
-    doc(
-      'The kind of node: dataset, feature-set, code, image, training-run, model-version, deployment or endpoint.',
+export const NodeKind = /* @__PURE__ */ schema(() =>
+  z
+    .enum([
+      'dataset',
+      'feature-set',
+      'code',
+      'image',
+      'training-run',
       'model-version',
+      'deployment',
+      'endpoint',
+    ])
+    .meta(
+      doc(
+        'The kind of node: dataset, feature-set, code, image, training-run, model-version, deployment or endpoint.',
+        'model-version',
+      ),
     ),
-  );
+);
 export type NodeKind = z.infer<typeof NodeKind>;
 
-export const NodeRef = z
-  .strictObject({
-    kind: NodeKind,
-    id: z
-      .string()
-      .min(1)
-      .max(1024)
-      .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters')
-      .refine((v) => !INVISIBLE.test(v), 'must not contain invisible or bidi control characters')
-      .refine((v) => v === v.normalize('NFC'), 'must be in Unicode normalization form C (NFC)')
-      .meta(
-        doc(
-          'The node id within its kind. A model version is `<model>:<version>` (so the node is `model-version:churn-scorer:3`); a dataset is its URI; code is `<repository>@<commit>`; an image is its digest; a deployment its id.',
-          'churn-scorer:3',
+export const NodeRef = /* @__PURE__ */ schema(() =>
+  z
+    .strictObject({
+      kind: NodeKind,
+      id: z
+        .string()
+        .min(1)
+        .max(1024)
+        .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters')
+        .refine((v) => !INVISIBLE.test(v), 'must not contain invisible or bidi control characters')
+        .refine((v) => v === v.normalize('NFC'), 'must be in Unicode normalization form C (NFC)')
+        .meta(
+          doc(
+            'The node id within its kind. A model version is `<model>:<version>` (so the node is `model-version:churn-scorer:3`); a dataset is its URI; code is `<repository>@<commit>`; an image is its digest; a deployment its id.',
+            'churn-scorer:3',
+          ),
         ),
-      ),
-  })
-  .meta(doc('A node of the lineage graph: its kind and id.'));
+    })
+    .meta(doc('A node of the lineage graph: its kind and id.')),
+);
 export type NodeRef = z.infer<typeof NodeRef>;
 
-export const Relation = Label(64)
-  .pipe(z.string().regex(/^[a-z][a-z0-9-]*$/, 'a relation is lower-case words joined by -'))
-  .meta(
-    doc(
-      'What the edge means, in lower-case words joined by -: trained-on, built-from, deployed-as, serves-on ...',
-      'trained-on',
+export const Relation = /* @__PURE__ */ schema(() =>
+  Label(64)
+    .pipe(z.string().regex(/^[a-z][a-z0-9-]*$/, 'a relation is lower-case words joined by -'))
+    .meta(
+      doc(
+        'What the edge means, in lower-case words joined by -: trained-on, built-from, deployed-as, serves-on ...',
+        'trained-on',
+      ),
     ),
-  );
+);
 
-export const CreateEdgeBody = z
-  .strictObject({
-    from: NodeRef.meta(doc('Where the edge starts (upstream): e.g. the dataset.')),
-    to: NodeRef.meta(
-      doc('Where it ends (downstream): e.g. the model version. A model-version end needs its owner.'),
-    ),
-    relation: Relation,
-  })
-  .refine((e) => !(e.from.kind === e.to.kind && e.from.id === e.to.id), {
-    message: 'an edge joins two different nodes',
-    path: ['to'],
-  })
-  .meta({
-    id: 'CreateEdge',
-    description: 'An edge added by hand (registration and deployments add theirs on their own).',
-  });
+export const CreateEdgeBody = /* @__PURE__ */ schema(() =>
+  z
+    .strictObject({
+      from: NodeRef.meta(doc('Where the edge starts (upstream): e.g. the dataset.')),
+      to: NodeRef.meta(
+        doc('Where it ends (downstream): e.g. the model version. A model-version end needs its owner.'),
+      ),
+      relation: Relation,
+    })
+    .refine((e) => !(e.from.kind === e.to.kind && e.from.id === e.to.id), {
+      message: 'an edge joins two different nodes',
+      path: ['to'],
+    })
+    .meta({
+      id: 'CreateEdge',
+      description: 'An edge added by hand (registration and deployments add theirs on their own).',
+    }),
+);
 
-export const Direction = z
-  .enum(['upstream', 'downstream', 'both'])
-  .meta(doc('upstream: what the node came from; downstream: what came from it; both.', 'both'));
+export const Direction = /* @__PURE__ */ schema(() =>
+  z
+    .enum(['upstream', 'downstream', 'both'])
+    .meta(doc('upstream: what the node came from; downstream: what came from it; both.', 'both')),
+);
 export type Direction = z.infer<typeof Direction>;
 
 export const MAX_DEPTH = 10;
 
-export const LineageQuery = z.strictObject({
-  node: z
-    .string()
-    .regex(/^[a-z-]+:.+$/, 'node is <kind>:<id>')
-    .meta(
-      doc(
-        'The start node as `<kind>:<id>`, e.g. `model-version:<model>:<version>` or `dataset:s3://bucket/key`.',
-        'model-version:churn-scorer:3',
+export const LineageQuery = /* @__PURE__ */ schema(() =>
+  z.strictObject({
+    node: z
+      .string()
+      .regex(/^[a-z-]+:.+$/, 'node is <kind>:<id>')
+      .meta(
+        doc(
+          'The start node as `<kind>:<id>`, e.g. `model-version:<model>:<version>` or `dataset:s3://bucket/key`.',
+          'model-version:churn-scorer:3',
+        ),
+      )
+      .transform((v, ctx) => {
+        const at = v.indexOf(':');
+        const parsed = NodeRef.safeParse({ kind: v.slice(0, at), id: v.slice(at + 1) });
+        if (!parsed.success) {
+          for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+          return z.NEVER;
+        }
+        return parsed.data;
+      }),
+    direction: Direction.default('both'),
+    depth: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_DEPTH)
+      .default(5)
+      .meta(doc('How many edges to follow, 1 to 10.', 5)),
+    format: z
+      .enum(['json', 'mermaid', 'html'])
+      .optional()
+      .meta(
+        doc(
+          'json, mermaid (a flowchart) or html (a page with the picture). Without it the Accept header decides: text/vnd.mermaid, text/html, else JSON.',
+          'mermaid',
+        ),
       ),
-    )
-    .transform((v, ctx) => {
-      const at = v.indexOf(':');
-      const parsed = NodeRef.safeParse({ kind: v.slice(0, at), id: v.slice(at + 1) });
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
-        return z.NEVER;
-      }
-      return parsed.data;
-    }),
-  direction: Direction.default('both'),
-  depth: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_DEPTH)
-    .default(5)
-    .meta(doc('How many edges to follow, 1 to 10.', 5)),
-  format: z
-    .enum(['json', 'mermaid', 'html'])
-    .optional()
-    .meta(
-      doc(
-        'json, mermaid (a flowchart) or html (a page with the picture). Without it the Accept header decides: text/vnd.mermaid, text/html, else JSON.',
-        'mermaid',
-      ),
-    ),
-});
+  }),
+);
 
 export const nodeKey = (node: NodeRef): string => `${node.kind}:${node.id}`;
 
