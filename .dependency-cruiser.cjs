@@ -35,6 +35,14 @@ module.exports = {
       to: { path: ENTRY, pathNot: '^functions/$1/' },
     },
     {
+      name: 'no-handler-imports-another-handler',
+      comment:
+        'An HTTP handler parses, calls a service and presents: a use case two handlers share (MLflow and /v1) belongs to a service.',
+      severity: 'error',
+      from: { path: '^functions/http/' },
+      to: { path: '^functions/http/' },
+    },
+    {
       name: 'services-import-no-entry',
       comment: 'Handlers, tasks, the drift job and the exporter call services, never the other way.',
       severity: 'error',

@@ -9,9 +9,10 @@ import {
 } from '#adapters/registry-table';
 import { mlflowRoutes } from '#api/routes/mlflow';
 import { asHttpError, ConflictError, HttpError } from '#commons/errors';
-import { etagOf, type HttpRequest, httpHandler, input, json, operationsFor } from '#commons/http';
+import { type HttpRequest, httpHandler, input, json, operationsFor } from '#commons/http';
 import { requireReader, requireRole } from '#commons/identity';
 import { FilterSyntaxError, type OrderKey, parseFilter, parseOrderBy } from '#domain/mlflow';
+import { AliasPath, CreateModelBody, ModelPath, SetAliasBody, UpdateModelBody } from '#domain/model';
 import { TransitionBody, UpdateVersionBody } from '#domain/version';
 import {
   deleteModel,
@@ -30,10 +31,9 @@ import {
   visibleModel,
   visibleVersions,
 } from '#services/mlflow-registry';
+import { createModel, removeAlias, setAlias, updateModel } from '#services/models';
 import { registerByReference } from '#services/registration';
 import { transitionVersion, updateVersion } from '#services/registry';
-import { operations as aliases } from './aliases.ts';
-import { operations as models } from './models.ts';
 
 /**
  * MLflow's Model Registry REST protocol (2.x clients) on Steward's registry. Every change goes
@@ -57,18 +57,12 @@ const TagList = z.array(z.object({ key: z.string(), value: z.string().optional()
 const tagsOf = (tags: z.infer<typeof TagList>) =>
   Object.fromEntries((tags ?? []).map((t) => [t.key, t.value ?? '']));
 
-/** A /v1 operation called with this request's caller: the same checks, writes and audit events. */
-const v1 = (
-  request: HttpRequest,
-  parts: { pathParameters?: Record<string, string>; body?: unknown; headers?: Record<string, string> },
-): HttpRequest => ({
-  ...request,
-  pathParameters: parts.pathParameters ?? {},
-  query: {},
-  multiQuery: {},
-  body: parts.body,
-  headers: { ...request.headers, ...parts.headers },
-});
+/**
+ * The /v1 input of the same change, parsed by the /v1 route's schemas: MLflow's requests are held
+ * to the same names and limits (and refused with the same field paths).
+ */
+const modelPath = (name: string) => input(ModelPath, { model: name }, 'path').model;
+const aliasPath = (name: string, alias: string) => input(AliasPath, { model: name, alias }, 'path');
 
 const nameOf = (request: HttpRequest, where: 'body' | 'query') =>
   input(z.object({ name: Name }), where === 'body' ? (request.body ?? {}) : request.query, where).name;
@@ -113,12 +107,11 @@ const changeModelTags = (
     const { model } = await visibleModel(name);
     const tags = { ...model.tags };
     change(tags);
-    return models.updateModel(
-      v1(request, {
-        pathParameters: { model: name },
-        body: { tags },
-        headers: { 'if-match': etagOf(model.auditSeq) },
-      }),
+    return updateModel(
+      request.principal,
+      modelPath(name),
+      input(UpdateModelBody, { tags }, 'body'),
+      model.auditSeq,
     );
   });
 
@@ -197,14 +190,19 @@ export const operations = {
       await restoreModel(request.principal, existing);
     } else {
       try {
-        await models.createModel(
-          v1(request, {
-            body: {
+        // The role of POST /v1/models: only a publisher creates models.
+        requireRole(request.principal, 'publisher');
+        await createModel(
+          request.principal,
+          input(
+            CreateModelBody,
+            {
               name: body.name,
               ...(body.description ? { description: body.description } : {}),
               ...(body.tags?.length ? { tags: tagsOf(body.tags) } : {}),
             },
-          }),
+            'body',
+          ),
         );
       } catch (error) {
         const known = asHttpError(error) ?? error;
@@ -243,8 +241,11 @@ export const operations = {
     );
     await visibleModel(body.name);
     if (body.description !== undefined)
-      await models.updateModel(
-        v1(request, { pathParameters: { model: body.name }, body: { description: body.description } }),
+      await updateModel(
+        request.principal,
+        modelPath(body.name),
+        input(UpdateModelBody, { description: body.description }, 'body'),
+        undefined,
       );
     return json(200, await modelAnswer(body.name));
   },
@@ -315,11 +316,12 @@ export const operations = {
     );
     await visibleModel(body.name);
     await versionOf(body.name, body.version);
-    await aliases.setAlias(
-      v1(request, {
-        pathParameters: { model: body.name, alias: body.alias },
-        body: { version: body.version },
-      }),
+    const path = aliasPath(body.name, body.alias);
+    await setAlias(
+      request.principal,
+      path.model,
+      path.alias,
+      input(SetAliasBody, { version: body.version }, 'body').version,
     );
     return json(200, {});
   },
@@ -336,7 +338,8 @@ export const operations = {
   mlflowDeleteAlias: async (request: HttpRequest) => {
     const body = input(z.object({ name: Name, alias: z.string().min(1) }), request.body ?? {}, 'body');
     await visibleModel(body.name);
-    await aliases.deleteAlias(v1(request, { pathParameters: { model: body.name, alias: body.alias } }));
+    const path = aliasPath(body.name, body.alias);
+    await removeAlias(request.principal, path.model, path.alias);
     return json(200, {});
   },
 

@@ -110,3 +110,14 @@ export const presentApproval = (a: ApprovalItem) => ({
   ...(a.deploymentId ? { deploymentId: a.deploymentId } : {}),
   ...(a.deploymentError ? { deploymentError: a.deploymentError } : {}),
 });
+
+/** The model card as the API shows it: the model's name, the card's fields, its revision. */
+export const presentCard = (
+  name: string,
+  c: { card: Record<string, unknown>; revision: number; updatedAt?: string; updatedBy?: string },
+) => ({
+  model: name,
+  ...c.card,
+  revision: c.revision,
+  ...(c.updatedAt ? { updatedAt: c.updatedAt, updatedBy: c.updatedBy } : {}),
+});

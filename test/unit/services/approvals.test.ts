@@ -1,18 +1,9 @@
-import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import {
-  BatchGetCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalItem } from '#adapters/approvals-table';
 import { keys } from '#adapters/keys';
 import { seal } from '#adapters/token-vault';
-import { resetClients } from '#commons/clients';
-import { resetConfig } from '#commons/config';
 import { asHttpError, ConflictError, NotFoundError, ValidationError } from '#commons/errors';
 import {
   ApprovalAlreadyDecidedError,
@@ -27,24 +18,16 @@ import {
   VersionNotReadyError,
 } from '#domain/errors';
 import { decide, decideByLink, openLink, recordApprovalOutcome, requestApproval } from '#services/approvals';
+import { cancelledAt, ddb, refusal, resetAws, sfn, store, transactions } from './mocked-aws.ts';
 
 /**
  * Every refusal of the approval use cases, against a mocked DynamoDB and Step Functions: the
  * refusals the service decides from the items it read, and those the adapter names from the
  * cancellation reason of the write whose condition failed.
  */
-const ddb = mockClient(DynamoDBDocumentClient);
-const sfn = mockClient(SFNClient);
-
 const TOKEN_KEY = 'ab'.repeat(32);
 const REGISTRANT = 'arn:aws:sts::111122223333:assumed-role/ml-engineer/bob';
 const ID = `ar-${'0'.repeat(32)}`;
-
-/** The table as the mocked client serves it: GetCommand and BatchGetCommand read it. */
-let table: Map<string, Record<string, unknown>>;
-const store = (key: { pk: string; sk: string }, item: object) =>
-  table.set(`${key.pk}|${key.sk}`, { ...key, ...item });
-const read = (key: { pk: string; sk: string }) => table.get(`${key.pk}|${key.sk}`);
 
 const model = { entity: 'model', name: 'churn', owner: 'bob', auditSeq: 4, auditHead: 'f'.repeat(64) };
 
@@ -73,77 +56,34 @@ const pending = (overrides: Partial<ApprovalItem> = {}): ApprovalItem => ({
 
 const who = (id: string, sessionName?: string) => ({ id, sessionName });
 
-/** A transaction refused on the write at `index` (0 the model, 1 the audit event, then the writes). */
-const cancelledAt = (index: number, item?: Record<string, unknown>) =>
-  Object.assign(new Error('Transaction cancelled'), {
-    name: 'TransactionCanceledException',
-    CancellationReasons: Array.from({ length: index + 1 }, (_, i) =>
-      i === index ? { Code: 'ConditionalCheckFailed', ...(item ? { Item: item } : {}) } : { Code: 'None' },
-    ),
-  });
-
-const transactions = () =>
-  ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems ?? []);
-
 /** The status the request is written with, from the update of the request item. */
 const writtenStatus = (items: ReturnType<typeof transactions>[number]) =>
   items.find((w) => String(w.Update?.Key?.pk).startsWith('AR#') && w.Update?.Key?.sk === '#REQUEST')?.Update
     ?.ExpressionAttributeValues?.[':status'];
 
-const refusal = async (promise: Promise<unknown>) => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'the use case should have been refused').toBeInstanceOf(Error);
-  return error as Error;
-};
-
 beforeEach(() => {
-  process.env.TABLE_NAME = 'steward';
-  process.env.AWS_REGION = 'eu-west-1';
-  process.env.STEWARD_TOKEN_KEY = TOKEN_KEY;
-  process.env.APPROVAL_STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:111122223333:stateMachine:approval';
-  process.env.STEWARD_ENVIRONMENTS = JSON.stringify({
-    prod: {
-      approval: {
-        required: true,
-        groups: [
-          { name: 'risk', members: ['carol', 'dave'], minApprovals: 1 },
-          { name: 'ops', members: ['carol', 'erin'], minApprovals: 1 },
-        ],
+  resetAws({
+    STEWARD_TOKEN_KEY: TOKEN_KEY,
+    APPROVAL_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:approval',
+    STEWARD_ENVIRONMENTS: JSON.stringify({
+      prod: {
+        approval: {
+          required: true,
+          groups: [
+            { name: 'risk', members: ['carol', 'dave'], minApprovals: 1 },
+            { name: 'ops', members: ['carol', 'erin'], minApprovals: 1 },
+          ],
+        },
       },
-    },
-    regulated: {
-      approval: { required: true, groups: [{ name: 'risk', members: ['carol'], minApprovals: 1 }] },
-      requireReproducibility: true,
-    },
-    solo: { approval: { required: true, groups: [{ name: 'self', members: ['bob'], minApprovals: 1 }] } },
+      regulated: {
+        approval: { required: true, groups: [{ name: 'risk', members: ['carol'], minApprovals: 1 }] },
+        requireReproducibility: true,
+      },
+      solo: { approval: { required: true, groups: [{ name: 'self', members: ['bob'], minApprovals: 1 }] } },
+    }),
   });
-  resetConfig();
-  resetClients();
-  ddb.reset();
-  sfn.reset();
-  table = new Map();
   store(keys.model('churn'), model);
-  ddb.on(GetCommand).callsFake((input) => ({ Item: read(input.Key) }));
-  ddb.on(BatchGetCommand).callsFake((input) => ({
-    Responses: Object.fromEntries(
-      Object.entries(input.RequestItems as Record<string, { Keys: { pk: string; sk: string }[] }>).map(
-        ([name, { Keys }]) => [name, Keys.map(read).filter(Boolean)],
-      ),
-    ),
-  }));
-  ddb.on(TransactWriteCommand).resolves({});
-  // No group task token kept yet (the workflow's notify answers for decisions that come first).
-  ddb.on(UpdateCommand).resolves({});
   sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:execution' });
-});
-
-afterAll(() => {
-  ddb.restore();
-  sfn.restore();
-  resetClients();
 });
 
 describe('deciding on an approval request', () => {

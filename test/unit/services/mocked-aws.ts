@@ -1,0 +1,78 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { expect } from 'vitest';
+import { resetClients } from '#commons/clients';
+import { resetConfig } from '#commons/config';
+
+/**
+ * The services' unit tests run the real adapters against mocked SDK clients (aws-sdk-client-mock):
+ * reads come from an in-memory table, writes are recorded, and a test makes a write fail the way
+ * DynamoDB does (a cancelled transaction, with the reason on the write whose condition failed).
+ */
+export const ddb = mockClient(DynamoDBDocumentClient);
+export const sfn = mockClient(SFNClient);
+
+let table = new Map<string, Record<string, unknown>>();
+
+export const store = (key: { pk: string; sk: string }, item: object) =>
+  table.set(`${key.pk}|${key.sk}`, { ...key, ...item });
+export const read = (key: { pk: string; sk: string }) => table.get(`${key.pk}|${key.sk}`);
+
+/** Fresh configuration, clients and table: reads served from the table, every write accepted. */
+export const resetAws = (env: Record<string, string> = {}) => {
+  process.env.TABLE_NAME = 'steward';
+  process.env.AWS_REGION = 'eu-west-1';
+  Object.assign(process.env, env);
+  resetConfig();
+  resetClients();
+  ddb.reset();
+  sfn.reset();
+  table = new Map();
+  ddb.on(GetCommand).callsFake((input) => ({ Item: read(input.Key) }));
+  ddb.on(BatchGetCommand).callsFake((input) => ({
+    Responses: Object.fromEntries(
+      Object.entries(input.RequestItems as Record<string, { Keys: { pk: string; sk: string }[] }>).map(
+        ([name, { Keys }]) => [name, Keys.map(read).filter(Boolean)],
+      ),
+    ),
+  }));
+  // A partition read: the items whose pk is the one asked (sorted by sk), as a Query answers.
+  ddb.on(QueryCommand).callsFake((input) => ({
+    Items: [...table.values()]
+      .filter((i) => i.pk === input.ExpressionAttributeValues?.[':pk'] && !input.IndexName)
+      .sort((a, b) => String(a.sk).localeCompare(String(b.sk))),
+  }));
+  ddb.on(TransactWriteCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
+};
+
+/** A transaction refused on the write at `index` (0 the model, 1 the audit event, then the writes). */
+export const cancelledAt = (index: number, item?: Record<string, unknown>) =>
+  Object.assign(new Error('Transaction cancelled'), {
+    name: 'TransactionCanceledException',
+    CancellationReasons: Array.from({ length: index + 1 }, (_, i) =>
+      i === index ? { Code: 'ConditionalCheckFailed', ...(item ? { Item: item } : {}) } : { Code: 'None' },
+    ),
+  });
+
+/** The TransactItems of every transaction sent, in order. */
+export const transactions = () =>
+  ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems ?? []);
+
+/** The error a use case was refused with (failing the test when it was not). */
+export const refusal = async (promise: Promise<unknown>): Promise<Error> => {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, 'the use case should have been refused').toBeInstanceOf(Error);
+  return error as Error;
+};
