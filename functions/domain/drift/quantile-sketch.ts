@@ -243,8 +243,8 @@ export class QuantileSketch {
       }
       for (let r = offset; r < size; r += 2) level[kept++] = merged[r]!;
     } else {
-      if (mid < 0) level.subarray(0, size).sort();
-      else if (h === 0) RADIX.sort(level, size, (this.spare ??= this.spareArray()));
+      // Unsorted (level 0, or a level that merged another sketch's): radix-sorted.
+      if (mid < 0 || h === 0) RADIX.sort(level, size, (this.spare ??= this.spareArray()));
       for (let i = offset; i < size; i += 2) level[kept++] = level[i]!;
     }
     this.append(h + 1, level, kept, true);
@@ -288,35 +288,53 @@ export class QuantileSketch {
   }
 }
 
+/** Whether `values[0..n)` is ascending as a typed array's `sort()` orders it (-0 before 0). */
+const ascending = (values: Float64Array, n: number): boolean => {
+  for (let i = 1; i < n; i++) {
+    const a = values[i - 1]!;
+    const b = values[i]!;
+    if (a > b || (a === 0 && b === 0 && 1 / a > 0 && 1 / b < 0)) return false;
+  }
+  return true;
+};
+
 /** The weighted items of a sketch state, ascending (equal values merged). */
 export const weightedOf = (state: SketchState): WeightedValues => {
-  // Each level sorted on its own (natively), then merged level by level.
-  let values = new Float64Array(0);
-  let weights = new Float64Array(0);
+  // Each level sorted on its own (radix, unless it already is: levels above 0 often are), then
+  // merged into the items so far, level by level, between two buffers of the total size.
+  const total = state.levels.reduce((sum, items) => sum + items.length, 0);
+  let values = new Float64Array(total);
+  let weights = new Float64Array(total);
+  let nextValues = new Float64Array(total);
+  let nextWeights = new Float64Array(total);
+  const sorted = new Float64Array(state.levels.reduce((most, items) => Math.max(most, items.length), 0));
+  const scratch = new Float64Array(sorted.length);
+  let held = 0;
   state.levels.forEach((items, h) => {
-    if (items.length === 0) return;
-    const sorted = Float64Array.from(items).sort();
+    const count = items.length;
+    if (count === 0) return;
+    sorted.set(items);
+    if (!ascending(sorted, count)) RADIX.sort(sorted, count, scratch);
     const w = 2 ** h;
-    const mergedValues = new Float64Array(values.length + sorted.length);
-    const mergedWeights = new Float64Array(values.length + sorted.length);
     let i = 0;
     let j = 0;
     let m = 0;
-    while (i < values.length || j < sorted.length) {
-      if (j >= sorted.length || (i < values.length && values[i]! <= sorted[j]!)) {
-        mergedValues[m] = values[i]!;
-        mergedWeights[m++] = weights[i++]!;
+    while (i < held || j < count) {
+      if (j >= count || (i < held && values[i]! <= sorted[j]!)) {
+        nextValues[m] = values[i]!;
+        nextWeights[m++] = weights[i++]!;
       } else {
-        mergedValues[m] = sorted[j++]!;
-        mergedWeights[m++] = w;
+        nextValues[m] = sorted[j++]!;
+        nextWeights[m++] = w;
       }
     }
-    values = mergedValues;
-    weights = mergedWeights;
+    held = m;
+    [values, nextValues] = [nextValues, values];
+    [weights, nextWeights] = [nextWeights, weights];
   });
   // Equal values as one item.
   let m = 0;
-  for (let i = 0; i < values.length; i++) {
+  for (let i = 0; i < held; i++) {
     if (m > 0 && values[m - 1] === values[i]) weights[m - 1]! += weights[i]!;
     else {
       values[m] = values[i]!;
