@@ -38,7 +38,6 @@ const IMAGE = {
   uri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/churn',
   digest: `sha256:${'c'.repeat(64)}`,
 };
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** The figures of both runs, printed as one line when the file is done. */
 const figures = {
@@ -265,13 +264,12 @@ describe('adversarial suite', () => {
     });
     expect(approval.status, approval.text).toBe(202);
     fixture.approvalId = approval.body.id;
-    for (let i = 0; i < 400 && !fixture.link; i++) {
+    fixture.link = await eventually(`the approval email for ${fixture.model}`, async () => {
       const mail = (
         (await api.call('GET', '/local/outbox')).body as { subject: string; links: string[] }[]
       ).find((m) => m.subject.includes(`${fixture.model} version`));
-      if (mail) fixture.link = mail.links[0]!;
-      else await sleep(25);
-    }
+      return mail?.links[0];
+    });
     fixture.secret = fixture.link.split('/').at(-1)!;
     const deployment = await api.call('POST', `/v1/models/${fixture.model}/versions/1/deployments`, {
       principal: 'alice',

@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../eventually.ts';
 import {
   chromiumAvailable,
   collectConsoleErrors,
-  eventually,
   expectAccessible,
   launchChromium,
   shoot,
+  WORKFLOW_PATIENCE,
 } from './browser.ts';
 import { writeDriftData } from './drift-fixtures.ts';
 import { type Api, startApi } from './local-api.ts';
@@ -37,11 +38,15 @@ describe.skipIf(!chromiumAvailable)('approval pages in a browser (needs apt-get 
   let dir: string;
 
   const mailsFor = (version: number, count: number) =>
-    eventually(async () => {
-      const outbox = (await api.call<Mail[]>('GET', '/local/outbox')).body;
-      const mails = outbox.filter((m) => m.subject.includes(`${model} version ${version} `));
-      return mails.length >= count ? mails : undefined;
-    }, `${count} approval emails for version ${version}`);
+    eventually(
+      `${count} approval emails for version ${version}`,
+      async () => {
+        const outbox = (await api.call<Mail[]>('GET', '/local/outbox')).body;
+        const mails = outbox.filter((m) => m.subject.includes(`${model} version ${version} `));
+        return mails.length >= count ? mails : undefined;
+      },
+      WORKFLOW_PATIENCE,
+    );
   const linkTo = (mails: Mail[], to: string) => mails.find((m) => m.to === to)!.links[0]!;
 
   const open = async (link: string): Promise<{ page: Page; status: number; errors: string[] }> => {
@@ -122,10 +127,14 @@ describe.skipIf(!chromiumAvailable)('approval pages in a browser (needs apt-get 
       },
     });
     expect(deployed.status, deployed.text).toBe(202);
-    await eventually(async () => {
-      const d = await api.call('GET', `/v1/deployments/${deployed.body.id}`);
-      return d.body.status === 'SUCCEEDED' ? d : undefined;
-    }, 'the deployment of version 1');
+    await eventually(
+      'the deployment of version 1',
+      async () => {
+        const d = await api.call('GET', `/v1/deployments/${deployed.body.id}`);
+        return d.body.status === 'SUCCEEDED' ? d : undefined;
+      },
+      WORKFLOW_PATIENCE,
+    );
     const data = await writeDriftData(dir, new Date(Date.now() - 10 * 60_000));
     const baseline = await api.call('PUT', `/v1/models/${model}/versions/1/baseline`, {
       principal: PIPELINE,
@@ -319,10 +328,14 @@ describe.skipIf(!chromiumAvailable)('approval pages in a browser (needs apt-get 
     });
     expect(created.status, created.text).toBe(202);
     const link = linkTo(await mailsFor(1, 1), 'late@example.com');
-    await eventually(async () => {
-      const a = await api.call('GET', `/v1/approvals/${created.body.id}`);
-      return a.body.status === 'EXPIRED' ? a : undefined;
-    }, 'the expiry');
+    await eventually(
+      'the expiry',
+      async () => {
+        const a = await api.call('GET', `/v1/approvals/${created.body.id}`);
+        return a.body.status === 'EXPIRED' ? a : undefined;
+      },
+      WORKFLOW_PATIENCE,
+    );
 
     const expired = await open(link);
     expect(expired.status).toBe(410);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../eventually.ts';
 import { type Api, startApi } from './local-api.ts';
 import { createModel, publishVersion, uniqueName } from './registry-fixtures.ts';
 
@@ -8,7 +9,6 @@ import { createModel, publishVersion, uniqueName } from './registry-fixtures.ts'
  * then end FAILED and say why (MailSenderNotConfigured), instead of waiting until it expires.
  */
 let api: Api;
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 beforeAll(async () => {
   api = await startApi({ driftIntervalMs: 0, env: { MAIL_FROM: 'steward@example.com' } });
@@ -33,11 +33,10 @@ describe('approvals with the placeholder mail sender', () => {
       body: { environment: env },
     });
     expect(created.status, created.text).toBe(202);
-    let approval = (await api.call('GET', `/v1/approvals/${created.body.id}`)).body;
-    for (let i = 0; i < 400 && approval.status === 'PENDING'; i++) {
-      await sleep(25);
-      approval = (await api.call('GET', `/v1/approvals/${created.body.id}`)).body;
-    }
+    const approval = await eventually(`approval ${created.body.id} leaving PENDING`, async () => {
+      const read = (await api.call('GET', `/v1/approvals/${created.body.id}`)).body;
+      return read.status === 'PENDING' ? undefined : read;
+    });
 
     expect(approval.status).toBe('FAILED');
     expect(approval.outcomeReason).toContain('MailSenderNotConfigured');

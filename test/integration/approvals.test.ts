@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../eventually.ts';
 import { type Api, startApi } from './local-api.ts';
 import { createModel, expectProblem, publishVersion, uniqueName } from './registry-fixtures.ts';
 
@@ -18,7 +19,6 @@ type Approval = {
 };
 
 const PIPELINE = 'ci-pipeline';
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 describe('approvals', () => {
   let api: Api;
@@ -58,14 +58,15 @@ describe('approvals', () => {
   const get = async (id: string) => (await api.call<Approval>('GET', `/v1/approvals/${id}`)).body;
 
   /** Poll until the workflow has done its part (bounded; timing is never asserted). */
-  const until = async <T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> => {
-    for (let i = 0; i < 200; i++) {
-      const value = await read();
-      if (done(value)) return value;
-      await sleep(50);
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
+  const until = <T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> =>
+    eventually(
+      what,
+      async () => {
+        const value = await read();
+        return done(value) ? value : undefined;
+      },
+      { tries: 200, intervalMs: 50 },
+    );
 
   const mailsFor = async (model: string) =>
     until(

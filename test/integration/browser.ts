@@ -63,19 +63,8 @@ export const collectConsoleErrors = (page: Page): string[] => {
   return errors;
 };
 
-/** Polls until `read` gives a value, and fails loudly naming `what` when it never does. */
-export const eventually = async <T>(
-  read: () => Promise<T | undefined>,
-  what: string,
-  tries = 1200,
-): Promise<T> => {
-  for (let i = 0; i < tries; i++) {
-    const value = await read();
-    if (value !== undefined) return value;
-    await new Promise((done) => setTimeout(done, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
+/** eventually()'s budget for a workflow's outcome in these heavy files: a minute on a loaded machine. */
+export const WORKFLOW_PATIENCE = { tries: 1200, intervalMs: 50 };
 
 /** With SCREENSHOT_DIR set, a full-page screenshot to look at by eye (never committed). */
 export const shoot = async (page: Page, name: string): Promise<void> => {

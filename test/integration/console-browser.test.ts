@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../eventually.ts';
 import {
   chromiumAvailable,
   collectConsoleErrors,
-  eventually,
   expectAccessible,
   launchChromium,
   shoot,
+  WORKFLOW_PATIENCE,
 } from './browser.ts';
 import { writeDriftData } from './drift-fixtures.ts';
 import { type Api, startApi } from './local-api.ts';
@@ -48,10 +49,14 @@ describe.skipIf(!chromiumAvailable)('the console in a browser (needs apt-get ins
   const heading = () => page.locator('main h1');
   const actAs = (principal: string) => page.locator('#principal').selectOption(principal);
   const settle = (id: string, operation: string, status: string) =>
-    eventually(async () => {
-      const d = (await api.call<Deployment>('GET', `/v1/deployments/${id}`)).body;
-      return d.operation === operation && d.status === status ? d : undefined;
-    }, `deployment ${id} to be ${status} after ${operation}`);
+    eventually(
+      `deployment ${id} to be ${status} after ${operation}`,
+      async () => {
+        const d = (await api.call<Deployment>('GET', `/v1/deployments/${id}`)).body;
+        return d.operation === operation && d.status === status ? d : undefined;
+      },
+      WORKFLOW_PATIENCE,
+    );
   const deploy = async (version: number) => {
     const res = await api.call('POST', `/v1/models/${model}/versions/${version}/deployments`, {
       principal: 'alice',

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../eventually.ts';
 import { checkInvariants } from './invariants.ts';
 import type { ApiResponse } from './local-api.ts';
 import { sha256 } from './registry-fixtures.ts';
@@ -50,15 +51,15 @@ describe('a crash in the middle of a burst', () => {
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    for (let i = 0; i < 600; i++) {
-      const up = await fetch(`${base}/v1/health`).then(
-        (r) => r.status === 200,
-        () => false,
-      );
-      if (up) return;
-      await sleep(100);
-    }
-    throw new Error('the local server did not come up');
+    await eventually(
+      'the local server coming up',
+      () =>
+        fetch(`${base}/v1/health`).then(
+          (r) => (r.status === 200 ? true : undefined),
+          () => undefined,
+        ),
+      { tries: 600, intervalMs: 100 },
+    );
   };
 
   const kill = async () => {
@@ -182,7 +183,10 @@ describe('a crash in the middle of a burst', () => {
       }
     });
     // Killed once a fair part of the burst is acknowledged, with the rest in flight.
-    for (let waited = 0; acknowledged < 24 && waited < 20_000; waited += 20) await sleep(20);
+    await eventually('24 writes of the burst acknowledged', () => (acknowledged >= 24 ? true : undefined), {
+      tries: 1000,
+      intervalMs: 20,
+    });
     await kill();
     await Promise.allSettled(burst);
     expect(acknowledged).toBeGreaterThan(0);
@@ -221,20 +225,22 @@ describe('a crash in the middle of a burst', () => {
 
     // Workflows: no deployment is left running without an execution. Those the kill interrupted
     // are reconciled at restart (local mode raises the lost executions' status change).
-    let settled = 0;
-    for (let round = 0; round < 200; round++) {
-      settled = 0;
-      for (const id of deployments) {
-        const d = await call('GET', `/v1/deployments/${id}`);
-        if (!['PENDING', 'IN_PROGRESS'].includes(d.body.status)) settled++;
-      }
-      if (settled === deployments.length) break;
-      await sleep(150);
-    }
+    const settled = await eventually(
+      'every deployment settled after the restart (none left PENDING or IN_PROGRESS)',
+      async () => {
+        const statuses = await Promise.all(
+          deployments.map(async (id) => (await call('GET', `/v1/deployments/${id}`)).body.status as string),
+        );
+        return statuses.every((status) => !['PENDING', 'IN_PROGRESS'].includes(status))
+          ? statuses.length
+          : undefined;
+      },
+      { tries: 200, intervalMs: 150 },
+    );
     console.log(
       `[crash] acknowledged=${acknowledged} writesLost=${lost} idempotencyDuplicates=${duplicates} ` +
-        `chainsVerified=${report.chains} deployments=${deployments.length} workflowsUnsettled=${deployments.length - settled}`,
+        `chainsVerified=${report.chains} deployments=${deployments.length} workflowsSettled=${settled}`,
     );
-    expect(deployments.length - settled, 'deployments left PENDING or IN_PROGRESS after the restart').toBe(0);
+    expect(settled).toBe(deployments.length);
   }, 240_000);
 });

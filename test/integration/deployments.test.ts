@@ -31,7 +31,6 @@ type Deployment = {
 
 describe('deployments', () => {
   let api: Api;
-  const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
   const model = async (versions = 2) => {
     const name = uniqueName('dep');
@@ -65,14 +64,11 @@ describe('deployments', () => {
     });
 
   /** Poll until the operation has recorded its outcome (bounded; timing is never asserted). */
-  const settle = async (id: string, operation = 'deploy'): Promise<Deployment> => {
-    for (let i = 0; i < 800; i++) {
+  const settle = (id: string, operation = 'deploy'): Promise<Deployment> =>
+    eventually(`deployment ${id} settled (${operation})`, async () => {
       const d = (await api.call<Deployment>('GET', `/v1/deployments/${id}`)).body;
-      if (d.operation === operation && OUTCOMES.has(d.history.at(-1)?.step ?? '')) return d;
-      await sleep(25);
-    }
-    throw new Error(`deployment ${id} did not settle`);
-  };
+      return d.operation === operation && OUTCOMES.has(d.history.at(-1)?.step ?? '') ? d : undefined;
+    });
 
   const sagemaker = (
     endpointName: string,
@@ -415,11 +411,10 @@ describe('deployments', () => {
       ).status,
     ).toBe(200);
 
-    let approval = (await api.call('GET', `/v1/approvals/${request.body.id}`)).body;
-    for (let i = 0; i < 200 && !approval.deploymentId && !approval.deploymentError; i++) {
-      await sleep(20);
-      approval = (await api.call('GET', `/v1/approvals/${request.body.id}`)).body;
-    }
+    const approval = await eventually(`approval ${request.body.id} starting its deployment`, async () => {
+      const read = (await api.call('GET', `/v1/approvals/${request.body.id}`)).body;
+      return read.deploymentId || read.deploymentError ? read : undefined;
+    });
     expect(approval.deploymentError).toBeUndefined();
     const done = await settle(approval.deploymentId);
     expect(done.status).toBe('SUCCEEDED');

@@ -2,7 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from './browser.ts';
+import { eventually } from '../eventually.ts';
+import { WORKFLOW_PATIENCE } from './browser.ts';
 import { writeDriftData } from './drift-fixtures.ts';
 import { type Api, startApi } from './local-api.ts';
 import { createModel, expectProblem, publishVersion, uniqueName } from './registry-fixtures.ts';
@@ -28,10 +29,14 @@ describe('evidence pack', () => {
   let pack: { status: number; headers: Headers; text: string };
 
   const settled = (id: string, status: string) =>
-    eventually(async () => {
-      const d = await api.call('GET', `/v1/deployments/${id}`);
-      return d.body.status === status ? d.body : undefined;
-    }, `deployment ${id} ${status}`);
+    eventually(
+      `deployment ${id} ${status}`,
+      async () => {
+        const d = await api.call('GET', `/v1/deployments/${id}`);
+        return d.body.status === status ? d.body : undefined;
+      },
+      WORKFLOW_PATIENCE,
+    );
 
   const deploy = async (version: number) => {
     const res = await api.call('POST', `/v1/models/${model}/versions/${version}/deployments`, {
@@ -101,18 +106,26 @@ describe('evidence pack', () => {
       await api.call('POST', `/v1/approvals/${approvalId}/decisions`, { body: { decision: 'approve' } }),
       403,
     );
-    await eventually(async () => {
-      const res = await api.call('POST', `/v1/approvals/${approvalId}/decisions`, {
-        principal: 'ops@example.com',
-        body: { decision: 'approve', comment: 'validation report reviewed' },
-      });
-      // The group's task is answered once the workflow has reached it.
-      return res.status === 200 ? res : undefined;
-    }, 'the approval decision');
-    await eventually(async () => {
-      const a = await api.call('GET', `/v1/approvals/${approvalId}`);
-      return a.body.status === 'APPROVED' ? a : undefined;
-    }, 'the approval outcome');
+    await eventually(
+      'the approval decision',
+      async () => {
+        const res = await api.call('POST', `/v1/approvals/${approvalId}/decisions`, {
+          principal: 'ops@example.com',
+          body: { decision: 'approve', comment: 'validation report reviewed' },
+        });
+        // The group's task is answered once the workflow has reached it.
+        return res.status === 200 ? res : undefined;
+      },
+      WORKFLOW_PATIENCE,
+    );
+    await eventually(
+      'the approval outcome',
+      async () => {
+        const a = await api.call('GET', `/v1/approvals/${approvalId}`);
+        return a.body.status === 'APPROVED' ? a : undefined;
+      },
+      WORKFLOW_PATIENCE,
+    );
 
     // Version 1 serves, version 2 replaces it, is monitored for drift, and is rolled back.
     await deploy(1);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../eventually.ts';
 import { type Api, startApi } from './local-api.ts';
 import {
   createModel,
@@ -20,7 +21,6 @@ const IMAGE = {
   uri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/churn',
   digest: `sha256:${'c'.repeat(64)}`,
 };
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 type Mail = { to: string; subject: string; links: string[] };
 const ARTIFACT = { sha256: sha256(Buffer.from('x')), sizeBytes: 1 };
 
@@ -51,14 +51,11 @@ describe('hardening', () => {
   afterAll(() => api.close());
 
   /** Poll a deployment until it leaves PENDING/IN_PROGRESS; fails loudly when it never does. */
-  const settled = async (id: string) => {
-    for (let i = 0; i < 800; i++) {
+  const settled = (id: string) =>
+    eventually(`deployment ${id} settled`, async () => {
       const d = await api.call('GET', `/v1/deployments/${id}`);
-      if (!['PENDING', 'IN_PROGRESS'].includes(d.body.status)) return d.body;
-      await sleep(25);
-    }
-    throw new Error(`deployment ${id} never settled`);
-  };
+      return ['PENDING', 'IN_PROGRESS'].includes(d.body.status) ? undefined : d.body;
+    });
 
   const readyVersion = async () => {
     const name = uniqueName('hard');
@@ -110,14 +107,13 @@ describe('hardening', () => {
       body: { environment: 'staging', reason: 'release' },
     });
     expect(requested.status, requested.text).toBe(202);
-    for (let i = 0; i < 400; i++) {
+    const link = await eventually(`the approval email for ${name}`, async () => {
       const mails = ((await api.call<Mail[]>('GET', '/local/outbox')).body ?? []).filter((m) =>
         m.subject.includes(`${name} version`),
       );
-      if (mails.length) return { name, id: requested.body.id as string, link: mails[0]!.links[0]! };
-      await sleep(25);
-    }
-    throw new Error(`no approval email for ${name}`);
+      return mails[0]?.links[0];
+    });
+    return { name, id: requested.body.id as string, link };
   };
 
   const csrfOf = async (link: string) => {
@@ -272,14 +268,12 @@ describe('hardening', () => {
       JSON.stringify({ environment: 'staging' }),
     );
     expect(res.status, res.text).toBe(202);
-    let mails: Mail[] = [];
-    for (let i = 0; i < 400 && mails.length === 0; i++) {
-      mails = ((await api.call<Mail[]>('GET', '/local/outbox')).body ?? []).filter((m) =>
+    const mails = await eventually(`the approval emails for ${name}`, async () => {
+      const found = ((await api.call<Mail[]>('GET', '/local/outbox')).body ?? []).filter((m) =>
         m.subject.includes(`${name} version`),
       );
-      if (!mails.length) await sleep(25);
-    }
-    expect(mails.length).toBeGreaterThan(0);
+      return found.length ? found : undefined;
+    });
     for (const mail of mails) expect(mail.links[0]).toMatch(new RegExp(`^${api.url}/v1/approval-links/`));
   });
 

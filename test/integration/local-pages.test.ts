@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../eventually.ts';
 import { type Api, startApi } from './local-api.ts';
 import { createModel, publishVersion, uniqueName } from './registry-fixtures.ts';
 
@@ -40,11 +41,10 @@ describe('local pages', () => {
     expect(requested.status, requested.text).toBe(202);
 
     // The workflow mails the approvers after the 202: wait for it, loudly.
-    let mine = await api.call('GET', `/local/outbox?to=LEAD@example.com&since=${before}`);
-    for (let i = 0; i < 200 && mine.body.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      mine = await api.call('GET', `/local/outbox?to=LEAD@example.com&since=${before}`);
-    }
+    const mine = await eventually('the approval email to lead@example.com', async () => {
+      const read = await api.call('GET', `/local/outbox?to=LEAD@example.com&since=${before}`);
+      return read.body.length === 0 ? undefined : read;
+    });
     expect(mine.status).toBe(200);
     expect(mine.body.length).toBe(1);
     expect(mine.body[0]).toMatchObject({ to: 'lead@example.com' });

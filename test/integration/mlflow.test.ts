@@ -14,6 +14,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3 as stewardS3 } from '#commons/clients';
 import { treeDigest } from '#domain/artifact';
+import { eventually } from '../eventually.ts';
 import { type Api, type ApiResponse, startApi } from './local-api.ts';
 import { sha256, uniqueName } from './registry-fixtures.ts';
 
@@ -99,19 +100,19 @@ const putFolder = async (prefix: string, files: Record<string, Buffer>) => {
 };
 
 /** As MLflow's `await_registration_for`: poll the version until it leaves PENDING_REGISTRATION. */
-const awaitRegistration = async (name: string, version: string) => {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const res = await get('model-versions/get', [
-      ['name', name],
-      ['version', version],
-    ]);
-    expect(res.status, res.text).toBe(200);
-    if (res.body.model_version.status !== 'PENDING_REGISTRATION') return res.body.model_version;
-    if (Date.now() > deadline) throw new Error(`version ${version} of ${name} stayed PENDING_REGISTRATION`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const awaitRegistration = (name: string, version: string) =>
+  eventually(
+    `version ${version} of ${name} leaving PENDING_REGISTRATION`,
+    async () => {
+      const res = await get('model-versions/get', [
+        ['name', name],
+        ['version', version],
+      ]);
+      expect(res.status, res.text).toBe(200);
+      return res.body.model_version.status === 'PENDING_REGISTRATION' ? undefined : res.body.model_version;
+    },
+    { tries: 300, intervalMs: 100 },
+  );
 
 const registerFromS3 = async (
   name: string,

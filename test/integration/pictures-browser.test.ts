@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '#cli/main';
+import { eventually } from '../eventually.ts';
 import {
   chromiumAvailable,
   collectConsoleErrors,
-  eventually,
   expectAccessible,
   launchChromium,
   shoot,
+  WORKFLOW_PATIENCE,
 } from './browser.ts';
 import { writeDriftData } from './drift-fixtures.ts';
 import { type Api, startApi } from './local-api.ts';
@@ -58,10 +59,14 @@ describe.skipIf(!chromiumAvailable)('pictures in a browser (needs apt-get instal
     });
     expect(deployed.status, deployed.text).toBe(202);
     deploymentId = deployed.body.id;
-    const done = await eventually(async () => {
-      const d = await api.call('GET', `/v1/deployments/${deploymentId}`);
-      return ['SUCCEEDED', 'FAILED', 'ROLLED_BACK'].includes(d.body.status) ? d : undefined;
-    }, 'the deployment of version 2');
+    const done = await eventually(
+      'the deployment of version 2',
+      async () => {
+        const d = await api.call('GET', `/v1/deployments/${deploymentId}`);
+        return ['SUCCEEDED', 'FAILED', 'ROLLED_BACK'].includes(d.body.status) ? d : undefined;
+      },
+      WORKFLOW_PATIENCE,
+    );
     expect(done.body.status, done.text).toBe('SUCCEEDED');
   }, 180_000);
   afterAll(async () => {

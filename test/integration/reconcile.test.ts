@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../eventually.ts';
 import { type Api, clientOf } from './local-api.ts';
+import { writerOnceRead } from './pipe.ts';
 import { createModel, eventsOf, publishVersion, uniqueName } from './registry-fixtures.ts';
 
 /**
@@ -28,8 +29,6 @@ const freePort = () =>
       server.close(() => resolve(port));
     });
   });
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 let dataDir: string;
 let child: ChildProcess | undefined;
@@ -133,9 +132,10 @@ describe('a registration copy lost to kill -9', () => {
       body: { name: model, source: `file://${fifo}` },
     });
     expect(created.status, created.text).toBe(200);
-    await sleep(300);
-
+    // Killed while the copy reads the pipe; the write end closes once its reader is gone.
+    const writer = await writerOnceRead(fifo);
     await killHard();
+    await writer.close();
     await start();
     await writeFile(fifo, 'the weights');
 

@@ -3,7 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../eventually.ts';
 import { type Api, startApi } from './local-api.ts';
+import { writerOnceRead } from './pipe.ts';
 import { createModel, eventsOf, uniqueName } from './registry-fixtures.ts';
 
 /**
@@ -40,14 +42,15 @@ const versionOf = async (name: string) => {
   return res.body.model_version as { status: string; status_message?: string };
 };
 
-const settled = async (name: string) => {
-  for (let i = 0; i < 400; i++) {
-    const v = await versionOf(name);
-    if (v.status !== 'PENDING_REGISTRATION') return v;
-    await sleep(50);
-  }
-  throw new Error(`version 1 of ${name} stayed PENDING_REGISTRATION`);
-};
+const settled = (name: string) =>
+  eventually(
+    `version 1 of ${name} leaving PENDING_REGISTRATION`,
+    async () => {
+      const v = await versionOf(name);
+      return v.status === 'PENDING_REGISTRATION' ? undefined : v;
+    },
+    { tries: 400, intervalMs: 50 },
+  );
 
 const registrationsOf = (status: 'RUNNING' | 'FAILED' | 'ABORTED') =>
   api.system.workflows.service.listExecutions(api.system.workflows.arns.registration, {
@@ -100,20 +103,20 @@ describe('registration executions that end without an outcome', () => {
     execFileSync('mkfifo', [fifo]);
     const created = await mlflow('POST', 'model-versions/create', { name, source: `file://${fifo}` });
     expect(created.status, created.text).toBe(200);
-    let running: { executionArn: string } | undefined;
-    for (let i = 0; i < 200 && !running; i++) {
-      running = registrationsOf('RUNNING')[0];
-      if (!running) await sleep(25);
-    }
-    expect(running).toBeDefined();
+    const writer = await writerOnceRead(fifo);
+    const running = await eventually(
+      `the registration of ${name} running`,
+      () => registrationsOf('RUNNING')[0],
+    );
 
     // Act
-    api.system.workflows.service.stopExecution(running!.executionArn, {
+    api.system.workflows.service.stopExecution(running.executionArn, {
       error: 'OperatorStop',
       cause: 'stopped by the test',
     });
     await expectFailedAndAudited(name, /did not finish: .*(OperatorStop|Aborted)/);
-    await writeFile(fifo, 'late bytes');
+    await writer.write('late bytes');
+    await writer.close();
     await sleep(300);
 
     // Assess
