@@ -2,6 +2,8 @@ import type { ApprovalItem } from '#adapters/approvals-table';
 import { s3Uri } from '#adapters/artifact-store';
 import type { AliasItem, ModelItem, VersionItem } from '#adapters/registry-table';
 import { isExpired } from '#domain/approval';
+import type { BaselineProfile, FeatureProfile } from '#domain/drift/profile';
+import type { EncodedValues } from '#domain/drift/values-codec';
 import { type Model, mayActOn, teamOf } from '#domain/model';
 import type { Version } from '#domain/version';
 
@@ -120,4 +122,34 @@ export const presentCard = (
   ...c.card,
   revision: c.revision,
   ...(c.updatedAt ? { updatedAt: c.updatedAt, updatedBy: c.updatedBy } : {}),
+});
+
+/** A feature as the API shows it: its KS values (every value, or a sketch) stay in S3. */
+const presentFeature = (feature: FeatureProfile) => {
+  const { distribution, sample, ...rest } = feature as FeatureProfile & {
+    distribution?: EncodedValues;
+    sample?: number[];
+  };
+  if (distribution)
+    return {
+      ...rest,
+      ksValues:
+        distribution.kind === 'exact'
+          ? { kind: 'exact', count: distribution.count }
+          : {
+              kind: 'sketch',
+              count: distribution.n,
+              rankErrorBound: distribution.errorWeight / distribution.n,
+            },
+    };
+  return { ...rest, ...(sample ? { sampleSize: sample.length } : {}) };
+};
+
+/** The profile as the API shows it: everything but the values kept for KS, which stay in S3. */
+export const presentProfile = (profile: BaselineProfile, uri: string) => ({
+  uri,
+  rows: profile.rows,
+  ...(profile.ksExactMax !== undefined ? { ksExactMax: profile.ksExactMax } : {}),
+  features: profile.features.map(presentFeature),
+  ...(profile.prediction ? { prediction: presentFeature(profile.prediction) } : {}),
 });

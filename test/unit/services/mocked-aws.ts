@@ -44,12 +44,21 @@ export const resetAws = (env: Record<string, string> = {}) => {
       ),
     ),
   }));
-  // A partition read: the items whose pk is the one asked (sorted by sk), as a Query answers.
-  ddb.on(QueryCommand).callsFake((input) => ({
-    Items: [...table.values()]
-      .filter((i) => i.pk === input.ExpressionAttributeValues?.[':pk'] && !input.IndexName)
-      .sort((a, b) => String(a.sk).localeCompare(String(b.sk))),
-  }));
+  // A read of one partition of the table (no index): its items in sk order, as a Query answers,
+  // kept to `begins_with(sk, :v)` or `sk < :v` when the key condition says so.
+  ddb.on(QueryCommand).callsFake((input) => {
+    const values = input.ExpressionAttributeValues ?? {};
+    const condition = String(input.KeyConditionExpression);
+    const prefix = /begins_with\(sk, (:\w+)\)/.exec(condition)?.[1];
+    const below = /sk < (:\w+)/.exec(condition)?.[1];
+    const items = [...table.values()]
+      .filter((i) => !input.IndexName && i.pk === values[':pk'])
+      .filter((i) => prefix === undefined || String(i.sk).startsWith(String(values[prefix])))
+      .filter((i) => below === undefined || String(i.sk) < String(values[below]))
+      .sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+    if (input.ScanIndexForward === false) items.reverse();
+    return { Items: input.Limit ? items.slice(0, input.Limit) : items };
+  });
   ddb.on(TransactWriteCommand).resolves({});
   ddb.on(UpdateCommand).resolves({});
 };
