@@ -6,12 +6,13 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { cloudwatch } from '#commons/clients';
 import { config } from '#commons/config';
+import { METRICS } from '#commons/facts';
 
 /**
  * CloudWatch: the drift alarm of each monitored deployment (on the `DriftedShare` metric the drift
  * job publishes), and the target's own metrics for its technical health.
  */
-export const DRIFT_NAMESPACE = 'Steward';
+export const DRIFT_NAMESPACE = METRICS.namespace;
 
 export const putDriftAlarm = async (alarm: {
   name: string;
@@ -26,10 +27,10 @@ export const putDriftAlarm = async (alarm: {
       AlarmName: alarm.name,
       AlarmDescription: `Steward: the share of drifted features of ${alarm.model} in ${alarm.environment}`,
       Namespace: DRIFT_NAMESPACE,
-      MetricName: 'DriftedShare',
+      MetricName: METRICS.names.driftedShare,
       // Powertools adds the service dimension to every metric it writes: the alarm must name it too.
       Dimensions: [
-        { Name: 'service', Value: process.env.POWERTOOLS_SERVICE_NAME ?? 'steward' },
+        { Name: 'service', Value: METRICS.service },
         { Name: 'model', Value: alarm.model },
         { Name: 'environment', Value: alarm.environment },
       ],

@@ -1,7 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3 } from '#commons/clients';
 import { config } from '#commons/config';
-import { s3Keys } from '#commons/facts';
+import { ENV, s3Keys } from '#commons/facts';
 
 /**
  * The audit archive bucket (S3 Object Lock): one object per audit event, named by model and
@@ -9,7 +9,7 @@ import { s3Keys } from '#commons/facts';
  */
 const bucket = () => {
   const name = config().auditArchiveBucket;
-  if (!name) throw new Error('AUDIT_ARCHIVE_BUCKET is not configured');
+  if (!name) throw new Error(`${ENV.AUDIT_ARCHIVE_BUCKET} is not configured`);
   return name;
 };
 

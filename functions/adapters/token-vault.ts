@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { kms, probeSeal } from '#commons/clients';
 import { config } from '#commons/config';
+import { ENV } from '#commons/facts';
 
 /**
  * Task tokens are kept sealed: on AWS encrypted with a KMS key (the encryption context binds the
@@ -28,7 +29,8 @@ export const seal = async (token: string, binding: Binding): Promise<string> => 
     );
     return `kms:${Buffer.from(out.CiphertextBlob!).toString('base64')}`;
   }
-  if (!localTokenKey) throw new Error('neither TOKEN_KEY_ID nor STEWARD_TOKEN_KEY is configured');
+  if (!localTokenKey)
+    throw new Error(`neither ${ENV.TOKEN_KEY_ID} nor ${ENV.STEWARD_TOKEN_KEY} is configured`);
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', Buffer.from(localTokenKey, 'hex'), iv).setAAD(aad(binding));
   const sealed = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);

@@ -1,6 +1,6 @@
 import type * as z from 'zod';
 import type { EnvironmentDefaults } from '#domain/environment';
-import { EnvSchema } from './facts.ts';
+import { ENV, EnvSchema } from './facts.ts';
 
 /**
  * Configuration, read and validated once per process from the environment. A missing or
@@ -30,6 +30,10 @@ const ConfigSchema = EnvSchema.transform((e) =>
     registrationStateMachineArn: e.REGISTRATION_STATE_MACHINE_ARN,
     sourceBuckets: e.SOURCE_BUCKETS ?? [],
     copyMultipartThresholdBytes: e.COPY_MULTIPART_THRESHOLD_BYTES,
+    driftDistributedBytes: e.DRIFT_DISTRIBUTED_BYTES,
+    driftChildBytes: e.DRIFT_CHILD_BYTES,
+    driftWorkers: e.DRIFT_WORKERS,
+    driftWorkerYoungMb: e.DRIFT_WORKER_YOUNG_MB,
     driftAlarmTopicArn: e.DRIFT_ALARM_TOPIC_ARN,
     driftStateMachineArn: e.DRIFT_STATE_MACHINE_ARN,
     deploymentStateMachineArn: e.DEPLOYMENT_STATE_MACHINE_ARN,
@@ -75,6 +79,6 @@ export const resetConfig = (): void => {
 /** Which artifacts bucket; fails loudly in a function that was not granted one. */
 export const artifactsBucket = (): string => {
   const bucket = config().artifactsBucket;
-  if (!bucket) throw new Error('ARTIFACTS_BUCKET is not configured for this function');
+  if (!bucket) throw new Error(`${ENV.ARTIFACTS_BUCKET} is not configured for this function`);
   return bucket;
 };

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ENV } from '#commons/facts';
 import { secrets } from './clients.ts';
 import { config } from './config.ts';
 import { ValidationError } from './errors.ts';
@@ -13,7 +14,8 @@ const cursorKey = (): Promise<Buffer> => {
   keyPromise ??= (async () => {
     const { cursorKey: local, cursorSecretArn } = config();
     if (local) return Buffer.from(local);
-    if (!cursorSecretArn) throw new Error('neither STEWARD_CURSOR_KEY nor CURSOR_SECRET_ARN is configured');
+    if (!cursorSecretArn)
+      throw new Error(`neither ${ENV.STEWARD_CURSOR_KEY} nor ${ENV.CURSOR_SECRET_ARN} is configured`);
     // Loaded on first use only: local mode and most cold starts never need the Secrets Manager client.
     const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
     const secret = await (await secrets()).send(new GetSecretValueCommand({ SecretId: cursorSecretArn }));

@@ -45,6 +45,9 @@ export const s3Keys = {
     `${S3_PREFIX.reports}${model}/${deploymentId}/${at.replaceAll(':', '')}-${runId}.html`,
   latestDriftReportPage: (model: string, deploymentId: string) =>
     `${S3_PREFIX.reports}${model}/${deploymentId}/latest.html`,
+  /** A Distributed Map drift run's folder: its plan, object manifest, partials and Map results. */
+  driftShardRun: (model: string, deploymentId: string, at: string, runId: string) =>
+    `${S3_PREFIX.driftShards}${model}/${deploymentId}/${at.replaceAll(':', '')}-${runId}/`,
   auditEvent: (model: string, seq: number) =>
     `${S3_PREFIX.audit}${model}/${String(seq).padStart(12, '0')}.json`,
 } as const;
@@ -73,6 +76,29 @@ export const resourceNames = {
   any: (prefix: string) => `${prefix}-*`,
   driftAlarm: (prefix: string, deploymentId: string) => `${prefix}-drift-${deploymentId}`,
   driftAlarmPattern: (prefix: string) => `${prefix}-drift-*`,
+  /** A target's default rollback alarm, which the deployment workflow makes (any target name). */
+  rollbackAlarm: (targetName: string) => `${targetName}-rollback`,
+  rollbackAlarmPattern: '*-rollback',
+} as const;
+
+// ---- Metrics ----------------------------------------------------------------------------------
+
+/**
+ * Steward's metrics (EMF, through Powertools): the namespace, the `service` dimension Powertools
+ * adds to each, and the names the dashboard and the drift alarms read.
+ */
+export const METRICS = {
+  namespace: 'Steward',
+  service: 'steward',
+  names: {
+    driftedShare: 'DriftedShare',
+    windowRows: 'WindowRows',
+    psi: 'PSI',
+    ksPValue: 'KSPValue',
+    requests: 'Requests',
+    faults: 'Faults',
+    clientErrors: 'ClientErrors',
+  },
 } as const;
 
 // ---- Environment variables --------------------------------------------------------------------
@@ -176,6 +202,20 @@ export const EnvSchema = z.object({
     .regex(/^[^=]+=.*$/)
     .optional(),
   DEPLOY_POLL_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  /** Drift runs: windows of more capture bytes than this run as a Distributed Map. */
+  DRIFT_DISTRIBUTED_BYTES: z.coerce
+    .number()
+    .positive()
+    .default(32 * 2 ** 30),
+  /** Drift runs: about how many capture bytes each Distributed Map child summarises. */
+  DRIFT_CHILD_BYTES: z.coerce
+    .number()
+    .positive()
+    .default(8 * 2 ** 30),
+  /** Drift runs: worker threads; by default one per vCPU the function has. */
+  DRIFT_WORKERS: z.coerce.number().int().positive().optional(),
+  /** Drift worker threads' young generation, MB (0: V8's default, 16 MB semi-spaces). */
+  DRIFT_WORKER_YOUNG_MB: z.coerce.number().int().min(0).default(12),
   /** The SNS topic drift alarms notify; the drift workflow. */
   DRIFT_ALARM_TOPIC_ARN: z.string().min(1).optional(),
   DRIFT_STATE_MACHINE_ARN: z.string().min(1).optional(),
@@ -195,6 +235,10 @@ export const EnvSchema = z.object({
 });
 
 export type EnvVarName = keyof z.input<typeof EnvSchema>;
+/** Each variable's name, for messages that name one: a rename in the schema reaches them. */
+export const ENV = Object.fromEntries(Object.keys(EnvSchema.shape).map((name) => [name, name])) as {
+  readonly [K in EnvVarName]: K;
+};
 /** What the CDK app (and local mode) may set on a function: names the functions read, as strings. */
 export type FunctionEnvironment = { [K in EnvVarName]?: string };
 

@@ -23,6 +23,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from './errors.ts';
+import { METRICS } from './facts.ts';
 import { withIdempotency } from './idempotency.ts';
 import { hasRole, type Principal, requireReader, requireRole, resolvePrincipal } from './identity.ts';
 import { logger, metrics } from './observability.ts';
@@ -484,9 +485,9 @@ const count = (result: APIGatewayProxyResult, operationId: string | undefined): 
   // A metric set of its own per request: nothing shared if one process serves requests side by side.
   const single = metrics.singleMetric();
   single.addDimension('operation', operationId ?? 'unrouted');
-  single.addMetric('Requests', MetricUnit.Count, 1);
-  if (result.statusCode >= 500) single.addMetric('Faults', MetricUnit.Count, 1);
-  else if (result.statusCode >= 400) single.addMetric('ClientErrors', MetricUnit.Count, 1);
+  single.addMetric(METRICS.names.requests, MetricUnit.Count, 1);
+  if (result.statusCode >= 500) single.addMetric(METRICS.names.faults, MetricUnit.Count, 1);
+  else if (result.statusCode >= 400) single.addMetric(METRICS.names.clientErrors, MetricUnit.Count, 1);
   return result;
 };
 

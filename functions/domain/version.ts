@@ -326,7 +326,11 @@ export const Upload = /* @__PURE__ */ schema(() =>
         .meta(doc('Headers to send with each PUT, exactly (e.g. x-amz-checksum-sha256 on AWS).')),
       expiresAt: z.iso
         .datetime()
-        .meta(doc('When the URLs stop working (PRESIGN_TTL_SECONDS, 15 minutes by default).')),
+        .meta(
+          doc(
+            'When the URLs stop working (15 minutes after this answer by default; the deployment may set another time).',
+          ),
+        ),
       parts: z
         .array(UploadPart)
         .optional()

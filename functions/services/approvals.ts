@@ -24,7 +24,7 @@ import { answerTask, startExecution } from '#adapters/workflow';
 import { config } from '#commons/config';
 import { decodeCursor, encodeCursor } from '#commons/cursor';
 import { asHttpError, ConflictError, GoneError, NotFoundError, ValidationError } from '#commons/errors';
-import { TASK_ERRORS } from '#commons/facts';
+import { ENV, TASK_ERRORS } from '#commons/facts';
 import { hasRole, type Principal, sessionNameOf } from '#commons/identity';
 import { logger } from '#commons/observability';
 import {
@@ -115,7 +115,7 @@ const checkDeployOnApproval = (body: ApprovalRequestInput['body']) => {
 export const requestApproval = async (input: ApprovalRequestInput): Promise<ApprovalItem> => {
   const { model: name, version: number, body } = input;
   const stateMachine = config().approvalStateMachineArn;
-  if (!stateMachine) throw new Error('APPROVAL_STATE_MACHINE_ARN is not configured');
+  if (!stateMachine) throw new Error(`${ENV.APPROVAL_STATE_MACHINE_ARN} is not configured`);
   const environment = await resolveEnvironment(body.environment);
   if (!environment)
     throw new ValidationError(`environment ${body.environment} does not exist`, {

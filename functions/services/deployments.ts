@@ -15,6 +15,7 @@ import { getModel, getModelAndVersion } from '#adapters/registry-table';
 import { startExecution } from '#adapters/workflow';
 import { config } from '#commons/config';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '#commons/errors';
+import { ENV, resourceNames } from '#commons/facts';
 import { logger } from '#commons/observability';
 import { type DeploymentBody, Strategy, targetId, targetName } from '#domain/deployment';
 
@@ -34,7 +35,7 @@ const globMatches = (pattern: string, value: string) =>
 
 const stateMachine = () => {
   const arn = config().deploymentStateMachineArn;
-  if (!arn) throw new Error('DEPLOYMENT_STATE_MACHINE_ARN is not configured');
+  if (!arn) throw new Error(`${ENV.DEPLOYMENT_STATE_MACHINE_ARN} is not configured`);
   return arn;
 };
 
@@ -95,7 +96,7 @@ export const startDeployment = async (input: {
 
   const strategy = Strategy.parse(body.strategy ?? {});
   const name = targetName(target).replaceAll(':', '-');
-  const alarms = strategy.alarms ?? [`${name}-rollback`];
+  const alarms = strategy.alarms ?? [resourceNames.rollbackAlarm(name)];
   // Named alarms must exist: an alarm that does not is never in ALARM, so it would gate nothing.
   // (The default `<target>-rollback` is made by the workflow; an environment in another account
   // keeps its alarms there, out of this account's sight: its deploy role's workflow reads them.)
@@ -103,7 +104,7 @@ export const startDeployment = async (input: {
     const missing = await missingAlarms(strategy.alarms);
     if (missing.length)
       throw new ConflictError(
-        `rollback alarm${missing.length > 1 ? 's' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist: create ${missing.length > 1 ? 'them' : 'it'} first, or name no alarms to get the target's default ${name}-rollback`,
+        `rollback alarm${missing.length > 1 ? 's' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist: create ${missing.length > 1 ? 'them' : 'it'} first, or name no alarms to get the target's default ${resourceNames.rollbackAlarm(name)}`,
         {
           errors: missing.map((alarm) => ({
             path: `body.strategy.alarms.${strategy.alarms!.indexOf(alarm)}`,

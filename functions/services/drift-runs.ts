@@ -13,8 +13,9 @@ import {
   putDriftRun,
 } from '#adapters/monitoring-table';
 import { getVersion } from '#adapters/registry-table';
+import { config } from '#commons/config';
 import { ConflictError, NotFoundError } from '#commons/errors';
-import { S3_PREFIX, s3Keys } from '#commons/facts';
+import { METRICS, s3Keys } from '#commons/facts';
 import { logger, metrics } from '#commons/observability';
 import { LabelJoin, type PredictionLogSummary } from '#domain/drift/ground-truth';
 import type { BaselineProfile } from '#domain/drift/profile';
@@ -274,8 +275,8 @@ const publishMetrics = (
 ) => {
   const deployment = metrics.singleMetric();
   deployment.addDimensions({ model: monitor.model, environment: monitor.environment });
-  deployment.addMetric('DriftedShare', MetricUnit.NoUnit, report.driftedShare);
-  deployment.addMetric('WindowRows', MetricUnit.Count, report.rows);
+  deployment.addMetric(METRICS.names.driftedShare, MetricUnit.NoUnit, report.driftedShare);
+  deployment.addMetric(METRICS.names.windowRows, MetricUnit.Count, report.rows);
   const run = metrics.singleMetric();
   run.addDimensions({ model: monitor.model, environment: monitor.environment });
   run.addMetric('DriftRunBytes', MetricUnit.Bytes, execution.bytes);
@@ -288,11 +289,11 @@ const publishMetrics = (
   for (const feature of report.features) {
     const single = metrics.singleMetric();
     single.addDimensions({ model: monitor.model, environment: monitor.environment, feature: feature.name });
-    if (typeof feature.psi === 'number') single.addMetric('PSI', MetricUnit.NoUnit, feature.psi);
+    if (typeof feature.psi === 'number') single.addMetric(METRICS.names.psi, MetricUnit.NoUnit, feature.psi);
     if (typeof feature.jsDistance === 'number')
       single.addMetric('JSDistance', MetricUnit.NoUnit, feature.jsDistance);
     if (typeof feature.ksPValue === 'number')
-      single.addMetric('KSPValue', MetricUnit.NoUnit, feature.ksPValue);
+      single.addMetric(METRICS.names.ksPValue, MetricUnit.NoUnit, feature.ksPValue);
     single.addMetric('Drifted', MetricUnit.Count, feature.drifted ? 1 : 0);
   }
 };
@@ -308,15 +309,10 @@ export const due = async () => {
   return { monitors: claimed.map((deploymentId) => ({ deploymentId })) };
 };
 
-const GiB = 2 ** 30;
-
 /** Windows of more capture bytes than this run as a Distributed Map (`DRIFT_DISTRIBUTED_BYTES`). */
-export const distributedThreshold = (): number => Number(process.env.DRIFT_DISTRIBUTED_BYTES ?? 32 * GiB);
+export const distributedThreshold = (): number => config().driftDistributedBytes;
 /** Capture bytes each Distributed Map child summarises, about (`DRIFT_CHILD_BYTES`). */
-export const childBytes = (): number => Number(process.env.DRIFT_CHILD_BYTES ?? 8 * GiB);
-
-/** Where a Distributed Map run keeps its plan, object manifest, partial summaries and Map results. */
-export const SHARDS_PREFIX = S3_PREFIX.driftShards;
+export const childBytes = (): number => config().driftChildBytes;
 
 /** A plan as the Distributed Map's children and reducer read it back (its objects are in the manifest). */
 type StoredPlan = Omit<DriftPlan, 'objects'> & { objectCount: number; startedAt: number; base: string };
@@ -349,7 +345,12 @@ export const run = async (event: { deploymentId: string }) => {
     };
   }
   const { objects, ...rest } = plan;
-  const base = `${SHARDS_PREFIX}${plan.deployment.model}/${plan.deploymentId}/${plan.at.replaceAll(':', '')}-${randomBytes(4).toString('hex')}/`;
+  const base = s3Keys.driftShardRun(
+    plan.deployment.model,
+    plan.deploymentId,
+    plan.at,
+    randomBytes(4).toString('hex'),
+  );
   const stored: StoredPlan = { ...rest, objectCount: objects.length, startedAt: started, base };
   const planUri = await putJson(`${base}plan.json`, stored);
   const manifest: ShardManifestItem[] = objects.map((o, index) => ({ index, uri: o.uri, size: o.size }));

@@ -7,6 +7,7 @@ import {
   readRecords,
 } from '#adapters/dataset-reader';
 import { type ClientSettings, clientSettings, setClientSettings } from '#commons/clients';
+import { config } from '#commons/config';
 import { mergePredictionLogs, PredictionLog, type PredictionLogSummary } from '#domain/drift/ground-truth';
 import type { BaselineProfile, FeatureProfile } from '#domain/drift/profile';
 import { KS_EXACT_MAX } from '#domain/drift/values-summary';
@@ -124,13 +125,9 @@ export const splitObjects = (objects: readonly ListedObject[], parts: number): L
 };
 
 /** Worker threads a drift run uses: `DRIFT_WORKERS`, else one per vCPU the function has. */
-export const driftWorkers = (): number => {
-  const configured = Number(process.env.DRIFT_WORKERS);
-  return Number.isInteger(configured) && configured > 0 ? configured : availableParallelism();
-};
+export const driftWorkers = (): number => config().driftWorkers ?? availableParallelism();
 
 const WORKER_ROLE = 'steward-drift-shard';
-const WORKER_YOUNG_MB = 12;
 
 interface WorkerError {
   name: string;
@@ -193,7 +190,7 @@ const spawnWorker = (): Worker => {
   const self = import.meta.url;
   // A smaller young generation than the main thread's default (16 MB semi-spaces): a shard's
   // garbage is short-lived strings, and every worker's committed heap counts in the function's memory.
-  const young = Number(process.env.DRIFT_WORKER_YOUNG_MB ?? WORKER_YOUNG_MB);
+  const young = config().driftWorkerYoungMb;
   const options = {
     workerData: { role: WORKER_ROLE },
     ...(young > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: young } } : {}),

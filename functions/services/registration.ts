@@ -13,7 +13,7 @@ import {
 import { startExecution } from '#adapters/workflow';
 import { artifactsBucket, config } from '#commons/config';
 import { ForbiddenError, NotFoundError, ValidationError } from '#commons/errors';
-import { s3Keys } from '#commons/facts';
+import { ENV, s3Keys } from '#commons/facts';
 import { type Principal, requireOwner, requireRole } from '#commons/identity';
 import { totalBytes, treeDigest } from '#domain/artifact';
 import { sourcesOf } from '#domain/lifecycle';
@@ -160,7 +160,7 @@ export const registerByReference = async (
 const startCopy = async (item: VersionItem) => {
   try {
     const arn = config().registrationStateMachineArn;
-    if (!arn) throw new Error('REGISTRATION_STATE_MACHINE_ARN is not configured');
+    if (!arn) throw new Error(`${ENV.REGISTRATION_STATE_MACHINE_ARN} is not configured`);
     // Execution names are unique per state machine for 90 days; the version's own key part is.
     const id = item.artifact.key.split('/').at(-2)!;
     await startExecution(arn, `copy-${id}`, { model: item.name, version: item.version });

@@ -12,6 +12,7 @@ import {
 import { resolveEnvironment } from '#adapters/environments-table';
 import { getModel, getVersion } from '#adapters/registry-table';
 import { config } from '#commons/config';
+import { ENV } from '#commons/facts';
 import { blueGreenPolicy, resourceName, Strategy, trafficSteps } from '#domain/deployment';
 
 /**
@@ -57,7 +58,7 @@ export const prepare = async (event: { deploymentId: string; operation: Deployme
   const target = await getTarget(d.environment, d.targetId);
   const environment = await resolveEnvironment(d.environment);
   const roleArn = environment?.policy.account?.deployRoleArn ?? config().deployRoleArn;
-  if (!roleArn) throw new PlanError('no deploy role: set DEPLOY_ROLE_ARN or the environment account');
+  if (!roleArn) throw new PlanError(`no deploy role: set ${ENV.DEPLOY_ROLE_ARN} or the environment account`);
   const strategy = Strategy.parse(d.strategy);
   const bakeSeconds = Math.round(strategy.bakeMinutes * 60);
   const prefix = config().resourcePrefix;
@@ -107,7 +108,7 @@ export const prepare = async (event: { deploymentId: string; operation: Deployme
       : config().sagemakerExecutionRoleArn;
     if (d.target.kind === 'sagemaker') {
       const t = d.target;
-      if (!executionRoleArn) throw new PlanError('SAGEMAKER_EXECUTION_ROLE_ARN is not configured');
+      if (!executionRoleArn) throw new PlanError(`${ENV.SAGEMAKER_EXECUTION_ROLE_ARN} is not configured`);
       return {
         ...base,
         sagemaker: {
@@ -146,7 +147,7 @@ export const prepare = async (event: { deploymentId: string; operation: Deployme
     }
     if (d.target.kind === 'sagemaker-batch') {
       const t = d.target;
-      if (!executionRoleArn) throw new PlanError('SAGEMAKER_EXECUTION_ROLE_ARN is not configured');
+      if (!executionRoleArn) throw new PlanError(`${ENV.SAGEMAKER_EXECUTION_ROLE_ARN} is not configured`);
       return {
         ...base,
         batch: {

@@ -4,7 +4,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type FunctionGroup, functionGroups, type Route, routes } from '../../functions/api/routes.ts';
-import type { FunctionEnvironment, RoleRule } from '../../functions/commons/facts.ts';
+import { type FunctionEnvironment, type RoleRule, S3_PREFIX } from '../../functions/commons/facts.ts';
 import { type ApprovalWorkflow, taskResponses } from './approvals.ts';
 import type { Artifacts } from './artifacts.ts';
 import type { StewardContext } from './context.ts';
@@ -437,31 +437,29 @@ export class Api extends Construct {
       CURSOR_SECRET_ARN: data.cursorSecret.secretArn,
       STEWARD_ROLES: JSON.stringify([...(props.console?.roleRules ?? []), ...settings.stewardRoles]),
     };
-    if (props.console) environment['CONSOLE_ORIGIN'] = props.console.origin;
-    if (needs.environments)
-      environment['STEWARD_ENVIRONMENTS'] = JSON.stringify(settings.stewardEnvironments);
+    if (props.console) environment.CONSOLE_ORIGIN = props.console.origin;
+    if (needs.environments) environment.STEWARD_ENVIRONMENTS = JSON.stringify(settings.stewardEnvironments);
     if (access.includes('artifacts') || access.includes('artifacts-read')) {
-      environment['ARTIFACTS_BUCKET'] = artifacts.bucket.bucketName;
-      environment['S3_CHECKSUMS'] = 'true';
+      environment.ARTIFACTS_BUCKET = artifacts.bucket.bucketName;
+      environment.S3_CHECKSUMS = 'true';
     }
     if (access.includes('approval-start')) {
-      environment['APPROVAL_STATE_MACHINE_ARN'] = approvals.stateMachine.stateMachineArn;
+      environment.APPROVAL_STATE_MACHINE_ARN = approvals.stateMachine.stateMachineArn;
       // The links in approval emails point at the links API.
-      environment['PUBLIC_BASE_URL'] = this.linksUrl;
+      environment.PUBLIC_BASE_URL = this.linksUrl;
     }
     // A link's page points back at the main API (its lineage link is a signed API request).
-    if (group === 'approval-links') environment['PUBLIC_BASE_URL'] = this.url;
+    if (group === 'approval-links') environment.PUBLIC_BASE_URL = this.url;
     if (access.includes('registration-start')) {
-      environment['REGISTRATION_STATE_MACHINE_ARN'] = registrations.stateMachine.stateMachineArn;
-      environment['SOURCE_BUCKETS'] = JSON.stringify(
+      environment.REGISTRATION_STATE_MACHINE_ARN = registrations.stateMachine.stateMachineArn;
+      environment.SOURCE_BUCKETS = JSON.stringify(
         settings.sourceBuckets.map((b) => (typeof b === 'string' ? b : b.bucket)),
       );
     }
-    if (access.includes('approval-answer')) environment['TOKEN_KEY_ID'] = approvals.tokenKey.keyArn;
+    if (access.includes('approval-answer')) environment.TOKEN_KEY_ID = approvals.tokenKey.keyArn;
     if (access.includes('deployment-start')) Object.assign(environment, deployments.starterEnvironment);
     if (access.includes('drift')) Object.assign(environment, drift.runEnvironment);
-    if (access.includes('drift-alarms'))
-      environment['DRIFT_ALARM_TOPIC_ARN'] = monitoring.alarmTopic.topicArn;
+    if (access.includes('drift-alarms')) environment.DRIFT_ALARM_TOPIC_ARN = monitoring.alarmTopic.topicArn;
     const fn = new ServiceFunction(this, `${pascalCase(group)}Function`, {
       entry: entryOf(group),
       description: `Steward API: ${group}`,
@@ -491,11 +489,11 @@ export class Api extends Construct {
       artifacts.grantRead(fn);
       fn.acknowledgePolicyFinding(
         artifacts.modelsWildcardFinding(),
-        'Presigned downloads of model files under models/, whose keys are made per version at run time; read only.',
+        `Presigned downloads of model files under ${S3_PREFIX.models}, whose keys are made per version at run time; read only.`,
       );
     }
     if (access.includes('reports-read')) {
-      environment['ARTIFACTS_BUCKET'] = artifacts.bucket.bucketName;
+      environment.ARTIFACTS_BUCKET = artifacts.bucket.bucketName;
       drift.grantReportsRead(fn);
     }
     if (access.includes('approval-start')) approvals.grantStart(fn);

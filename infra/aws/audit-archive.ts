@@ -154,7 +154,7 @@ export class AuditArchive extends Construct {
     const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
     this.exporter.acknowledgePolicyFinding(
       `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${ARCHIVE_PREFIX}*]`,
-      'Object keys are made per model and sequence at run time; the grant is PutObject under audit/ ' +
+      `Object keys are made per model and sequence at run time; the grant is PutObject under ${ARCHIVE_PREFIX} ` +
         'of the archive bucket only.',
     );
   }

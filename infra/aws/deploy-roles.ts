@@ -170,7 +170,7 @@ export class DeployRole extends Construct {
     allow('DecryptModelArtifacts', ['kms:Decrypt'], [props.artifacts.keyArn]);
     acknowledge(
       models,
-      'Model artifacts under models/ of the artifacts bucket, read only; object keys are made per ' +
+      `Model artifacts under ${MODELS_PREFIX} of the artifacts bucket, read only; object keys are made per ` +
         'model and version at run time.',
     );
 
@@ -192,13 +192,13 @@ export class DeployRole extends Construct {
     const rollbackAlarms = stack.formatArn({
       service: 'cloudwatch',
       resource: 'alarm',
-      resourceName: '*-rollback',
+      resourceName: resourceNames.rollbackAlarmPattern,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     allow('MakeDefaultRollbackAlarms', ['cloudwatch:PutMetricAlarm'], [rollbackAlarms]);
     acknowledge(
       rollbackAlarms,
-      'cloudwatch:PutMetricAlarm on alarms named "*-rollback" only: the default rollback alarm of each ' +
+      `cloudwatch:PutMetricAlarm on alarms named "${resourceNames.rollbackAlarmPattern}" only: the default rollback alarm of each ` +
         'target (named after the target at run time), made by the deployment workflow.',
     );
   }
@@ -237,7 +237,7 @@ export class ModelExecutionRole extends Construct {
     this.allow(['kms:Decrypt'], [props.artifacts.keyArn]);
     this.acknowledge(
       models,
-      'SageMaker reads the model artifact it serves; artifacts sit under models/ of the artifacts bucket ' +
+      `SageMaker reads the model artifact it serves; artifacts sit under ${MODELS_PREFIX} of the artifacts bucket ` +
         'with keys made per model and version at run time. Read only.',
     );
 

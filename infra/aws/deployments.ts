@@ -115,12 +115,12 @@ export class DeploymentWorkflow extends Construct {
     execution.allow(['kms:GenerateDataKey', 'kms:Decrypt'], [this.inferenceDataKey.keyArn]);
     execution.acknowledge(
       capture,
-      'SageMaker data capture writes objects it names per endpoint, variant and hour under capture/ of ' +
+      `SageMaker data capture writes objects it names per endpoint, variant and hour under ${CAPTURE_PREFIX} of ` +
         'the inference data bucket; write only, nothing else in the bucket.',
     );
     execution.acknowledge(
       batch,
-      'Batch transform reads its input and writes its output under batch/ of the inference data ' +
+      `Batch transform reads its input and writes its output under ${BATCH_PREFIX} of the inference data ` +
         'bucket; the object names come from the job at run time.',
     );
 

@@ -115,7 +115,7 @@ export class DriftWorkflow extends Construct {
     const shards = artifacts.bucket.arnForObjects(`${SHARDS_PREFIX}*`);
     const shardsReason =
       'A Distributed Map run keeps its plan, object manifest, partial summaries and Map results under ' +
-      'drift-shards/<model>/<deployment>/<run>/ of the artifacts bucket, named at run time; nothing else.';
+      `${SHARDS_PREFIX}<model>/<deployment>/<run>/ of the artifacts bucket, named at run time; nothing else.`;
     // A large window's plan and object manifest.
     iam.Grant.addToPrincipal({ grantee: this.run, actions: ['s3:PutObject'], resourceArns: [shards] });
     this.run.acknowledgePolicyFinding(wildcardResourceFinding(this, shards), shardsReason);
@@ -269,15 +269,15 @@ export class DriftWorkflow extends Construct {
     artifacts.key.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
     fn.acknowledgePolicyFinding(
       wildcardResourceFinding(this, baselines),
-      'Baseline profiles are named per model and version at run time (baselines/<model>/<version>.json); ' +
+      `Baseline profiles are named per model and version at run time (${BASELINES_PREFIX}<model>/<version>.json); ` +
         (options.writesBaselines ? 'read and written' : 'read only') +
-        ', under baselines/ of the artifacts bucket only.',
+        `, under ${BASELINES_PREFIX} of the artifacts bucket only.`,
     );
     fn.acknowledgePolicyFinding(
       wildcardResourceFinding(this, reports),
       'Drift reports and their pages are named per model, deployment and run at run time; PutObject ' +
         (options.writesBaselines ? '(and GetObject, to presign a report page for a reader)' : 'only') +
-        ', under reports/ of the artifacts bucket only.',
+        `, under ${REPORTS_PREFIX} of the artifacts bucket only.`,
     );
 
     this.grantCaptureRead(fn);
@@ -291,7 +291,7 @@ export class DriftWorkflow extends Construct {
     fn.acknowledgePolicyFinding(
       wildcardResourceFinding(this, reports),
       'Drift reports are named per model, deployment and run at run time; GetObject only, under ' +
-        'reports/ of the artifacts bucket only.',
+        `${REPORTS_PREFIX} of the artifacts bucket only.`,
     );
   }
 
@@ -313,7 +313,7 @@ export class DriftWorkflow extends Construct {
     fn.acknowledgePolicyFinding(
       wildcardResourceFinding(this, capture),
       'SageMaker data capture names its objects per endpoint, variant and hour; a drift run reads ' +
-        'them (GetObject only) under capture/ of the inference data bucket, not batch/.',
+        `them (GetObject only) under ${S3_PREFIX.capture} of the inference data bucket, not ${S3_PREFIX.batch}.`,
     );
 
     for (const entry of settings.dataBuckets) {

@@ -5,13 +5,13 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { resourceNames, S3_PREFIX } from '../../functions/commons/facts.ts';
+import { METRICS, resourceNames, S3_PREFIX } from '../../functions/commons/facts.ts';
 import type { StewardContext } from './context.ts';
 import { wildcardResourceFinding } from './nag.ts';
 import type { ServiceFunction } from './service-function.ts';
 
 /** Where Steward's EMF metrics go (POWERTOOLS_METRICS_NAMESPACE of every function). */
-export const METRICS_NAMESPACE = 'Steward';
+export const METRICS_NAMESPACE = METRICS.namespace;
 
 /**
  * A SEARCH schema names a metric's exact dimension set. Powertools Metrics adds its `service`
@@ -248,7 +248,7 @@ const dashboardRows = (settings: StewardContext, reportsBucket: s3.IBucket): clo
       graph({
         title: 'Drifted share of features (max per hour)',
         schema: DRIFT_SCHEMA,
-        metricName: 'DriftedShare',
+        metricName: METRICS.names.driftedShare,
         statistic: 'Maximum',
         period: HOUR,
         width: 12,
@@ -256,7 +256,7 @@ const dashboardRows = (settings: StewardContext, reportsBucket: s3.IBucket): clo
       graph({
         title: 'Rows in the drift window',
         schema: DRIFT_SCHEMA,
-        metricName: 'WindowRows',
+        metricName: METRICS.names.windowRows,
         statistic: 'Maximum',
         period: HOUR,
         width: 12,
@@ -266,7 +266,7 @@ const dashboardRows = (settings: StewardContext, reportsBucket: s3.IBucket): clo
       graph({
         title: 'PSI per feature (max per hour)',
         schema: FEATURE_SCHEMA,
-        metricName: 'PSI',
+        metricName: METRICS.names.psi,
         statistic: 'Maximum',
         period: HOUR,
         width: 12,
@@ -274,7 +274,7 @@ const dashboardRows = (settings: StewardContext, reportsBucket: s3.IBucket): clo
       graph({
         title: 'KS p-value per feature (min per hour)',
         schema: FEATURE_SCHEMA,
-        metricName: 'KSPValue',
+        metricName: METRICS.names.ksPValue,
         statistic: 'Minimum',
         period: HOUR,
         width: 12,
@@ -342,7 +342,7 @@ const dashboardRows = (settings: StewardContext, reportsBucket: s3.IBucket): clo
       graph({
         title: 'Registry API: requests',
         schema: API_SCHEMA,
-        metricName: 'Requests',
+        metricName: METRICS.names.requests,
         statistic: 'Sum',
         period: FIVE_MINUTES,
         width: 8,
@@ -350,7 +350,7 @@ const dashboardRows = (settings: StewardContext, reportsBucket: s3.IBucket): clo
       graph({
         title: 'Registry API: faults (5xx)',
         schema: API_SCHEMA,
-        metricName: 'Faults',
+        metricName: METRICS.names.faults,
         statistic: 'Sum',
         period: FIVE_MINUTES,
         width: 8,
@@ -358,7 +358,7 @@ const dashboardRows = (settings: StewardContext, reportsBucket: s3.IBucket): clo
       graph({
         title: 'Registry API: client errors (4xx)',
         schema: API_SCHEMA,
-        metricName: 'ClientErrors',
+        metricName: METRICS.names.clientErrors,
         statistic: 'Sum',
         period: FIVE_MINUTES,
         width: 8,

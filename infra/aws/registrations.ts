@@ -83,7 +83,7 @@ export class RegistrationWorkflow extends Construct {
     artifacts.key.grant(this.copy, 'kms:GenerateDataKey', 'kms:Decrypt');
     this.copy.acknowledgePolicyFinding(
       wildcardResourceFinding(this, models),
-      'A version registered by reference is copied under models/<model>/<uuid>/ with keys made at run time.',
+      `A version registered by reference is copied under ${MODELS_PREFIX}<model>/<uuid>/ with keys made at run time.`,
     );
     for (const entry of settings.sourceBuckets) {
       const name = bucketName(entry);

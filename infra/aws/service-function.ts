@@ -5,7 +5,7 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lam
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { FunctionEnvironment } from '../../functions/commons/facts.ts';
+import { type FunctionEnvironment, METRICS } from '../../functions/commons/facts.ts';
 
 /**
  * Actions whose service has no resource type to name (X-Ray, task-token callbacks), so the only
@@ -119,8 +119,8 @@ export class ServiceFunction extends Construct implements iam.IGrantable {
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       environment: {
-        POWERTOOLS_SERVICE_NAME: 'steward',
-        POWERTOOLS_METRICS_NAMESPACE: 'Steward',
+        POWERTOOLS_SERVICE_NAME: METRICS.service,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
         NODE_OPTIONS: '--enable-source-maps',
         ...definedOnly(props.environment ?? {}),
       },

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { METRICS } from '../../functions/commons/facts.ts';
 import { logicalId, type Synthesized, synthStack } from './synth.ts';
 
 /** `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>` as formatArn renders it. */
@@ -44,7 +45,10 @@ const metricsOf = (template: Template): string[] =>
 /** The metric names the drift job writes (functions/services/drift-runs.ts, `addMetric('<name>', ...)`). */
 const driftJobMetrics = (): string[] => {
   const source = readFileSync(new URL('../../functions/services/drift-runs.ts', import.meta.url), 'utf8');
-  return [...source.matchAll(/addMetric\('([A-Za-z]+)'/g)].map((m) => m[1]!);
+  // A name written out, or one of the shared names (functions/commons/facts.ts METRICS.names).
+  return [...source.matchAll(/addMetric\((?:'([A-Za-z]+)'|METRICS\.names\.(\w+))/g)].map(
+    (m) => m[1] ?? METRICS.names[m[2] as keyof typeof METRICS.names],
+  );
 };
 
 describe('monitoring', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resetConfig } from '#commons/config';
 import { eventually } from '../eventually.ts';
 import { type Api, startApi } from './local-api.ts';
 import { createModel, expectProblem, publishVersion, tableClient, uniqueName } from './registry-fixtures.ts';
@@ -252,12 +253,14 @@ describe('drift monitoring', () => {
     // Every window is "large", and each child gets one capture object.
     process.env.DRIFT_DISTRIBUTED_BYTES = '1';
     process.env.DRIFT_CHILD_BYTES = '1';
+    resetConfig();
     let execution: unknown;
     try {
       execution = await api.system.dispatchDrift();
     } finally {
       delete process.env.DRIFT_DISTRIBUTED_BYTES;
       delete process.env.DRIFT_CHILD_BYTES;
+      resetConfig();
     }
     const results = ((execution as { output?: { runs?: unknown[] } }).output?.runs ?? []) as {
       result?: { deploymentId: string; distributed?: boolean; children?: number; runId?: string };
