@@ -10,11 +10,12 @@ import { faultMatrixTargets, measureFaultMatrix, printFaultMatrix } from './faul
 import { governanceFigures, governanceTargets, measureGovernance, printGovernance } from './governance.ts';
 import { type LoadPlan, loadTargets, measureLoad, printLoad } from './load.ts';
 import { describeOtherLoad, otherLoadMeter } from './machine.ts';
+import { measureReaderMemory, printReaderMemory, readerMemoryTargets } from './reader-memory.ts';
 import { heading, type Marker, note, print, type TargetResult, table } from './report.ts';
 
 /**
  * `npm run bench`: DynamoDB requests per operation, lineage walks (requests in sequence) and audit
- * verification speed, the fault matrix (cells held of the workflows' Task states x faults),
+ * verification speed, the dataset reader's memory over a 200 MiB object, the fault matrix (cells held of the workflows' Task states x faults),
  * bundle sizes, cold import and local-mode latency, each figure printed with
  * its target and PASS/OVER, then the summary and `.bench/results.json`. The drift bench
  * (`bench/drift/run.ts`, in a child process; DRIFT_BENCH_MB sets its size) is the last section.
@@ -76,6 +77,10 @@ const main = async (): Promise<number> => {
   const governance = await measureGovernance();
   printGovernance(governance);
 
+  note('streaming a 200 MiB capture object through the dataset reader (local mode in this process)');
+  const readerMemory = await measureReaderMemory();
+  printReaderMemory(readerMemory);
+
   note('running the fault matrix: every Task state of the workflow paths x throttle / permanent fault');
   const faults = await measureFaultMatrix();
   printFaultMatrix(faults);
@@ -98,6 +103,7 @@ const main = async (): Promise<number> => {
   const targets: TargetResult[] = [
     ...dynamo.targets,
     ...governanceTargets(governance),
+    ...readerMemoryTargets(readerMemory),
     ...bundleTargets(bundles),
     ...coldImportTargets(cold.results),
     ...loadTargets(load),
@@ -145,6 +151,7 @@ const main = async (): Promise<number> => {
     otherProcessesCpu: { coldImport: coldOther, load: loadOther },
     dynamoRequests: dynamo.rows.map((r) => ({ ...r, described: describeCommands(r.commands) })),
     governance,
+    readerMemory,
     faultMatrix: { cells: faults.cells, held: faults.held, states: faults.states, paths: faults.paths },
     bundles: bundles.map(({ packages, ...b }) => ({
       ...b,

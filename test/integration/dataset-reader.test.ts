@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +25,7 @@ import { ARTIFACTS_BUCKET, type LocalSystem, startLocalSystem } from '#local/sys
 /**
  * The dataset reader against local S3 (s3rver) and local files: formats, gzip, hour-folder
  * listing with the time window, file:// in local mode only, pagination past 1,000 keys, and
- * bounded memory over a 200 MB object.
+ * a 200 MB object end to end (the reader's memory over it is a figure of `npm run bench`).
  */
 const BUCKET = ARTIFACTS_BUCKET;
 const FEATURES = ['a', 'b', 'c'];
@@ -517,8 +515,9 @@ describe('pagination past 1,000 keys', () => {
   });
 });
 
-describe('bounded memory', () => {
-  it('streams a 200 MB capture object with under 64 MB of heap and buffers retained', async () => {
+describe('a large object', () => {
+  // Its memory (heap and buffers growth while streaming) is a figure of `npm run bench`.
+  it('streams a 200 MB capture object to its last record and byte', async () => {
     // A fixed-size line, so the object's length is known before it is generated.
     const line = (i: number) =>
       `${captureLine(`id-${String(i).padStart(9, '0')}`, '2026-11-27T10:00:00.000Z', `${(i % 997) / 7},${i % 13},"q${i % 5}"`.padEnd(60, ' '), '0.50')}\n`;
@@ -545,48 +544,16 @@ describe('bounded memory', () => {
       }),
     );
 
-    // Retained memory: heap and buffers after a full collection, sampled every 50,000 records
-    // against the first sample; and, without forcing collections, the raw heap and buffers in use
-    // (garbage included) every 5,000 records against the level before reading.
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const inUse = () => {
-      const m = process.memoryUsage();
-      return m.heapUsed + m.arrayBuffers;
-    };
-    gc();
-    const start = inUse();
-    let rawGrowth = 0;
-    let first: number | undefined;
-    let retainedGrowth = 0;
     let records = 0;
-    let nextRaw = 0;
-    let nextRetained = 0;
     const reader = readRecords(`s3://${BUCKET}/big/capture.jsonl`, {
       format: 'sagemaker-capture',
       features: FEATURES,
     });
     for await (const batch of reader.batches()) {
       records += batch.length;
-      if (records >= nextRaw) {
-        rawGrowth = Math.max(rawGrowth, inUse() - start);
-        nextRaw += 5_000;
-      }
-      if (records >= nextRetained) {
-        gc();
-        const retained = inUse();
-        first ??= retained;
-        retainedGrowth = Math.max(retainedGrowth, retained - first);
-        nextRetained += 50_000;
-      }
     }
     expect(records).toBe(count);
     expect(reader.stats.bytes).toBe(count * lineBytes);
     expect(reader.stats.bytes).toBeGreaterThan(200 * MiB);
-    process.stdout.write(
-      `memory growth over ${(reader.stats.bytes / MiB).toFixed(0)} MiB: raw ${(rawGrowth / MiB).toFixed(1)} MiB, retained ${(retainedGrowth / MiB).toFixed(1)} MiB\n`,
-    );
-    expect(rawGrowth).toBeLessThan(64 * MiB);
-    expect(retainedGrowth).toBeLessThan(16 * MiB);
   }, 180_000);
 });

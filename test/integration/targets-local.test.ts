@@ -757,14 +757,16 @@ describe('local targets: handlers called directly', { timeout: 15_000 }, () => {
       await targets.close();
       console.log('closed');
     `;
-    const started = Date.now();
+    // The endpoint's transition timer (60 s) outlives the bound given to the child (50 s): a timer
+    // left behind by close() keeps the child alive until it is killed, with a signal and no status.
     const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: join(import.meta.dirname, '..', '..'),
       encoding: 'utf8',
-      timeout: 10_000,
+      timeout: 50_000,
     });
     expect(child.stderr).toBe('');
     expect(child.stdout.trim()).toBe('closed');
-    expect(Date.now() - started).toBeLessThan(8000);
+    expect(child.signal, 'the child was killed at the bound: something kept it alive').toBeNull();
+    expect(child.status).toBe(0);
   });
 });
