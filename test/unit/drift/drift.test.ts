@@ -5,10 +5,11 @@ import {
   type BaselineProfile,
   FeatureProfileBuilder,
   type NumericProfile,
+  numericProfile,
 } from '#domain/drift/profile';
 import { fnv1a32, sampleSeed, Xoshiro128 } from '#domain/drift/random';
 import { driftReport, type FeatureFigures, featureFigures, judgeFeature } from '#domain/drift/report';
-import { decileEdges, jensenShannon, meanAndStd, psi, wasserstein } from '#domain/drift/stats';
+import { binIndex, decileEdges, jensenShannon, meanAndStd, psi, wasserstein } from '#domain/drift/stats';
 import { DriftThresholds, resolveThresholds } from '#domain/drift/thresholds';
 import { NumericWindowAccumulator, WindowAccumulator } from '#domain/drift/window';
 
@@ -371,5 +372,23 @@ describe('streaming accumulators agree with a batch computation', () => {
       return judgeFeature(featureFigures(profile, acc.finish()), resolveThresholds(), 2);
     });
     expect(byRecord.features).toEqual(byFeature);
+  });
+});
+
+describe('reference bin counts', () => {
+  it('count each value in the bin binIndex gives it, ties on the edges and -0 included', () => {
+    const random = new Xoshiro128(11);
+    const datasets = [
+      Array.from({ length: 5000 }, () => Math.floor(random.nextDouble() * 4)),
+      Array.from({ length: 5000 }, () => random.nextDouble() * 2 - 1),
+      [...Array.from({ length: 50 }, () => 0), -0, -0, 1, 2, 2, 2],
+      [7],
+    ];
+    for (const values of datasets) {
+      const profile = numericProfile('x', Float64Array.from(values), values.length, 0);
+      const expected = new Array<number>(10).fill(0);
+      for (const x of values) expected[binIndex(profile.edges, x)]!++;
+      expect(profile.binCounts).toEqual(expected);
+    }
   });
 });
