@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { presignDownload, s3Uri } from '#adapters/artifact-store';
+import { s3Uri } from '#adapters/artifact-store';
 import {
   getAlias,
   getModel,
@@ -14,6 +14,7 @@ import { requireReader, requireRole } from '#commons/identity';
 import { FilterSyntaxError, type OrderKey, parseFilter, parseOrderBy } from '#domain/mlflow';
 import { AliasPath, CreateModelBody, ModelPath, SetAliasBody, UpdateModelBody } from '#domain/model';
 import { TransitionBody, UpdateVersionBody } from '#domain/version';
+import { fileDownload, hasArtifact, listArtifactLevel } from '#services/artifacts';
 import {
   deleteModel,
   deleteVersion,
@@ -170,7 +171,7 @@ const proxyPath = (path: string | undefined) => {
 const servedVersion = async (model: string, version: string | undefined) => {
   if (!version || !/^[1-9]\d{0,9}$/.test(version)) throw notFound(`no version ${version ?? ''} of ${model}`);
   const v = await versionOf(model, Number(version));
-  if (v.status === 'PENDING_UPLOAD' || v.status === 'FAILED')
+  if (!hasArtifact(v))
     throw invalidState(
       `version ${version} of ${model} is ${presentVersion(v).status}; it has no files to serve`,
     );
@@ -492,25 +493,15 @@ export const operations = {
       return json(200, { files: page.map((m) => ({ path: m.name, is_dir: true })) });
     }
     if (!version) {
-      const all = (await visibleVersions(model)).filter(
-        (v) => v.status !== 'PENDING_UPLOAD' && v.status !== 'FAILED',
-      );
+      const all = (await visibleVersions(model)).filter(hasArtifact);
       return json(200, { files: all.map((v) => ({ path: String(v.version), is_dir: true })) });
     }
     const v = await servedVersion(model, version);
-    const base = rest ? `${rest}/` : '';
-    const entries = new Map<string, { path: string; is_dir: boolean; file_size?: number }>();
-    const files = v.artifact.files ?? [
-      { path: v.artifact.key.split('/').at(-1)!, sizeBytes: v.artifact.sizeBytes },
-    ];
-    for (const f of files) {
-      if (!f.path.startsWith(base)) continue;
-      const [head, ...below] = f.path.slice(base.length).split('/');
-      if (!head) continue;
-      if (below.length) entries.set(head, { path: head, is_dir: true });
-      else entries.set(head, { path: head, is_dir: false, file_size: f.sizeBytes });
-    }
-    return json(200, { files: [...entries.values()] });
+    return json(200, {
+      files: listArtifactLevel(v.artifact, rest ?? '').map((e) =>
+        e.isDir ? { path: e.path, is_dir: true } : { path: e.path, is_dir: false, file_size: e.sizeBytes },
+      ),
+    });
   },
 
   /** One file: a redirect to a presigned GET (the client follows it; no bytes pass through here). */
@@ -519,16 +510,9 @@ export const operations = {
     const { model, version, rest } = proxyPath(request.pathParameters.path);
     if (!model || !rest) throw notFound('the artifact proxy serves files at <model>/<version>/<path>');
     const v = await servedVersion(model, version);
-    const { bucket, key } = v.artifact;
-    const file = v.artifact.files
-      ? v.artifact.files.find((f) => f.path === rest)
-      : key.split('/').at(-1) === rest
-        ? { path: rest, versionId: v.artifact.versionId }
-        : undefined;
+    const file = await fileDownload(v.artifact, rest);
     if (!file) throw notFound(`version ${version} of ${model} has no file ${rest}`);
-    const objectKey = v.artifact.files ? `${key}${file.path}` : key;
-    const { url } = await presignDownload(bucket, objectKey, file.versionId, undefined);
-    return { statusCode: 302, headers: { location: url }, body: '' };
+    return { statusCode: 302, headers: { location: file.url }, body: '' };
   },
 };
 

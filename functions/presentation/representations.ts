@@ -5,6 +5,7 @@ import { isExpired } from '#domain/approval';
 import type { BaselineProfile, FeatureProfile } from '#domain/drift/profile';
 import type { EncodedValues } from '#domain/drift/values-codec';
 import { type Model, mayActOn, teamOf } from '#domain/model';
+import { missingForReproducibility } from '#domain/reproducibility';
 import type { Version } from '#domain/version';
 
 /** Stored items as the API shows them: no keys, no chain internals, no upload ids. */
@@ -153,3 +154,23 @@ export const presentProfile = (profile: BaselineProfile, uri: string) => ({
   features: profile.features.map(presentFeature),
   ...(profile.prediction ? { prediction: presentFeature(profile.prediction) } : {}),
 });
+
+/** What reproducing a version needs, and what of it the version lacks. */
+export const presentManifest = (item: VersionItem) => {
+  const missing = missingForReproducibility(item);
+  const { lineage } = item;
+  return {
+    name: item.name,
+    version: item.version,
+    status: item.status,
+    reproducible: missing.length === 0,
+    missing,
+    artifact: presentArtifact(item.artifact),
+    ...(item.framework ? { framework: item.framework } : {}),
+    ...(lineage.code ? { code: lineage.code } : {}),
+    ...(lineage.image ? { image: lineage.image } : {}),
+    datasets: lineage.datasets ?? [],
+    ...(lineage.trainingRun ? { trainingRun: lineage.trainingRun } : {}),
+    ...(item.params ? { params: item.params } : {}),
+  };
+};

@@ -4,7 +4,7 @@ import { copyObject, hashObject, inspectObject, listObjects, putStream } from '#
 import { getModelAndVersion, type StoredFile, type VersionItem } from '#adapters/registry-table';
 import { config } from '#commons/config';
 import { MAX_FILES, pathProblem, sortFiles } from '#domain/artifact';
-import { mapLimit } from './artifact-files.ts';
+import { mapLimit } from './artifacts.ts';
 import { finish, parseSource, type Source } from './registration.ts';
 
 /**

@@ -7,11 +7,14 @@ import {
   changeVersion,
   getModel,
   getModelAndVersion,
+  getVersion,
   insertVersion,
   type ModelItem,
+  listVersions as queryVersions,
   type VersionItem,
 } from '#adapters/registry-table';
 import { artifactsBucket } from '#commons/config';
+import { decodeCursor, encodeCursor } from '#commons/cursor';
 import {
   ConflictError,
   NotFoundError,
@@ -23,10 +26,10 @@ import { s3Keys } from '#commons/facts';
 import { type Principal, requireOwner } from '#commons/identity';
 import { totalBytes, treeDigest } from '#domain/artifact';
 import { VersionChangedError } from '#domain/errors';
-import { canMove, sourcesOf } from '#domain/lifecycle';
+import { canMove, sourcesOf, type VersionStatus } from '#domain/lifecycle';
 import { missingForReproducibility } from '#domain/reproducibility';
 import type { CommitBody, RegisterVersionBody, TransitionBody, UpdateVersionBody } from '#domain/version';
-import { checkArtifact, planFilesUpload } from './artifact-files.ts';
+import { checkArtifact, planFilesUpload } from './artifacts.ts';
 
 /**
  * The registry's use cases for versions: register (with its upload plan), change, commit and move
@@ -348,4 +351,28 @@ export const transitionVersion = async (
     updatedAt: at,
     updatedBy: principal.id,
   } as VersionItem;
+};
+
+// ---- reads --------------------------------------------------------------------------------------
+
+export const readVersion = async (name: string, version: number): Promise<VersionItem> => {
+  const item = await getVersion(name, version);
+  if (!item) throw new NotFoundError(`version ${version} of ${name} does not exist`);
+  return item;
+};
+
+/** A model's versions, a page at a time; an empty first page of a model that does not exist is a 404. */
+export const listModelVersions = async (
+  name: string,
+  query: { status?: VersionStatus | undefined; limit: number; cursor?: string | undefined },
+): Promise<{ items: VersionItem[]; nextCursor: string | undefined }> => {
+  const scope = `versions|${name}|${query.status ?? ''}`;
+  const page = await queryVersions(name, {
+    ...(query.status ? { status: query.status } : {}),
+    limit: query.limit,
+    startKey: await decodeCursor(query.cursor, scope),
+  });
+  if (page.items.length === 0 && !query.cursor && !(await getModel(name)))
+    throw new NotFoundError(`model ${name} does not exist`);
+  return { items: page.items, nextCursor: await encodeCursor(page.lastKey, scope) };
 };

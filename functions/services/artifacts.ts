@@ -6,13 +6,16 @@ import {
   presignDownload,
   type UploadPlan,
 } from '#adapters/artifact-store';
-import type { StoredFile, VersionItem } from '#adapters/registry-table';
+import { getVersion, type StoredFile, type VersionItem } from '#adapters/registry-table';
 import { config } from '#commons/config';
+import { ConflictError, NotFoundError } from '#commons/errors';
 import { type ArtifactFile, sortFiles } from '#domain/artifact';
 
 /**
- * Multi-file artifacts: a version's files live under its own prefix, one object per file. Uploads
- * are planned, verified and downloaded per file, a few at a time.
+ * Artifacts' use cases: a version's artifact is one object, or (multi-file) one object per file
+ * under the version's own prefix. Uploads are planned, verified and downloaded per file, a few at
+ * a time; downloads are presigned GETs (no bytes pass through the API); a version's files are
+ * listed a folder level at a time (the MLflow artifact proxy).
  */
 const WIDTH = 8;
 
@@ -171,4 +174,60 @@ export const checkArtifact = async (
     problems,
     artifact: { ...rest, ...(stored.versionId ? { versionId: stored.versionId } : {}) },
   };
+};
+
+/** Whether a version has a committed artifact to serve (not before its upload, not after a failure). */
+export const hasArtifact = (version: Pick<VersionItem, 'status'>): boolean =>
+  version.status !== 'PENDING_UPLOAD' && version.status !== 'FAILED';
+
+/**
+ * Presigned GETs for a version's committed artifact: one URL, or one per file. Refused: no such
+ * version (404), no committed artifact yet or ever (409).
+ */
+export const artifactDownload = async (name: string, version: number) => {
+  const item = await getVersion(name, version);
+  if (!item) throw new NotFoundError(`version ${version} of ${name} does not exist`);
+  if (!hasArtifact(item))
+    throw new ConflictError(`version ${version} is ${item.status}; it has no committed artifact`);
+  const { bucket, key, versionId, fileName, files } = item.artifact;
+  if (files) return presignFiles(bucket, key, files);
+  return presignDownload(bucket, key, versionId, fileName);
+};
+
+export interface ArtifactEntry {
+  path: string;
+  isDir: boolean;
+  sizeBytes?: number;
+}
+
+/** One folder level of a version's files under `folder` ('' for the top): its files and subfolders. */
+export const listArtifactLevel = (artifact: VersionItem['artifact'], folder: string): ArtifactEntry[] => {
+  const base = folder ? `${folder}/` : '';
+  const entries = new Map<string, ArtifactEntry>();
+  const files = artifact.files ?? [{ path: artifact.key.split('/').at(-1)!, sizeBytes: artifact.sizeBytes }];
+  for (const f of files) {
+    if (!f.path.startsWith(base)) continue;
+    const [head, ...below] = f.path.slice(base.length).split('/');
+    if (!head) continue;
+    if (below.length) entries.set(head, { path: head, isDir: true });
+    else entries.set(head, { path: head, isDir: false, sizeBytes: f.sizeBytes });
+  }
+  return [...entries.values()];
+};
+
+/** A presigned GET for one file of a version's artifact, by its path; undefined when it has none. */
+export const fileDownload = async (
+  artifact: VersionItem['artifact'],
+  path: string,
+): Promise<{ url: string } | undefined> => {
+  const { bucket, key } = artifact;
+  const file = artifact.files
+    ? artifact.files.find((f) => f.path === path)
+    : key.split('/').at(-1) === path
+      ? { path, versionId: artifact.versionId }
+      : undefined;
+  if (!file) return undefined;
+  const objectKey = artifact.files ? `${key}${file.path}` : key;
+  const { url } = await presignDownload(bucket, objectKey, file.versionId, undefined);
+  return { url };
 };
