@@ -1,16 +1,14 @@
-import {
-  type DeploymentItem,
-  getDeployment,
-  listDeployments,
-  servedHistory,
-} from '#adapters/deployments-table';
-import { getModel } from '#adapters/registry-table';
+import type { DeploymentItem } from '#adapters/deployments-table';
 import { deploymentsRoutes } from '#api/routes/deployments';
-import { decodeCursor, encodeCursor } from '#commons/cursor';
-import { NotFoundError } from '#commons/errors';
 import { httpHandler, json, operationsFor } from '#commons/http';
 import { failureReason } from '#domain/deployment';
-import { startDeployment, startOperation } from '#services/deployments';
+import {
+  listModelDeployments,
+  readDeployment,
+  servedOn,
+  startDeployment,
+  startOperation,
+} from '#services/deployments';
 
 /** Deployments: start one, read them, roll one back, take one down, and what served where when. */
 export const presentDeployment = (d: DeploymentItem) => ({
@@ -42,26 +40,11 @@ export const operations = operationsFor(deploymentsRoutes, {
     return json(202, { ...presentDeployment(d), status: 'PENDING' }, { location: `/v1/deployments/${d.id}` });
   },
 
-  getDeployment: async (request) => {
-    const { id } = request.input.path;
-    const d = await getDeployment(id);
-    if (!d) throw new NotFoundError(`deployment ${id} does not exist`);
-    return json(200, presentDeployment(d));
-  },
+  getDeployment: async (request) => json(200, presentDeployment(await readDeployment(request.input.path.id))),
 
   listDeployments: async (request) => {
-    const { model } = request.input.path;
-    const query = request.input.query;
-    const scope = `deployments|${model}|${query.environment ?? ''}`;
-    const page = await listDeployments(model, {
-      ...(query.environment ? { environment: query.environment } : {}),
-      limit: query.limit,
-      startKey: await decodeCursor(query.cursor, scope),
-    });
-    if (page.items.length === 0 && !query.cursor && !(await getModel(model)))
-      throw new NotFoundError(`model ${model} does not exist`);
-    const nextCursor = await encodeCursor(page.lastKey, scope);
-    return json(200, { items: page.items.map(presentDeployment), ...(nextCursor ? { nextCursor } : {}) });
+    const { items, nextCursor } = await listModelDeployments(request.input.path.model, request.input.query);
+    return json(200, { items: items.map(presentDeployment), ...(nextCursor ? { nextCursor } : {}) });
   },
 
   rollbackDeployment: async (request) => {
@@ -80,7 +63,7 @@ export const operations = operationsFor(deploymentsRoutes, {
   getServedHistory: async (request) => {
     const { environment } = request.input.path;
     const query = request.input.query;
-    const items = await servedHistory(environment, query.target, query.at);
+    const items = await servedOn(environment, query.target, query.at);
     return json(200, { environment, target: query.target, ...(query.at ? { at: query.at } : {}), items });
   },
 });

@@ -9,11 +9,14 @@ import {
   getDeployment,
   getTarget,
   type Operation,
+  listDeployments as queryDeployments,
+  servedHistory,
 } from '#adapters/deployments-table';
 import { resolveEnvironment } from '#adapters/environments-table';
 import { getModel, getModelAndVersion } from '#adapters/registry-table';
 import { startExecution } from '#adapters/workflow';
 import { config } from '#commons/config';
+import { decodeCursor, encodeCursor } from '#commons/cursor';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '#commons/errors';
 import { ENV, resourceNames } from '#commons/facts';
 import { logger } from '#commons/observability';
@@ -189,3 +192,31 @@ export const startOperation = async (
   await launch(d, operation);
   return d;
 };
+
+// ---- reads --------------------------------------------------------------------------------------
+
+export const readDeployment = async (id: string): Promise<DeploymentItem> => {
+  const d = await getDeployment(id);
+  if (!d) throw new NotFoundError(`deployment ${id} does not exist`);
+  return d;
+};
+
+/** A model's deployments, a page at a time; an empty first page of a model that does not exist is a 404. */
+export const listModelDeployments = async (
+  model: string,
+  query: { environment?: string | undefined; limit: number; cursor?: string | undefined },
+): Promise<{ items: DeploymentItem[]; nextCursor: string | undefined }> => {
+  const scope = `deployments|${model}|${query.environment ?? ''}`;
+  const page = await queryDeployments(model, {
+    ...(query.environment ? { environment: query.environment } : {}),
+    limit: query.limit,
+    startKey: await decodeCursor(query.cursor, scope),
+  });
+  if (page.items.length === 0 && !query.cursor && !(await getModel(model)))
+    throw new NotFoundError(`model ${model} does not exist`);
+  return { items: page.items, nextCursor: await encodeCursor(page.lastKey, scope) };
+};
+
+/** What served on one target of an environment, and when (at one moment, with `at`). */
+export const servedOn = (environment: string, target: string, at?: string) =>
+  servedHistory(environment, target, at);
