@@ -817,3 +817,41 @@ describe('local DynamoDB on disk', () => {
     expect(existsSync(join(dataDir, 'dynamodb-journal.json'))).toBe(false);
   });
 });
+
+describe('local DynamoDB closing', () => {
+  it('refuses a request that queued behind close, instead of sending it to the stopped engine', async () => {
+    // Prepare
+    const dynamo = await startLocalDynamo({ ttl: { attribute: 'ttl', intervalMs: 3_600_000 } });
+    const { client } = clientsFor(dynamo.endpoint);
+    await ensureTable(client, TABLE);
+    client.destroy();
+    const send = (operation: string, payload: object) =>
+      dynamo.invoke({
+        method: 'POST',
+        path: '/',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': `DynamoDB_20120810.${operation}`,
+          'x-amz-date': '20200101T000000Z',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=local',
+        },
+        body: Buffer.from(JSON.stringify(payload)),
+      });
+    const key = { pk: { S: 'M#closing' }, sk: { S: 'v1' } };
+
+    // Act: a write holds the lock while the engine works; close queues behind it (only microtasks
+    // pass, so the write cannot end meanwhile), and a read arrives before close has taken the lock.
+    const write = send('PutItem', { TableName: TABLE, Item: key });
+    const closing = dynamo.close();
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    const read = send('GetItem', { TableName: TABLE, Key: key });
+    await closing;
+    const [written, answered] = await Promise.all([write, read]);
+
+    // Assess: the write ended before close; the read queued behind close is refused by the front.
+    expect(written.status).toBe(200);
+    expect(answered.status).toBe(500);
+    expect(JSON.parse(answered.body.toString())).toMatchObject({ message: 'the local DynamoDB is closed' });
+  });
+});
