@@ -11,8 +11,8 @@ import { startShardWorkers, summariseWithWorkers } from '#services/drift-shards'
  * wall time and peak RSS (worker threads included) are its own: the baseline profile of the
  * reference CSV (BaselineBuilder), the window's capture objects listed (listObjects, file://,
  * local mode) and summarised on `workers` threads (summariseWithWorkers: consecutive runs of
- * objects, summaries merged in order; the worker threads started first, startShardWorkers), then
- * driftReport. The answer holds the times of its phases, which the bench prints.
+ * objects, summaries merged in order and the report's figures computed, both shared by the
+ * threads; the worker threads started first, startShardWorkers), then driftReport. The answer holds the times of its phases, which the bench prints.
  *
  * argv: reference.csv, capture folder, from, to, output JSON path, features (comma-separated),
  * workers. The bundle is also the workers' script: only the main thread runs the job.
@@ -48,9 +48,9 @@ const main = async () => {
   const summary = await summariseWithWorkers(
     { uri, baseline, format: 'sagemaker-capture', from, to, objects, predictions: false },
     workers,
-    pool,
+    { pool, figures: true },
   ).finally(() => pool.close());
-  const report = driftReport(baseline, summary.window);
+  const report = driftReport(baseline, summary.window, {}, summary.figures);
   const reported = clock();
   const totalMs = performance.now() - started;
   await writeFile(

@@ -125,7 +125,7 @@ const phaseLines = (name: string, phases: Phases, wallSeconds: number): string[]
     );
   });
   lines.push(
-    `  merge ${span(lastReceived, phases.merged)} s, report ${span(phases.merged, phases.reported)} s (at ${at(phases.reported)}), then writing and exit: ${(wallSeconds - (phases.reported - phases.processStarted) / 1000).toFixed(2)} s`,
+    `  merge and figures (shared by the threads) ${span(lastReceived, phases.merged)} s, report ${span(phases.merged, phases.reported)} s (at ${at(phases.reported)}), then writing and exit: ${(wallSeconds - (phases.reported - phases.processStarted) / 1000).toFixed(2)} s`,
   );
   return lines;
 };

@@ -19,7 +19,7 @@ import { METRICS, s3Keys } from '#commons/facts';
 import { logger, metrics } from '#commons/observability';
 import { LabelJoin, type PredictionLogSummary } from '#domain/drift/ground-truth';
 import type { BaselineProfile } from '#domain/drift/profile';
-import { driftReport } from '#domain/drift/report';
+import { driftReport, type ReportFigures } from '#domain/drift/report';
 import {
   decodeWindowSummary,
   type EncodedWindowSummary,
@@ -159,7 +159,7 @@ export const runDrift = async (
 ): Promise<DriftRun> => {
   const started = Date.now();
   const plan = await planDrift(deploymentId, window, trigger);
-  const summary = await summariseWithWorkers(shardTask(plan), driftWorkers());
+  const summary = await summariseWithWorkers(shardTask(plan), driftWorkers(), { figures: true });
   return finishDrift(plan, summary, (stats) =>
     executionOf(stats, (Date.now() - started) / 1000, summary.workers),
   );
@@ -171,12 +171,13 @@ export const runDrift = async (
  */
 export const finishDrift = async (
   plan: DriftPlan,
-  summary: ShardSummary,
+  /** with the report's figures when the threads that merged it computed them */
+  summary: ShardSummary & { figures?: ReportFigures },
   execution: (stats: ShardStats) => DriftExecution,
 ): Promise<DriftRun> => {
   const { monitor, deployment, deploymentId, baseline, at, trigger } = plan;
   const bounds = plan.window;
-  const report = driftReport(baseline, summary.window, monitor.thresholds ?? {});
+  const report = driftReport(baseline, summary.window, monitor.thresholds ?? {}, summary.figures);
   let performance: ReturnType<LabelJoin['result']> | undefined;
   if (monitor.groundTruth) {
     const join = new LabelJoin({
@@ -332,7 +333,7 @@ export const run = async (event: { deploymentId: string }) => {
   const started = Date.now();
   const plan = await planDrift(event.deploymentId, {}, 'schedule');
   if (plan.bytes <= distributedThreshold() || plan.objects.length < 2) {
-    const summary = await summariseWithWorkers(shardTask(plan), driftWorkers());
+    const summary = await summariseWithWorkers(shardTask(plan), driftWorkers(), { figures: true });
     const result = await finishDrift(plan, summary, (stats) =>
       executionOf(stats, (Date.now() - started) / 1000, summary.workers),
     );
@@ -396,7 +397,7 @@ export const summariseBatch = async (event: {
         items.map(({ uri, size }) => ({ uri, size })),
       ),
       workers,
-      pool,
+      { pool },
     );
     const key = `${plan.base}partials/${String(first).padStart(10, '0')}.json`;
     await putJson(key, {

@@ -10,8 +10,15 @@ import { type ClientSettings, clientSettings, setClientSettings } from '#commons
 import { config } from '#commons/config';
 import { mergePredictionLogs, PredictionLog, type PredictionLogSummary } from '#domain/drift/ground-truth';
 import type { BaselineProfile, FeatureProfile } from '#domain/drift/profile';
+import { type FeatureFigures, featureFigures, type ReportFigures } from '#domain/drift/report';
 import { KS_EXACT_MAX } from '#domain/drift/values-summary';
-import { mergeWindowSummaries, WindowAccumulator, type WindowSummary } from '#domain/drift/window';
+import {
+  type FeatureWindowSummary,
+  mergeFeature,
+  mergeWindowSummaries,
+  WindowAccumulator,
+  type WindowSummary,
+} from '#domain/drift/window';
 
 /**
  * A drift window summarised in shards: a shard is a run of consecutive capture objects (in read
@@ -175,6 +182,7 @@ export interface ShardsTiming {
 
 interface WorkerAnswer {
   summary?: ShardSummary;
+  finished?: FinishedPart[];
   error?: WorkerError;
   loaded?: number;
   ready?: number;
@@ -202,34 +210,41 @@ const spawnWorker = (): Worker => {
   return new Worker(code, { ...options, eval: true });
 };
 
-/** A started worker thread, waiting for its one shard task. */
+/** A started worker thread: it takes one shard task, then may help merge (`FinishRequest`). */
 interface ShardWorker {
   worker: Worker;
   spawned: number;
-  answer: Promise<WorkerAnswer>;
+  /** its next message (rejected when it fails or exits) */
+  next(): Promise<WorkerAnswer>;
 }
 
 const startShardWorker = (): ShardWorker => {
   const spawned = clock();
   const worker = spawnWorker();
-  const answer = new Promise<WorkerAnswer>((resolve, reject) => {
-    let settled = false;
-    worker.once('message', (message: WorkerAnswer) => {
-      settled = true;
-      resolve(message);
-      void worker.terminate();
-    });
-    worker.once('error', (error) => {
-      settled = true;
-      reject(error);
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`the drift worker exited with code ${code} before answering`));
-    });
+  const inbox: WorkerAnswer[] = [];
+  const waiting: { resolve: (message: WorkerAnswer) => void; reject: (error: Error) => void }[] = [];
+  // Kept, not thrown: a worker that fails before anyone waits on it is no unhandled rejection.
+  let failure: Error | undefined;
+  const fail = (error: Error) => {
+    failure ??= error;
+    for (const waiter of waiting.splice(0)) waiter.reject(failure);
+  };
+  worker.on('message', (message: WorkerAnswer) => {
+    const waiter = waiting.shift();
+    if (waiter) waiter.resolve(message);
+    else inbox.push(message);
   });
-  // Observed now: a worker that fails before it is given a task is no unhandled rejection.
-  answer.catch(() => undefined);
-  return { worker, spawned, answer };
+  worker.once('error', fail);
+  worker.once('exit', (code) =>
+    fail(new Error(`the drift worker exited with code ${code} before answering`)),
+  );
+  const next = (): Promise<WorkerAnswer> => {
+    const message = inbox.shift();
+    if (message) return Promise.resolve(message);
+    if (failure) return Promise.reject(failure);
+    return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+  };
+  return { worker, spawned, next };
 };
 
 /**
@@ -288,7 +303,7 @@ const inWorker = async (
     task: { ...task, baseline: shardBaseline(task.baseline) },
     clients: clientSettings(),
   });
-  const message = await shardWorker.answer;
+  const message = await shardWorker.next();
   timing.received = clock();
   timing.loaded = message.loaded ?? timing.loaded;
   timing.ready = message.ready ?? timing.ready;
@@ -297,18 +312,60 @@ const inWorker = async (
   throw revive(message.error ?? { name: 'Error', message: 'the drift worker failed' });
 };
 
+/** One feature to merge (its shards' summaries, in read order), and to compute the figures of. */
+interface FinishPart {
+  index: number;
+  profile: FeatureProfile;
+  parts: FeatureWindowSummary[];
+}
+
+interface FinishedPart {
+  index: number;
+  merged: FeatureWindowSummary;
+  figures?: FeatureFigures;
+}
+
+/** What a worker is asked once the shards are in: merge these features (and their figures). */
+interface FinishRequest {
+  parts: FinishPart[];
+  exactMax: number;
+  figures: boolean;
+}
+
+const finishParts = ({ parts, exactMax, figures }: FinishRequest): FinishedPart[] =>
+  parts.map(({ index, profile, parts: shards }) => {
+    const merged = shards.reduce((a, b) => mergeFeature(a, b, { exactMax }));
+    return { index, merged, ...(figures ? { figures: featureFigures(profile, merged) } : {}) };
+  });
+
+export interface ShardsOptions {
+  /** worker threads started ahead (`startShardWorkers`); else started here */
+  pool?: ShardWorkers;
+  /** also compute the report's figures of every feature (`driftReport`'s `computed`) */
+  figures?: boolean;
+}
+
+export type WorkersSummary = ShardSummary & {
+  workers: number;
+  timing: ShardsTiming;
+  figures?: ReportFigures;
+};
+
 /**
  * Summarises a window's objects on `workers` threads, each a run of consecutive objects, and
  * merges the runs in order. This thread is one of them (it summarises the first run while the
- * worker threads do the others): one isolate less in memory, and nothing idle. The worker
- * threads are taken from `pool` (started ahead: `startShardWorkers`), else started here.
+ * worker threads do the others): one isolate less in memory, and nothing idle. The merge is
+ * shared too: each thread merges (and, with `figures`, computes the report's figures of) some of
+ * the features, since each feature's summaries merge on their own, exactly as
+ * `mergeWindowSummaries` merges them; the summaries' buffers move between threads, not copied.
  */
 export const summariseWithWorkers = async (
   task: ShardTask,
   workers: number,
-  pool?: ShardWorkers,
-): Promise<ShardSummary & { workers: number; timing: ShardsTiming }> => {
+  options: ShardsOptions = {},
+): Promise<WorkersSummary> => {
   const runs = splitObjects(task.objects, Math.max(1, workers));
+  const { baseline } = task;
   const timingOf = (thread: ShardTiming['thread'], objects: ListedObject[]): ShardTiming => {
     const now = clock();
     return {
@@ -327,19 +384,88 @@ export const summariseWithWorkers = async (
     timing.summarised = timing.received = clock();
     return summary;
   };
+  const figuresOf = (window: WindowSummary): ReportFigures | undefined => {
+    if (!options.figures) return undefined;
+    const features = baseline.features.map((profile, i) => featureFigures(profile, window.features[i]!));
+    return baseline.prediction && window.prediction
+      ? { features, prediction: featureFigures(baseline.prediction, window.prediction) }
+      : { features };
+  };
   if (runs.length <= 1) {
     const timing = timingOf('main', task.objects);
     const summary = await inThread(task.objects, timing);
-    return { ...summary, workers: 1, timing: { shards: [timing], merged: clock() } };
+    const figures = figuresOf(summary.window);
+    return {
+      ...summary,
+      workers: 1,
+      timing: { shards: [timing], merged: clock() },
+      ...(figures ? { figures } : {}),
+    };
   }
   const [first, ...rest] = runs;
   const timings = runs.map((objects, i) => timingOf(i === 0 ? 'main' : 'worker', objects));
-  const own = pool ?? new ShardWorkers(0);
-  const others = rest.map((objects, i) => inWorker(own.take(), { ...task, objects }, timings[i + 1]!));
-  // Every promise observed at once: a failing worker is not an unhandled rejection meanwhile.
-  const summaries = await Promise.all([inThread(first!, timings[0]!), ...others]);
-  const merged = summaries.reduce((a, b) => mergeShards(a, b, task.baseline));
-  return { ...merged, workers: runs.length, timing: { shards: timings, merged: clock() } };
+  const pool = options.pool ?? new ShardWorkers(0);
+  const helpers = rest.map(() => pool.take());
+  try {
+    const others = rest.map((objects, i) => inWorker(helpers[i]!, { ...task, objects }, timings[i + 1]!));
+    // Every promise observed at once: a failing worker is not an unhandled rejection meanwhile.
+    const summaries = await Promise.all([inThread(first!, timings[0]!), ...others]);
+
+    // Features dealt round-robin to this thread and the helpers (the prediction last).
+    const profiles = [...baseline.features, ...(baseline.prediction ? [baseline.prediction] : [])];
+    const hasPrediction = summaries.every((s) => s.window.prediction !== undefined);
+    const count = baseline.features.length + (baseline.prediction && hasPrediction ? 1 : 0);
+    const threads = helpers.length + 1;
+    const shares: FinishPart[][] = Array.from({ length: threads }, () => []);
+    for (let index = 0; index < count; index++) {
+      const parts = summaries.map((s) =>
+        index < baseline.features.length ? s.window.features[index]! : s.window.prediction!,
+      );
+      shares[index % threads]!.push({ index, profile: profiles[index]!, parts });
+    }
+    const exactMax = baseline.ksExactMax ?? KS_EXACT_MAX;
+    const figures = options.figures === true;
+    const helped = helpers.map(async (helper, h) => {
+      const request: FinishRequest = { parts: shares[h + 1]!, exactMax, figures };
+      helper.worker.postMessage({ finish: request }, buffersOf(request.parts.map((p) => p.parts)));
+      const message = await helper.next();
+      if (message.finished) return message.finished;
+      throw revive(message.error ?? { name: 'Error', message: 'the drift worker failed' });
+    });
+    const finished = [
+      finishParts({ parts: shares[0]!, exactMax, figures }),
+      ...(await Promise.all(helped)),
+    ].flat();
+    finished.sort((a, b) => a.index - b.index);
+
+    const features = finished.slice(0, baseline.features.length);
+    const prediction = finished[baseline.features.length];
+    const window: WindowSummary = {
+      rows: summaries.reduce((total, s) => total + s.window.rows, 0),
+      features: features.map((f) => f.merged),
+      ...(prediction ? { prediction: prediction.merged } : {}),
+    };
+    const merged: ShardSummary = {
+      window,
+      stats: summaries.map((s) => s.stats).reduce(addStats),
+    };
+    if (summaries.every((s) => s.predictions))
+      merged.predictions = summaries.map((s) => s.predictions!).reduce(mergePredictionLogs);
+    const reportFigures: ReportFigures | undefined = figures
+      ? {
+          features: features.map((f) => f.figures!),
+          ...(prediction?.figures ? { prediction: prediction.figures } : {}),
+        }
+      : undefined;
+    return {
+      ...merged,
+      workers: runs.length,
+      timing: { shards: timings, merged: clock() },
+      ...(reportFigures ? { figures: reportFigures } : {}),
+    };
+  } finally {
+    for (const helper of helpers) void helper.worker.terminate();
+  }
 };
 
 /** The array buffers a summary holds: handed over to the parent thread rather than copied. */
@@ -355,23 +481,36 @@ const buffersOf = (value: unknown, out: Set<ArrayBuffer> = new Set()): ArrayBuff
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_ROLE) {
   const loaded = clock();
-  parentPort!.once('message', ({ task, clients }: { task: ShardTask; clients: ClientSettings }) => {
-    const ready = clock();
-    setClientSettings(clients);
-    summariseShard(task).then(
-      (summary) =>
-        parentPort!.postMessage(
-          { summary, loaded, ready, summarised: clock() } satisfies WorkerAnswer,
-          buffersOf(summary),
-        ),
-      (error: Error & { object?: string; line?: number }) =>
-        parentPort!.postMessage({
-          error: {
-            name: error.name,
-            message: error.message,
-            ...(error instanceof DatasetFormatError ? { object: error.object, line: error.line } : {}),
-          },
-        } satisfies WorkerAnswer),
-    );
-  });
+  const failed = (error: Error & { object?: string; line?: number }) =>
+    parentPort!.postMessage({
+      error: {
+        name: error.name,
+        message: error.message,
+        ...(error instanceof DatasetFormatError ? { object: error.object, line: error.line } : {}),
+      },
+    } satisfies WorkerAnswer);
+  parentPort!.on(
+    'message',
+    (message: { task?: ShardTask; clients?: ClientSettings; finish?: FinishRequest }) => {
+      if (message.task) {
+        const ready = clock();
+        if (message.clients) setClientSettings(message.clients);
+        summariseShard(message.task).then(
+          (summary) =>
+            parentPort!.postMessage(
+              { summary, loaded, ready, summarised: clock() } satisfies WorkerAnswer,
+              buffersOf(summary),
+            ),
+          failed,
+        );
+      } else if (message.finish) {
+        try {
+          const finished = finishParts(message.finish);
+          parentPort!.postMessage({ finished } satisfies WorkerAnswer, buffersOf(finished));
+        } catch (error) {
+          failed(error as Error);
+        }
+      }
+    },
+  );
 }

@@ -107,9 +107,18 @@ describe('drift shards in worker threads', () => {
     expect(three.window).toEqual(one.window);
     expect(three.predictions).toEqual(one.predictions);
     expect(three.stats).toEqual(one.stats);
+    expect(three.figures).toBeUndefined();
     expect(one.stats.outsideWindow).toBeGreaterThan(0);
     expect(one.stats.records).toBeGreaterThan(0);
     expect(driftReport(baseline, three.window)).toEqual(driftReport(baseline, one.window));
+    // The features merged and their figures computed over the three threads: the same report.
+    const shared = await summariseWithWorkers(task, 3, { figures: true });
+    expect(shared.window).toEqual(one.window);
+    expect(shared.figures?.features.map((f) => f.name)).toEqual([...FEATURES]);
+    expect(shared.figures?.prediction?.name).toBe('score');
+    expect(driftReport(baseline, shared.window, {}, shared.figures)).toEqual(
+      driftReport(baseline, one.window),
+    );
   });
 
   it('workers started ahead of the task give the same summary, and say when each phase ended', async () => {
@@ -129,12 +138,13 @@ describe('drift shards in worker threads', () => {
       objects,
       predictions: true,
     };
-    const two = await summariseWithWorkers(task, 2, pool).finally(() => pool.close());
+    const two = await summariseWithWorkers(task, 2, { pool, figures: true }).finally(() => pool.close());
     const one = await summariseShard(task);
     expect(two.workers).toBe(2);
     expect(two.window).toEqual(one.window);
     expect(two.predictions).toEqual(one.predictions);
     expect(two.stats).toEqual(one.stats);
+    expect(driftReport(baseline, two.window, {}, two.figures)).toEqual(driftReport(baseline, one.window));
     const [main, worker] = two.timing.shards;
     expect(main).toMatchObject({ thread: 'main' });
     expect(worker).toMatchObject({ thread: 'worker' });

@@ -143,8 +143,8 @@ export class QuantileSketch {
     this.level0 = this.levels[0]!;
   }
 
-  static from(state: SketchState): QuantileSketch {
-    const sketch = new QuantileSketch(state.k);
+  static from(state: SketchState, pool: Float64Array[] = []): QuantileSketch {
+    const sketch = new QuantileSketch(state.k, pool);
     sketch.n = state.n;
     sketch.errorWeight = state.errorWeight;
     sketch.min = state.min;
@@ -263,6 +263,18 @@ export class QuantileSketch {
     });
   }
 
+  /**
+   * Hands this sketch's arrays of k doubles to `pool` (at most `max` there), for the next sketch
+   * to build its levels from: merges make one sketch after another, and each one's levels are
+   * off-heap memory that a thread frees only at its next collection. The sketch is unusable after.
+   */
+  release(pool: Float64Array[], max = 64): void {
+    for (const level of [...this.levels, ...(this.spare ? [this.spare] : [])])
+      if (level.length === this.k && pool.length < max) pool.push(level);
+    this.levels = [];
+    this.spare = undefined;
+  }
+
   /** A bound on the error of the estimated CDF, at every point (0 while nothing was compacted). */
   rankError(): number {
     return this.n > 0 ? this.errorWeight / this.n : 0;
@@ -288,6 +300,8 @@ export class QuantileSketch {
   }
 }
 
+let sortScratch = new Float64Array(0);
+
 /** Whether `values[0..n)` is ascending as a typed array's `sort()` orders it (-0 before 0). */
 const ascending = (values: Float64Array, n: number): boolean => {
   for (let i = 1; i < n; i++) {
@@ -301,49 +315,48 @@ const ascending = (values: Float64Array, n: number): boolean => {
 /** The weighted items of a sketch state, ascending (equal values merged). */
 export const weightedOf = (state: SketchState): WeightedValues => {
   // Each level sorted on its own (radix, unless it already is: levels above 0 often are), then
-  // merged into the items so far, level by level, between two buffers of the total size.
-  const total = state.levels.reduce((sum, items) => sum + items.length, 0);
-  let values = new Float64Array(total);
-  let weights = new Float64Array(total);
-  let nextValues = new Float64Array(total);
-  let nextWeights = new Float64Array(total);
-  const sorted = new Float64Array(state.levels.reduce((most, items) => Math.max(most, items.length), 0));
-  const scratch = new Float64Array(sorted.length);
-  let held = 0;
-  state.levels.forEach((items, h) => {
-    const count = items.length;
-    if (count === 0) return;
-    sorted.set(items);
-    if (!ascending(sorted, count)) RADIX.sort(sorted, count, scratch);
-    const w = 2 ** h;
-    let i = 0;
-    let j = 0;
-    let m = 0;
-    while (i < held || j < count) {
-      if (j >= count || (i < held && values[i]! <= sorted[j]!)) {
-        nextValues[m] = values[i]!;
-        nextWeights[m++] = weights[i++]!;
-      } else {
-        nextValues[m] = sorted[j++]!;
-        nextWeights[m++] = w;
+  // all merged at once into the two arrays returned, the lower level first among equal values
+  // (as merging the levels one by one, lower first, would give).
+  const levels = state.levels
+    .map((items, h) => ({ items, weight: 2 ** h }))
+    .filter(({ items }) => items.length > 0)
+    .map(({ items, weight }) => {
+      const sorted = Float64Array.from(items);
+      if (!ascending(sorted, sorted.length)) {
+        if (sortScratch.length < sorted.length) sortScratch = new Float64Array(sorted.length);
+        RADIX.sort(sorted, sorted.length, sortScratch);
+      }
+      return { sorted, weight, at: 0 };
+    });
+  const total = levels.reduce((sum, level) => sum + level.sorted.length, 0);
+  const values = new Float64Array(total);
+  const weights = new Float64Array(total);
+  let m = 0;
+  for (let k = 0; k < total; k++) {
+    // The level whose next item is the least, the lowest such level on a tie (0 and -0 tie).
+    let best = -1;
+    let least = 0;
+    for (let l = 0; l < levels.length; l++) {
+      const level = levels[l]!;
+      if (level.at >= level.sorted.length) continue;
+      const x = level.sorted[level.at]!;
+      if (best < 0 || x < least) {
+        best = l;
+        least = x;
       }
     }
-    held = m;
-    [values, nextValues] = [nextValues, values];
-    [weights, nextWeights] = [nextWeights, weights];
-  });
-  // Equal values as one item.
-  let m = 0;
-  for (let i = 0; i < held; i++) {
-    if (m > 0 && values[m - 1] === values[i]) weights[m - 1]! += weights[i]!;
+    const level = levels[best]!;
+    level.at++;
+    // Equal values as one item.
+    if (m > 0 && values[m - 1] === least) weights[m - 1]! += level.weight;
     else {
-      values[m] = values[i]!;
-      weights[m++] = weights[i]!;
+      values[m] = least;
+      weights[m++] = level.weight;
     }
   }
   return {
-    values: values.slice(0, m),
-    weights: weights.slice(0, m),
+    values: values.subarray(0, m),
+    weights: weights.subarray(0, m),
     n: state.n,
     rankError: state.n > 0 ? state.errorWeight / state.n : 0,
   };
@@ -363,8 +376,8 @@ export const exactWeighted = (sorted: ArrayLike<number>): WeightedValues => {
     }
   }
   return {
-    values: values.slice(0, m),
-    weights: weights.slice(0, m),
+    values: values.subarray(0, m),
+    weights: weights.subarray(0, m),
     n: sorted.length,
     rankError: 0,
   };
@@ -428,6 +441,9 @@ export const encodeDoubles = (values: ArrayLike<number>): string => {
 
 export const decodeDoubles = (text: string): Float64Array => {
   const bytes = Buffer.from(text, 'base64');
+  // A large decode has its own memory (no copy needed); a small one may share Buffer's pool.
+  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length && bytes.length % BYTES === 0)
+    return new Float64Array(bytes.buffer, 0, bytes.length / BYTES);
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
   return new Float64Array(copy.buffer, 0, bytes.length / BYTES);

@@ -252,10 +252,18 @@ export const judgeFeature = (
  * The drift report of a window against a baseline. An empty window, or one where no feature has a
  * non-missing value, gives a report with `empty: true` and a `reason` instead of failing.
  */
+/** Every feature's figures (baseline order) and the prediction's, computed ahead (`featureFigures`). */
+export interface ReportFigures {
+  features: FeatureFigures[];
+  prediction?: FeatureFigures;
+}
+
 export const driftReport = (
   baseline: BaselineProfile,
   window: WindowSummary,
   thresholdsInput: DriftThresholdsInput | DriftThresholds = {},
+  /** the figures of `window`, when computed already (by the threads that merged it) */
+  computed?: ReportFigures,
 ): DriftReportBody => {
   const thresholds = resolveThresholds(thresholdsInput);
   if (window.rows === 0)
@@ -271,14 +279,18 @@ export const driftReport = (
       reason: 'the window has no rows',
     };
   const summaries = new Map(window.features.map((summary) => [summary.name, summary]));
-  const figures = baseline.features.map((profile) => {
+  const figures = baseline.features.map((profile, i) => {
+    const given = computed?.features[i];
+    if (given?.name === profile.name) return given;
     const summary = summaries.get(profile.name);
     if (!summary) throw new Error(`the window has no summary for feature ${profile.name}`);
     return featureFigures(profile, summary);
   });
   const predictionFigures =
     baseline.prediction && window.prediction
-      ? featureFigures(baseline.prediction, window.prediction)
+      ? computed?.prediction?.name === baseline.prediction.name
+        ? computed.prediction
+        : featureFigures(baseline.prediction, window.prediction)
       : undefined;
   const tests = figures.filter(hasTest).length + (predictionFigures && hasTest(predictionFigures) ? 1 : 0);
   const features = figures.map((f) => judgeFeature(f, thresholds, tests));

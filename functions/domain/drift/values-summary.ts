@@ -99,9 +99,12 @@ const mergeSorted = (a: Float64Array, b: Float64Array): Float64Array => {
   return out;
 };
 
+/** Level arrays of the sketches merges made, for the next merge's sketch (`QuantileSketch.release`). */
+const MERGE_POOL: Float64Array[] = [];
+
 const sketchOf = (summary: ValuesSummary, k: number): QuantileSketch => {
-  if (summary.kind === 'sketch') return QuantileSketch.from(summary.sketch);
-  const sketch = new QuantileSketch(k);
+  if (summary.kind === 'sketch') return QuantileSketch.from(summary.sketch, MERGE_POOL);
+  const sketch = new QuantileSketch(k, MERGE_POOL);
   for (const x of summary.values) sketch.add(x);
   return sketch;
 };
@@ -123,7 +126,9 @@ export const mergeValues = (
   const sketch = sketchOf(a, k);
   if (b.kind === 'sketch') sketch.merge(b.sketch);
   else for (const x of b.values) sketch.add(x);
-  return { kind: 'sketch', sketch: sketch.state() };
+  const state = sketch.state();
+  sketch.release(MERGE_POOL);
+  return { kind: 'sketch', sketch: state };
 };
 
 /** The values as weighted items (exact values weigh 1 and carry no error). */

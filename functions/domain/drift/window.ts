@@ -268,7 +268,8 @@ const mergeCategorical = (
   };
 };
 
-const mergeFeature = (
+/** One feature's summaries of two shards as one (`a` read first); see `mergeWindowSummaries`. */
+export const mergeFeature = (
   a: FeatureWindowSummary,
   b: FeatureWindowSummary,
   options: WindowOptions,
