@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
+import { Chips, RecordTable } from '../components/table.tsx';
 import { useSession } from '../context.ts';
 import { href } from '../router.ts';
 import type { InventoryRow } from '../types.ts';
-import { Badge, PageTitle, Problem, Scroll, Show, saveBlob, Time, useData } from '../ui.tsx';
+import { Badge, PageTitle, Problem, Show, saveBlob, Time, useData } from '../ui.tsx';
 
 /** The MRM inventory, one row per model, and the same rows as the API's CSV. */
 export const InventoryPage = () => {
@@ -36,62 +37,54 @@ export const InventoryPage = () => {
             <p class="muted">
               {items.length} model{items.length === 1 ? '' : 's'}, as of <Time at={generatedAt} />
             </p>
-            <Scroll>
-              <table>
-                <caption class="visually-hidden">Model inventory</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Model</th>
-                    <th scope="col">Owner</th>
-                    <th scope="col">Purpose</th>
-                    <th scope="col">Risk tier</th>
-                    <th scope="col">Versions</th>
-                    <th scope="col">Deployed</th>
-                    <th scope="col">Last approval</th>
-                    <th scope="col">Last drift</th>
-                    <th scope="col">Health</th>
-                    <th scope="col">Valid until</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((r) => (
-                    <tr key={r.name}>
-                      <th scope="row">
-                        <a href={href(['models', r.name])}>{r.name}</a>
-                      </th>
-                      <td>{r.owner}</td>
-                      <td>{r.purpose ?? '–'}</td>
-                      <td>
-                        <Badge value={r.riskTier} />
-                      </td>
-                      <td>{r.versions}</td>
-                      <td>
-                        {Object.entries(r.deployed).length === 0
-                          ? 'nowhere'
-                          : Object.entries(r.deployed).map(([env, d]) => (
-                              <span key={env} class="chip">
-                                {env}: v{d.version}
-                              </span>
-                            ))}
-                      </td>
-                      <td>
-                        {r.lastApproval ? (
-                          <>
-                            {r.lastApproval.environment} v{r.lastApproval.version}{' '}
-                            <Badge value={r.lastApproval.status} />
-                          </>
-                        ) : (
-                          '–'
-                        )}
-                      </td>
-                      <td>{r.lastDriftStatus ? <Badge value={r.lastDriftStatus} /> : '–'}</td>
-                      <td>{r.health ? <Badge value={r.health} /> : '–'}</td>
-                      <td>{r.validityEnd ?? '–'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </Scroll>
+            <RecordTable
+              caption="Model inventory"
+              columns={[
+                'Model',
+                'Owner',
+                'Purpose',
+                'Risk tier',
+                'Versions',
+                'Deployed',
+                'Last approval',
+                'Last drift',
+                'Health',
+                'Valid until',
+              ]}
+            >
+              {items.map((r) => (
+                <tr key={r.name}>
+                  <th scope="row">
+                    <a href={href(['models', r.name])}>{r.name}</a>
+                  </th>
+                  <td>{r.owner}</td>
+                  <td>{r.purpose ?? '–'}</td>
+                  <td>
+                    <Badge value={r.riskTier} />
+                  </td>
+                  <td>{r.versions}</td>
+                  <td>
+                    <Chips
+                      items={Object.entries(r.deployed).map(([env, d]) => [env, `${env}: v${d.version}`])}
+                      empty="nowhere"
+                    />
+                  </td>
+                  <td>
+                    {r.lastApproval ? (
+                      <>
+                        {r.lastApproval.environment} v{r.lastApproval.version}{' '}
+                        <Badge value={r.lastApproval.status} />
+                      </>
+                    ) : (
+                      '–'
+                    )}
+                  </td>
+                  <td>{r.lastDriftStatus ? <Badge value={r.lastDriftStatus} /> : '–'}</td>
+                  <td>{r.health ? <Badge value={r.health} /> : '–'}</td>
+                  <td>{r.validityEnd ?? '–'}</td>
+                </tr>
+              ))}
+            </RecordTable>
           </>
         )}
       </Show>

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
+import { RecordTable } from '../components/table.tsx';
 import { useSession } from '../context.ts';
 import type { AuditEvent, Model } from '../types.ts';
-import { Problem, Scroll, Show, short, Time, useData } from '../ui.tsx';
+import { Problem, Show, short, Time, useData } from '../ui.tsx';
 
 /** The model's audit trail, newest first, and a button that has the server recompute the chain. */
 interface Verification {
@@ -77,45 +78,33 @@ export const ModelAudit = ({ model }: { model: Model }) => {
         {(events) => {
           const ordered = [...events].sort((a, b) => b.seq - a.seq);
           return (
-            <Scroll>
-              <table class="audit">
-                <caption class="visually-hidden">Audit events, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">#</th>
-                    <th scope="col">When</th>
-                    <th scope="col">Who</th>
-                    <th scope="col">Action</th>
-                    <th scope="col">Target</th>
-                    <th scope="col">Change</th>
-                    <th scope="col">Hash</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {ordered.map((e) => (
-                    <tr key={e.seq}>
-                      <th scope="row">{e.seq}</th>
-                      <td>
-                        <Time at={e.at} />
-                      </td>
-                      <td>{e.actor}</td>
-                      <td>
-                        <code>{e.action}</code>
-                      </td>
-                      <td>
-                        <code>{e.target}</code>
-                      </td>
-                      <td class="small">
-                        <code>{summary(e.after ?? e.before)}</code>
-                      </td>
-                      <td>
-                        <code title={`${e.hash} (previous ${e.prevHash})`}>{short(e.hash)}</code>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </Scroll>
+            <RecordTable
+              name="audit"
+              caption="Audit events, newest first"
+              columns={['#', 'When', 'Who', 'Action', 'Target', 'Change', 'Hash']}
+            >
+              {ordered.map((e) => (
+                <tr key={e.seq}>
+                  <th scope="row">{e.seq}</th>
+                  <td>
+                    <Time at={e.at} />
+                  </td>
+                  <td>{e.actor}</td>
+                  <td>
+                    <code>{e.action}</code>
+                  </td>
+                  <td>
+                    <code>{e.target}</code>
+                  </td>
+                  <td class="small">
+                    <code>{summary(e.after ?? e.before)}</code>
+                  </td>
+                  <td>
+                    <code title={`${e.hash} (previous ${e.prevHash})`}>{short(e.hash)}</code>
+                  </td>
+                </tr>
+              ))}
+            </RecordTable>
           );
         }}
       </Show>

@@ -1,6 +1,7 @@
 import { type Target as DomainTarget, targetId } from '#domain/deployment';
+import { RecordTable } from '../components/table.tsx';
 import type { Deployment, Model, Served, Target } from '../types.ts';
-import { Badge, Scroll, Show, Time, useData } from '../ui.tsx';
+import { Badge, Show, Time, useData } from '../ui.tsx';
 
 /**
  * Deployments, and per environment and target the served-by timeline: which version served when
@@ -128,50 +129,38 @@ export const ModelDeployments = ({ model }: { model: Model }) => {
           ))}
           <h2>Deployments</h2>
           {deployments.length === 0 ? null : (
-            <Scroll>
-              <table class="deployments">
-                <caption class="visually-hidden">Deployments, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Deployment</th>
-                    <th scope="col">Version</th>
-                    <th scope="col">Environment</th>
-                    <th scope="col">Target</th>
-                    <th scope="col">Operation</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Started</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {deployments.map((d) => (
-                    <tr key={d.id}>
-                      <th scope="row">
-                        <code>{d.id.slice(0, 8)}</code>
-                      </th>
-                      <td>
-                        v{d.version}
-                        {d.previousVersion ? <span class="muted"> (was v{d.previousVersion})</span> : null}
-                      </td>
-                      <td>{d.environment}</td>
-                      <td>
-                        <code>{targetIdOf(d.target)}</code>
-                      </td>
-                      <td>
-                        {d.operation}
-                        {d.reason ? <span class="muted"> · {d.reason}</span> : null}
-                      </td>
-                      <td>
-                        <Badge value={d.status} />
-                        {d.statusReason ? <div class="small muted">{d.statusReason}</div> : null}
-                      </td>
-                      <td>
-                        <Time at={d.createdAt} /> by {d.createdBy}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </Scroll>
+            <RecordTable
+              name="deployments"
+              caption="Deployments, newest first"
+              columns={['Deployment', 'Version', 'Environment', 'Target', 'Operation', 'Status', 'Started']}
+            >
+              {deployments.map((d) => (
+                <tr key={d.id}>
+                  <th scope="row">
+                    <code>{d.id.slice(0, 8)}</code>
+                  </th>
+                  <td>
+                    v{d.version}
+                    {d.previousVersion ? <span class="muted"> (was v{d.previousVersion})</span> : null}
+                  </td>
+                  <td>{d.environment}</td>
+                  <td>
+                    <code>{targetIdOf(d.target)}</code>
+                  </td>
+                  <td>
+                    {d.operation}
+                    {d.reason ? <span class="muted"> · {d.reason}</span> : null}
+                  </td>
+                  <td>
+                    <Badge value={d.status} />
+                    {d.statusReason ? <div class="small muted">{d.statusReason}</div> : null}
+                  </td>
+                  <td>
+                    <Time at={d.createdAt} /> by {d.createdBy}
+                  </td>
+                </tr>
+              ))}
+            </RecordTable>
           )}
         </>
       )}

@@ -1,6 +1,7 @@
+import { Chips, RecordTable } from '../components/table.tsx';
 import { href } from '../router.ts';
 import type { Model, Version } from '../types.ts';
-import { Badge, Facts, Scroll, Show, Time, useData } from '../ui.tsx';
+import { Badge, Facts, Show, Time, useData } from '../ui.tsx';
 
 /** The card, the aliases and the versions with their status and metrics. */
 type Card = CardFields & { updatedAt?: string; updatedBy?: string };
@@ -110,61 +111,44 @@ export const ModelOverview = ({ model }: { model: Model }) => {
             items.length === 0 ? (
               <p class="muted">No versions yet.</p>
             ) : (
-              <Scroll>
-                <table class="versions">
-                  <caption class="visually-hidden">Versions, newest first</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Version</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Metrics</th>
-                      <th scope="col">Serving</th>
-                      <th scope="col">Approvals</th>
-                      <th scope="col">Registered</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {items.map((v) => (
-                      <tr key={v.version}>
-                        <th scope="row">
-                          <a href={href(['models', model.name, 'versions', v.version])}>v{v.version}</a>
-                        </th>
-                        <td>
-                          <Badge value={v.status} />
-                        </td>
-                        <td>
-                          {Object.entries(v.metrics).map(([k, m]) => (
-                            <span key={k} class="chip">
-                              {k} {m}
-                            </span>
-                          ))}
-                        </td>
-                        <td>
-                          {v.deployments.length === 0
-                            ? '–'
-                            : v.deployments.map((d) => (
-                                <span key={`${d.environment}/${d.target}`} class="chip">
-                                  {d.environment}: {d.target}
-                                </span>
-                              ))}
-                        </td>
-                        <td>
-                          {v.approvals.length === 0
-                            ? '–'
-                            : v.approvals.map((a) => (
-                                <span key={a.environment} class="chip">
-                                  {a.environment}: {a.status?.toLowerCase()}
-                                </span>
-                              ))}
-                        </td>
-                        <td>
-                          <Time at={v.createdAt} /> by {v.createdBy}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </Scroll>
+              <RecordTable
+                name="versions"
+                caption="Versions, newest first"
+                columns={['Version', 'Status', 'Metrics', 'Serving', 'Approvals', 'Registered']}
+              >
+                {items.map((v) => (
+                  <tr key={v.version}>
+                    <th scope="row">
+                      <a href={href(['models', model.name, 'versions', v.version])}>v{v.version}</a>
+                    </th>
+                    <td>
+                      <Badge value={v.status} />
+                    </td>
+                    <td>
+                      <Chips items={Object.entries(v.metrics).map(([k, m]) => [k, `${k} ${m}`])} empty="" />
+                    </td>
+                    <td>
+                      <Chips
+                        items={v.deployments.map((d) => [
+                          `${d.environment}/${d.target}`,
+                          `${d.environment}: ${d.target}`,
+                        ])}
+                      />
+                    </td>
+                    <td>
+                      <Chips
+                        items={v.approvals.map((a) => [
+                          a.environment,
+                          `${a.environment}: ${a.status?.toLowerCase()}`,
+                        ])}
+                      />
+                    </td>
+                    <td>
+                      <Time at={v.createdAt} /> by {v.createdBy}
+                    </td>
+                  </tr>
+                ))}
+              </RecordTable>
             )
           }
         </Show>

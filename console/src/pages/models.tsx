@@ -1,6 +1,7 @@
+import { Chips, RecordTable } from '../components/table.tsx';
 import { href, navigate } from '../router.ts';
 import type { InventoryRow, Model } from '../types.ts';
-import { Badge, PageTitle, Scroll, Show, Time, useData } from '../ui.tsx';
+import { Badge, PageTitle, Show, Time, useData } from '../ui.tsx';
 
 /**
  * The models: search by name, filter by tag (asked of the API), risk tier and owner; each with its
@@ -97,67 +98,51 @@ export const ModelsPage = ({ query }: { query: URLSearchParams }) => {
               {shown.length === 0 ? (
                 <p>No model matches. Register one with the API or the CLI (`npx steward models create`).</p>
               ) : (
-                <Scroll>
-                  <table class="models">
-                    <caption class="visually-hidden">Models</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Name</th>
-                        <th scope="col">Owner</th>
-                        <th scope="col">Risk tier</th>
-                        <th scope="col">Latest version</th>
-                        <th scope="col">Serving</th>
-                        <th scope="col">Tags</th>
-                        <th scope="col">Updated</th>
+                <RecordTable
+                  name="models"
+                  caption="Models"
+                  columns={['Name', 'Owner', 'Risk tier', 'Latest version', 'Serving', 'Tags', 'Updated']}
+                >
+                  {shown.map((m) => {
+                    const where = Object.entries(serving.get(m.name) ?? {});
+                    return (
+                      <tr key={m.name}>
+                        <th scope="row">
+                          <a href={href(['models', m.name])}>{m.name}</a>
+                          {m.description ? <div class="muted small">{m.description}</div> : null}
+                        </th>
+                        <td>{(m.owners?.length ? m.owners : [m.owner]).join(', ')}</td>
+                        <td>
+                          <Badge value={m.riskTier} />
+                        </td>
+                        <td>
+                          {m.latestVersion > 0 ? (
+                            <a href={href(['models', m.name, 'versions', m.latestVersion])}>
+                              v{m.latestVersion}
+                            </a>
+                          ) : (
+                            '–'
+                          )}
+                        </td>
+                        <td>
+                          <Chips
+                            items={where.map(([env, d]) => [env, `${env}: v${d.version}`])}
+                            empty="nowhere"
+                          />
+                        </td>
+                        <td>
+                          <Chips
+                            items={Object.entries(m.tags ?? {}).map(([k, v]) => [k, `${k}=${v}`])}
+                            empty=""
+                          />
+                        </td>
+                        <td>
+                          <Time at={m.updatedAt} />
+                        </td>
                       </tr>
-                    </thead>
-                    <tbody>
-                      {shown.map((m) => {
-                        const where = Object.entries(serving.get(m.name) ?? {});
-                        return (
-                          <tr key={m.name}>
-                            <th scope="row">
-                              <a href={href(['models', m.name])}>{m.name}</a>
-                              {m.description ? <div class="muted small">{m.description}</div> : null}
-                            </th>
-                            <td>{(m.owners?.length ? m.owners : [m.owner]).join(', ')}</td>
-                            <td>
-                              <Badge value={m.riskTier} />
-                            </td>
-                            <td>
-                              {m.latestVersion > 0 ? (
-                                <a href={href(['models', m.name, 'versions', m.latestVersion])}>
-                                  v{m.latestVersion}
-                                </a>
-                              ) : (
-                                '–'
-                              )}
-                            </td>
-                            <td>
-                              {where.length === 0
-                                ? 'nowhere'
-                                : where.map(([env, d]) => (
-                                    <span key={env} class="chip">
-                                      {env}: v{d.version}
-                                    </span>
-                                  ))}
-                            </td>
-                            <td>
-                              {Object.entries(m.tags ?? {}).map(([k, v]) => (
-                                <span key={k} class="chip">
-                                  {k}={v}
-                                </span>
-                              ))}
-                            </td>
-                            <td>
-                              <Time at={m.updatedAt} />
-                            </td>
-                          </tr>
-                        );
-                      })}
-                    </tbody>
-                  </table>
-                </Scroll>
+                    );
+                  })}
+                </RecordTable>
               )}
             </>
           );
