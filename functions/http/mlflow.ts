@@ -1,12 +1,6 @@
 import * as z from 'zod';
 import { s3Uri } from '#adapters/artifact-store';
-import {
-  getAlias,
-  getModel,
-  getModelWithAliases,
-  getVersion,
-  type VersionItem,
-} from '#adapters/registry-table';
+import type { VersionItem } from '#adapters/registry-table';
 import { mlflowRoutes } from '#api/routes/mlflow';
 import { asHttpError, ConflictError, HttpError } from '#commons/errors';
 import { type HttpRequest, httpHandler, input, json, operationsFor } from '#commons/http';
@@ -16,6 +10,8 @@ import { AliasPath, CreateModelBody, ModelPath, SetAliasBody, UpdateModelBody } 
 import { TransitionBody, UpdateVersionBody } from '#domain/version';
 import { fileDownload, hasArtifact, listArtifactLevel } from '#services/artifacts';
 import {
+  aliasedVersion,
+  aliasesOf,
   deleteModel,
   deleteVersion,
   invalid,
@@ -29,7 +25,9 @@ import {
   restoreModel,
   searchModels,
   searchVersions,
+  storedModel,
   visibleModel,
+  visibleVersion,
   visibleVersions,
 } from '#services/mlflow-registry';
 import { createModel, removeAlias, setAlias, updateModel } from '#services/models';
@@ -68,18 +66,11 @@ const aliasPath = (name: string, alias: string) => input(AliasPath, { model: nam
 const nameOf = (request: HttpRequest, where: 'body' | 'query') =>
   input(z.object({ name: Name }), where === 'body' ? (request.body ?? {}) : request.query, where).name;
 
-const versionOf = async (name: string, version: number) => {
-  const v = await getVersion(name, version);
-  const model = await getModel(name);
-  if (!model || isHidden(model)) throw notFound(`Registered Model with name=${name} not found`);
-  if (!v || isHidden(v)) throw notFound(`Model Version (name=${name}, version=${version}) not found`);
-  return v;
-};
+const versionOf = visibleVersion;
 
-const versionAnswer = async (v: VersionItem) => {
-  const found = await getModelWithAliases(v.name);
-  return { model_version: presentVersion(v, found?.aliases ?? []) };
-};
+const versionAnswer = async (v: VersionItem) => ({
+  model_version: presentVersion(v, await aliasesOf(v.name)),
+});
 
 const modelAnswer = async (name: string) => {
   const found = await visibleModel(name);
@@ -185,7 +176,7 @@ export const operations = {
       request.body ?? {},
       'body',
     );
-    const existing = await getModel(body.name);
+    const existing = await storedModel(body.name);
     if (existing && isHidden(existing)) {
       requireRole(request.principal, 'publisher');
       await restoreModel(request.principal, existing);
@@ -267,9 +258,8 @@ export const operations = {
     // As MLflow's stores answer a search: each model with its aliases and its latest version per stage.
     const registered_models = [];
     for (const m of page) {
-      const found = await getModelWithAliases(m.name);
       const latest = latestPerStage(await visibleVersions(m.name), []);
-      registered_models.push(presentModel(found?.model ?? m, found?.aliases ?? [], latest));
+      registered_models.push(presentModel(m, await aliasesOf(m.name), latest));
     }
     return json(200, {
       registered_models,
@@ -330,10 +320,7 @@ export const operations = {
   mlflowGetAlias: async (request: HttpRequest) => {
     requireReader(request.principal);
     const q = input(z.object({ name: Name, alias: z.string().min(1) }), request.query, 'query');
-    await visibleModel(q.name);
-    const alias = await getAlias(q.name, q.alias);
-    if (!alias) throw notFound(`Registered model alias ${q.alias} not found.`);
-    return json(200, await versionAnswer(await versionOf(q.name, alias.version)));
+    return json(200, await versionAnswer(await aliasedVersion(q.name, q.alias)));
   },
 
   mlflowDeleteAlias: async (request: HttpRequest) => {
@@ -406,10 +393,10 @@ export const operations = {
       MAX_RESULTS_LIMIT,
     );
     const { page, next } = await searchVersions(request.principal, query);
-    const aliasesOf = new Map<string, Awaited<ReturnType<typeof getModelWithAliases>>>();
-    for (const name of new Set(page.map((v) => v.name))) aliasesOf.set(name, await getModelWithAliases(name));
+    const aliases = new Map<string, Awaited<ReturnType<typeof aliasesOf>>>();
+    for (const name of new Set(page.map((v) => v.name))) aliases.set(name, await aliasesOf(name));
     return json(200, {
-      model_versions: page.map((v) => presentVersion(v, aliasesOf.get(v.name)?.aliases ?? [])),
+      model_versions: page.map((v) => presentVersion(v, aliases.get(v.name) ?? [])),
       ...(next ? { next_page_token: next } : {}),
     });
   },

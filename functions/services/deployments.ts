@@ -16,11 +16,11 @@ import { resolveEnvironment } from '#adapters/environments-table';
 import { getModel, getModelAndVersion } from '#adapters/registry-table';
 import { startExecution } from '#adapters/workflow';
 import { config } from '#commons/config';
-import { decodeCursor, encodeCursor } from '#commons/cursor';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '#commons/errors';
 import { ENV, resourceNames } from '#commons/facts';
 import { logger } from '#commons/observability';
 import { type DeploymentBody, Strategy, targetId, targetName } from '#domain/deployment';
+import { pageUnderModel } from './model-pages.ts';
 
 /**
  * Starting deployment operations, from the API and from an approval with `deployOnApproval`.
@@ -205,17 +205,14 @@ export const readDeployment = async (id: string): Promise<DeploymentItem> => {
 export const listModelDeployments = async (
   model: string,
   query: { environment?: string | undefined; limit: number; cursor?: string | undefined },
-): Promise<{ items: DeploymentItem[]; nextCursor: string | undefined }> => {
-  const scope = `deployments|${model}|${query.environment ?? ''}`;
-  const page = await queryDeployments(model, {
-    ...(query.environment ? { environment: query.environment } : {}),
-    limit: query.limit,
-    startKey: await decodeCursor(query.cursor, scope),
-  });
-  if (page.items.length === 0 && !query.cursor && !(await getModel(model)))
-    throw new NotFoundError(`model ${model} does not exist`);
-  return { items: page.items, nextCursor: await encodeCursor(page.lastKey, scope) };
-};
+): Promise<{ items: DeploymentItem[]; nextCursor: string | undefined }> =>
+  pageUnderModel(model, `deployments|${model}|${query.environment ?? ''}`, query.cursor, (startKey) =>
+    queryDeployments(model, {
+      ...(query.environment ? { environment: query.environment } : {}),
+      limit: query.limit,
+      startKey,
+    }),
+  );
 
 /** What served on one target of an environment, and when (at one moment, with `at`). */
 export const servedOn = (environment: string, target: string, at?: string) =>

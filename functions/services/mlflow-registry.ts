@@ -4,7 +4,10 @@ import {
   type AliasItem,
   changeVersion,
   deleteAlias,
+  getAlias,
+  getModel,
   getModelWithAliases,
+  getVersion,
   listModels,
   listVersions,
   type ModelItem,
@@ -101,6 +104,30 @@ export const visibleModel = async (name: string) => {
   if (!found || isHidden(found.model)) throw notFound(`Registered Model with name=${name} not found`);
   return found;
 };
+
+/** A version MLflow may see: its model and itself neither missing nor deleted through MLflow. */
+export const visibleVersion = async (name: string, version: number): Promise<VersionItem> => {
+  const v = await getVersion(name, version);
+  const model = await getModel(name);
+  if (!model || isHidden(model)) throw notFound(`Registered Model with name=${name} not found`);
+  if (!v || isHidden(v)) throw notFound(`Model Version (name=${name}, version=${version}) not found`);
+  return v;
+};
+
+/** The version an alias of a visible model names. */
+export const aliasedVersion = async (name: string, alias: string): Promise<VersionItem> => {
+  await visibleModel(name);
+  const found = await getAlias(name, alias);
+  if (!found) throw notFound(`Registered model alias ${alias} not found.`);
+  return visibleVersion(name, found.version);
+};
+
+/** A model's aliases (none for a model that does not exist). */
+export const aliasesOf = async (name: string): Promise<AliasItem[]> =>
+  (await getModelWithAliases(name))?.aliases ?? [];
+
+/** The model as stored, hidden or not (MLflow's create restores a hidden one). */
+export const storedModel = (name: string): Promise<ModelItem | undefined> => getModel(name);
 
 /** Every version of a model that MLflow may see, newest first. */
 export const visibleVersions = async (name: string): Promise<VersionItem[]> => {

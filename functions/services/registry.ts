@@ -14,7 +14,6 @@ import {
   type VersionItem,
 } from '#adapters/registry-table';
 import { artifactsBucket } from '#commons/config';
-import { decodeCursor, encodeCursor } from '#commons/cursor';
 import {
   ConflictError,
   NotFoundError,
@@ -30,6 +29,7 @@ import { canMove, sourcesOf, type VersionStatus } from '#domain/lifecycle';
 import { missingForReproducibility } from '#domain/reproducibility';
 import type { CommitBody, RegisterVersionBody, TransitionBody, UpdateVersionBody } from '#domain/version';
 import { checkArtifact, planFilesUpload } from './artifacts.ts';
+import { pageUnderModel } from './model-pages.ts';
 
 /**
  * The registry's use cases for versions: register (with its upload plan), change, commit and move
@@ -365,14 +365,7 @@ export const readVersion = async (name: string, version: number): Promise<Versio
 export const listModelVersions = async (
   name: string,
   query: { status?: VersionStatus | undefined; limit: number; cursor?: string | undefined },
-): Promise<{ items: VersionItem[]; nextCursor: string | undefined }> => {
-  const scope = `versions|${name}|${query.status ?? ''}`;
-  const page = await queryVersions(name, {
-    ...(query.status ? { status: query.status } : {}),
-    limit: query.limit,
-    startKey: await decodeCursor(query.cursor, scope),
-  });
-  if (page.items.length === 0 && !query.cursor && !(await getModel(name)))
-    throw new NotFoundError(`model ${name} does not exist`);
-  return { items: page.items, nextCursor: await encodeCursor(page.lastKey, scope) };
-};
+): Promise<{ items: VersionItem[]; nextCursor: string | undefined }> =>
+  pageUnderModel(name, `versions|${name}|${query.status ?? ''}`, query.cursor, (startKey) =>
+    queryVersions(name, { ...(query.status ? { status: query.status } : {}), limit: query.limit, startKey }),
+  );
