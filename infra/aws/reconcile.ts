@@ -1,12 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { FunctionEnvironment } from '../../functions/commons/facts.ts';
 import type { Data } from './data.ts';
+import { deadLetterQueue } from './failure-queue.ts';
 import { ServiceFunction } from './service-function.ts';
 
 const ENTRY = fileURLToPath(new URL('../../functions/workflows/reconcile.ts', import.meta.url));
@@ -34,18 +35,12 @@ export class Reconcile extends Construct {
 
   constructor(scope: Construct, id: string, props: ReconcileProps) {
     super(scope, id);
-    // A dead-letter queue itself (cdk-nag sees it as the function's DLQ, so SQS3 does not apply).
-    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetters.node.defaultChild!).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason:
-        'This queue is itself the dead-letter queue of the reconcile function and its rule; an operator ' +
+    this.deadLetters = deadLetterQueue(
+      this,
+      'DeadLetters',
+      'This queue is itself the dead-letter queue of the reconcile function and its rule; an operator ' +
         'looks at the deployment or approval an event names and sends it to the function again.',
-    });
+    );
     this.function = new ServiceFunction(this, 'Function', {
       entry: ENTRY,
       handler: 'reconcile',

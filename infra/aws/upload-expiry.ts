@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FunctionEnvironment } from '../../functions/commons/facts.ts';
 import type { Data } from './data.ts';
+import { deadLetterQueue } from './failure-queue.ts';
 import { ServiceFunction } from './service-function.ts';
 
 const ENTRY = fileURLToPath(new URL('../../functions/scheduled/upload-expiry.ts', import.meta.url));
@@ -33,17 +34,12 @@ export class UploadExpiry extends Construct {
 
   constructor(scope: Construct, id: string, props: UploadExpiryProps) {
     super(scope, id);
-    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetters.node.defaultChild!).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason:
-        'This queue is itself the dead-letter queue of the upload expiry sweep and its rule; nothing is ' +
+    this.deadLetters = deadLetterQueue(
+      this,
+      'DeadLetters',
+      'This queue is itself the dead-letter queue of the upload expiry sweep and its rule; nothing is ' +
         'lost by a parked sweep, since the next one reads every version still due.',
-    });
+    );
     const environment: FunctionEnvironment = {
       TABLE_NAME: props.data.table.tableName,
       PENDING_UPLOAD_TTL_HOURS: String(props.ttlHours),
