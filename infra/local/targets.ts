@@ -430,13 +430,13 @@ const VALIDATION_CODE: Record<SdkService, string> = {
 
 /**
  * A request the service's published model refuses (an unknown or missing member, a wrong type, an
- * enum literal it does not know) fails here as it would on AWS, before the simulator acts on it
+ * enum literal it does not know, a value outside its bounds where botocore's model is installed) fails here as it would on AWS, before the simulator acts on it
  * (infra/asl/api-models.ts).
  */
 function refuseWhatTheModelRefuses(resource: string, flavor: Flavor, input: unknown): void {
   const action = resource.slice(resource.lastIndexOf(':') + 1).replace(/\.sync$/, '');
   const service = SERVICE_OF[flavor];
-  const [issue] = checkInput(service, operationName(action), input ?? {});
+  const [issue] = checkInput(service, operationName(action), input ?? {}, { bounds: 'if-installed' });
   if (issue)
     throw new ServiceFault(
       VALIDATION_CODE[service],

@@ -521,7 +521,7 @@ describe('local targets: handlers called directly', { timeout: 15_000 }, () => {
 
     const updated = (await call(`${LAMBDA}updateFunctionCode`, {
       FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:scorer',
-      S3Bucket: 'b',
+      S3Bucket: 'steward-code',
       S3Key: 'k2.zip',
     })) as Record<string, unknown>;
     expect(updated).toMatchObject({ LastUpdateStatus: 'InProgress', Version: '$LATEST' });
@@ -534,7 +534,11 @@ describe('local targets: handlers called directly', { timeout: 15_000 }, () => {
     expect(
       (
         await thrown(() =>
-          call(`${LAMBDA}updateFunctionCode`, { FunctionName: 'scorer', S3Bucket: 'b', S3Key: 'k3' }),
+          call(`${LAMBDA}updateFunctionCode`, {
+            FunctionName: 'scorer',
+            S3Bucket: 'steward-code',
+            S3Key: 'k3',
+          }),
         )
       ).name,
     ).toBe('Lambda.ResourceConflictException');
@@ -624,7 +628,7 @@ describe('local targets: handlers called directly', { timeout: 15_000 }, () => {
     const image = targets.createFunction('image-fn', { packageType: 'Image' });
     expect(image.PackageType).toBe('Image');
     const noImage = await thrown(() =>
-      call(`${LAMBDA}updateFunctionCode`, { FunctionName: 'image-fn', S3Bucket: 'b', S3Key: 'k' }),
+      call(`${LAMBDA}updateFunctionCode`, { FunctionName: 'image-fn', S3Bucket: 'steward-code', S3Key: 'k' }),
     );
     expect(noImage.name).toBe('Lambda.InvalidParameterValueException');
   });

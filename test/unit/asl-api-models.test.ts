@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import {
+  blueGreenPolicy,
+  DeploymentBody,
+  SAGEMAKER_LIMITS,
+  Strategy,
+  trafficSteps,
+} from '../../functions/domain/deployment.ts';
+import {
   checkInput,
   enumValues,
   hasOperation,
+  installedShape,
+  memberDocumentation,
+  NEWER_BOUNDS,
   operationErrors,
   operationName,
   sdkErrorName,
+  shapeBounds,
 } from '../../infra/asl/api-models.ts';
 import { type ChoiceRule, type State, statesOf, type TaskState } from '../../infra/asl/asl.ts';
 import { MACHINES } from '../../infra/asl/machines.ts';
@@ -14,7 +25,9 @@ import { SDK_ERROR_PREFIX, type SdkService } from '../../infra/asl/retry-policie
 /**
  * Every Task of every state machine, checked against AWS's published API models (aws-sdk v2
  * `apis/*.min.json` for members, required members and types; the v3 clients' declarations for
- * enums and each operation's modeled errors): what the ASL sends, and what it retries and catches.
+ * enums and each operation's modeled errors; botocore's service-2.json, from Debian's
+ * python3-botocore, for min/max/pattern): what the ASL sends, and what it retries and catches. The
+ * API's SageMaker strategy limits are checked against the same bounds.
  */
 const tasks = Object.entries(MACHINES).flatMap(([machine, definition]) =>
   [...statesOf(definition)]
@@ -156,6 +169,61 @@ describe('the model check itself', () => {
     ]);
   });
 
+  it('refuses literals outside the bounds of botocore: lengths, patterns, numbers', () => {
+    const issues = checkInput('sagemaker', 'UpdateEndpoint', {
+      EndpointName: 'e'.repeat(64),
+      EndpointConfigName: '-starts-with-a-dash',
+      DeploymentConfig: {
+        BlueGreenUpdatePolicy: {
+          TrafficRoutingConfiguration: {
+            Type: 'CANARY',
+            WaitIntervalInSeconds: 3601,
+            CanarySize: { Type: 'CAPACITY_PERCENT', Value: 0 },
+          },
+          MaximumExecutionTimeoutInSeconds: 599,
+        },
+      },
+    });
+    const alarms = checkInput('cloudwatch', 'DescribeAlarms', {
+      AlarmNames: Array.from({ length: 101 }, (_, i) => `a${i}`),
+    });
+
+    expect(issues).toEqual([
+      { path: 'EndpointName', problem: 'must have length less than or equal to 63' },
+      {
+        path: 'EndpointConfigName',
+        problem: `must satisfy regular expression pattern: ${shapeBounds('sagemaker', 'EndpointConfigName').pattern}`,
+      },
+      {
+        path: 'DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration.WaitIntervalInSeconds',
+        problem: 'must have value less than or equal to 3600',
+      },
+      {
+        path: 'DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration.CanarySize.Value',
+        problem: 'must have value greater than or equal to 1',
+      },
+      {
+        path: 'DeploymentConfig.BlueGreenUpdatePolicy.MaximumExecutionTimeoutInSeconds',
+        problem: 'must have value greater than or equal to 600',
+      },
+    ]);
+    expect(alarms).toEqual([{ path: 'AlarmNames', problem: 'must have length less than or equal to 100' }]);
+  });
+
+  it('keeps a newer bound only while the installed model still disagrees with it', () => {
+    for (const [service, shapes] of Object.entries(NEWER_BOUNDS))
+      for (const [name, newer] of Object.entries(shapes ?? {})) {
+        const installed = installedShape(service as SdkService, name);
+
+        expect(installed, `${service} ${name}`).toBeDefined();
+        expect(
+          installed!.min !== newer.min || installed!.max !== newer.max,
+          `${service} ${name}: the installed model agrees now; remove it from NEWER_BOUNDS`,
+        ).toBe(true);
+        expect(newer.source).toMatch(/API Reference/);
+      }
+  });
+
   it('knows the errors each operation is modeled to throw', () => {
     expect(operationErrors('lambda', 'GetAlias')).toContain('ResourceNotFoundException');
     expect(operationErrors('sagemaker', 'CreateModel')).toEqual(['ResourceLimitExceeded']);
@@ -209,5 +277,79 @@ describe('every status a poll loop reads is one the model documents, and every s
     ).toEqual([]);
     // Polling again goes through the loop's deadline, never straight back to its Wait.
     expect(states[state.Default!]?.Type).toBe('Pass');
+  });
+});
+
+describe("the API's SageMaker strategy limits, against the model's bounds", () => {
+  const routing = 'TrafficRoutingConfig';
+  const percent = (text: string, pattern: RegExp) => {
+    const match = pattern.exec(text);
+    if (!match) throw new Error(`the model no longer words it so: ${text}`);
+    return match.slice(1).map(Number);
+  };
+
+  it('a bake is at most WaitIntervalInSeconds, the whole update at most MaximumExecutionTimeoutInSeconds', () => {
+    expect(SAGEMAKER_LIMITS.maxWaitSeconds).toBe(shapeBounds('sagemaker', 'WaitIntervalInSeconds').max);
+    expect(SAGEMAKER_LIMITS.maxWaitSeconds).toBe(shapeBounds('sagemaker', 'TerminationWaitInSeconds').max);
+    expect(SAGEMAKER_LIMITS.maxExecutionSeconds).toBe(
+      shapeBounds('sagemaker', 'MaximumExecutionTimeoutInSeconds').max,
+    );
+  });
+
+  it('a canary and a linear step are the shares the model documents for CanarySize and LinearStepSize', () => {
+    const [canary] = percent(
+      memberDocumentation('sagemaker', routing, 'CanarySize'),
+      /less than or equal to (\d+)% of the variant/,
+    );
+    const [low, high] = percent(
+      memberDocumentation('sagemaker', routing, 'LinearStepSize'),
+      /must be (\d+)-(\d+)% of the variant/,
+    );
+
+    expect(SAGEMAKER_LIMITS.maxCanaryPercent).toBe(canary);
+    expect(SAGEMAKER_LIMITS.linearPercent).toEqual({ min: low, max: high });
+    expect(shapeBounds('sagemaker', 'CapacitySizeValue').min).toBe(1);
+  });
+
+  /** Every strategy at the edges of the limits, and just past them. */
+  const strategies = [
+    ...[0, 1, 59, 60, 61].map((bakeMinutes) => ({ kind: 'all-at-once', bakeMinutes })),
+    ...[1, 49, 50, 51, 99].flatMap((p) =>
+      [0, 5, 60].map((bakeMinutes) => ({ kind: 'canary', percent: p, bakeMinutes })),
+    ),
+    ...[1, 9, 10, 25, 50, 51].flatMap((p) =>
+      [0, 5, 30, 60].map((bakeMinutes) => ({ kind: 'linear', percent: p, bakeMinutes })),
+    ),
+  ];
+  const target = { kind: 'sagemaker', endpointName: 'steward-churn', instanceType: 'ml.m5.large' };
+
+  it.each(strategies.map((s) => [JSON.stringify(s), s] as const))(
+    'the API accepts %s exactly when SageMaker would',
+    (_name, strategy) => {
+      const accepted = DeploymentBody.safeParse({ environment: 'dev', target, strategy }).success;
+      const config = blueGreenPolicy(Strategy.parse(strategy), ['steward-churn-rollback']);
+      const issues = checkInput('sagemaker', 'UpdateEndpoint', {
+        EndpointName: 'steward-churn',
+        EndpointConfigName: 'steward-churn-2',
+        DeploymentConfig: config,
+      });
+      const share = (strategy as { percent?: number }).percent ?? 0;
+      const documented =
+        strategy.kind === 'canary'
+          ? share <= SAGEMAKER_LIMITS.maxCanaryPercent
+          : strategy.kind === 'linear'
+            ? share >= SAGEMAKER_LIMITS.linearPercent.min && share <= SAGEMAKER_LIMITS.linearPercent.max
+            : true;
+
+      expect(accepted).toBe(issues.length === 0 && documented);
+    },
+  );
+
+  it('every Lambda traffic weight is within the model bounds of AdditionalVersionWeights', () => {
+    const weight = shapeBounds('lambda', 'Weight');
+    for (let p = 1; p <= 99; p++)
+      for (const kind of ['canary', 'linear'] as const)
+        for (const w of trafficSteps(Strategy.parse({ kind, percent: p })))
+          expect(w >= weight.min! && w <= weight.max!, `${kind} ${p}: ${w}`).toBe(true);
   });
 });
