@@ -325,9 +325,10 @@ export const deployment = stateMachine('deployment', {
           Next: 'Decommissioned',
         },
       ],
-      Default: 'UnknownPlan',
+      // Prepare plans only the pairs above (a batch transform is never current, so never rolled
+      // back): any other plan is a failure of Prepare, recorded as one.
+      Default: 'PrepareFailed',
     },
-    UnknownPlan: finish('FAILED', { reason: 'the plan names no known operation and target kind' }),
     SmCreateModel: target.sageMaker(
       'createModel',
       {
@@ -484,8 +485,16 @@ export const deployment = stateMachine('deployment', {
       Next: 'SmRollbackStatus',
     }),
     SmRollbackStatus: { Type: 'Choice', Choices: SM_ROLLBACK_SETTLED, Default: 'SmRollbackTick' },
-    ...reconcileLoop('SmRollback', describeEndpoint, SM_ROLLBACK_SETTLED, 'RollbackFailed'),
+    ...reconcileLoop('SmRollback', describeEndpoint, SM_ROLLBACK_SETTLED, 'SmRollbackUnknown'),
     ...pollAgain('SmRollback', 'SmRollbackWait', 'RollbackFailed'),
+    // The rollback was asked for, but whether SageMaker finished it is unknown: the record must not
+    // claim either version serves without saying so.
+    SmRollbackUnknown: finish('ROLLBACK_FAILED', {
+      reason:
+        'DescribeEndpoint kept failing until the poll budget ended, so whether SageMaker finished the ' +
+        'rollback is unknown; the endpoint and its configs are left as they are (an operator must check ' +
+        'which config it serves)',
+    }),
     RolledBackManually: finish('ROLLED_BACK'),
     RollbackFailed: finish('ROLLBACK_FAILED'),
     SmDeleteEndpoint: target.sdk(
