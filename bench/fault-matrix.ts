@@ -1,4 +1,4 @@
-import { type Cell, formatCell, runFaultMatrix } from '#local/fault-matrix';
+import { type Cell, FAULT_MATRIX_SYSTEM, formatCell, runFaultMatrix } from '#local/fault-matrix';
 import { startLocalSystem } from '#local/system';
 import { heading, marker, print, type TargetResult } from './report.ts';
 
@@ -15,7 +15,7 @@ export interface FaultMatrix {
 }
 
 export const measureFaultMatrix = async (): Promise<FaultMatrix> => {
-  const system = await startLocalSystem({ waitScale: 0.001, targetTransitionMs: 40, driftIntervalMs: 0 });
+  const system = await startLocalSystem(FAULT_MATRIX_SYSTEM);
   try {
     const { cells, paths } = await runFaultMatrix(system);
     return {

@@ -43,6 +43,7 @@ const ConfigSchema = EnvSchema.transform((e) =>
     lambdaTargets: e.LAMBDA_TARGETS ?? [],
     lambdaTargetTag: e.LAMBDA_TARGET_TAG,
     deployPollSeconds: e.DEPLOY_POLL_SECONDS,
+    deployPollBudgetSeconds: e.DEPLOY_POLL_BUDGET_SECONDS,
     tokenKeyId: e.TOKEN_KEY_ID,
     localTokenKey: e.STEWARD_TOKEN_KEY,
     mailFrom: e.MAIL_FROM,

@@ -202,6 +202,13 @@ export const EnvSchema = z.object({
     .regex(/^[^=]+=.*$/)
     .optional(),
   DEPLOY_POLL_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  /**
+   * How long a deployment's poll loop waits for its target to settle before it gives up: SageMaker's
+   * longest blue/green update (MaximumExecutionTimeoutInSeconds, 28,800 s) and an hour. Below the
+   * state machine's own TimeoutSeconds (36,000). The fault matrix shortens it, as local mode's
+   * waits are scaled, so a loop that runs out its budget ends in seconds.
+   */
+  DEPLOY_POLL_BUDGET_SECONDS: z.coerce.number().int().min(60).max(32_400).default(32_400),
   /** Drift runs: windows of more capture bytes than this run as a Distributed Map. */
   DRIFT_DISTRIBUTED_BYTES: z.coerce
     .number()

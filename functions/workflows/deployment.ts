@@ -20,12 +20,6 @@ import { blueGreenPolicy, resourceName, Strategy, trafficSteps } from '#domain/d
  * the plan the state machine follows (names, role, traffic steps, what to roll back to),
  * `progress` records a step, `finish` records the outcome and what serves now.
  */
-/**
- * How long a poll loop may wait for a target to settle: SageMaker's longest blue/green update
- * (MaximumExecutionTimeoutInSeconds, at most 28,800 s) and an hour for the rest.
- */
-const POLL_BUDGET_SECONDS = 28_800 + 3_600;
-
 export class PlanError extends Error {
   override readonly name = 'PlanError';
 }
@@ -69,7 +63,7 @@ export const prepare = async (event: { deploymentId: string; operation: Deployme
     roleArn,
     pollSeconds: config().deployPollSeconds,
     // Every poll loop of the state machine leaves after this many polls (statemachines: pollAgain).
-    maxPolls: Math.ceil(POLL_BUDGET_SECONDS / config().deployPollSeconds),
+    maxPolls: Math.ceil(config().deployPollBudgetSeconds / config().deployPollSeconds),
     bakeSeconds,
     stepBakeSeconds: bakeSeconds,
     alarms: d.alarms,

@@ -35,6 +35,9 @@ const NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
 const S3_URI = /^(https|s3):\/\/([^/]+)\/?(.*)$/;
 
+/** The `dueAt` of a step that never comes (an `endpointSettle` fault). */
+const NEVER = Number.MAX_SAFE_INTEGER;
+
 export type SageMakerOp = (core: TargetsCore, input: unknown) => unknown;
 
 const arn = (core: TargetsCore, kind: string, name: string) =>
@@ -201,6 +204,7 @@ export const createEndpoint: SageMakerOp = (core, input) => {
   if (core.failsAt('createEndpoint', [name, configName])) {
     pending.failureReason = healthCheckFailure(config.ProductionVariants[0]?.VariantName ?? 'AllTraffic');
   }
+  if (core.failsAt('endpointSettle', [name, configName])) pending.dueAt = NEVER;
   const record: EndpointRecord = {
     EndpointName: name,
     EndpointArn: arn(core, 'endpoint', name),
@@ -351,6 +355,7 @@ export const updateEndpoint: SageMakerOp = (core, input) => {
   if (core.failsAt('updateEndpoint', [name, configName])) {
     pending.failureReason = healthCheckFailure(config.ProductionVariants[0]?.VariantName ?? 'AllTraffic');
   }
+  if (core.failsAt('endpointSettle', [name, configName])) pending.dueAt = NEVER;
   const raise = core.bakeAlarm([name, configName]);
   if (raise) pending.raiseAlarm = raise;
   endpoint.EndpointStatus = 'Updating';
@@ -664,8 +669,10 @@ function stepEndpoint(core: TargetsCore, endpoint: EndpointRecord): void {
       return;
     case 'rollback':
       delete endpoint.pending;
-      endpoint.EndpointStatus = 'InService';
-      endpoint.FailureReason = pending.failureReason;
+      endpoint.EndpointStatus = pending.fails ? 'UpdateRollbackFailed' : 'InService';
+      endpoint.FailureReason = pending.fails
+        ? `${pending.failureReason} The rollback failed: the endpoint serves a mix of both endpoint configs.`
+        : pending.failureReason;
       return;
     case 'delete':
       delete endpoint.pending;
@@ -689,6 +696,8 @@ function checkBake(core: TargetsCore, endpoint: EndpointRecord, at: number): boo
       `Rolled back to endpoint config ${endpoint.EndpointConfigName}: CloudWatch alarm ${firing} went into ALARM ` +
       `state while endpoint config ${pending.configName} was baking.`,
   };
+  if (core.failsAt('updateRollback', [endpoint.EndpointName, pending.configName]))
+    endpoint.pending.fails = true;
   return true;
 }
 

@@ -12,6 +12,7 @@ export type EndpointStatus =
   | 'Updating'
   | 'SystemUpdating'
   | 'RollingBack'
+  | 'UpdateRollbackFailed'
   | 'InService'
   | 'OutOfService'
   | 'Deleting'
@@ -60,7 +61,7 @@ export type EndpointPending =
       raiseAlarm?: string;
     }
   | { step: 'bake'; dueAt: number; configName: string; startedAt: string; alarms: string[] }
-  | { step: 'rollback'; dueAt: number; failureReason: string }
+  | { step: 'rollback'; dueAt: number; failureReason: string; fails?: boolean }
   | { step: 'delete'; dueAt: number };
 
 export interface EndpointRecord {
@@ -199,6 +200,10 @@ export type FaultStep =
   | 'createEndpointConfig'
   | 'createEndpoint'
   | 'updateEndpoint'
+  /** The update's rollback fails too: the endpoint ends UpdateRollbackFailed, serving a mix of both. */
+  | 'updateRollback'
+  /** The create or update never settles (Creating or Updating for good), as one stuck past any deadline. */
+  | 'endpointSettle'
   | 'createTransformJob'
   | 'transformJob'
   | 'updateFunctionCode'
@@ -212,6 +217,8 @@ export const FAULT_STEPS: readonly FaultStep[] = [
   'createEndpointConfig',
   'createEndpoint',
   'updateEndpoint',
+  'updateRollback',
+  'endpointSettle',
   'createTransformJob',
   'transformJob',
   'updateFunctionCode',
