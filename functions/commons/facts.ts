@@ -250,12 +250,26 @@ export const ENV = Object.fromEntries(Object.keys(EnvSchema.shape).map((name) =>
 export type FunctionEnvironment = { [K in EnvVarName]?: string };
 
 /**
- * The error names Steward's own task functions and callbacks raise that the state machines'
- * Catch clauses name (infra/asl builds them from these): a rejection and an expiry sent with
- * SendTaskFailure end an approval, and a task's input that does not parse fails its state.
+ * The error names Steward's own task functions and callbacks raise, as Step Functions sees them
+ * (the `errorType` of a Lambda task, the `error` of SendTaskFailure) and the state machines'
+ * Catch clauses match them (infra/asl builds them from these): a rejection and an expiry sent
+ * with SendTaskFailure end an approval, a task's input that does not parse fails its state, and
+ * each task's own refusals. Written as strings, not class names, because a minified bundle
+ * renames classes. test/unit/task.test.ts checks that the state calling each task catches
+ * every name the task declares it raises.
  */
 export const TASK_ERRORS = {
   rejected: 'Rejected',
   expired: 'Expired',
   invalidInput: 'InvalidTaskInput',
+  /** An approval task names a request (or a group, or a model) that does not exist. */
+  requestInvalid: 'RequestInvalid',
+  /** Approval emails cannot go out: the sender is not set, or is the synth-time placeholder. */
+  mailSenderNotConfigured: 'MailSenderNotConfigured',
+  /** A deployment task cannot plan or record: the deployment, its version or its role is missing. */
+  planError: 'PlanError',
+  /** A drift run cannot start: the deployment is not monitored, or its version has no baseline. */
+  driftRunRefused: 'DriftRunRefused',
+  /** A Distributed Map drift run's partial summaries do not cover its objects exactly once. */
+  driftShardsIncomplete: 'DriftShardsIncomplete',
 } as const;

@@ -15,7 +15,7 @@ import {
 import { getVersion } from '#adapters/registry-table';
 import { config } from '#commons/config';
 import { ConflictError, NotFoundError } from '#commons/errors';
-import { METRICS, s3Keys } from '#commons/facts';
+import { METRICS, s3Keys, TASK_ERRORS } from '#commons/facts';
 import { logger, metrics } from '#commons/observability';
 import { LabelJoin, type PredictionLogSummary } from '#domain/drift/ground-truth';
 import type { BaselineProfile } from '#domain/drift/profile';
@@ -414,6 +414,11 @@ export const summariseBatch = async (event: {
   }
 };
 
+/** The partial summaries of a Distributed Map run do not cover its objects exactly once. */
+export class DriftShardsIncompleteError extends Error {
+  override readonly name = TASK_ERRORS.driftShardsIncomplete;
+}
+
 interface StoredPartial {
   first: number;
   objects: number;
@@ -437,7 +442,7 @@ export const reduceShards = async (event: { planUri: string }) => {
   for (const key of keys) {
     const partial = await getJson<StoredPartial>(`s3://${jsonBucket()}/${key}`);
     if (partial.first !== next)
-      throw new Error(
+      throw new DriftShardsIncompleteError(
         `the partial summaries do not cover objects ${next}.. of ${plan.objectCount} exactly once`,
       );
     next += partial.objects;
@@ -450,7 +455,9 @@ export const reduceShards = async (event: { planUri: string }) => {
     merged = merged ? mergeShards(merged, shard, plan.baseline) : shard;
   }
   if (!merged || next !== plan.objectCount)
-    throw new Error(`the partial summaries cover ${next} of ${plan.objectCount} objects`);
+    throw new DriftShardsIncompleteError(
+      `the partial summaries cover ${next} of ${plan.objectCount} objects`,
+    );
   const result = await finishDrift({ ...plan, objects: [] }, merged, (stats) =>
     executionOf(stats, (Date.now() - plan.startedAt) / 1000, workers, keys.length),
   );

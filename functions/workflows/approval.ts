@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import * as z from 'zod';
 import {
   type ApprovalItem,
   claimGroupToken,
@@ -12,7 +13,8 @@ import { answerTask } from '#adapters/workflow';
 import { config } from '#commons/config';
 import { TASK_ERRORS } from '#commons/facts';
 import { logger } from '#commons/observability';
-import type { ApprovalStatus } from '#domain/approval';
+import { taskHandler } from '#commons/task';
+import { ApprovalStatus } from '#domain/approval';
 import { approvalEmail } from '#presentation/approval-email';
 import { deployIfAsked, recordApprovalOutcome } from '#services/approvals';
 
@@ -21,13 +23,30 @@ import { deployIfAsked, recordApprovalOutcome } from '#services/approvals';
  * and keep its task token (sealed), record the outcome.
  */
 export class RequestInvalid extends Error {
-  override readonly name = 'RequestInvalid';
+  override readonly name = TASK_ERRORS.requestInvalid;
 }
 
 /** Approval emails cannot go out: the sender is the placeholder the stack synthesizes with by default. */
 export class MailSenderNotConfigured extends Error {
-  override readonly name = 'MailSenderNotConfigured';
+  override readonly name = TASK_ERRORS.mailSenderNotConfigured;
 }
+
+/** What each task of the machine is sent (its Payload in statemachines/approval.asl.json). */
+const RequestRef = z.object({ requestId: z.string().min(1) });
+const NotifyEvent = RequestRef.extend({
+  group: z.string().min(1),
+  linkBaseUrl: z.string().min(1),
+  taskToken: z.string().min(1),
+});
+/** The error a Catch put in the state (`ResultPath: $.error`); a missing Cause comes as null. */
+const CaughtError = z.looseObject({ Error: z.string().nullish(), Cause: z.string().nullish() });
+const RecordEvent = RequestRef.extend({
+  outcome: ApprovalStatus,
+  reason: z.string().min(1),
+  error: CaughtError.optional(),
+});
+export type RecordEvent = z.infer<typeof RecordEvent>;
+const requestKeys = (input: { requestId: string }) => ({ requestId: input.requestId });
 
 const senderError = (error: unknown): unknown => {
   const from = config().mailFrom;
@@ -45,7 +64,7 @@ const load = async (requestId: string): Promise<ApprovalItem> => {
   return request;
 };
 
-export const validate = async (event: { requestId: string }) => {
+const validateRequest = async (event: z.infer<typeof RequestRef>) => {
   // A request decided before the workflow got here (API decisions can be that quick) still runs
   // through: each group's task is answered at once by `notify`, and the outcome is recorded.
   const request = await load(event.requestId);
@@ -58,12 +77,7 @@ export const validate = async (event: { requestId: string }) => {
  * link through another group) one email with a personal link. If the request moved on before the
  * token was kept (decisions through the API can come first), answer the task now.
  */
-export const notify = async (event: {
-  requestId: string;
-  group: string;
-  linkBaseUrl: string;
-  taskToken: string;
-}) => {
+const notifyGroup = async (event: z.infer<typeof NotifyEvent>) => {
   const binding = { requestId: event.requestId, group: event.group };
   const first = await load(event.requestId);
   await putGroupToken(
@@ -107,12 +121,8 @@ export const notify = async (event: {
   return { notified };
 };
 
-export const record = async (event: {
-  requestId: string;
-  outcome: ApprovalStatus;
-  reason: string;
-  error?: { Error?: string; Cause?: string };
-}) => {
+/** Records the outcome (the workflow's last task, and reconcile's for an execution that ended without one). */
+export const recordApproval = async (event: RecordEvent) => {
   // A failure says what failed (MailSenderNotConfigured, a Lambda error), not only that it did.
   const reason = event.error?.Error
     ? `${event.reason}: ${event.error.Error}${event.error.Cause ? ` (${event.error.Cause.slice(0, 500)})` : ''}`
@@ -122,3 +132,16 @@ export const record = async (event: {
   if (recorded.status === 'APPROVED') await deployIfAsked(event.requestId);
   return { requestId: event.requestId, status: recorded.status };
 };
+
+export const validate = taskHandler('approval-validate', RequestRef, validateRequest, {
+  raises: [TASK_ERRORS.requestInvalid],
+  keys: requestKeys,
+});
+export const notify = taskHandler('approval-notify', NotifyEvent, notifyGroup, {
+  raises: [TASK_ERRORS.requestInvalid, TASK_ERRORS.mailSenderNotConfigured],
+  keys: (input) => ({ requestId: input.requestId, group: input.group }),
+});
+export const record = taskHandler('approval-record', RecordEvent, recordApproval, {
+  raises: [TASK_ERRORS.requestInvalid],
+  keys: requestKeys,
+});

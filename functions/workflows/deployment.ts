@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { s3Uri } from '#adapters/artifact-store';
 import { retryOnConflict } from '#adapters/audit-chain';
 import {
@@ -12,7 +13,8 @@ import {
 import { resolveEnvironment } from '#adapters/environments-table';
 import { getModel, getVersion } from '#adapters/registry-table';
 import { config } from '#commons/config';
-import { ENV } from '#commons/facts';
+import { ENV, TASK_ERRORS } from '#commons/facts';
+import { taskHandler } from '#commons/task';
 import { blueGreenPolicy, resourceName, Strategy, trafficSteps } from '#domain/deployment';
 
 /**
@@ -21,8 +23,46 @@ import { blueGreenPolicy, resourceName, Strategy, trafficSteps } from '#domain/d
  * `progress` records a step, `finish` records the outcome and what serves now.
  */
 export class PlanError extends Error {
-  override readonly name = 'PlanError';
+  override readonly name = TASK_ERRORS.planError;
 }
+
+/** What each task of the machine is sent (its Payload in statemachines/deployment.asl.json). */
+const Operation = z.enum(['deploy', 'rollback', 'decommission']);
+const PrepareEvent = z.object({ deploymentId: z.string().min(1), operation: Operation });
+const ProgressEvent = z.object({ deploymentId: z.string().min(1), step: z.string().min(1) });
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? undefined);
+/** The parts of the execution's state (`state.$: $`) that finish reads; the rest passes unread. */
+export const FinishState = z.looseObject({
+  plan: z
+    .looseObject({
+      sagemaker: z.looseObject({ modelName: optionalText, endpointConfigName: optionalText }).optional(),
+      batch: z.looseObject({ transformJobName: optionalText }).optional(),
+    })
+    .optional(),
+  published: z.looseObject({ version: optionalText }).optional(),
+  previous: z.looseObject({ version: optionalText }).optional(),
+  error: z.looseObject({ Error: optionalText, Cause: optionalText }).optional(),
+  endpoint: z.looseObject({ status: optionalText }).optional(),
+});
+type FinishState = z.infer<typeof FinishState>;
+const FinishEvent = z.object({
+  deploymentId: z.string().min(1),
+  operation: Operation,
+  outcome: z.enum([
+    'SUCCEEDED',
+    'FAILED',
+    'ROLLED_BACK',
+    'ROLLBACK_FAILED',
+    'DECOMMISSIONED',
+    'DECOMMISSION_FAILED',
+  ]) satisfies z.ZodType<Outcome>,
+  state: FinishState.optional(),
+  reason: z.string().optional(),
+});
+const deploymentKeys = (input: { deploymentId: string }) => ({ deploymentId: input.deploymentId });
 
 const load = async (id: string): Promise<DeploymentItem> => {
   const d = await getDeployment(id);
@@ -45,7 +85,7 @@ const step = (
 const imageOf = (lineage: { image?: { uri: string; digest: string } }) =>
   lineage.image ? `${lineage.image.uri}@${lineage.image.digest}` : undefined;
 
-export const prepare = async (event: { deploymentId: string; operation: DeploymentItem['operation'] }) => {
+const prepareOperation = async (event: z.infer<typeof PrepareEvent>) => {
   const d = await load(event.deploymentId);
   if (d.operation !== event.operation)
     throw new PlanError(`deployment ${d.id} is not doing a ${event.operation}`);
@@ -233,22 +273,11 @@ const defaultRollbackAlarm = (
         ],
       };
 
-export const progress = async (event: { deploymentId: string; step: string }) => {
+const recordProgress = async (event: z.infer<typeof ProgressEvent>) => {
   const d = await load(event.deploymentId);
   await step(d, event.step);
   return {};
 };
-
-interface FinishState {
-  plan?: {
-    sagemaker?: { modelName?: string; endpointConfigName?: string };
-    batch?: { transformJobName?: string };
-  };
-  published?: { version?: string };
-  previous?: { version?: string };
-  error?: { Error?: string; Cause?: string };
-  endpoint?: { status?: string };
-}
 
 /** What the operation made, from the state machine's state, for the record. */
 const resourcesOf = (d: DeploymentItem, state: FinishState): DeploymentResources => {
@@ -263,13 +292,8 @@ const resourcesOf = (d: DeploymentItem, state: FinishState): DeploymentResources
   };
 };
 
-export const finish = async (event: {
-  deploymentId: string;
-  operation: string;
-  outcome: Outcome;
-  state: FinishState;
-  reason?: string;
-}) => {
+/** Records the outcome (the workflow's finish tasks, and reconcile's for an execution that ended without one). */
+export const finishDeployment = async (event: z.output<typeof FinishEvent>) => {
   const at = new Date().toISOString();
   const status = await retryOnConflict(async () => {
     const d = await load(event.deploymentId);
@@ -302,3 +326,16 @@ export const finish = async (event: {
   });
   return { deploymentId: event.deploymentId, status };
 };
+
+export const prepare = taskHandler('deployment-prepare', PrepareEvent, prepareOperation, {
+  raises: [TASK_ERRORS.planError],
+  keys: deploymentKeys,
+});
+export const progress = taskHandler('deployment-progress', ProgressEvent, recordProgress, {
+  raises: [TASK_ERRORS.planError],
+  keys: deploymentKeys,
+});
+export const finish = taskHandler('deployment-finish', FinishEvent, finishDeployment, {
+  raises: [TASK_ERRORS.planError],
+  keys: deploymentKeys,
+});

@@ -1,12 +1,14 @@
+import * as z from 'zod';
 import { getApproval } from '#adapters/approvals-table';
 import type { Outcome } from '#adapters/deployments-table';
 import { getModelAndVersion } from '#adapters/registry-table';
 import { startExecution } from '#adapters/workflow';
 import { config } from '#commons/config';
 import { logger } from '#commons/observability';
+import { taskHandler } from '#commons/task';
 import { failCopy } from '#services/registration-copy';
-import { record } from './approval.ts';
-import { finish } from './deployment.ts';
+import { recordApproval } from './approval.ts';
+import { FinishState, finishDeployment } from './deployment.ts';
 
 /**
  * Reconcile: the handler of Step Functions' "Execution Status Change" events (an EventBridge rule
@@ -21,19 +23,20 @@ import { finish } from './deployment.ts';
  * version (FAILED, the reason, an audit event), so no version stays PENDING_UPLOAD for ever; one
  * lost to a restart of local mode is copied again instead.
  */
-export interface ExecutionStatusChange {
-  source?: string;
-  'detail-type'?: string;
-  detail: {
-    executionArn: string;
-    stateMachineArn: string;
-    name?: string;
-    status: string;
-    input?: string | null;
-    error?: string | null;
-    cause?: string | null;
-  };
-}
+const ExecutionStatusChange = z.object({
+  source: z.string().optional(),
+  'detail-type': z.string().optional(),
+  detail: z.object({
+    executionArn: z.string().min(1),
+    stateMachineArn: z.string().min(1),
+    name: z.string().optional(),
+    status: z.string().min(1),
+    input: z.string().nullish(),
+    error: z.string().nullish(),
+    cause: z.string().nullish(),
+  }),
+});
+export type ExecutionStatusChange = z.input<typeof ExecutionStatusChange>;
 
 /** The `cause` local mode gives an execution that a restart interrupted. */
 export const LOST_TO_RESTART = 'the execution was lost to a restart of local mode';
@@ -69,7 +72,7 @@ const parse = (input: string | null | undefined): Record<string, unknown> => {
   }
 };
 
-export const reconcile = async (event: ExecutionStatusChange) => {
+const reconcileExecution = async (event: z.output<typeof ExecutionStatusChange>) => {
   const { detail } = event;
   if (!ENDED.has(detail.status)) return { reconciled: 'nothing' as const };
   const input = parse(detail.input);
@@ -89,17 +92,18 @@ export const reconcile = async (event: ExecutionStatusChange) => {
     const unrecorded = reached.unrecorded as { outcome?: unknown; reason?: unknown } | undefined;
     const status =
       unrecorded && typeof unrecorded.outcome === 'string' && OUTCOMES[operation].includes(unrecorded.outcome)
-        ? await finish({
+        ? await finishDeployment({
             deploymentId: input.deploymentId,
             operation,
             outcome: unrecorded.outcome as Outcome,
-            state: reached as Parameters<typeof finish>[0]['state'],
+            // What the state held that finish reads (names of what was made); the rest is left.
+            state: FinishState.catch({}).parse(reached),
             reason:
               typeof unrecorded.reason === 'string'
                 ? unrecorded.reason
                 : 'the workflow reached this outcome but could not record it; reconcile recorded it',
           })
-        : await finish({
+        : await finishDeployment({
             deploymentId: input.deploymentId,
             operation,
             outcome: FAILED_OUTCOME[operation],
@@ -153,8 +157,12 @@ export const reconcile = async (event: ExecutionStatusChange) => {
       logger.info('approval resumed', { requestId: request.id, execution: detail.executionArn });
       return { reconciled: 'approval-resumed' as const, requestId: request.id };
     }
-    const { status } = await record({ requestId: request.id, outcome: 'FAILED', reason, error });
+    const { status } = await recordApproval({ requestId: request.id, outcome: 'FAILED', reason, error });
     return { reconciled: 'approval' as const, requestId: request.id, status };
   }
   return { reconciled: 'nothing' as const };
 };
+
+export const reconcile = taskHandler('reconcile', ExecutionStatusChange, reconcileExecution, {
+  keys: (event) => ({ execution: event.detail.executionArn }),
+});

@@ -321,7 +321,8 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   scheduler?.unref();
 
   // The pending-upload expiry: an EventBridge schedule invokes the same sweep on AWS.
-  const expireUploads = async () => (await import('../../functions/scheduled/upload-expiry.ts')).sweep();
+  const expireUploads = async () =>
+    (await import('../../functions/scheduled/upload-expiry.ts')).sweep({ 'detail-type': 'Scheduled Event' });
   const sweepEvery =
     options.uploadSweepIntervalMs ?? Number(process.env.STEWARD_LOCAL_UPLOAD_SWEEP_MS ?? 60_000);
   const sweeper =
