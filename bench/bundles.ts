@@ -26,7 +26,8 @@ export interface Bundle {
 
 const EMPTY_HANDLER = "export const handler = async () => ({ statusCode: 200, body: '' });\n";
 
-const common: BuildOptions = {
+/** The esbuild options of every Lambda bundle (test/infra/bundles.test.ts reads the same metafile). */
+export const LAMBDA_BUILD: BuildOptions = {
   bundle: true,
   minify: true,
   platform: 'node',
@@ -68,7 +69,7 @@ export const buildBundles = async (root: string, outDir: string): Promise<Bundle
   for (const fn of [...functionGroups, EMPTY]) {
     const file = join(outDir, `${fn}.mjs`);
     const result = await build({
-      ...common,
+      ...LAMBDA_BUILD,
       absWorkingDir: root,
       outfile: file,
       ...(fn === EMPTY

@@ -120,7 +120,7 @@ export const buildOpenApi = () => {
   // MLflow's protocol is MLflow's to document.
   for (const route of routes.filter((r) => r.protocol !== 'mlflow')) {
     const spec = operationOf(route);
-    const tag = route.fn;
+    const tag = route.tag ?? route.fn;
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, ZodOpenApiOperationObject>)[route.method.toLowerCase()] = {
       operationId: route.operationId,
@@ -148,10 +148,12 @@ export const buildOpenApi = () => {
         license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
       servers: [{ url: '/', description: 'this deployment' }],
-      tags: [...new Set(routes.filter((r) => r.protocol !== 'mlflow').map((r) => r.fn))].map((name) => ({
-        name,
-        description: TAGS[name] ?? name,
-      })),
+      tags: [...new Set(routes.filter((r) => r.protocol !== 'mlflow').map((r) => r.tag ?? r.fn))].map(
+        (name) => ({
+          name,
+          description: TAGS[name] ?? name,
+        }),
+      ),
       security: [{ sigv4: [] }],
       components: {
         securitySchemes: {

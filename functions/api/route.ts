@@ -24,6 +24,7 @@ export type FunctionGroup =
   | 'approval-links'
   | 'deployments'
   | 'monitoring'
+  | 'drift-runs'
   | 'evidence'
   | 'mlflow';
 
@@ -88,6 +89,12 @@ export interface RouteEntry {
    * problem+json, and the route is left out of Steward's OpenAPI document (MLflow documents it).
    */
   readonly protocol?: 'mlflow';
+  /**
+   * The reference's section, when it is not the function's group: a drift run on request has a
+   * function of its own (the drift job's code stays out of the monitoring API) but is documented
+   * with monitoring.
+   */
+  readonly tag?: FunctionGroup;
 }
 
 export interface Route extends RouteEntry {

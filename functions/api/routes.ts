@@ -4,6 +4,7 @@ import { approvalLinksRoutes } from './routes/approval-links.ts';
 import { approvalsRoutes } from './routes/approvals.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { deploymentsRoutes } from './routes/deployments.ts';
+import { driftRunsRoutes } from './routes/drift-runs.ts';
 import { environmentsRoutes } from './routes/environments.ts';
 import { evidenceRoutes } from './routes/evidence.ts';
 import { inventoryRoutes } from './routes/inventory.ts';
@@ -35,6 +36,7 @@ const byGroup: Record<FunctionGroup, readonly Route[]> = {
   approvals: approvalsRoutes,
   deployments: deploymentsRoutes,
   monitoring: monitoringRoutes,
+  'drift-runs': driftRunsRoutes,
   evidence: evidenceRoutes,
   mlflow: mlflowRoutes,
   'approval-links': approvalLinksRoutes,

@@ -1,7 +1,6 @@
 import { monitoringRoutes } from '#api/routes/monitoring';
 import { httpHandler, json, operationsFor } from '#commons/http';
 import { presentProfile } from '#presentation/representations';
-import { runDrift } from '#services/drift-runs';
 import {
   driftReportLink,
   listRuns,
@@ -12,8 +11,9 @@ import {
 } from '#services/monitoring';
 
 /**
- * Monitoring: a version's baseline profile, a deployment's monitor (and its alarm), drift runs on
- * request and their history.
+ * Monitoring: a version's baseline profile, a deployment's monitor (and its alarm), and the
+ * history of its drift runs. A run on request is functions/http/drift-runs.ts, so this bundle
+ * carries none of the drift job.
  */
 const withoutEntity = <T extends { entity: string }>({ entity: _e, ...shown }: T) => shown;
 
@@ -35,21 +35,6 @@ export const operations = operationsFor(monitoringRoutes, {
   deleteMonitoring: async (request) => {
     await removeMonitoring(request.principal, request.input.path.id);
     return { statusCode: 204 };
-  },
-
-  createDriftRun: async (request) => {
-    const { id } = request.input.path;
-    const run = await runDrift(id, request.input.body, 'request');
-    return json(201, {
-      id: run.id,
-      deploymentId: id,
-      window: run.window,
-      status: run.status,
-      ...(run.health ? { health: run.health } : {}),
-      reportUri: run.reportUri,
-      ...(run.reportPageUri ? { reportPageUri: run.reportPageUri } : {}),
-      ...run.report,
-    });
   },
 
   getDriftReport: async (request) => {

@@ -35,6 +35,7 @@ type Access =
   | 'approval-answer'
   | 'deployment-start'
   | 'drift'
+  | 'baselines'
   | 'drift-alarms'
   | 'reports-read';
 
@@ -89,10 +90,17 @@ export const groupNeeds: Record<FunctionGroup, GroupNeeds> = {
   // A deployment checks its environment's policy; listDeployments queries gsi1.
   deployments: { access: ['registry', 'deployment-start'], indexes: ['gsi1'], environments: true },
   // Baselines, monitors and drift runs are items of the base table (the dispatcher's gsi1 query is
-  // the scheduled function's). A drift run on request streams a window of captured data: as long
-  // as API Gateway waits, less a margin, and the memory of the scheduled run.
+  // the scheduled function's). A baseline streams a reference dataset: as long as API Gateway
+  // waits, less a margin, and the memory of the scheduled run.
   monitoring: {
-    access: ['registry', 'drift', 'drift-alarms'],
+    access: ['registry', 'baselines', 'drift-alarms'],
+    memorySize: 1024,
+    timeout: API_FUNCTION_TIMEOUT_MAX,
+  },
+  // A drift run on request streams a window of captured data, as the scheduled run does (and with
+  // its grants): as long as API Gateway waits, less a margin.
+  'drift-runs': {
+    access: ['registry', 'drift'],
     memorySize: 1024,
     timeout: API_FUNCTION_TIMEOUT_MAX,
   },
@@ -458,7 +466,8 @@ export class Api extends Construct {
     }
     if (access.includes('approval-answer')) environment.TOKEN_KEY_ID = approvals.tokenKey.keyArn;
     if (access.includes('deployment-start')) Object.assign(environment, deployments.starterEnvironment);
-    if (access.includes('drift')) Object.assign(environment, drift.runEnvironment);
+    if (access.includes('drift') || access.includes('baselines'))
+      Object.assign(environment, drift.runEnvironment);
     if (access.includes('drift-alarms')) environment.DRIFT_ALARM_TOPIC_ARN = monitoring.alarmTopic.topicArn;
     const fn = new ServiceFunction(this, `${pascalCase(group)}Function`, {
       entry: entryOf(group),
@@ -501,7 +510,8 @@ export class Api extends Construct {
     if (access.includes('approval-answer')) approvals.grantTokenDecrypt(fn);
     if (access.includes('registration-start')) registrations.grantStart(fn);
     if (access.includes('deployment-start')) deployments.grantStart(fn);
-    if (access.includes('drift')) drift.grantDriftRun(fn, { writesBaselines: true });
+    if (access.includes('drift')) drift.grantDriftRun(fn);
+    if (access.includes('baselines')) drift.grantBaselines(fn);
     if (access.includes('drift-alarms')) monitoring.grantDriftAlarms(fn);
     return fn;
   }

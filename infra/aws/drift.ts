@@ -111,7 +111,7 @@ export class DriftWorkflow extends Construct {
     });
     // Monitor, deployment and version reads; the run's summary and the model's last drift status.
     data.grantItemReadWrite(this.run, []);
-    this.grantDriftRun(this.run, { writesBaselines: false });
+    this.grantDriftRun(this.run);
     const shards = artifacts.bucket.arnForObjects(`${SHARDS_PREFIX}*`);
     const shardsReason =
       'A Distributed Map run keeps its plan, object manifest, partial summaries and Map results under ' +
@@ -151,7 +151,7 @@ export class DriftWorkflow extends Construct {
       unscopedGrants: [targetMetricsRead],
     });
     data.grantItemReadWrite(this.reduce, []);
-    this.grantDriftRun(this.reduce, { writesBaselines: false });
+    this.grantDriftRun(this.reduce);
     iam.Grant.addToPrincipal({ grantee: this.reduce, actions: ['s3:GetObject'], resourceArns: [shards] });
     iam.Grant.addToPrincipal({
       grantee: this.reduce,
@@ -241,45 +241,50 @@ export class DriftWorkflow extends Construct {
   }
 
   /**
-   * What running drift needs besides the table: read baselines and write reports in the artifacts
-   * bucket (and, for the monitoring API, write baselines too), read captured inference data
-   * (`capture/` of the inference data bucket) and the buckets of context `dataBuckets`, decrypt
-   * them where their keys are known. Datasets are read only: GetObject and ListBucket.
-   *
-   * ListBucket has no prefix condition: the reader first asks for the URI as an object and reads
-   * it as a folder on 404, and S3 answers 404 rather than 403 for a missing key only to a caller
-   * who may list the bucket unconditionally.
+   * A drift run (the scheduled one, the reducer, the API's run on request): read the baseline
+   * profiles, write the reports and their pages, read the captured data.
    */
-  grantDriftRun(fn: ServiceFunction, options: { readonly writesBaselines: boolean }): void {
-    const { artifacts, deployments, settings } = this.props;
-    const stack = Stack.of(this);
+  grantDriftRun(fn: ServiceFunction): void {
+    const { artifacts } = this.props;
     const baselines = artifacts.bucket.arnForObjects(`${BASELINES_PREFIX}*`);
     const reports = artifacts.bucket.arnForObjects(`${REPORTS_PREFIX}*`);
-    iam.Grant.addToPrincipal({
-      grantee: fn,
-      actions: ['s3:PutObject'],
-      resourceArns: options.writesBaselines ? [baselines, reports] : [reports],
-    });
-    // The monitoring API also presigns GETs of report pages (GET .../drift-runs/{run}/report).
-    iam.Grant.addToPrincipal({
-      grantee: fn,
-      actions: ['s3:GetObject'],
-      resourceArns: options.writesBaselines ? [baselines, reports] : [baselines],
-    });
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [reports] });
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:GetObject'], resourceArns: [baselines] });
     artifacts.key.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
     fn.acknowledgePolicyFinding(
       wildcardResourceFinding(this, baselines),
       `Baseline profiles are named per model and version at run time (${BASELINES_PREFIX}<model>/<version>.json); ` +
-        (options.writesBaselines ? 'read and written' : 'read only') +
-        `, under ${BASELINES_PREFIX} of the artifacts bucket only.`,
+        `read only, under ${BASELINES_PREFIX} of the artifacts bucket only.`,
     );
     fn.acknowledgePolicyFinding(
       wildcardResourceFinding(this, reports),
       'Drift reports and their pages are named per model, deployment and run at run time; PutObject ' +
-        (options.writesBaselines ? '(and GetObject, to presign a report page for a reader)' : 'only') +
-        `, under ${REPORTS_PREFIX} of the artifacts bucket only.`,
+        `only, under ${REPORTS_PREFIX} of the artifacts bucket only.`,
     );
+    this.grantCaptureRead(fn);
+  }
 
+  /**
+   * The monitoring API: profile a reference dataset (read it, write and read the baseline), and
+   * presign GETs of report pages (GET .../drift-runs/{run}/report). It runs no drift itself.
+   */
+  grantBaselines(fn: ServiceFunction): void {
+    const { artifacts } = this.props;
+    const baselines = artifacts.bucket.arnForObjects(`${BASELINES_PREFIX}*`);
+    const reports = artifacts.bucket.arnForObjects(`${REPORTS_PREFIX}*`);
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [baselines] });
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:GetObject'], resourceArns: [baselines, reports] });
+    artifacts.key.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
+    fn.acknowledgePolicyFinding(
+      wildcardResourceFinding(this, baselines),
+      `Baseline profiles are named per model and version at run time (${BASELINES_PREFIX}<model>/<version>.json); ` +
+        `read and written, under ${BASELINES_PREFIX} of the artifacts bucket only.`,
+    );
+    fn.acknowledgePolicyFinding(
+      wildcardResourceFinding(this, reports),
+      'Drift report pages are named per model, deployment and run at run time; GetObject only, to ' +
+        `presign a page for a reader, under ${REPORTS_PREFIX} of the artifacts bucket only.`,
+    );
     this.grantCaptureRead(fn);
   }
 
@@ -298,6 +303,11 @@ export class DriftWorkflow extends Construct {
   /**
    * Read captured inference data (`capture/` of the inference data bucket) and the buckets of
    * context `dataBuckets` (GetObject and ListBucket), decrypting them where their keys are known.
+   * Datasets are read only.
+   *
+   * ListBucket has no prefix condition: the reader first asks for the URI as an object and reads
+   * it as a folder on 404, and S3 answers 404 rather than 403 for a missing key only to a caller
+   * who may list the bucket unconditionally.
    */
   grantCaptureRead(fn: ServiceFunction): void {
     const { deployments, settings } = this.props;

@@ -24,6 +24,7 @@ const loaders: Record<FunctionGroup, () => Promise<{ handler: unknown }>> = {
   'approval-links': () => import('#http/approval-links'),
   deployments: () => import('#http/deployments'),
   monitoring: () => import('#http/monitoring'),
+  'drift-runs': () => import('#http/drift-runs'),
   evidence: () => import('#http/evidence'),
   mlflow: () => import('#http/mlflow'),
 };

@@ -229,10 +229,12 @@ describe('service functions', () => {
   });
 
   it('run the newest Node.js on ARM64 with active tracing, explicit memory and timeout, JSON logs', () => {
-    // Monitoring runs drift on request with 1024 MB, and ends before API Gateway's 29 seconds do, so
-    // a slow run answers with the function's own error rather than the gateway's 504.
+    // A drift run on request, and a baseline of a reference dataset, stream data with 1024 MB, and
+    // end before API Gateway's 29 seconds do, so a slow one answers with the function's own error
+    // rather than the gateway's 504.
     const sized: Partial<Record<string, { MemorySize: number; Timeout: number }>> = {
       monitoring: { MemorySize: 1024, Timeout: 25 },
+      'drift-runs': { MemorySize: 1024, Timeout: 25 },
     };
     for (const group of functionGroups) {
       const fn = s.template.toJSON().Resources[logicalId(s.stack.api.functions[group].fn)];

@@ -311,9 +311,10 @@ describe('drift workflow', () => {
       t = synthStack({ dataBuckets: ['reference-data', { bucket: 'labels.example', keyArn: DATA_KEY_ARN }] });
     });
 
-    it('lets the run function and the monitoring API read (get and list, nothing else) the named buckets, and decrypt through S3 with the named key', () => {
+    it('lets the run functions and the monitoring API read (get and list, nothing else) the named buckets, and decrypt through S3 with the named key', () => {
       for (const statements of [
         roleStatements(t.template, logicalId(t.stack.drift.run.role)),
+        functionStatements(t, 'drift-runs'),
         functionStatements(t, 'monitoring'),
       ]) {
         const grants = grantsByResource(statements);

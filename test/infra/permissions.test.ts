@@ -33,6 +33,7 @@ const expectedAccess: Record<
   | 'read-write+artifacts'
   | 'read-write+artifacts-read'
   | 'read-write+drift'
+  | 'read-write+baselines'
 > = {
   meta: 'none',
   models: 'read-write',
@@ -45,7 +46,8 @@ const expectedAccess: Record<
   approvals: 'read-write',
   'approval-links': 'read-write',
   deployments: 'read-write',
-  monitoring: 'read-write+drift',
+  monitoring: 'read-write+baselines',
+  'drift-runs': 'read-write+drift',
   evidence: 'read+reports',
   mlflow: 'read-write+artifacts-read',
 };
@@ -63,6 +65,7 @@ const expectedIndexes: Record<string, string[]> = {
   'approval-links': ['gsi1'],
   deployments: ['gsi1'],
   monitoring: [],
+  'drift-runs': [],
   evidence: ['gsi1'],
   mlflow: ['gsi1'],
 };
@@ -75,7 +78,7 @@ const REGISTRATION_STARTERS = ['mlflow'];
 const TASK_ANSWERERS = ['approvals', 'approval-links'];
 const TASK_RESPONSE = ['states:SendTaskFailure', 'states:SendTaskSuccess'];
 /** The groups that run drift: they read their targets' metrics, which have no resource type. */
-const DRIFT_RUNNERS = ['monitoring'];
+const DRIFT_RUNNERS = ['drift-runs'];
 const METRIC_READ = ['cloudwatch:GetMetricData'];
 /** What a group may do on "*": X-Ray, and what else has no resource type. */
 const wildcardActions = (group: string) =>
@@ -181,15 +184,16 @@ describe('function permissions', () => {
     [getAtt(ids.tableKey!)]: key,
     [JSON.stringify({ Ref: ids.secret })]: CURSOR_SECRET,
   });
-  /** Baselines and reports in the artifacts bucket, captured data in the inference data bucket. */
+  /**
+   * Baselines and reports in the artifacts bucket, captured data in the inference data bucket. A
+   * run reads baselines and writes reports; the monitoring API writes baselines and presigns GETs
+   * of report pages.
+   */
   const driftRun = (options: { writesBaselines: boolean }) => ({
     [joined(ids.bucket!, '/baselines/*')]: options.writesBaselines
       ? ['s3:GetObject', 's3:PutObject']
       : ['s3:GetObject'],
-    // The monitoring API presigns GETs of report pages; the scheduled run only writes reports.
-    [joined(ids.bucket!, '/reports/*')]: options.writesBaselines
-      ? ['s3:GetObject', 's3:PutObject']
-      : ['s3:PutObject'],
+    [joined(ids.bucket!, '/reports/*')]: options.writesBaselines ? ['s3:GetObject'] : ['s3:PutObject'],
     [getAtt(ids.artifactKey!)]: ARTIFACT_KEY,
     [joined(ids.inferenceData!, '/capture/*')]: ['s3:GetObject'],
     [getAtt(ids.inferenceData!)]: ['s3:ListBucket'],
@@ -234,12 +238,18 @@ describe('function permissions', () => {
           [joined(ids.bucket!, '/models/*')]: ['s3:GetObject', 's3:GetObjectVersion'],
           [getAtt(ids.artifactKey!)]: ['kms:Decrypt'],
         };
-      case 'read-write+drift':
+      case 'read-write+baselines':
         return {
           ...ownBasics(group),
           ...registry(group, TABLE_READ_WRITE, TABLE_KEY_READ_WRITE),
           ...driftRun({ writesBaselines: true }),
           ...driftAlarms(),
+        };
+      case 'read-write+drift':
+        return {
+          ...ownBasics(group),
+          ...registry(group, TABLE_READ_WRITE, TABLE_KEY_READ_WRITE),
+          ...driftRun({ writesBaselines: false }),
         };
       default:
         throw new Error(`no expected permissions stated for function group "${group}"`);
@@ -255,7 +265,7 @@ describe('function permissions', () => {
     expect(actions.filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))).toEqual([]);
   });
 
-  it('only versions, mlflow (read), evidence (reports, read) and monitoring touch S3 (monitoring: baselines, reports, captured data), and none can delete', () => {
+  it('only versions, mlflow (read), evidence (reports, read), monitoring and drift-runs touch S3 (baselines, reports, captured data), and none can delete', () => {
     for (const group of functionGroups) {
       const s3Actions = [
         ...new Set(
@@ -270,8 +280,8 @@ describe('function permissions', () => {
         expect(s3Actions).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
       } else if (group === 'evidence') {
         expect(s3Actions).toEqual(['s3:GetObject']);
-      } else if (group === 'monitoring') {
-        expect(s3Actions).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+      } else if (group === 'monitoring' || group === 'drift-runs') {
+        expect(s3Actions, group).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
       } else {
         expect(s3Actions, group).toEqual([]);
       }
@@ -294,13 +304,20 @@ describe('function permissions', () => {
       },
       { Action: 'cloudwatch:DeleteAlarms', Effect: 'Allow', Resource: DRIFT_ALARMS },
     ]);
-    // No other function may touch an alarm; a deployment starter may only read which alarms exist.
+    // No other function may touch an alarm; a deployment starter may only read which alarms exist,
+    // and a drift run only read its target's metrics.
     for (const group of functionGroups.filter((g) => g !== 'monitoring')) {
       const actions = functionStatements(s, group).flatMap(actionsOf);
       expect(
         actions.filter((a) => a.startsWith('cloudwatch:')),
         group,
-      ).toEqual(DEPLOYMENT_STARTERS.includes(group) ? ['cloudwatch:DescribeAlarms'] : []);
+      ).toEqual(
+        DEPLOYMENT_STARTERS.includes(group)
+          ? ['cloudwatch:DescribeAlarms']
+          : DRIFT_RUNNERS.includes(group)
+            ? METRIC_READ
+            : [],
+      );
     }
   });
 
@@ -336,7 +353,7 @@ describe('function permissions', () => {
         : [];
       expect(denies(functionStatements(s, group)), group).toEqual(expected);
     }
-    expect(functionGroups.filter((g) => expectedAccess[g]!.startsWith('read-write'))).toHaveLength(10);
+    expect(functionGroups.filter((g) => expectedAccess[g]!.startsWith('read-write'))).toHaveLength(11);
   });
 
   it('the append-only deny matches the partition the audit keys are built in, and no other', () => {
@@ -451,7 +468,12 @@ describe('function permissions', () => {
         pattern: 'arn:*:sts::*:assumed-role/StewardAdmin/*',
         roles: ['admin'],
       });
-      if (group === 'versions' || group === 'mlflow' || DRIFT_RUNNERS.includes(group)) {
+      if (
+        group === 'versions' ||
+        group === 'mlflow' ||
+        group === 'monitoring' ||
+        DRIFT_RUNNERS.includes(group)
+      ) {
         expect(env).toMatchObject({ ARTIFACTS_BUCKET: { Ref: ids.bucket }, S3_CHECKSUMS: 'true' });
       } else {
         expect(env).not.toHaveProperty('ARTIFACTS_BUCKET');
@@ -464,7 +486,7 @@ describe('function permissions', () => {
       } else {
         expect(env).not.toHaveProperty('REGISTRATION_STATE_MACHINE_ARN');
       }
-      if (DRIFT_RUNNERS.includes(group)) {
+      if (group === 'monitoring') {
         expect(env).toMatchObject({
           RESOURCE_PREFIX: 'steward',
           DRIFT_ALARM_TOPIC_ARN: { Ref: ids.alarmTopic },

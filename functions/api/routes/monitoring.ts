@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { DeploymentPath } from '#domain/deployment';
-import { BaselineBody, DriftRunBody, DriftRunPath, ListRunsQuery, MonitoringBody } from '#domain/monitoring';
+import { BaselineBody, DriftRunPath, ListRunsQuery, MonitoringBody } from '#domain/monitoring';
 import { VersionPath } from '#domain/version';
 import { defineRoutes } from '../route.ts';
 import { AnyObject, DriftReport } from '../schemas.ts';
@@ -57,22 +57,6 @@ export const monitoringRoutes = defineRoutes('monitoring', [
     params: DeploymentPath,
     responses: { 204: { description: 'removed' } },
     problems: [403, 404],
-  },
-  {
-    method: 'POST',
-    path: '/v1/deployments/{id}/drift-runs',
-    operationId: 'createDriftRun',
-    description:
-      'Computes drift now over a window of captured data (default: the schedule period that ends now) and answers the report: per feature PSI, Jensen-Shannon distance, Kolmogorov-Smirnov (numeric) or chi-square (categorical), missing and out-of-range shares, and whether it drifted; `driftedShare` is drifted features over features. 409 when the version has no baseline.',
-    auth: 'iam',
-    role: 'deployer',
-    summary: 'Compute drift now over a window',
-    params: DeploymentPath,
-    body: DriftRunBody,
-    bodyOptional: true,
-    headers: { idempotencyKey: true },
-    responses: { 201: { description: 'the drift report', schema: DriftReport } },
-    problems: [400, 403, 404, 409, 422],
   },
   {
     method: 'GET',

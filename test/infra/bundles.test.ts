@@ -1,0 +1,64 @@
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { LAMBDA_BUILD } from '../../bench/bundles.ts';
+
+/**
+ * What a Lambda bundle holds, read from esbuild's metafile with the options of the CDK app's
+ * bundling (bench/bundles.ts): facts about the modules in it, not timings (`npm run bench:cold`
+ * measures those).
+ */
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+const bundle = async (group: string) => {
+  const result = await build({
+    ...LAMBDA_BUILD,
+    absWorkingDir: root,
+    entryPoints: [join(root, 'functions/http', `${group}.ts`)],
+    outfile: join(root, '.bench', 'test-bundles', `${group}.mjs`),
+    write: false,
+  });
+  const output = Object.values(result.metafile!.outputs)[0]!;
+  return { inputs: output.inputs, text: result.outputFiles![0]!.text };
+};
+
+const modulesOf = async (group: string): Promise<string[]> => {
+  // A module esbuild tree-shook away entirely is listed with no bytes in the output.
+  const { inputs } = await bundle(group);
+  return Object.entries(inputs)
+    .filter(([, input]) => input.bytesInOutput > 0)
+    .map(([path]) => path);
+};
+
+/** The drift job: its use case, its window summaries and tests, its report and the report's page. */
+const DRIFT_JOB = [
+  'functions/scheduled/drift.ts',
+  'functions/services/drift-runs.ts',
+  'functions/services/drift-shards.ts',
+  'functions/domain/drift/window.ts',
+  'functions/domain/drift/report.ts',
+  'functions/domain/drift/ks.ts',
+  'functions/domain/drift/chi2.ts',
+  'functions/presentation/drift-report.ts',
+];
+
+describe('Lambda bundles', { timeout: 60_000 }, () => {
+  it('keep the drift job out of the monitoring API, and in the function that runs drift on request', async () => {
+    const monitoring = await modulesOf('monitoring');
+    const driftRuns = await modulesOf('drift-runs');
+
+    expect(monitoring).toContain('functions/http/monitoring.ts');
+    expect(monitoring.filter((path) => DRIFT_JOB.includes(path))).toEqual([]);
+    expect(DRIFT_JOB.filter((path) => !driftRuns.includes(path))).toEqual(['functions/scheduled/drift.ts']);
+  });
+
+  it('leave out the schemas a handler never reaches: the deployments API builds no version body, model or lineage edge', async () => {
+    const { text } = await bundle('deployments');
+
+    // Schemas the deployments API uses, and ones of the same modules it does not.
+    expect(text).toContain('id:"Deployment"');
+    for (const id of ['RegisterVersion', 'CommitVersion', 'CreateModel', 'CreateEdge'])
+      expect(text, id).not.toContain(`id:"${id}"`);
+  });
+});
