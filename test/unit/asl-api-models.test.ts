@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   blueGreenPolicy,
   DeploymentBody,
@@ -208,6 +208,33 @@ describe('the model check itself', () => {
       },
     ]);
     expect(alarms).toEqual([{ path: 'AlarmNames', problem: 'must have length less than or equal to 100' }]);
+  });
+
+  it('fails, naming the Debian package, when botocore is not installed, rather than skip the bounds', async () => {
+    vi.resetModules();
+    const previous = process.env.BOTOCORE_DATA;
+    process.env.BOTOCORE_DATA = '/nonexistent/botocore/data';
+    try {
+      const models = await import('../../infra/asl/api-models.ts');
+
+      expect(() => models.checkInput('lambda', 'GetAlias', { FunctionName: 'f', Name: 'live' })).toThrow(
+        /python3-botocore/,
+      );
+      expect(() => models.shapeBounds('sagemaker', 'WaitIntervalInSeconds')).toThrow(/python3-botocore/);
+      // The local simulators go on without bounds (npm start needs no Debian package).
+      expect(
+        models.checkInput(
+          'lambda',
+          'GetAlias',
+          { FunctionName: 'f', Name: 'live' },
+          { bounds: 'if-installed' },
+        ),
+      ).toEqual([]);
+    } finally {
+      if (previous === undefined) delete process.env.BOTOCORE_DATA;
+      else process.env.BOTOCORE_DATA = previous;
+      vi.resetModules();
+    }
   });
 
   it('keeps a newer bound only while the installed model still disagrees with it', () => {
