@@ -8,7 +8,6 @@ import {
   getLink,
   type LinkItem,
   listPendingApprovals,
-  noteDeployment,
   overrides,
   recordDecision,
   recordOutcome,
@@ -55,7 +54,6 @@ import type { Graph, NodeRef } from '#domain/lineage';
 import { modelVersionNode } from '#domain/lineage';
 import { missingForReproducibility } from '#domain/reproducibility';
 import type { ApprovalPageFacts, LinkState } from '#presentation/approval-pages';
-import { startDeployment } from './deployments.ts';
 
 /**
  * The approval use cases: request a version's approval for an environment, decide (through the
@@ -351,25 +349,6 @@ export const recordApprovalOutcome = async (
 /** Close a request that can no longer be decided; a request gone or recorded already stays as it is. */
 export const expire = async (requestId: string, reason: string): Promise<void> => {
   await recordApprovalOutcome(requestId, 'EXPIRED', reason);
-};
-
-/** An approved request that names a deployment starts it, once, as the requester. */
-export const deployIfAsked = async (requestId: string): Promise<void> => {
-  const request = await getApproval(requestId);
-  if (!request?.deployOnApproval || request.deploymentId || request.deploymentError) return;
-  try {
-    const deployment = await startDeployment({
-      model: request.model,
-      version: request.version,
-      body: DeploymentBody.parse({ ...request.deployOnApproval, environment: request.environment }),
-      actor: request.requestedBy,
-      approvalId: request.id,
-    });
-    await noteDeployment(request.id, { deploymentId: deployment.id });
-  } catch (error) {
-    logger.warn('deployment on approval did not start', { requestId, error: error as Error });
-    await noteDeployment(request.id, { deploymentError: (error as Error).message }).catch(() => undefined);
-  }
 };
 
 // ---- links --------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { missingAlarms } from '#adapters/alarms';
+import { getApproval, noteDeployment } from '#adapters/approvals-table';
 import { retryOnConflict } from '#adapters/audit-chain';
 import {
   abandonOperation,
@@ -19,7 +20,7 @@ import { config } from '#commons/config';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '#commons/errors';
 import { ENV, resourceNames } from '#commons/facts';
 import { logger } from '#commons/observability';
-import { type DeploymentBody, Strategy, targetId, targetName } from '#domain/deployment';
+import { DeploymentBody, Strategy, targetId, targetName } from '#domain/deployment';
 import { pageUnderModel } from './model-pages.ts';
 
 /**
@@ -217,3 +218,22 @@ export const listModelDeployments = async (
 /** What served on one target of an environment, and when (at one moment, with `at`). */
 export const servedOn = (environment: string, target: string, at?: string) =>
   servedHistory(environment, target, at);
+
+/** An approved request that names a deployment starts it, once, as the requester. */
+export const deployIfAsked = async (requestId: string): Promise<void> => {
+  const request = await getApproval(requestId);
+  if (!request?.deployOnApproval || request.deploymentId || request.deploymentError) return;
+  try {
+    const deployment = await startDeployment({
+      model: request.model,
+      version: request.version,
+      body: DeploymentBody.parse({ ...request.deployOnApproval, environment: request.environment }),
+      actor: request.requestedBy,
+      approvalId: request.id,
+    });
+    await noteDeployment(request.id, { deploymentId: deployment.id });
+  } catch (error) {
+    logger.warn('deployment on approval did not start', { requestId, error: error as Error });
+    await noteDeployment(request.id, { deploymentError: (error as Error).message }).catch(() => undefined);
+  }
+};

@@ -16,7 +16,8 @@ import { logger } from '#commons/observability';
 import { taskHandler } from '#commons/task';
 import { ApprovalStatus } from '#domain/approval';
 import { approvalEmail } from '#presentation/approval-email';
-import { deployIfAsked, recordApprovalOutcome } from '#services/approvals';
+import { recordApprovalOutcome } from '#services/approvals';
+import { deployIfAsked } from '#services/deployments';
 
 /**
  * The task handlers of statemachines/approval.asl.json: validate the request, notify one group
