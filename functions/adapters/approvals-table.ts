@@ -1,16 +1,19 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
-import type { ApprovalStatus, Decision, GroupState } from '#domain/approval';
+import type { ApprovalStatus } from '#domain/approval';
 import {
   ApprovalAlreadyDecidedError,
   ApprovalPendingError,
   LinkUsedError,
   VersionNotReadyError,
 } from '#domain/errors';
+import { ApprovalItem, type DecisionEntry, LinkItem } from '#domain/items';
 import { ChainConflict, commitMutation, refusedWith, type TransactItem } from './audit-chain.ts';
-import { keys, stripKeys } from './keys.ts';
+import { itemsOf, keys, readItem } from './keys.ts';
 import type { ModelItem } from './registry-table.ts';
+
+export type { ApprovalItem, DecisionEntry, LinkItem } from '#domain/items';
 
 /**
  * Approval requests, decisions, links and the groups' task tokens. Conditions carry the rules:
@@ -19,51 +22,6 @@ import type { ModelItem } from './registry-table.ts';
  * link is used once, nothing is decided after the request is.
  */
 const table = () => config().tableName;
-
-export interface DecisionEntry {
-  by: string;
-  member: string;
-  decision: Decision;
-  comment?: string;
-  at: string;
-  group: string;
-  via: 'api' | 'link';
-}
-
-export interface ApprovalItem {
-  entity: 'approval';
-  id: string;
-  model: string;
-  version: number;
-  environment: string;
-  status: ApprovalStatus;
-  reason?: string;
-  requestedBy: string;
-  requestedAt: string;
-  expiresAt: string;
-  expiresAtEpoch: number;
-  registrant: string;
-  groups: GroupState[];
-  approvers: string[];
-  decisions: DecisionEntry[];
-  deployOnApproval?: Record<string, unknown>;
-  decidedAt?: string;
-  outcomeReason?: string;
-  recordedAt?: string;
-  deploymentId?: string;
-  deploymentError?: string;
-  revision: number;
-}
-
-export interface LinkItem {
-  entity: 'link';
-  requestId: string;
-  member: string;
-  expiresAt: string;
-  expiresAtEpoch: number;
-  usedAt?: string;
-  ttl: number;
-}
 
 const summary = (a: Pick<ApprovalItem, 'id' | 'status' | 'requestedAt'> & { decidedAt?: string }) => ({
   id: a.id,
@@ -76,7 +34,7 @@ export const getApproval = async (id: string): Promise<ApprovalItem | undefined>
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.approval(id), ConsistentRead: true }),
   );
-  return stripKeys<ApprovalItem>(Item);
+  return readItem(ApprovalItem, Item);
 };
 
 export const listApprovalsOfVersion = async (model: string, version: number): Promise<ApprovalItem[]> => {
@@ -89,7 +47,7 @@ export const listApprovalsOfVersion = async (model: string, version: number): Pr
       ExpressionAttributeValues: { ':pk': index.gsi1pk, ':prefix': index.prefix },
     }),
   );
-  return Items.map((i) => stripKeys<ApprovalItem>(i)!);
+  return Items.map(itemsOf(ApprovalItem));
 };
 
 /**
@@ -113,7 +71,7 @@ export const listPendingApprovals = async (options: {
     }),
   );
   return {
-    items: (out.Items ?? []).map((i) => stripKeys<ApprovalItem>(i)!),
+    items: (out.Items ?? []).map(itemsOf(ApprovalItem)),
     lastKey: out.LastEvaluatedKey,
   };
 };
@@ -489,7 +447,7 @@ export const getLink = async (secretHash: string): Promise<LinkItem | undefined>
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.link(secretHash), ConsistentRead: true }),
   );
-  return stripKeys<LinkItem>(Item);
+  return readItem(LinkItem, Item);
 };
 
 /** What became of the deployment an approval was to start (`deployOnApproval`). */

@@ -5,8 +5,9 @@ import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import { ConflictError } from '#commons/errors';
 import { type AuditEvent, chainEvent, GENESIS_HASH } from '#domain/audit';
+import { ChainHeadItem } from '#domain/items';
 import { markSettled, settleWrite } from './idempotency-store.ts';
-import { keys } from './keys.ts';
+import { keys, readItem } from './keys.ts';
 
 /**
  * Writes a state change and its audit event in one transaction. The model item carries the head
@@ -235,5 +236,7 @@ export const readChainHead = async (name: string): Promise<ChainHead | undefined
   const { Item } = await doc().send(
     new GetCommand({ TableName: config().tableName, Key: keys.model(name), ConsistentRead: true }),
   );
-  return Item ? { name, auditSeq: Item.auditSeq as number, auditHead: Item.auditHead as string } : undefined;
+  if (!Item) return undefined;
+  const { auditSeq, auditHead } = readItem(ChainHeadItem, Item);
+  return { name, auditSeq, auditHead };
 };

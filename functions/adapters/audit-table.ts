@@ -2,7 +2,8 @@ import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import type { AuditEvent } from '#domain/audit';
-import { keys, pad } from './keys.ts';
+import { AuditEventItem } from '#domain/items';
+import { keys, pad, readItem } from './keys.ts';
 
 /**
  * Reading the audit trail: by model (its chain, in order), by actor (gsi1) or by day (gsi2),
@@ -14,8 +15,8 @@ const table = () => config().tableName;
 export type StoredAuditEvent = AuditEvent;
 
 const toEvent = (item: Record<string, unknown>): StoredAuditEvent => {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, entity: _e, ...event } = item;
-  return event as unknown as StoredAuditEvent;
+  const { entity: _e, ...event } = item;
+  return readItem(AuditEventItem, event);
 };
 
 export interface AuditQuery {

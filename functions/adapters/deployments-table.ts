@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
-import type { DeploymentStatus, Target } from '#domain/deployment';
+import type { DeploymentStatus } from '#domain/deployment';
 import {
   ApprovalRequiredError,
   DeploymentChangedError,
@@ -9,11 +9,31 @@ import {
   TargetBusyError,
   VersionNotReadyError,
 } from '#domain/errors';
+import {
+  DeploymentItem,
+  type DeploymentResources,
+  type Operation,
+  ServedItem,
+  type ServingRef,
+  TargetItem,
+  type VersionRef,
+} from '#domain/items';
 import { modelVersionNode } from '#domain/lineage';
 import { ChainConflict, commitMutation, refusedWith, type TransactItem } from './audit-chain.ts';
-import { keys, stripKeys } from './keys.ts';
+import { itemsOf, keys, readItem } from './keys.ts';
 import { edgeWrites } from './lineage-table.ts';
 import type { ModelItem } from './registry-table.ts';
+
+export type {
+  DeploymentItem,
+  DeploymentResources,
+  HistoryEntry,
+  Operation,
+  ServedItem,
+  ServingRef,
+  TargetItem,
+  VersionRef,
+} from '#domain/items';
 
 /**
  * Deployments, serving targets and the served-by history. A target item is the lock (one
@@ -23,93 +43,18 @@ import type { ModelItem } from './registry-table.ts';
  */
 const table = () => config().tableName;
 
-export type Operation = 'deploy' | 'rollback' | 'decommission';
-
-export interface HistoryEntry {
-  at: string;
-  step: string;
-  detail?: Record<string, unknown>;
-}
-
-/** What a deployment made on its target, kept for rollback and decommission. */
-export interface DeploymentResources {
-  sagemakerModelName?: string;
-  endpointConfigName?: string;
-  lambdaVersion?: string;
-  previousLambdaVersion?: string;
-  transformJobName?: string;
-}
-
-/** A version a running operation is about to make serve: `model` and `version`. */
-export interface VersionRef {
-  model: string;
-  version: number;
-}
-
-export interface DeploymentItem {
-  entity: 'deployment';
-  id: string;
-  model: string;
-  version: number;
-  environment: string;
-  target: Target;
-  targetId: string;
-  strategy: Record<string, unknown>;
-  alarms: string[];
-  status: DeploymentStatus;
-  operation: Operation;
-  reason?: string;
-  history: HistoryEntry[];
-  resources: DeploymentResources;
-  previous?: ServingRef;
-  /** A rollback: the version it restores (marked as being deployed while the rollback runs). */
-  rollbackTo?: VersionRef;
-  approvalId?: string;
-  createdAt: string;
-  createdBy: string;
-  updatedAt: string;
-}
-
-export interface ServingRef {
-  deploymentId: string;
-  model: string;
-  version: number;
-  since: string;
-  resources: DeploymentResources;
-}
-
-export interface TargetItem {
-  entity: 'target';
-  environment: string;
-  targetId: string;
-  busyWith?: string;
-  current?: ServingRef;
-  previous?: ServingRef;
-}
-
-export interface ServedItem {
-  entity: 'served';
-  environment: string;
-  targetId: string;
-  model: string;
-  version: number;
-  deploymentId: string;
-  from: string;
-  to?: string;
-}
-
 export const getDeployment = async (id: string): Promise<DeploymentItem | undefined> => {
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.deployment(id), ConsistentRead: true }),
   );
-  return stripKeys<DeploymentItem>(Item);
+  return readItem(DeploymentItem, Item);
 };
 
 export const getTarget = async (environment: string, targetId: string): Promise<TargetItem | undefined> => {
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.target(environment, targetId), ConsistentRead: true }),
   );
-  return stripKeys<TargetItem>(Item);
+  return readItem(TargetItem, Item);
 };
 
 export const listDeployments = async (
@@ -133,7 +78,7 @@ export const listDeployments = async (
     }),
   );
   return {
-    items: (out.Items ?? []).map((i) => stripKeys<DeploymentItem>(i)!),
+    items: (out.Items ?? []).map(itemsOf(DeploymentItem)),
     lastKey: out.LastEvaluatedKey,
   };
 };
@@ -160,7 +105,7 @@ export const servedHistory = async (
       ConsistentRead: true,
     }),
   );
-  const items = (out.Items ?? []).map((i) => stripKeys<ServedItem>(i)!);
+  const items = (out.Items ?? []).map(itemsOf(ServedItem));
   if (!at) return items;
   return items.filter((s) => s.from <= at && (s.to === undefined || s.to > at));
 };

@@ -3,8 +3,9 @@ import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import type { EnvironmentPolicy } from '#domain/environment';
 import { ChangedWhileWrittenError } from '#domain/errors';
+import { EnvironmentItem } from '#domain/items';
 import { commitMutation, readChainHead, refusedWith } from './audit-chain.ts';
-import { keys, SYSTEM_CHAIN, stripKeys } from './keys.ts';
+import { keys, readItem, SYSTEM_CHAIN } from './keys.ts';
 
 /**
  * Environment policies. Stored policies override the seeded defaults; every change is audited
@@ -12,16 +13,11 @@ import { keys, SYSTEM_CHAIN, stripKeys } from './keys.ts';
  */
 const table = () => config().tableName;
 
-export interface EnvironmentItem extends EnvironmentPolicy {
-  name: string;
-  revision: number;
-  updatedAt: string;
-  updatedBy: string;
-}
+export type { EnvironmentItem } from '#domain/items';
 
 const strip = (item: Record<string, unknown>): EnvironmentItem => {
-  const { entity: _e, ...rest } = stripKeys<Record<string, unknown>>(item)!;
-  return rest as unknown as EnvironmentItem;
+  const { entity: _e, ...rest } = item;
+  return readItem(EnvironmentItem, rest);
 };
 
 export const listStoredEnvironments = async (): Promise<EnvironmentItem[]> => {

@@ -9,26 +9,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
-import { keys } from './keys.ts';
+import { IdempotencyRecord, type StoredResponse } from '#domain/items';
+import { keys, readItem } from './keys.ts';
 
-export interface StoredResponse {
-  statusCode: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-export interface IdempotencyRecord {
-  fingerprint: string;
-  /**
-   * IN_PROGRESS: claimed, nothing written yet. COMMITTED: the request's change is written (in the
-   * same transaction as this state) but its answer was not recorded: it never runs again.
-   * COMPLETE: the answer is recorded and replayed.
-   */
-  state: 'IN_PROGRESS' | 'COMMITTED' | 'COMPLETE';
-  response?: StoredResponse;
-  lockExpiresAt: number;
-  claimId?: string;
-}
+export type { IdempotencyRecord, StoredResponse } from '#domain/items';
 
 /**
  * The idempotency key a request holds while it runs. The first audited change the request
@@ -91,7 +75,7 @@ export const getRecord = async (hash: string): Promise<IdempotencyRecord | undef
   const { Item } = await doc().send(
     new GetCommand({ TableName: config().tableName, Key: keys.idempotency(hash), ConsistentRead: true }),
   );
-  return Item as IdempotencyRecord | undefined;
+  return readItem(IdempotencyRecord, Item);
 };
 
 /** Claim the key: its claim id, or undefined when someone else holds a live claim or a settled record. */

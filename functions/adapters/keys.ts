@@ -1,3 +1,4 @@
+import type * as z from 'zod';
 /**
  * Every key of the one table, built here and nowhere else. Numbers are zero-padded so that the
  * sort key orders them.
@@ -109,8 +110,57 @@ export const keys = {
 export const MODEL_HEAD_UPPER_BOUND = 'B';
 
 /** An item as the rest of the code sees it: without the table's key attributes. */
-export const stripKeys = <T>(item: Record<string, unknown> | undefined): T | undefined => {
-  if (!item) return undefined;
+const withoutKeys = (item: Record<string, unknown>): Record<string, unknown> => {
   const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...rest } = item;
-  return rest as T;
+  return rest;
 };
+
+/** An item read from the table that is not what its schema says: a defect, answered as a 500. */
+export class StoredItemError extends Error {
+  constructor(
+    readonly entity: string,
+    issues: string,
+  ) {
+    super(`a stored ${entity} item does not match its schema: ${issues}`);
+    this.name = 'StoredItemError';
+  }
+}
+
+/** Each schema made loose once (the first read of its kind), then reused. */
+const loose = new WeakMap<z.ZodObject, z.ZodObject>();
+
+/**
+ * An item as the rest of the code sees it: without the table's key attributes, parsed with its
+ * schema (functions/domain/items.ts). Attributes the schema does not name are kept, so an item
+ * read, changed and written back loses none.
+ */
+export function readItem<S extends z.ZodObject>(schema: S, item: Record<string, unknown>): z.infer<S>;
+export function readItem<S extends z.ZodObject>(
+  schema: S,
+  item: Record<string, unknown> | undefined,
+): z.infer<S> | undefined;
+export function readItem<S extends z.ZodObject>(
+  schema: S,
+  item: Record<string, unknown> | undefined,
+): z.infer<S> | undefined {
+  if (!item) return undefined;
+  let reader = loose.get(schema);
+  if (!reader) {
+    reader = schema.loose();
+    loose.set(schema, reader);
+  }
+  const parsed = reader.safeParse(withoutKeys(item));
+  if (!parsed.success)
+    throw new StoredItemError(
+      String(item.entity ?? 'unknown'),
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
+  // The schema's output with the unnamed attributes beside it: what z.infer<S> describes.
+  return parsed.data as z.infer<S>;
+}
+
+/** A reader of one kind of item, for `.map`. */
+export const itemsOf =
+  <S extends z.ZodObject>(schema: S) =>
+  (item: Record<string, unknown>): z.infer<S> =>
+    readItem(schema, item);

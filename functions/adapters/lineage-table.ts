@@ -2,6 +2,7 @@ import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import { EdgeExistsError } from '#domain/errors';
+import { EdgeItem } from '#domain/items';
 import {
   type Direction,
   type Edge,
@@ -11,7 +12,7 @@ import {
   parseModelVersionNode,
 } from '#domain/lineage';
 import { refusedWith, type TransactItem } from './audit-chain.ts';
-import { keys } from './keys.ts';
+import { itemsOf, keys } from './keys.ts';
 
 /**
  * Lineage edges. Each edge is two items, one under its source (`OUT#...`) and one under its
@@ -19,15 +20,6 @@ import { keys } from './keys.ts';
  * level's nodes in parallel, so the requests in sequence grow with the depth, not the graph.
  */
 const table = () => config().tableName;
-
-interface EdgeItem {
-  from: NodeRef;
-  to: NodeRef;
-  relation: string;
-  attributes?: Record<string, unknown>;
-  createdAt: string;
-  createdBy: string;
-}
 
 /** The two items of each edge, for a transaction; `onlyNew` refuses an edge that exists. */
 export const edgeWrites = (edges: Edge[], at: string, actor: string, onlyNew: boolean): TransactItem[] =>
@@ -69,7 +61,7 @@ const queryEdges = async (node: NodeRef, side: 'OUT' | 'IN'): Promise<EdgeItem[]
         ExclusiveStartKey: startKey,
       }),
     );
-    items.push(...((page.Items ?? []) as EdgeItem[]));
+    items.push(...(page.Items ?? []).map(itemsOf(EdgeItem)));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return items;

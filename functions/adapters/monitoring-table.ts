@@ -1,83 +1,18 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
+import { type BaselineSummary, DriftRunItem, MonitorItem } from '#domain/items';
 import { commitMutation } from './audit-chain.ts';
-import { keys, stripKeys } from './keys.ts';
+import { itemsOf, keys, readItem } from './keys.ts';
 import type { ModelItem } from './registry-table.ts';
+
+export type { BaselineSummary, DriftRunFeature, DriftRunItem, MonitorItem } from '#domain/items';
 
 /**
  * Baselines, monitors and drift runs. A version's baseline summary and a deployment's monitor
  * are audited changes; drift runs are results, kept as summaries here (the full report is in S3).
  */
 const table = () => config().tableName;
-
-export interface BaselineSummary {
-  uri: string;
-  dataset: { uri: string; format: string };
-  rows: number;
-  features: { name: string; kind: string }[];
-  prediction?: string;
-  target?: string;
-  createdAt: string;
-  createdBy: string;
-}
-
-export interface MonitorItem {
-  entity: 'monitor';
-  deploymentId: string;
-  model: string;
-  version: number;
-  environment: string;
-  targetId: string;
-  capture: { uri: string; format: 'sagemaker-capture' | 'jsonl' | 'csv' };
-  schedule: string;
-  thresholds?: Record<string, unknown>;
-  alarmThreshold: number;
-  alarmName: string;
-  groundTruth?: {
-    uri: string;
-    task: 'binary' | 'multiclass' | 'regression';
-    positiveLabel?: string | number;
-  };
-  nextRunAt: string;
-  updatedAt: string;
-  updatedBy: string;
-}
-
-export interface DriftRunFeature {
-  name: string;
-  kind: string;
-  psi: number | null;
-  jsDistance: number | null;
-  jsDistanceBase2: number | null;
-  drifted: boolean;
-}
-
-export interface DriftRunItem {
-  entity: 'drift-run';
-  id: string;
-  deploymentId: string;
-  model: string;
-  environment: string;
-  window: { from: string; to: string };
-  rows: number;
-  driftedShare: number;
-  status: string;
-  health?: string;
-  empty: boolean;
-  reason?: string;
-  drifted: string[];
-  /**
-   * Each feature's headline figures, so drift over time reads from the list of runs (the whole
-   * report stays in S3). Absent on runs made before it was kept.
-   */
-  features?: DriftRunFeature[];
-  reportUri: string;
-  /** The report as a page (`.html` beside the JSON). Absent on runs made before pages existed. */
-  reportPageUri?: string;
-  trigger: 'schedule' | 'request';
-  at: string;
-}
 
 export const setBaseline = (head: ModelItem, version: number, baseline: BaselineSummary, actor: string) =>
   commitMutation({
@@ -105,7 +40,7 @@ export const getMonitor = async (deploymentId: string): Promise<MonitorItem | un
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.monitor(deploymentId), ConsistentRead: true }),
   );
-  return stripKeys<MonitorItem>(Item);
+  return readItem(MonitorItem, Item);
 };
 
 export const putMonitor = (head: ModelItem, monitor: MonitorItem, previous: MonitorItem | undefined) =>
@@ -175,7 +110,7 @@ export const dueMonitors = async (now: string, limit = 1000): Promise<MonitorIte
         ExclusiveStartKey: startKey,
       }),
     );
-    items.push(...(out.Items ?? []).map((i) => stripKeys<MonitorItem>(i)!));
+    items.push(...(out.Items ?? []).map(itemsOf(MonitorItem)));
     startKey = out.LastEvaluatedKey;
   } while (startKey && items.length < limit);
   return items.slice(0, limit);
@@ -257,7 +192,7 @@ export const listDriftRuns = async (
       ExclusiveStartKey: startKey,
     }),
   );
-  return { items: (out.Items ?? []).map((i) => stripKeys<DriftRunItem>(i)!), lastKey: out.LastEvaluatedKey };
+  return { items: (out.Items ?? []).map(itemsOf(DriftRunItem)), lastKey: out.LastEvaluatedKey };
 };
 
 /**
@@ -285,7 +220,7 @@ export const findDriftRun = async (
       }),
     );
     const found = out.Items?.[0];
-    if (found) return stripKeys<DriftRunItem>(found);
+    if (found) return readItem(DriftRunItem, found);
     startKey = runId === 'latest' ? undefined : out.LastEvaluatedKey;
   } while (startKey);
   return undefined;

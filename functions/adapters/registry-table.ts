@@ -11,109 +11,20 @@ import {
   VersionServingError,
   VersionStatusChangedError,
 } from '#domain/errors';
+import { AliasItem, CardItem, ModelItem, PendingUploadItem, VersionItem } from '#domain/items';
 import type { VersionStatus } from '#domain/lifecycle';
 import { registrationEdges } from '#domain/lineage';
-import type { LineageInput } from '#domain/reproducibility';
 import {
   ChainConflict,
-  type ChainHead,
   commitMutation,
   type OldItem,
   refusedWith,
   type TransactItem,
 } from './audit-chain.ts';
-import { keys, MODEL_HEAD_UPPER_BOUND, stripKeys } from './keys.ts';
+import { itemsOf, keys, MODEL_HEAD_UPPER_BOUND, readItem } from './keys.ts';
 import { edgeWrites } from './lineage-table.ts';
 
-/**
- * The registry's access patterns on the one table: one named function per pattern. Every write
- * goes through `commitMutation`, so it carries its audit event.
- */
-export interface ModelItem extends ChainHead {
-  entity: 'model';
-  name: string;
-  description?: string;
-  owner: string;
-  /** The owning team; absent on models stored before teams (then the team is `owner`). */
-  owners?: string[];
-  tags: Record<string, string>;
-  riskTier?: 'low' | 'medium' | 'high';
-  purpose?: string;
-  latestVersion: number;
-  createdAt: string;
-  createdBy: string;
-  updatedAt: string;
-  updatedBy: string;
-  /** Deleted through MLflow: hidden from MLflow reads; /v1 and the audit trail keep it. */
-  deletedAt?: string;
-}
-
-/** One file of a multi-file artifact, stored at `<artifact key><path>`. */
-export interface StoredFile {
-  path: string;
-  sha256: string;
-  sizeBytes: number;
-  versionId?: string;
-  uploadId?: string;
-}
-
-/**
- * One object at `key`, or (with `files`) a set of objects under the prefix `key` (ending in `/`),
- * whose `sha256` is the tree digest and `sizeBytes` the total.
- */
-export interface StoredArtifact {
-  sha256: string;
-  sizeBytes: number;
-  fileName?: string;
-  bucket: string;
-  key: string;
-  versionId?: string;
-  uploadId?: string;
-  files?: StoredFile[];
-  /** Registered by reference: the source URI exactly as given (copied, never read again). */
-  source?: string;
-}
-
-export interface VersionItem {
-  entity: 'version';
-  name: string;
-  version: number;
-  status: VersionStatus;
-  statusReason?: string;
-  artifact: StoredArtifact;
-  framework?: string;
-  /** Absent when the registration named none (the manifest then says so). */
-  params?: Record<string, string | number | boolean>;
-  metrics: Record<string, number>;
-  lineage: LineageInput;
-  description?: string;
-  tags: Record<string, string>;
-  /** Where the version serves now: `<environment>/<target>` -> its deployment (kept by deployments). */
-  servingOn?: Record<string, { deploymentId: string; since: string }>;
-  /** Operations under way that will make this version serve (kept by deployments). */
-  deployingIds?: Set<string>;
-  /** The latest approval request per environment, kept by the approval workflow. */
-  approvalsByEnvironment?: Record<
-    string,
-    { id: string; status: string; requestedAt: string; decidedAt?: string }
-  >;
-  revision: number;
-  createdAt: string;
-  createdBy: string;
-  updatedAt: string;
-  updatedBy: string;
-  /** Deleted through MLflow: archived (or failed), kept for the audit trail, gone from MLflow reads. */
-  deletedAt?: string;
-}
-
-export interface AliasItem {
-  entity: 'alias';
-  name: string;
-  alias: string;
-  version: number;
-  createdAt: string;
-  createdBy: string;
-}
+export type { AliasItem, CardItem, ModelItem, StoredArtifact, StoredFile, VersionItem } from '#domain/items';
 
 const table = () => config().tableName;
 
@@ -128,7 +39,7 @@ export const getModel = async (name: string): Promise<ModelItem | undefined> => 
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.model(name), ConsistentRead: true }),
   );
-  return stripKeys<ModelItem>(Item);
+  return readItem(ModelItem, Item);
 };
 
 /** The model and its aliases: one Query over the head of the model's partition. */
@@ -146,8 +57,8 @@ export const getModelWithAliases = async (
   const model = Items.find((i) => i.entity === 'model');
   if (!model) return undefined;
   return {
-    model: stripKeys<ModelItem>(model)!,
-    aliases: Items.filter((i) => i.entity === 'alias').map((i) => stripKeys<AliasItem>(i)!),
+    model: readItem(ModelItem, model)!,
+    aliases: Items.filter((i) => i.entity === 'alias').map(itemsOf(AliasItem)),
   };
 };
 
@@ -181,7 +92,7 @@ export const listModels = async (options: {
       input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':v': options.tag.value };
     }
     const page = await doc().send(new QueryCommand(input));
-    items.push(...(page.Items ?? []).map((i) => stripKeys<ModelItem>(i)!));
+    items.push(...(page.Items ?? []).map(itemsOf(ModelItem)));
     startKey = page.LastEvaluatedKey;
     if (!startKey || items.length >= options.limit) break;
   }
@@ -249,7 +160,7 @@ export const getVersion = async (name: string, version: number): Promise<Version
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.version(name, version), ConsistentRead: true }),
   );
-  return stripKeys<VersionItem>(Item);
+  return readItem(VersionItem, Item);
 };
 
 /** The model (for its chain head and owner) and one version, in one request. */
@@ -268,8 +179,14 @@ export const getModelAndVersion = async (
     request = (out.UnprocessedKeys ?? {}) as typeof request;
   }
   return {
-    model: stripKeys<ModelItem>(found.find((i) => i.entity === 'model')),
-    version: stripKeys<VersionItem>(found.find((i) => i.entity === 'version')),
+    model: readItem(
+      ModelItem,
+      found.find((i) => i.entity === 'model'),
+    ),
+    version: readItem(
+      VersionItem,
+      found.find((i) => i.entity === 'version'),
+    ),
   };
 };
 
@@ -294,7 +211,7 @@ export const listVersions = async (
       input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':status': options.status };
     }
     const page = await doc().send(new QueryCommand(input));
-    items.push(...(page.Items ?? []).map((i) => stripKeys<VersionItem>(i)!));
+    items.push(...(page.Items ?? []).map(itemsOf(VersionItem)));
     startKey = page.LastEvaluatedKey;
     if (!startKey || items.length >= options.limit) break;
   }
@@ -439,11 +356,10 @@ export const listPendingUploads = async (
     }),
   );
   return {
-    items: Items.map((i) => ({
-      name: i.name as string,
-      version: i.version as number,
-      createdAt: i.createdAt as string,
-    })),
+    items: Items.map((i) => {
+      const { name, version, createdAt } = readItem(PendingUploadItem, i);
+      return { name, version, createdAt };
+    }),
     lastKey: LastEvaluatedKey,
   };
 };
@@ -454,23 +370,22 @@ const versionRefusal = (
   old: OldItem,
   guard: { fromStatuses?: readonly VersionStatus[]; expectRevision?: number },
 ): Error => {
-  const status = old?.status as VersionStatus | undefined;
-  if (!old || (guard.fromStatuses && !guard.fromStatuses.includes(status as VersionStatus)))
-    return new VersionStatusChangedError(model, number, status);
-  if (guard.expectRevision !== undefined && old.revision !== guard.expectRevision)
+  const version = readItem(VersionItem, old);
+  if (!version || (guard.fromStatuses && !guard.fromStatuses.includes(version.status)))
+    return new VersionStatusChangedError(model, number, version?.status);
+  if (guard.expectRevision !== undefined && version.revision !== guard.expectRevision)
     return new VersionChangedError(model, number);
-  const deploying = [...((old.deployingIds as Iterable<string> | undefined) ?? [])];
+  const deploying = [...(version.deployingIds ?? [])];
   if (deploying.length > 0) return new VersionDeployingError(model, number, deploying);
-  if (Object.keys((old.servingOn as object | undefined) ?? {}).length > 0)
-    return new VersionServingError(model, number);
-  return new VersionStatusChangedError(model, number, status);
+  if (Object.keys(version.servingOn ?? {}).length > 0) return new VersionServingError(model, number);
+  return new VersionStatusChangedError(model, number, version.status);
 };
 
 // ---- aliases --------------------------------------------------------------------------------
 
 export const getAlias = async (name: string, alias: string): Promise<AliasItem | undefined> => {
   const { Item } = await doc().send(new GetCommand({ TableName: table(), Key: keys.alias(name, alias) }));
-  return stripKeys<AliasItem>(Item);
+  return readItem(AliasItem, Item);
 };
 
 /** Point an alias at a version, which must be READY at the moment of the write. */
@@ -540,20 +455,11 @@ export const deleteAlias = (
 
 // ---- model cards ----------------------------------------------------------------------------
 
-export interface CardItem {
-  entity: 'card';
-  name: string;
-  card: Record<string, unknown>;
-  revision: number;
-  updatedAt: string;
-  updatedBy: string;
-}
-
 export const getCard = async (name: string): Promise<CardItem | undefined> => {
   const { Item } = await doc().send(
     new GetCommand({ TableName: table(), Key: keys.card(name), ConsistentRead: true }),
   );
-  return stripKeys<CardItem>(Item);
+  return readItem(CardItem, Item);
 };
 
 /**

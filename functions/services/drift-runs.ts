@@ -93,7 +93,7 @@ export const planDrift = async (
   const deployment = await getDeployment(deploymentId);
   if (!deployment) throw new NotFoundError(`deployment ${deploymentId} does not exist`);
   const version = await getVersion(deployment.model, deployment.version);
-  const baselineUri = (version as { baseline?: { uri: string } } | undefined)?.baseline?.uri;
+  const baselineUri = version?.baseline?.uri;
   if (!baselineUri)
     throw new ConflictError(
       `version ${deployment.version} of ${deployment.model} has no baseline (PUT .../baseline first)`,

@@ -224,18 +224,10 @@ export const replaceCard = async (
 // ---- inventory ----------------------------------------------------------------------------------
 
 /**
- * Summaries that later workflows keep on the model item (deployments per environment, last
- * approval, last drift and health status); empty until they are written.
+ * One row of the inventory, from the summaries later workflows keep on the model item
+ * (deployments per environment, last approval, last drift and health status).
  */
-interface ModelSummaries {
-  deployed?: Record<string, { version: number; since: string }>;
-  lastApproval?: { id: string; environment: string; version: number; status: string; at: string };
-  lastDrift?: { status: string; at: string; driftedShare?: number };
-  health?: { status: string; at: string };
-  validityEnd?: string;
-}
-
-const inventoryRow = (m: ModelItem & ModelSummaries) => ({
+const inventoryRow = (m: ModelItem) => ({
   name: m.name,
   owner: m.owner,
   purpose: m.purpose,
@@ -257,7 +249,7 @@ export const inventory = async (): Promise<InventoryEntry[]> => {
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await queryModels({ limit: 100, ...(startKey ? { startKey } : {}) });
-    rows.push(...page.items.map((m) => inventoryRow(m as ModelItem & ModelSummaries)));
+    rows.push(...page.items.map(inventoryRow));
     startKey = page.lastKey;
   } while (startKey);
   return rows;

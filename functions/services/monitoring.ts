@@ -116,7 +116,7 @@ export const putMonitoring = async (
   const deployment = await getDeployment(id);
   if (!deployment) throw new NotFoundError(`deployment ${id} does not exist`);
   const { version } = await getModelAndVersion(deployment.model, deployment.version);
-  if (!(version as { baseline?: unknown } | undefined)?.baseline)
+  if (!version?.baseline)
     throw new ConflictError(
       `version ${deployment.version} has no baseline: PUT .../versions/${deployment.version}/baseline first`,
     );
