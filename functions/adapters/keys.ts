@@ -126,8 +126,28 @@ export class StoredItemError extends Error {
   }
 }
 
+interface Reader {
+  schema: z.ZodObject;
+  /** Optional attributes a stored NULL means absent for (their schema takes no null). */
+  nullIsAbsent: Set<string>;
+}
+
 /** Each schema made loose once (the first read of its kind), then reused. */
-const loose = new WeakMap<z.ZodObject, z.ZodObject>();
+const readers = new WeakMap<z.ZodObject, Reader>();
+
+const readerOf = (schema: z.ZodObject): Reader => {
+  let reader = readers.get(schema);
+  if (!reader) {
+    const nullIsAbsent = new Set(
+      Object.entries(schema.shape as Record<string, z.ZodType>)
+        .filter(([, field]) => !field.safeParse(null).success && field.safeParse(undefined).success)
+        .map(([name]) => name),
+    );
+    reader = { schema: schema.loose(), nullIsAbsent };
+    readers.set(schema, reader);
+  }
+  return reader;
+};
 
 /**
  * An item as the rest of the code sees it: without the table's key attributes, parsed with its
@@ -144,12 +164,10 @@ export function readItem<S extends z.ZodObject>(
   item: Record<string, unknown> | undefined,
 ): z.infer<S> | undefined {
   if (!item) return undefined;
-  let reader = loose.get(schema);
-  if (!reader) {
-    reader = schema.loose();
-    loose.set(schema, reader);
-  }
-  const parsed = reader.safeParse(withoutKeys(item));
+  const reader = readerOf(schema);
+  const fields = withoutKeys(item);
+  for (const name of reader.nullIsAbsent) if (fields[name] === null) delete fields[name];
+  const parsed = reader.schema.safeParse(fields);
   if (!parsed.success)
     throw new StoredItemError(
       String(item.entity ?? 'unknown'),

@@ -364,14 +364,22 @@ export const listPendingUploads = async (
   };
 };
 
+/** What names a version's refusal, from the version as the write met it. */
+const VersionGuardFields = /* @__PURE__ */ VersionItem.pick({
+  status: true,
+  revision: true,
+  deployingIds: true,
+  servingOn: true,
+}).partial();
+
 const versionRefusal = (
   model: string,
   number: number,
   old: OldItem,
   guard: { fromStatuses?: readonly VersionStatus[]; expectRevision?: number },
 ): Error => {
-  const version = readItem(VersionItem, old);
-  if (!version || (guard.fromStatuses && !guard.fromStatuses.includes(version.status)))
+  const version = readItem(VersionGuardFields, old);
+  if (!version?.status || (guard.fromStatuses && !guard.fromStatuses.includes(version.status)))
     return new VersionStatusChangedError(model, number, version?.status);
   if (guard.expectRevision !== undefined && version.revision !== guard.expectRevision)
     return new VersionChangedError(model, number);

@@ -18,7 +18,17 @@ import {
   VersionNotReadyError,
 } from '#domain/errors';
 import { decide, decideByLink, openLink, recordApprovalOutcome, requestApproval } from '#services/approvals';
-import { cancelledAt, ddb, refusal, resetAws, sfn, store, transactions } from './mocked-aws.ts';
+import {
+  cancelledAt,
+  ddb,
+  modelItem,
+  refusal,
+  resetAws,
+  sfn,
+  store,
+  transactions,
+  versionItem,
+} from './mocked-aws.ts';
 
 /**
  * Every refusal of the approval use cases, against a mocked DynamoDB and Step Functions: the
@@ -29,7 +39,7 @@ const TOKEN_KEY = 'ab'.repeat(32);
 const REGISTRANT = 'arn:aws:sts::111122223333:assumed-role/ml-engineer/bob';
 const ID = `ar-${'0'.repeat(32)}`;
 
-const model = { entity: 'model', name: 'churn', owner: 'bob', auditSeq: 4, auditHead: 'f'.repeat(64) };
+const model = modelItem({ latestVersion: 3, auditSeq: 4 });
 
 /** risk needs one of carol or dave; ops one of carol or erin. The registrant is bob. */
 const pending = (overrides: Partial<ApprovalItem> = {}): ApprovalItem => ({
@@ -316,14 +326,7 @@ describe('deciding on an approval request', () => {
 
 describe('asking for an approval', () => {
   const ready = (extra: Record<string, unknown> = {}) =>
-    store(keys.version('churn', 3), {
-      entity: 'version',
-      name: 'churn',
-      version: 3,
-      status: 'READY',
-      createdBy: REGISTRANT,
-      ...extra,
-    });
+    store(keys.version('churn', 3), { ...versionItem({ version: 3, createdBy: REGISTRANT }), ...extra });
   const ask = (environment: string, body: Record<string, unknown> = {}) =>
     requestApproval({
       model: 'churn',

@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
 import { resetClients } from '#commons/clients';
 import { resetConfig } from '#commons/config';
+import type { AliasItem, DeploymentItem, DriftRunItem, ModelItem, VersionItem } from '#domain/items';
 
 /**
  * The services' unit tests run the real adapters against mocked SDK clients (aws-sdk-client-mock):
@@ -85,3 +86,87 @@ export const refusal = async (promise: Promise<unknown>): Promise<Error> => {
   expect(error, 'the use case should have been refused').toBeInstanceOf(Error);
   return error as Error;
 };
+
+// ---- Stored items, whole: the adapters parse what they read (functions/domain/items.ts) -------
+
+const AT = '2026-01-01T00:00:00.000Z';
+
+export const modelItem = (overrides: Partial<ModelItem> = {}): ModelItem => ({
+  entity: 'model',
+  name: 'churn',
+  owner: 'bob',
+  tags: {},
+  latestVersion: 1,
+  auditSeq: 1,
+  auditHead: 'f'.repeat(64),
+  createdAt: AT,
+  createdBy: 'bob',
+  updatedAt: AT,
+  updatedBy: 'bob',
+  ...overrides,
+});
+
+export const versionItem = (overrides: Partial<VersionItem> = {}): VersionItem => ({
+  entity: 'version',
+  name: 'churn',
+  version: 1,
+  status: 'READY',
+  artifact: { sha256: 'a'.repeat(64), sizeBytes: 3, bucket: 'artifacts', key: 'models/churn/u/model.bin' },
+  metrics: {},
+  lineage: {},
+  tags: {},
+  revision: 1,
+  createdAt: AT,
+  createdBy: 'bob',
+  updatedAt: AT,
+  updatedBy: 'bob',
+  ...overrides,
+});
+
+export const aliasItem = (overrides: Partial<AliasItem> = {}): AliasItem => ({
+  entity: 'alias',
+  name: 'churn',
+  alias: 'champion',
+  version: 1,
+  createdAt: AT,
+  createdBy: 'bob',
+  ...overrides,
+});
+
+export const deploymentItem = (overrides: Partial<DeploymentItem> = {}): DeploymentItem => ({
+  entity: 'deployment',
+  id: 'dep-1',
+  model: 'churn',
+  version: 1,
+  environment: 'prod',
+  target: { kind: 'lambda', functionName: 'churn-fn', alias: 'live' },
+  targetId: 't',
+  strategy: {},
+  alarms: [],
+  status: 'SUCCEEDED',
+  operation: 'deploy',
+  history: [],
+  resources: {},
+  createdAt: AT,
+  createdBy: 'bob',
+  updatedAt: AT,
+  ...overrides,
+});
+
+export const driftRunItem = (overrides: Partial<DriftRunItem> = {}): DriftRunItem => ({
+  entity: 'drift-run',
+  id: 'dr-1',
+  deploymentId: 'dep-1',
+  model: 'churn',
+  environment: 'prod',
+  window: { from: AT, to: AT },
+  rows: 0,
+  driftedShare: 0,
+  status: 'OK',
+  empty: true,
+  drifted: [],
+  reportUri: 's3://artifacts/reports/churn/dep-1/x.json',
+  trigger: 'schedule',
+  at: AT,
+  ...overrides,
+});

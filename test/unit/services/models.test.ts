@@ -10,6 +10,7 @@ import {
 } from '#commons/errors';
 import type { Principal } from '#commons/identity';
 import { ModelExistsError, VersionNotReadyError } from '#domain/errors';
+import type { VersionStatus } from '#domain/lifecycle';
 import {
   createModel,
   readCard,
@@ -20,7 +21,17 @@ import {
   setAlias,
   updateModel,
 } from '#services/models';
-import { cancelledAt, ddb, refusal, resetAws, store, transactions } from './mocked-aws.ts';
+import {
+  aliasItem,
+  cancelledAt,
+  ddb,
+  modelItem,
+  refusal,
+  resetAws,
+  store,
+  transactions,
+  versionItem,
+} from './mocked-aws.ts';
 
 /** Every refusal of the models' use cases (models, aliases, cards), against a mocked DynamoDB. */
 const as = (id: string, ...roles: string[]): Principal =>
@@ -29,22 +40,9 @@ const bob = as('bob', 'publisher');
 const stranger = as('mallory', 'publisher');
 const reader = as('bob', 'reader');
 
-const model = {
-  entity: 'model',
-  name: 'churn',
-  owner: 'bob',
-  owners: ['bob'],
-  tags: {},
-  latestVersion: 2,
-  auditSeq: 7,
-  auditHead: 'f'.repeat(64),
-  createdAt: '2026-01-01T00:00:00.000Z',
-  createdBy: 'bob',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  updatedBy: 'bob',
-};
-const version = (n: number, status: string) =>
-  store(keys.version('churn', n), { entity: 'version', name: 'churn', version: n, status, createdBy: 'bob' });
+const model = modelItem({ owners: ['bob'], latestVersion: 2, auditSeq: 7 });
+const version = (n: number, status: VersionStatus) =>
+  store(keys.version('churn', n), versionItem({ version: n, status }));
 
 beforeEach(() => {
   resetAws();
@@ -116,7 +114,7 @@ describe('aliases', () => {
   it('refuses to resolve or remove an alias that does not exist, and strangers removing one', async () => {
     expect(await refusal(resolveAlias('churn', 'champion'))).toBeInstanceOf(NotFoundError);
     expect(await refusal(removeAlias(bob, 'churn', 'champion'))).toBeInstanceOf(NotFoundError);
-    store(keys.alias('churn', 'champion'), { entity: 'alias', name: 'churn', alias: 'champion', version: 9 });
+    store(keys.alias('churn', 'champion'), aliasItem({ version: 9 }));
     // An alias whose version is gone says so.
     const gone = await refusal(resolveAlias('churn', 'champion'));
     expect(gone.message).toBe('version 9 of churn does not exist');
@@ -127,7 +125,7 @@ describe('aliases', () => {
   });
 
   it('reads an alias that moved during its removal again', async () => {
-    store(keys.alias('churn', 'champion'), { entity: 'alias', name: 'churn', alias: 'champion', version: 1 });
+    store(keys.alias('churn', 'champion'), aliasItem({ version: 1 }));
     ddb.on(TransactWriteCommand).rejectsOnce(cancelledAt(2)).resolves({});
     await removeAlias(bob, 'churn', 'champion');
     expect(transactions()).toHaveLength(2);

@@ -12,7 +12,16 @@ import {
   readMonitoring,
   removeMonitoring,
 } from '#services/monitoring';
-import { refusal, resetAws, store, transactions } from './mocked-aws.ts';
+import {
+  deploymentItem,
+  driftRunItem,
+  modelItem,
+  refusal,
+  resetAws,
+  store,
+  transactions,
+  versionItem,
+} from './mocked-aws.ts';
 
 /** Every refusal of the monitoring use cases, against mocked DynamoDB and S3. */
 const s3 = mockClient(S3Client);
@@ -34,16 +43,9 @@ beforeEach(() => {
   resetAws({ ARTIFACTS_BUCKET: 'artifacts' });
   s3.reset();
   s3.on(PutObjectCommand).resolves({});
-  store(keys.model('churn'), { entity: 'model', name: 'churn', owner: 'bob', auditSeq: 2, auditHead: 'h' });
-  store(keys.version('churn', 1), { entity: 'version', name: 'churn', version: 1, status: 'READY' });
-  store(keys.deployment(DEPLOYMENT), {
-    entity: 'deployment',
-    id: DEPLOYMENT,
-    model: 'churn',
-    version: 1,
-    environment: 'prod',
-    targetId: 't',
-  });
+  store(keys.model('churn'), modelItem({ auditSeq: 2, auditHead: 'h' }));
+  store(keys.version('churn', 1), versionItem());
+  store(keys.deployment(DEPLOYMENT), deploymentItem({ id: DEPLOYMENT }));
 });
 
 describe('a baseline', () => {
@@ -112,7 +114,7 @@ describe('a drift report link', () => {
     );
     store(
       { pk: keys.monitor(DEPLOYMENT).pk, sk: `${keys.driftRunPrefix}2026-01-01` },
-      { entity: 'drift-run', id: 'dr-0', deploymentId: DEPLOYMENT },
+      driftRunItem({ id: 'dr-0', deploymentId: DEPLOYMENT }),
     );
     const old = await refusal(driftReportLink(DEPLOYMENT, 'latest'));
     expect(old).toBeInstanceOf(NotFoundError);
