@@ -66,6 +66,12 @@ export const RoleRule = z.object({
 export type RoleRule = z.infer<typeof RoleRule>;
 
 export const DEFAULT_RESOURCE_PREFIX = 'steward';
+
+/**
+ * The API functions' timeout in seconds: below API Gateway's 29 s integration limit, so the
+ * function's own timeout is the one that fires. The CDK app sets it; local mode simulates it.
+ */
+export const API_FUNCTION_TIMEOUT_SECONDS = 25;
 /** Starts every SageMaker resource and drift alarm name Steward makes; the deploy role may act on no other. */
 export const ResourcePrefix = z
   .string()

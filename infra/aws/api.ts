@@ -4,7 +4,12 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type FunctionGroup, functionGroups, type Route, routes } from '../../functions/api/routes.ts';
-import { type FunctionEnvironment, type RoleRule, S3_PREFIX } from '../../functions/commons/facts.ts';
+import {
+  API_FUNCTION_TIMEOUT_SECONDS,
+  type FunctionEnvironment,
+  type RoleRule,
+  S3_PREFIX,
+} from '../../functions/commons/facts.ts';
 import { type ApprovalWorkflow, taskResponses } from './approvals.ts';
 import type { Artifacts } from './artifacts.ts';
 import type { StewardContext } from './context.ts';
@@ -59,7 +64,7 @@ interface GroupNeeds {
  * stopping a few seconds earlier lets its own timeout be the one that fires.
  */
 export const API_GATEWAY_INTEGRATION_TIMEOUT = Duration.seconds(29);
-export const API_FUNCTION_TIMEOUT_MAX = Duration.seconds(25);
+export const API_FUNCTION_TIMEOUT_MAX = Duration.seconds(API_FUNCTION_TIMEOUT_SECONDS);
 
 /** One line per function group: its entry is `functions/http/<group>.ts`; this says what it may touch. */
 export const groupNeeds: Record<FunctionGroup, GroupNeeds> = {

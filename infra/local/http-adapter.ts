@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type FunctionGroup, type Route, routes } from '#api/routes';
+import { API_FUNCTION_TIMEOUT_SECONDS } from '#commons/facts';
 
 /**
  * The HTTP adapter of local mode: turns a Node request into the API Gateway (REST, Lambda proxy)
@@ -111,20 +112,26 @@ const readBody = (req: IncomingMessage): Promise<Buffer | 'too-large'> =>
     req.on('error', reject);
   });
 
-const lambdaContext = (fn: string, requestId: string): Context => ({
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: `steward-local-${fn}`,
-  functionVersion: '$LATEST',
-  invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:steward-local-${fn}`,
-  memoryLimitInMB: '512',
-  awsRequestId: requestId,
-  logGroupName: `/aws/lambda/steward-local-${fn}`,
-  logStreamName: 'local',
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
+/** The API functions' timeout on AWS: middy answers early from `getRemainingTimeInMillis`, as there. */
+export const API_FUNCTION_TIMEOUT_MS = API_FUNCTION_TIMEOUT_SECONDS * 1000;
+
+const lambdaContext = (fn: string, requestId: string, timeoutMs: number): Context => {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `steward-local-${fn}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:steward-local-${fn}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/steward-local-${fn}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+};
 
 export const toEvent = (
   req: IncomingMessage,
@@ -232,7 +239,10 @@ export const createRequestListener = (options: {
   /** Path prefix -> site; a path equal to the prefix or under it goes to the site. */
   sites?: Record<string, StaticSite>;
   log: (line: string) => void;
+  /** The simulated function timeout (default: the API functions' timeout on AWS). */
+  functionTimeoutMs?: number;
 }): RequestListener => {
+  const timeoutMs = options.functionTimeoutMs ?? API_FUNCTION_TIMEOUT_MS;
   const handlers = new Map<FunctionGroup, Promise<Handler>>();
   const handlerFor = (fn: FunctionGroup) => {
     let loaded = handlers.get(fn);
@@ -312,7 +322,7 @@ export const createRequestListener = (options: {
         } else {
           const event = toEvent(req, url, match.route, match.pathParameters, body, requestId);
           const handler = await handlerFor(match.route.fn);
-          const result = await handler(event, lambdaContext(match.route.fn, requestId));
+          const result = await handler(event, lambdaContext(match.route.fn, requestId, timeoutMs));
           status = result.statusCode;
           const headers: Record<string, string> = { 'x-request-id': requestId };
           for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);

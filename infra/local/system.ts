@@ -51,6 +51,11 @@ export interface LocalSystemOptions {
   /** Extra environment for the handlers (e.g. a small multipart threshold in tests). */
   env?: Record<string, string>;
   log?: (line: string) => void;
+  /**
+   * The API functions' simulated timeout (default 25 s, as on AWS). A test of invariants under
+   * contention, not of latency, raises it so a loaded machine does not turn slowness into 502s.
+   */
+  functionTimeoutMs?: number;
 }
 
 export interface LocalSystem {
@@ -226,6 +231,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   const server = createServer(
     createRequestListener({
       log,
+      functionTimeoutMs: options.functionTimeoutMs,
       sites: { [CONSOLE_PREFIX]: site.serve },
       localRoutes: {
         'GET /local/info': async () => ({
