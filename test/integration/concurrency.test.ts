@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_FUNCTION_TIMEOUT_SECONDS } from '#commons/facts';
 import { verifyChain } from '#domain/audit';
-import { API_FUNCTION_TIMEOUT_MS } from '#local/http-adapter';
 import { type Api, startApi } from './local-api.ts';
 import {
   auditOf,
@@ -220,30 +218,5 @@ describe('parallel writers on one model', () => {
     const audit = await auditOf(doc, name);
     expect(audit.filter((e) => e.action === 'version.registered')).toHaveLength(1);
     expect((await api.call('GET', `/v1/models/${name}`)).body.latestVersion).toBe(1);
-  });
-});
-
-describe('the simulated function timeout', () => {
-  it('answers 502 as API Gateway does when the function runs out of time, and the default is the AWS timeout', async () => {
-    // Prepare: a function that has 1 ms, and DynamoDB throttling every request, so its reads wait
-    // out the SDK's backoff, well past that millisecond
-    const hurried = await startApi({ functionTimeoutMs: 1, log: () => undefined });
-    try {
-      const faults = await hurried.call('POST', '/local/faults', {
-        body: { rules: [{ service: 'dynamodb', fault: 'throttle' }] },
-      });
-      expect(faults.status, faults.text).toBe(200);
-
-      // Act
-      const res = await hurried.call('GET', '/v1/models');
-
-      // Assess
-      expect(res.status, res.text).toBe(502);
-      expect(res.body.title).toBe('Bad gateway');
-    } finally {
-      await hurried.close();
-    }
-    expect(API_FUNCTION_TIMEOUT_MS).toBe(API_FUNCTION_TIMEOUT_SECONDS * 1000);
-    expect(API_FUNCTION_TIMEOUT_SECONDS).toBeLessThan(29);
   });
 });
