@@ -1,4 +1,5 @@
 import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import type { AuditEvent } from '#domain/audit';
@@ -369,8 +370,9 @@ const VersionGuardFields = /* @__PURE__ */ VersionItem.pick({
   status: true,
   revision: true,
   deployingIds: true,
-  servingOn: true,
-}).partial();
+})
+  .partial()
+  .extend({ servingOn: z.record(z.string(), z.unknown()).optional() });
 
 const versionRefusal = (
   model: string,

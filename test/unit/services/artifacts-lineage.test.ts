@@ -7,7 +7,16 @@ import type { Principal } from '#commons/identity';
 import { EdgeExistsError } from '#domain/errors';
 import { artifactDownload, fileDownload, listArtifactLevel } from '#services/artifacts';
 import { lineageOf, recordEdge } from '#services/lineage';
-import { cancelledAt, ddb, refusal, resetAws, store, transactions } from './mocked-aws.ts';
+import {
+  cancelledAt,
+  ddb,
+  modelItem,
+  refusal,
+  resetAws,
+  store,
+  transactions,
+  versionItem,
+} from './mocked-aws.ts';
 
 /** Every refusal of the artifacts and lineage use cases, against a mocked DynamoDB (S3 presigns offline). */
 const as = (id: string, ...roles: string[]): Principal =>
@@ -40,8 +49,16 @@ beforeEach(() => {
     AWS_SECRET_ACCESS_KEY: 'secret',
     ARTIFACTS_BUCKET: 'artifacts',
   });
-  store(keys.model('churn'), { entity: 'model', name: 'churn', owner: 'bob', auditSeq: 2, auditHead: 'h' });
+  store(keys.model('churn'), {
+    ...modelItem(),
+    entity: 'model',
+    name: 'churn',
+    owner: 'bob',
+    auditSeq: 2,
+    auditHead: 'h',
+  });
   store(keys.version('churn', 1), {
+    ...versionItem(),
     entity: 'version',
     name: 'churn',
     version: 1,
@@ -49,6 +66,7 @@ beforeEach(() => {
     artifact: single,
   });
   store(keys.version('churn', 2), {
+    ...versionItem(),
     entity: 'version',
     name: 'churn',
     version: 2,
@@ -62,6 +80,7 @@ describe('artifact downloads', () => {
     expect(await refusal(artifactDownload('churn', 9))).toBeInstanceOf(NotFoundError);
     for (const status of ['PENDING_UPLOAD', 'FAILED']) {
       store(keys.version('churn', 3), {
+        ...versionItem(),
         entity: 'version',
         name: 'churn',
         version: 3,

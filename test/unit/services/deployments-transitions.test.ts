@@ -19,7 +19,19 @@ import {
 } from '#domain/errors';
 import { startDeployment, startOperation } from '#services/deployments';
 import { transitionVersion } from '#services/registry';
-import { cancelledAt, ddb, refusal, resetAws, sfn, store, transactions } from './mocked-aws.ts';
+import {
+  cancelledAt,
+  ddb,
+  deploymentItem,
+  modelItem,
+  refusal,
+  resetAws,
+  servingRef,
+  sfn,
+  store,
+  transactions,
+  versionItem,
+} from './mocked-aws.ts';
 
 /**
  * Every refusal of starting a deployment operation and of a version's lifecycle transition,
@@ -38,6 +50,7 @@ const deploy = (extra: Partial<DeploymentBody> = {}, version = 1) =>
 
 const version = (n: number, extra: Record<string, unknown> = {}) =>
   store(keys.version('churn', n), {
+    ...versionItem(),
     entity: 'version',
     name: 'churn',
     version: n,
@@ -67,7 +80,14 @@ beforeEach(() => {
   cloudwatch.reset();
   cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
   sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:execution' });
-  store(keys.model('churn'), { entity: 'model', name: 'churn', owner: 'bob', auditSeq: 3, auditHead: 'h' });
+  store(keys.model('churn'), {
+    ...modelItem(),
+    entity: 'model',
+    name: 'churn',
+    owner: 'bob',
+    auditSeq: 3,
+    auditHead: 'h',
+  });
   version(1);
 });
 
@@ -152,6 +172,7 @@ describe('starting a deployment', () => {
 describe('rolling back or taking down a deployment', () => {
   const deployment = (status = 'SUCCEEDED') =>
     store(keys.deployment('dep-1'), {
+      ...deploymentItem(),
       entity: 'deployment',
       id: 'dep-1',
       model: 'churn',
@@ -163,13 +184,21 @@ describe('rolling back or taking down a deployment', () => {
       operation: 'deploy',
       history: [],
     });
-  const target = (extra: Record<string, unknown> = {}) =>
-    store(keys.target('dev', TARGET), {
-      entity: 'target',
+  const target = (extra: Record<string, unknown> = {}) => {
+    const item: Record<string, unknown> = {
       current: { deploymentId: 'dep-1', model: 'churn', version: 2 },
       previous: { deploymentId: 'dep-0', model: 'churn', version: 1 },
       ...extra,
+    };
+    store(keys.target('dev', TARGET), {
+      ...item,
+      entity: 'target',
+      environment: 'dev',
+      targetId: TARGET,
+      current: servingRef(item.current),
+      previous: servingRef(item.previous),
     });
+  };
 
   it('refuses a deployment that does not exist, does not serve now, or whose target is busy', async () => {
     expect(await refusal(startOperation('dep-1', 'decommission', 'bob'))).toBeInstanceOf(NotFoundError);

@@ -14,7 +14,19 @@ import {
   VersionNotReadyError,
 } from '#domain/errors';
 import { startDeployment, startOperation } from '#services/deployments';
-import { cancelledAt, ddb, refusal, resetAws, sfn, store, transactions } from './mocked-aws.ts';
+import {
+  cancelledAt,
+  ddb,
+  deploymentItem,
+  modelItem,
+  refusal,
+  resetAws,
+  servingRef,
+  sfn,
+  store,
+  transactions,
+  versionItem,
+} from './mocked-aws.ts';
 
 /**
  * Every refusal of starting a deployment and of a rollback or decommission, against mocked
@@ -40,6 +52,7 @@ const IMAGE = {
 };
 
 const model = {
+  ...modelItem(),
   entity: 'model',
   name: 'churn',
   owner: 'bob',
@@ -55,6 +68,7 @@ const model = {
 };
 const version = (n: number, status: string, extra: Record<string, unknown> = {}) =>
   store(keys.version('churn', n), {
+    ...versionItem(),
     entity: 'version',
     name: 'churn',
     version: n,
@@ -251,6 +265,7 @@ describe('starting a deployment: refused by the conditions of the write', () => 
 describe('rollback and decommission', () => {
   const deployment = (id: string, status: string) =>
     store(keys.deployment(id), {
+      ...deploymentItem(),
       entity: 'deployment',
       id,
       model: 'churn',
@@ -264,7 +279,14 @@ describe('rollback and decommission', () => {
       resources: {},
     });
   const target = (item: Record<string, unknown>) =>
-    store(keys.target('dev', 'sagemaker:steward-churn'), { entity: 'target', ...item });
+    store(keys.target('dev', 'sagemaker:steward-churn'), {
+      ...item,
+      entity: 'target',
+      environment: 'dev',
+      targetId: 'sagemaker:steward-churn',
+      current: servingRef(item.current),
+      previous: servingRef(item.previous),
+    });
 
   beforeEach(() => {
     deployment('dep-1', 'SUCCEEDED');

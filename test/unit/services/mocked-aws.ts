@@ -170,3 +170,9 @@ export const driftRunItem = (overrides: Partial<DriftRunItem> = {}): DriftRunIte
   at: AT,
   ...overrides,
 });
+
+/** A serving reference as a target item keeps it, whole: a test names what it is about. */
+export const servingRef = (ref: unknown) =>
+  ref === undefined
+    ? undefined
+    : { deploymentId: 'dep-1', model: 'churn', version: 1, since: AT, resources: {}, ...(ref as object) };

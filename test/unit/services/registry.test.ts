@@ -5,7 +5,16 @@ import { asHttpError, ConflictError, ForbiddenError, NotFoundError } from '#comm
 import type { Principal } from '#commons/identity';
 import { VersionDeployingError, VersionServingError, VersionStatusChangedError } from '#domain/errors';
 import { transitionVersion } from '#services/registry';
-import { cancelledAt, ddb, refusal, resetAws, store, transactions } from './mocked-aws.ts';
+import {
+  cancelledAt,
+  ddb,
+  modelItem,
+  refusal,
+  resetAws,
+  store,
+  transactions,
+  versionItem,
+} from './mocked-aws.ts';
 
 /**
  * Every refusal of a version's transition (deprecate, archive), against a mocked DynamoDB: the
@@ -20,6 +29,7 @@ const stranger = as('mallory', 'publisher');
 const reader = as('bob', 'reader');
 
 const model = {
+  ...modelItem(),
   entity: 'model',
   name: 'churn',
   owner: 'bob',
@@ -35,6 +45,7 @@ const model = {
 };
 const version = (n: number, status: string) =>
   store(keys.version('churn', n), {
+    ...versionItem(),
     entity: 'version',
     name: 'churn',
     version: n,
