@@ -48,12 +48,16 @@ const start = async () => {
   started.stderr!.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  await eventually(`local mode serving (${output})`, async () =>
-    output.includes('is serving')
-      ? true
-      : started.exitCode !== null
-        ? Promise.reject(new Error(output))
-        : undefined,
+  // A cold `npm start` (tsx compiling every module) takes tens of seconds on a loaded machine.
+  await eventually(
+    'local mode serving',
+    async () =>
+      output.includes('is serving')
+        ? true
+        : started.exitCode !== null
+          ? Promise.reject(new Error(output))
+          : undefined,
+    { tries: 1800, intervalMs: 50 },
   );
   child = started;
   return () => output;
@@ -88,7 +92,7 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('a deployment lost to kill -9', () => {
+describe('a deployment lost to kill -9', { timeout: 180_000 }, () => {
   it('ends FAILED after the restart, with an audit event, and its target takes the next deployment', async () => {
     await start();
     const model = uniqueName('lost');
@@ -120,7 +124,7 @@ describe('a deployment lost to kill -9', () => {
   });
 });
 
-describe('a registration copy lost to kill -9', () => {
+describe('a registration copy lost to kill -9', { timeout: 180_000 }, () => {
   it('is copied again after the restart and ends READY, hashed', async () => {
     if (!child) await start();
     const model = uniqueName('lost-copy');
@@ -152,7 +156,7 @@ describe('a registration copy lost to kill -9', () => {
   });
 });
 
-describe('a pending approval lost to kill -9', () => {
+describe('a pending approval lost to kill -9', { timeout: 180_000 }, () => {
   it('is resumed after the restart: the link already mailed decides it, and no second email goes out', async () => {
     if (child) await killHard();
     await start();
