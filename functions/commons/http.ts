@@ -113,6 +113,16 @@ const formatIssues = (issues: z.core.$ZodIssue[], where: string): FieldProblem[]
           message: `required: ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}`,
         },
       ];
+    // A union's own text is "Invalid input"; say what is missing, or what each branch wanted.
+    if (issue.code === 'invalid_union') {
+      if (issue.input === undefined) return [{ path: base, message: 'required' }];
+      const wanted = [
+        ...new Set(
+          issue.errors.map((branch) => branch[0]?.message.replace(/^Invalid input: /, '')).filter(Boolean),
+        ),
+      ];
+      if (wanted.length > 0) return [{ path: base, message: wanted.join('; or ') }];
+    }
     return [{ path: base, message: issue.message }];
   });
 
