@@ -2,30 +2,52 @@ import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError } from './api.ts';
 import { useSession } from './context.ts';
+import { drafts } from './drafts.ts';
 
 /** Shared pieces: loading a resource, showing a refusal in the server's words, times, badges. */
 export type Loaded<T> = { state: 'loading' } | { state: 'ok'; data: T } | { state: 'error'; error: unknown };
 
+const sameValues = (a: unknown[], b: unknown[]) =>
+  a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+
+/**
+ * Loads what a page shows for its subject (who is asking, and the page's own `deps`). A reload keeps
+ * what is shown until the fresh answer comes, so the cards on screen stay mounted. An answer loaded
+ * for another subject (another principal, another tab of the page) is never shown for this one,
+ * not even for the one render before the new load starts: the page says it is loading instead.
+ */
 export const useData = <T,>(load: (api: Api) => Promise<T>, deps: unknown[]) => {
   const { api, who } = useSession();
-  const [result, setResult] = useState<Loaded<T>>({ state: 'loading' });
+  const subject = [api, who, ...deps];
+  const [result, setResult] = useState<{ subject: unknown[]; loaded: Loaded<T> }>(() => ({
+    subject,
+    loaded: { state: 'loading' },
+  }));
   const [tick, setTick] = useState(0);
-  const seenTick = useRef(0);
   useEffect(() => {
     let live = true;
-    // A reload keeps what is shown until the fresh answer comes; a new subject shows loading.
-    if (seenTick.current === tick) setResult({ state: 'loading' });
-    seenTick.current = tick;
     load(api).then(
-      (data) => live && setResult({ state: 'ok', data }),
-      (error: unknown) => live && setResult({ state: 'error', error }),
+      (data) => live && setResult({ subject, loaded: { state: 'ok', data } }),
+      (error: unknown) => live && setResult({ subject, loaded: { state: 'error', error } }),
     );
     return () => {
       live = false;
     };
-  }, [api, who, tick, ...deps]);
+  }, [tick, ...subject]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return [result, reload] as const;
+  const shown: Loaded<T> = sameValues(result.subject, subject) ? result.loaded : { state: 'loading' };
+  return [shown, reload] as const;
+};
+
+/** A draft by key (see drafts.ts): the text, a setter, and a clear for after it was sent. */
+export const useDraft = (key: string): [string, (text: string) => void, () => void] => {
+  // The book holds the text; this state only makes the component render again when it changes.
+  const [, rendered] = useState(0);
+  const set = (text: string) => {
+    drafts.set(key, text);
+    rendered((n) => n + 1);
+  };
+  return [drafts.get(key), set, () => set('')];
 };
 
 export const Problem = ({ error }: { error: unknown }) => {

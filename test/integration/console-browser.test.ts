@@ -47,7 +47,21 @@ describe.skipIf(!chromiumAvailable)('the console in a browser (needs apt-get ins
   /** What went wrong in the page, but for the API's refusals (4xx) that the console shows as it should. */
   const unexpected = () => errors.filter((e) => !/^Failed to load resource: .* status of 4\d\d/.test(e));
   const heading = () => page.locator('main h1');
+  /** A test that begins on the model page goes there itself, so one failure does not take the next tests with it. */
+  const openModel = async () => {
+    await go(`#/models/${model}`);
+    await expect.poll(() => heading().textContent()).toBe(model);
+  };
   const actAs = (principal: string) => page.locator('#principal').selectOption(principal);
+  /**
+   * Switches the inbox to a tab and waits until it shows that tab's list: the tab marked current and
+   * the list's own count line, so no card of the list it left is taken for one of this list.
+   */
+  const openInbox = async (tab: 'Mine to decide' | 'All pending', count: string) => {
+    await page.locator('nav.tabs a', { hasText: tab }).click();
+    await expect.poll(() => page.locator('nav.tabs a[aria-current="page"]').textContent()).toBe(tab);
+    await expect.poll(() => page.locator('main p[role="status"].muted').textContent()).toBe(count);
+  };
   const settle = (id: string, operation: string, status: string) =>
     eventually(
       `deployment ${id} to be ${status} after ${operation}`,
@@ -242,9 +256,9 @@ describe.skipIf(!chromiumAvailable)('the console in a browser (needs apt-get ins
       .toBe('alice may not decide this: the person who registered the version cannot decide its approval.');
     await expectAccessible(page);
 
-    // bob, an approver, finds it in his inbox and approves it there.
+    // bob, an approver, finds it in his inbox and approves it there, with a comment.
     await actAs('bob');
-    await page.locator('nav.tabs a', { hasText: 'Mine to decide' }).click();
+    await openInbox('Mine to decide', '1 pending request bob may decide.');
     const mine = page.locator(`article[data-approval="${id}"]`);
     await expect.poll(() => mine.count()).toBe(1);
     await mine.locator('textarea').fill('checked the metrics');
@@ -258,11 +272,50 @@ describe.skipIf(!chromiumAvailable)('the console in a browser (needs apt-get ins
       { by: 'bob', decision: 'approve', comment: 'checked the metrics' },
     ]);
     await actAs('alice');
-    await go(`#/models/${model}`);
-    await expect.poll(() => heading().textContent()).toBe(model);
+  });
+
+  it('keeps a comment typed in the inbox while the approver looks elsewhere, for that approver only', async () => {
+    const asked = await api.call('POST', `/v1/models/${model}/versions/1/approvals`, {
+      principal: 'alice',
+      body: { environment: env, reason: 'hotfix' },
+    });
+    expect(asked.status, asked.text).toBe(202);
+    await actAs('bob');
+    await page.locator('header nav a[href="#/approvals"]').click();
+    await openInbox('Mine to decide', '1 pending request bob may decide.');
+    const card = page.locator(`article[data-approval="${asked.body.id}"]`);
+    await expect.poll(() => card.count()).toBe(1);
+    await card.locator('textarea').fill('v1 served for a quarter');
+
+    // He reads the version, comes back to the inbox and looks at the other tab: the card is mounted
+    // afresh each time, the comment is still his.
+    await card.getByRole('link', { name: `${model} v1` }).click();
+    await expect.poll(() => heading().textContent()).toBe(`${model} · version 1`);
+    await page.locator('header nav a[href="#/approvals"]').click();
+    await openInbox('All pending', '1 pending request.');
+    await openInbox('Mine to decide', '1 pending request bob may decide.');
+    await expect.poll(() => card.locator('textarea').inputValue()).toBe('v1 served for a quarter');
+    // carol, an approver too, does not see what bob typed; bob finds it again.
+    await actAs('carol');
+    await expect.poll(() => card.getByRole('button', { name: 'Approve as carol' }).count()).toBe(1);
+    expect(await card.locator('textarea').inputValue()).toBe('');
+    await actAs('bob');
+    await expect.poll(() => card.getByRole('button', { name: 'Approve as bob' }).count()).toBe(1);
+    expect(await card.locator('textarea').inputValue()).toBe('v1 served for a quarter');
+
+    await card.getByRole('button', { name: 'Approve as bob' }).click();
+
+    await expect.poll(() => card.count()).toBe(0);
+    const stored = await api.call('GET', `/v1/approvals/${asked.body.id}`);
+    expect(stored.body.decisions).toMatchObject([
+      { by: 'bob', decision: 'approve', comment: 'v1 served for a quarter' },
+    ]);
+    await actAs('alice');
+    expect(unexpected()).toEqual([]);
   });
 
   it('draws the served-by timeline with the rollback marked', async () => {
+    await openModel();
     await page.locator(`nav.tabs a[href="#/models/${model}/deployments"]`).click();
 
     const stretches = page.locator('ol.timeline li');
@@ -278,6 +331,7 @@ describe.skipIf(!chromiumAvailable)('the console in a browser (needs apt-get ins
   });
 
   it('charts drift per feature and shows the latest report', async () => {
+    await openModel();
     await page.locator(`nav.tabs a[href="#/models/${model}/monitoring"]`).click();
 
     await expect.poll(() => page.locator('figure.chart').count()).toBe(3);
@@ -292,6 +346,7 @@ describe.skipIf(!chromiumAvailable)('the console in a browser (needs apt-get ins
   });
 
   it('verifies the audit trail on request', async () => {
+    await openModel();
     await page.locator(`nav.tabs a[href="#/models/${model}/audit"]`).click();
     await expect.poll(() => page.locator('table.audit tbody tr').count()).toBeGreaterThan(5);
     const verified = await api.call('GET', `/v1/audit/verify?model=${model}`);

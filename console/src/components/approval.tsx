@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
 import { useSession } from '../context.ts';
+import { Drafts } from '../drafts.ts';
 import { href } from '../router.ts';
 import type { Approval } from '../types.ts';
-import { Badge, Problem, Scroll, Time } from '../ui.tsx';
+import { Badge, Problem, Scroll, Time, useDraft } from '../ui.tsx';
 
 /**
  * One approval request: each group's quorum and who decided, and, while it is pending, a form to
@@ -20,7 +21,8 @@ export const ApprovalPanel = ({
   headingLevel?: 2 | 3;
 }) => {
   const { api, who } = useSession();
-  const [comment, setComment] = useState('');
+  // The comment outlives the card: the inbox or the model page may load again and mount it afresh.
+  const [comment, setComment, clearComment] = useDraft(Drafts.key(who, approval.id));
   const [busy, setBusy] = useState(false);
   const [refusal, setRefusal] = useState<unknown>(undefined);
   const [done, setDone] = useState<string>('');
@@ -42,7 +44,7 @@ export const ApprovalPanel = ({
       );
       const message = `Your decision (${decision}) on ${approval.model} v${approval.version} for ${approval.environment} is recorded. The request is now ${after?.status ?? 'updated'}.`;
       setDone(message);
-      setComment('');
+      clearComment();
       onDecided?.(message);
     } catch (error) {
       setRefusal(error);
