@@ -2,12 +2,14 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { functionGroups } from '#api/routes';
+import { LAMBDA_BUNDLING } from '../infra/aws/bundling.ts';
 import { bytes, heading, marker, megabytes, print, type TargetResult, table } from './report.ts';
 
 /**
- * The minified size of each Lambda bundle, built as the CDK app builds it (ServiceFunction:
- * ESM, the createRequire banner, `module` before `main`, the SDK bundled rather than taken from
- * the runtime), but without a source map, so that the figure is the code the runtime loads.
+ * The minified size of each Lambda bundle, built as the CDK app builds it (ServiceFunction, with
+ * the settings of infra/aws/bundling.ts: ESM, the runtime's Node version, the createRequire banner,
+ * `module` before `main`, the package aliases, the SDK bundled rather than taken from the
+ * runtime), but without a source map, so that the figure is the code the runtime loads.
  */
 export const BUNDLE_LIMIT_BYTES = 1_000_000;
 export const EMPTY = 'empty';
@@ -32,10 +34,11 @@ export const LAMBDA_BUILD: BuildOptions = {
   minify: true,
   platform: 'node',
   format: 'esm',
-  target: 'node22',
+  target: LAMBDA_BUNDLING.target,
   sourcemap: false,
-  mainFields: ['module', 'main'],
-  banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+  mainFields: [...LAMBDA_BUNDLING.mainFields],
+  banner: { js: LAMBDA_BUNDLING.banner },
+  alias: { ...LAMBDA_BUNDLING.alias },
   metafile: true,
   logLevel: 'silent',
 };
@@ -108,9 +111,10 @@ export const bundleTargets = (bundles: readonly Bundle[]): TargetResult[] =>
 export const printBundles = (bundles: readonly Bundle[], outDir: string): void => {
   print(heading('Lambda bundle sizes (minified, SDK included)'));
   print(
-    `  esbuild: bundle, minify, ESM, node22, mainFields module/main, createRequire banner, no externals,`,
+    `  esbuild: bundle, minify, ESM, ${LAMBDA_BUNDLING.target}, mainFields module/main, createRequire banner, no externals,`,
   );
-  print(`  no source map. Written to ${outDir}. 1 MB = 1,000,000 bytes (decimal).`);
+  print(`  aliases ${Object.keys(LAMBDA_BUNDLING.alias).join(', ')} (infra/aws/bundling.ts), no source map.`);
+  print(`  Written to ${outDir}. 1 MB = 1,000,000 bytes (decimal).`);
   print();
   print(
     table(

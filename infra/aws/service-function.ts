@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type FunctionEnvironment, METRICS } from '../../functions/commons/facts.ts';
+import { LAMBDA_BUNDLING, LAMBDA_NODE_MAJOR } from './bundling.ts';
 
 /**
  * Actions whose service has no resource type to name (X-Ray, task-token callbacks), so the only
@@ -84,6 +85,12 @@ const CONCURRENCY_REASONS: Record<ServiceFunctionProps['invocation'], string> = 
     'a reservation would take capacity from every other function of the account.',
 };
 
+const RUNTIME = lambda.Runtime.NODEJS_24_X;
+if (RUNTIME.name !== `nodejs${LAMBDA_NODE_MAJOR}.x`)
+  throw new Error(
+    `infra/aws/bundling.ts targets Node ${LAMBDA_NODE_MAJOR}, the functions run ${RUNTIME.name}`,
+  );
+
 /** Runtime, architecture, tracing, logging and bundling defaults for every Steward function. */
 export class ServiceFunction extends Construct implements iam.IGrantable {
   readonly fn: NodejsFunction;
@@ -106,7 +113,7 @@ export class ServiceFunction extends Construct implements iam.IGrantable {
       entry: props.entry,
       handler: props.handler ?? 'handler',
       description: props.description,
-      runtime: lambda.Runtime.NODEJS_24_X,
+      runtime: RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
@@ -124,12 +131,15 @@ export class ServiceFunction extends Construct implements iam.IGrantable {
         NODE_OPTIONS: '--enable-source-maps',
         ...definedOnly(props.environment ?? {}),
       },
+      // The bench builds its bundles with the same settings (infra/aws/bundling.ts).
       bundling: {
         format: OutputFormat.ESM,
-        // ESM output still meets CommonJS dependencies that call require().
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        mainFields: ['module', 'main'],
+        target: LAMBDA_BUNDLING.target,
+        banner: LAMBDA_BUNDLING.banner,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        esbuildArgs: {
+          '--alias': Object.entries(LAMBDA_BUNDLING.alias).map(([name, path]) => `${name}=${path}`),
+        },
         minify: true,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,

@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { LAMBDA_BUILD } from '../../bench/bundles.ts';
@@ -60,5 +63,44 @@ describe('Lambda bundles', { timeout: 60_000 }, () => {
     expect(text).toContain('id:"Deployment"');
     for (const id of ['RegisterVersion', 'CommitVersion', 'CreateModel', 'CreateEdge'])
       expect(text, id).not.toContain(`id:"${id}"`);
+  });
+
+  it('carry only the environment link of the SDK credential chain, and a bundled client signs with the credentials the Lambda runtime sets', async () => {
+    const models = await modulesOf('models');
+    expect(models).toContain('functions/commons/lambda-credentials.ts');
+    expect(
+      models.filter((path) =>
+        /credential-provider-(node|ini|sso|web-identity|process|http)|nested-clients/.test(path),
+      ),
+    ).toEqual([]);
+
+    // A client built in a bundle, in a process with a Lambda function's environment.
+    const dir = join(root, '.bench', 'test-bundles');
+    await mkdir(dir, { recursive: true });
+    const entry = join(dir, 'credentials-entry.ts');
+    await writeFile(
+      entry,
+      [
+        "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+        "const client = new DynamoDBClient({ region: 'eu-west-1' });",
+        'const credentials = await client.config.credentials();',
+        'process.stdout.write(JSON.stringify(credentials));',
+      ].join('\n'),
+    );
+    const outfile = join(dir, 'credentials.mjs');
+    await build({ ...LAMBDA_BUILD, absWorkingDir: root, entryPoints: [entry], outfile });
+    const { stdout } = await promisify(execFile)(process.execPath, [outfile], {
+      env: {
+        PATH: process.env.PATH,
+        AWS_ACCESS_KEY_ID: 'ASIAEXAMPLEKEY',
+        AWS_SECRET_ACCESS_KEY: 'example-secret',
+        AWS_SESSION_TOKEN: 'example-session-token',
+      },
+    });
+    expect(JSON.parse(stdout)).toMatchObject({
+      accessKeyId: 'ASIAEXAMPLEKEY',
+      secretAccessKey: 'example-secret',
+      sessionToken: 'example-session-token',
+    });
   });
 });
