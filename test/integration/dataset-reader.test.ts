@@ -411,6 +411,30 @@ describe('file:// URIs', () => {
     expect(await all(pathToFileURL(join(scratch, 'nothing-here')).href, { format: 'csv' })).toEqual([]);
   });
 
+  it('read a file of several reads whole, characters split across reads and chunks included', async () => {
+    // Lines of 2-, 3- and 4-byte characters, of lengths that put every offset of a character
+    // on the 64 KiB chunk and 1 MiB read boundaries at some point of a 3 MiB file.
+    const lines: string[] = [];
+    let bytes = 0;
+    for (let i = 0; bytes < 3 * MiB; i++) {
+      const line = JSON.stringify({ i, text: `é€𝄞${'x'.repeat(i % 7)}`.repeat(1 + (i % 5)) });
+      lines.push(line);
+      bytes += Buffer.byteLength(line) + 1;
+    }
+    const path = join(scratch, 'long.jsonl');
+    await writeFile(path, `${lines.join('\n')}\n`);
+    const reader = readRecords(pathToFileURL(path).href, { format: 'jsonl' });
+    let count = 0;
+    for await (const record of reader) {
+      const expected = JSON.parse(lines[count]!) as { i: number; text: string };
+      if (record.features.i !== expected.i || record.features.text !== expected.text)
+        throw new Error(`record ${count} read as ${JSON.stringify(record.features)}`);
+      count++;
+    }
+    expect(count).toBe(lines.length);
+    expect(reader.stats.bytes).toBe(bytes);
+  });
+
   it('are refused with a 400 in aws mode, naming the request field', () => {
     const mode = process.env.STEWARD_MODE;
     process.env.STEWARD_MODE = 'aws';
