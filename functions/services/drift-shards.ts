@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import {
@@ -158,6 +159,30 @@ const revive = (error: WorkerError): Error => {
 const clock = (): number => performance.timeOrigin + performance.now();
 
 /**
+ * The CPU seconds (user + system) the calling thread has used, where Linux tells
+ * (`/proc/thread-self/stat`, in clock ticks of 1/100 s); undefined elsewhere. Unlike wall time,
+ * a thread's CPU time per MiB barely moves when other work shares the machine, so the bench can
+ * say what a thread costs even on a busy machine.
+ */
+export const threadCpuSeconds = (): number | undefined => {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / 100 : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const cpuSince = (start: number | undefined): number | undefined => {
+  const now = threadCpuSeconds();
+  return start === undefined || now === undefined ? undefined : now - start;
+};
+
+const cpuField = (cpu: number | undefined): { cpu?: number } => (cpu === undefined ? {} : { cpu });
+
+/**
  * When a shard's phases ended (`clock()` times): a run's performance, for the bench's phase
  * breakdown. `spawned`: the worker asked for (main thread: the shard's start); `loaded`: its
  * module loaded; `ready`: its task in hand, reading begins; `summarised`: its summary made;
@@ -172,6 +197,8 @@ export interface ShardTiming {
   ready: number;
   summarised: number;
   received: number;
+  /** CPU seconds the thread used from `ready` to `summarised` (Linux only) */
+  cpu?: number;
 }
 
 export interface ShardsTiming {
@@ -187,6 +214,7 @@ interface WorkerAnswer {
   loaded?: number;
   ready?: number;
   summarised?: number;
+  cpu?: number;
 }
 
 /**
@@ -308,6 +336,7 @@ const inWorker = async (
   timing.loaded = message.loaded ?? timing.loaded;
   timing.ready = message.ready ?? timing.ready;
   timing.summarised = message.summarised ?? timing.summarised;
+  if (message.cpu !== undefined) timing.cpu = message.cpu;
   if (message.summary) return message.summary;
   throw revive(message.error ?? { name: 'Error', message: 'the drift worker failed' });
 };
@@ -380,8 +409,11 @@ export const summariseWithWorkers = async (
     };
   };
   const inThread = async (objects: ListedObject[], timing: ShardTiming) => {
+    const cpu = threadCpuSeconds();
     const summary = await summariseShard({ ...task, objects });
     timing.summarised = timing.received = clock();
+    const used = cpuSince(cpu);
+    if (used !== undefined) timing.cpu = used;
     return summary;
   };
   const figuresOf = (window: WindowSummary): ReportFigures | undefined => {
@@ -494,11 +526,18 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_R
     (message: { task?: ShardTask; clients?: ClientSettings; finish?: FinishRequest }) => {
       if (message.task) {
         const ready = clock();
+        const cpu = threadCpuSeconds();
         if (message.clients) setClientSettings(message.clients);
         summariseShard(message.task).then(
           (summary) =>
             parentPort!.postMessage(
-              { summary, loaded, ready, summarised: clock() } satisfies WorkerAnswer,
+              {
+                summary,
+                loaded,
+                ready,
+                summarised: clock(),
+                ...cpuField(cpuSince(cpu)),
+              } satisfies WorkerAnswer,
               buffersOf(summary),
             ),
           failed,
