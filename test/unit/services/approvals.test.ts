@@ -19,6 +19,7 @@ import {
 } from '#domain/errors';
 import { decide, decideByLink, openLink, recordApprovalOutcome, requestApproval } from '#services/approvals';
 import {
+  approvalItem,
   cancelledAt,
   ddb,
   modelItem,
@@ -42,27 +43,18 @@ const ID = `ar-${'0'.repeat(32)}`;
 const model = modelItem({ latestVersion: 3, auditSeq: 4 });
 
 /** risk needs one of carol or dave; ops one of carol or erin. The registrant is bob. */
-const pending = (overrides: Partial<ApprovalItem> = {}): ApprovalItem => ({
-  entity: 'approval',
-  id: ID,
-  model: 'churn',
-  version: 3,
-  environment: 'prod',
-  status: 'PENDING',
-  requestedBy: 'alice',
-  requestedAt: new Date(Date.now() - 60_000).toISOString(),
-  expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-  expiresAtEpoch: Math.floor(Date.now() / 1000) + 3600,
-  registrant: REGISTRANT,
-  groups: [
-    { name: 'risk', minApprovals: 1, members: ['carol', 'dave'], approvals: 0, done: false },
-    { name: 'ops', minApprovals: 1, members: ['carol', 'erin'], approvals: 0, done: false },
-  ],
-  approvers: ['carol', 'dave', 'erin'],
-  decisions: [],
-  revision: 1,
-  ...overrides,
-});
+const pending = (overrides: Partial<ApprovalItem> = {}): ApprovalItem =>
+  approvalItem({
+    id: ID,
+    version: 3,
+    registrant: REGISTRANT,
+    groups: [
+      { name: 'risk', minApprovals: 1, members: ['carol', 'dave'], approvals: 0, done: false },
+      { name: 'ops', minApprovals: 1, members: ['carol', 'erin'], approvals: 0, done: false },
+    ],
+    approvers: ['carol', 'dave', 'erin'],
+    ...overrides,
+  });
 
 const who = (id: string, sessionName?: string) => ({ id, sessionName });
 

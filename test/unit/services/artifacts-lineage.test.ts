@@ -49,44 +49,16 @@ beforeEach(() => {
     AWS_SECRET_ACCESS_KEY: 'secret',
     ARTIFACTS_BUCKET: 'artifacts',
   });
-  store(keys.model('churn'), {
-    ...modelItem(),
-    entity: 'model',
-    name: 'churn',
-    owner: 'bob',
-    auditSeq: 2,
-    auditHead: 'h',
-  });
-  store(keys.version('churn', 1), {
-    ...versionItem(),
-    entity: 'version',
-    name: 'churn',
-    version: 1,
-    status: 'READY',
-    artifact: single,
-  });
-  store(keys.version('churn', 2), {
-    ...versionItem(),
-    entity: 'version',
-    name: 'churn',
-    version: 2,
-    status: 'READY',
-    artifact: tree,
-  });
+  store(keys.model('churn'), modelItem({ auditSeq: 2, auditHead: 'h' }));
+  store(keys.version('churn', 1), versionItem({ version: 1, artifact: single }));
+  store(keys.version('churn', 2), versionItem({ version: 2, artifact: tree }));
 });
 
 describe('artifact downloads', () => {
   it('are refused for a version that does not exist, or has no committed artifact', async () => {
     expect(await refusal(artifactDownload('churn', 9))).toBeInstanceOf(NotFoundError);
-    for (const status of ['PENDING_UPLOAD', 'FAILED']) {
-      store(keys.version('churn', 3), {
-        ...versionItem(),
-        entity: 'version',
-        name: 'churn',
-        version: 3,
-        status,
-        artifact: single,
-      });
+    for (const status of ['PENDING_UPLOAD', 'FAILED'] as const) {
+      store(keys.version('churn', 3), versionItem({ version: 3, status, artifact: single }));
       const error = await refusal(artifactDownload('churn', 3));
       expect(error).toBeInstanceOf(ConflictError);
       expect(error.message).toBe(`version 3 is ${status}; it has no committed artifact`);

@@ -2,10 +2,10 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { keys } from '#adapters/keys';
 import { asHttpError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '#commons/errors';
-import { DeploymentBody } from '#domain/deployment';
+import { DeploymentBody, type DeploymentStatus } from '#domain/deployment';
 import {
   ApprovalRequiredError,
   DeploymentChangedError,
@@ -13,6 +13,8 @@ import {
   TargetBusyError,
   VersionNotReadyError,
 } from '#domain/errors';
+import type { VersionItem } from '#domain/items';
+import type { VersionStatus } from '#domain/lifecycle';
 import { startDeployment, startOperation } from '#services/deployments';
 import {
   cancelledAt,
@@ -21,9 +23,9 @@ import {
   modelItem,
   refusal,
   resetAws,
-  servingRef,
   sfn,
   store,
+  targetItem,
   transactions,
   versionItem,
 } from './mocked-aws.ts';
@@ -32,9 +34,11 @@ import {
  * Every refusal of starting a deployment and of a rollback or decommission, against mocked
  * DynamoDB, Step Functions and CloudWatch: those decided from the request and what was read (no
  * write is sent, no workflow started), and those the creating write's conditions meet, named
- * from the cancellation reason (never from the write's position).
+ * from the cancellation reason (never from the write's position). A version's own lifecycle
+ * transitions (deprecate, archive) are registry.test.ts's.
  */
 const cloudwatch = mockClient(CloudWatchClient);
+afterAll(() => cloudwatch.restore());
 
 const ENVIRONMENTS = {
   dev: { approval: { required: false, groups: [] } },
@@ -51,34 +55,11 @@ const IMAGE = {
   digest: `sha256:${'c'.repeat(64)}`,
 };
 
-const model = {
-  ...modelItem(),
-  entity: 'model',
-  name: 'churn',
-  owner: 'bob',
-  owners: ['bob'],
-  tags: {},
-  latestVersion: 4,
-  auditSeq: 7,
-  auditHead: 'f'.repeat(64),
-  createdAt: '2026-01-01T00:00:00.000Z',
-  createdBy: 'bob',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  updatedBy: 'bob',
-};
-const version = (n: number, status: string, extra: Record<string, unknown> = {}) =>
-  store(keys.version('churn', n), {
-    ...versionItem(),
-    entity: 'version',
-    name: 'churn',
-    version: n,
-    status,
-    revision: 1,
-    artifact: { sha256: 'a'.repeat(64), sizeBytes: 3, bucket: 'b', key: 'k' },
-    lineage: { image: IMAGE },
-    createdBy: 'bob',
-    ...extra,
-  });
+const version = (n: number, status: VersionStatus, overrides: Partial<VersionItem> = {}) =>
+  store(
+    keys.version('churn', n),
+    versionItem({ version: n, status, lineage: { image: IMAGE }, createdBy: 'bob', ...overrides }),
+  );
 
 const sagemaker = (endpointName = 'steward-churn') => ({
   kind: 'sagemaker' as const,
@@ -108,11 +89,16 @@ beforeEach(() => {
   cloudwatch.reset();
   cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
   sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:execution' });
-  store(keys.model('churn'), model);
+  store(keys.model('churn'), modelItem({ owners: ['bob'], latestVersion: 5, auditSeq: 7 }));
   version(1, 'READY');
   version(2, 'PENDING_UPLOAD');
   version(3, 'ARCHIVED');
-  version(4, 'READY', { lineage: {} });
+  // Nothing a target can run: no image for SageMaker, a file that is no .zip for Lambda.
+  version(4, 'READY', {
+    lineage: {},
+    artifact: { ...versionItem().artifact, fileName: 'model.tar.gz' },
+  });
+  version(5, 'DEPRECATED');
 });
 
 describe('starting a deployment: refused from the request and what was read', () => {
@@ -138,6 +124,7 @@ describe('starting a deployment: refused from the request and what was read', ()
   it('refuses a Lambda function this Steward is not configured to manage (403)', async () => {
     const error = await refusal(deploy({ target: { kind: 'lambda', functionName: 'billing' } }));
     expect(error).toBeInstanceOf(ForbiddenError);
+    expect(error.message).toBe('function billing is not one this Steward is configured to manage');
     nothingSent();
   });
 
@@ -165,9 +152,9 @@ describe('starting a deployment: refused from the request and what was read', ()
     );
     expect(error).toBeInstanceOf(ConflictError);
     expect(error.message).toMatch(/^rollback alarms errors, oom do not exist/);
-    expect((error as ConflictError).errors?.map((e) => e.path)).toEqual([
-      'body.strategy.alarms.1',
-      'body.strategy.alarms.2',
+    expect((error as ConflictError).errors).toEqual([
+      { path: 'body.strategy.alarms.1', message: 'no CloudWatch alarm is named errors' },
+      { path: 'body.strategy.alarms.2', message: 'no CloudWatch alarm is named oom' },
     ]);
     nothingSent();
   });
@@ -193,6 +180,7 @@ describe('starting a deployment: refused from the request and what was read', ()
   it.each([
     [2, 'version 2 is PENDING_UPLOAD; only a READY version can be deployed'],
     [3, 'version 3 is ARCHIVED; only a READY version can be deployed'],
+    [5, 'version 5 is DEPRECATED; only a READY version can be deployed'],
   ])('refuses version %i, which is not READY (409)', async (n, message) => {
     const error = await refusal(deploy({}, n));
     expect(error).toBeInstanceOf(ConflictError);
@@ -204,7 +192,9 @@ describe('starting a deployment: refused from the request and what was read', ()
     const noImage = await refusal(deploy({}, 4));
     expect(noImage.message).toMatch(/needs the container image/);
     const noZip = await refusal(deploy({ target: { kind: 'lambda', functionName: 'scorer-eu' } }, 4));
-    expect(noZip.message).toMatch(/needs a \.zip artifact or a container image/);
+    expect(noZip.message).toBe(
+      'a Lambda deployment needs a .zip artifact or a container image in the version lineage',
+    );
     nothingSent();
   });
 });
@@ -239,6 +229,7 @@ describe('starting a deployment: refused by the conditions of the write', () => 
     ddb.on(TransactWriteCommand).rejects(cancelledAt(5, { status: 'PENDING' }));
     const error = await refusal(deploy({ environment: 'prod' }));
     expect(error).toBeInstanceOf(ApprovalRequiredError);
+    expect(error.message).toBe('environment prod requires an APPROVED approval request for version 1');
     expect(asHttpError(error)?.statusCode).toBe(409);
   });
 
@@ -263,36 +254,28 @@ describe('starting a deployment: refused by the conditions of the write', () => 
 });
 
 describe('rollback and decommission', () => {
-  const deployment = (id: string, status: string) =>
-    store(keys.deployment(id), {
-      ...deploymentItem(),
-      entity: 'deployment',
-      id,
-      model: 'churn',
-      version: 1,
-      environment: 'dev',
-      target: sagemaker(),
-      targetId: 'sagemaker:steward-churn',
-      status,
-      operation: 'deploy',
-      history: [],
-      resources: {},
-    });
-  const target = (item: Record<string, unknown>) =>
-    store(keys.target('dev', 'sagemaker:steward-churn'), {
-      ...item,
-      entity: 'target',
-      environment: 'dev',
-      targetId: 'sagemaker:steward-churn',
-      current: servingRef(item.current),
-      previous: servingRef(item.previous),
-    });
+  const deployment = (id: string, status: DeploymentStatus) =>
+    store(
+      keys.deployment(id),
+      deploymentItem({
+        id,
+        environment: 'dev',
+        target: { ...sagemaker(), instanceCount: 1 },
+        targetId: 'sagemaker:steward-churn',
+        status,
+      }),
+    );
+  const target = (overrides: Parameters<typeof targetItem>[0]) =>
+    store(
+      keys.target('dev', 'sagemaker:steward-churn'),
+      targetItem({ environment: 'dev', targetId: 'sagemaker:steward-churn', ...overrides }),
+    );
 
   beforeEach(() => {
     deployment('dep-1', 'SUCCEEDED');
     deployment('dep-0', 'SUCCEEDED');
     deployment('dep-f', 'FAILED');
-    target({ current: { deploymentId: 'dep-1', model: 'churn', version: 1 } });
+    target({ current: { deploymentId: 'dep-1' } });
   });
 
   it('answers 404 for a deployment that does not exist', async () => {
@@ -321,13 +304,15 @@ describe('rollback and decommission', () => {
   it('refuses a rollback with nothing served before (409), and lets a decommission go on', async () => {
     const error = await refusal(startOperation('dep-1', 'rollback', 'bob'));
     expect(error).toBeInstanceOf(ConflictError);
-    expect(error.message).toMatch(/there is nothing to roll back to/);
+    expect(error.message).toBe(
+      'nothing served on sagemaker:steward-churn before deployment dep-1: there is nothing to roll back to',
+    );
     nothingSent();
     await startOperation('dep-1', 'decommission', 'bob');
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
   });
 
-  it('names a previous version archived since (409) and a deployment that changed meanwhile (409)', async () => {
+  it('names a previous version archived since (409), and a deployment that changed meanwhile for a rollback or a decommission (409)', async () => {
     target({
       current: { deploymentId: 'dep-1' },
       previous: { deploymentId: 'dep-0', model: 'churn', version: 3 },
@@ -338,9 +323,11 @@ describe('rollback and decommission', () => {
     expect(asHttpError(archived)?.statusCode).toBe(409);
 
     ddb.on(TransactWriteCommand).rejects(cancelledAt(3, { busyWith: 'dep-2' }));
-    const changed = await refusal(startOperation('dep-1', 'rollback', 'bob'));
-    expect(changed).toBeInstanceOf(DeploymentChangedError);
-    expect(asHttpError(changed)?.statusCode).toBe(409);
+    for (const operation of ['rollback', 'decommission'] as const) {
+      const changed = await refusal(startOperation('dep-1', operation, 'bob'));
+      expect(changed).toBeInstanceOf(DeploymentChangedError);
+      expect(asHttpError(changed)?.statusCode).toBe(409);
+    }
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 });

@@ -9,9 +9,19 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
+import type * as z from 'zod';
 import { resetClients } from '#commons/clients';
 import { resetConfig } from '#commons/config';
-import type { AliasItem, DeploymentItem, DriftRunItem, ModelItem, VersionItem } from '#domain/items';
+import {
+  AliasItem,
+  ApprovalItem,
+  DeploymentItem,
+  DriftRunItem,
+  ModelItem,
+  type ServingRef,
+  TargetItem,
+  VersionItem,
+} from '#domain/items';
 
 /**
  * The services' unit tests run the real adapters against mocked SDK clients (aws-sdk-client-mock):
@@ -91,88 +101,143 @@ export const refusal = async (promise: Promise<unknown>): Promise<Error> => {
 
 const AT = '2026-01-01T00:00:00.000Z';
 
-export const modelItem = (overrides: Partial<ModelItem> = {}): ModelItem => ({
-  entity: 'model',
-  name: 'churn',
-  owner: 'bob',
-  tags: {},
-  latestVersion: 1,
-  auditSeq: 1,
-  auditHead: 'f'.repeat(64),
-  createdAt: AT,
-  createdBy: 'bob',
-  updatedAt: AT,
-  updatedBy: 'bob',
-  ...overrides,
-});
+/**
+ * A stored item: the builder's defaults with a test's overrides, checked against the item's own
+ * schema, strictly, so a builder never hands a test an item the adapters would refuse, and a
+ * misspelt override fails here rather than being carried along unread.
+ */
+const whole = <T extends object>(schema: z.ZodObject, item: T): T => schema.strict().parse(item) as T;
 
-export const versionItem = (overrides: Partial<VersionItem> = {}): VersionItem => ({
-  entity: 'version',
-  name: 'churn',
-  version: 1,
-  status: 'READY',
-  artifact: { sha256: 'a'.repeat(64), sizeBytes: 3, bucket: 'artifacts', key: 'models/churn/u/model.bin' },
-  metrics: {},
-  lineage: {},
-  tags: {},
-  revision: 1,
-  createdAt: AT,
-  createdBy: 'bob',
-  updatedAt: AT,
-  updatedBy: 'bob',
-  ...overrides,
-});
+export const modelItem = (overrides: Partial<ModelItem> = {}): ModelItem =>
+  whole(ModelItem, {
+    entity: 'model',
+    name: 'churn',
+    owner: 'bob',
+    tags: {},
+    latestVersion: 1,
+    auditSeq: 1,
+    auditHead: 'f'.repeat(64),
+    createdAt: AT,
+    createdBy: 'bob',
+    updatedAt: AT,
+    updatedBy: 'bob',
+    ...overrides,
+  });
 
-export const aliasItem = (overrides: Partial<AliasItem> = {}): AliasItem => ({
-  entity: 'alias',
-  name: 'churn',
-  alias: 'champion',
-  version: 1,
-  createdAt: AT,
-  createdBy: 'bob',
-  ...overrides,
-});
+export const versionItem = (overrides: Partial<VersionItem> = {}): VersionItem =>
+  whole(VersionItem, {
+    entity: 'version',
+    name: 'churn',
+    version: 1,
+    status: 'READY',
+    artifact: { sha256: 'a'.repeat(64), sizeBytes: 3, bucket: 'artifacts', key: 'models/churn/u/model.bin' },
+    metrics: {},
+    lineage: {},
+    tags: {},
+    revision: 1,
+    createdAt: AT,
+    createdBy: 'bob',
+    updatedAt: AT,
+    updatedBy: 'bob',
+    ...overrides,
+  });
 
-export const deploymentItem = (overrides: Partial<DeploymentItem> = {}): DeploymentItem => ({
-  entity: 'deployment',
-  id: 'dep-1',
-  model: 'churn',
-  version: 1,
-  environment: 'prod',
-  target: { kind: 'lambda', functionName: 'churn-fn', alias: 'live' },
-  targetId: 't',
-  strategy: {},
-  alarms: [],
-  status: 'SUCCEEDED',
-  operation: 'deploy',
-  history: [],
-  resources: {},
-  createdAt: AT,
-  createdBy: 'bob',
-  updatedAt: AT,
-  ...overrides,
-});
+export const aliasItem = (overrides: Partial<AliasItem> = {}): AliasItem =>
+  whole(AliasItem, {
+    entity: 'alias',
+    name: 'churn',
+    alias: 'champion',
+    version: 1,
+    createdAt: AT,
+    createdBy: 'bob',
+    ...overrides,
+  });
 
-export const driftRunItem = (overrides: Partial<DriftRunItem> = {}): DriftRunItem => ({
-  entity: 'drift-run',
-  id: 'dr-1',
+export const deploymentItem = (overrides: Partial<DeploymentItem> = {}): DeploymentItem =>
+  whole(DeploymentItem, {
+    entity: 'deployment',
+    id: 'dep-1',
+    model: 'churn',
+    version: 1,
+    environment: 'prod',
+    target: { kind: 'lambda', functionName: 'churn-fn', alias: 'live' },
+    targetId: 't',
+    strategy: {},
+    alarms: [],
+    status: 'SUCCEEDED',
+    operation: 'deploy',
+    history: [],
+    resources: {},
+    createdAt: AT,
+    createdBy: 'bob',
+    updatedAt: AT,
+    ...overrides,
+  });
+
+/** A serving reference as a target item keeps it, whole: a test names only what it is about. */
+export const servingRef = (ref: Partial<ServingRef>): ServingRef => ({
   deploymentId: 'dep-1',
   model: 'churn',
-  environment: 'prod',
-  window: { from: AT, to: AT },
-  rows: 0,
-  driftedShare: 0,
-  status: 'OK',
-  empty: true,
-  drifted: [],
-  reportUri: 's3://artifacts/reports/churn/dep-1/x.json',
-  trigger: 'schedule',
-  at: AT,
-  ...overrides,
+  version: 1,
+  since: AT,
+  resources: {},
+  ...ref,
 });
 
-/** A serving reference as a target item keeps it, whole: a test names what it is about. */
-export const servingRef = (ref: unknown) =>
-  ref === undefined
-    ? undefined
-    : { deploymentId: 'dep-1', model: 'churn', version: 1, since: AT, resources: {}, ...(ref as object) };
+/** A target; `current` and `previous` are given as the parts of a serving reference that matter. */
+export const targetItem = (
+  overrides: Partial<Omit<TargetItem, 'current' | 'previous'>> & {
+    current?: Partial<ServingRef>;
+    previous?: Partial<ServingRef>;
+  } = {},
+): TargetItem => {
+  const { current, previous, ...rest } = overrides;
+  return whole(TargetItem, {
+    entity: 'target',
+    environment: 'prod',
+    targetId: 't',
+    ...rest,
+    ...(current ? { current: servingRef(current) } : {}),
+    ...(previous ? { previous: servingRef(previous) } : {}),
+  });
+};
+
+/** A PENDING request for churn v1 in prod, by alice, registered by bob, one group (risk: carol). */
+export const approvalItem = (overrides: Partial<ApprovalItem> = {}): ApprovalItem =>
+  whole(ApprovalItem, {
+    entity: 'approval',
+    id: `ar-${'0'.repeat(32)}`,
+    model: 'churn',
+    version: 1,
+    environment: 'prod',
+    status: 'PENDING',
+    requestedBy: 'alice',
+    requestedAt: new Date(Date.now() - 60_000).toISOString(),
+    expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    expiresAtEpoch: Math.floor(Date.now() / 1000) + 3600,
+    registrant: 'bob',
+    groups: [{ name: 'risk', minApprovals: 1, members: ['carol'], approvals: 0, done: false }],
+    approvers: ['carol'],
+    decisions: [],
+    revision: 1,
+    ...overrides,
+  });
+
+export const driftRunItem = (overrides: Partial<DriftRunItem> = {}): DriftRunItem =>
+  whole(DriftRunItem, {
+    entity: 'drift-run',
+    id: 'dr-1',
+    deploymentId: 'dep-1',
+    model: 'churn',
+    environment: 'prod',
+    window: { from: AT, to: AT },
+    rows: 0,
+    driftedShare: 0,
+    status: 'OK',
+    empty: true,
+    drifted: [],
+    reportUri: 's3://artifacts/reports/churn/dep-1/x.json',
+    trigger: 'schedule',
+    at: AT,
+    ...overrides,
+  });

@@ -4,6 +4,7 @@ import { keys } from '#adapters/keys';
 import { asHttpError, ConflictError, ForbiddenError, NotFoundError } from '#commons/errors';
 import type { Principal } from '#commons/identity';
 import { VersionDeployingError, VersionServingError, VersionStatusChangedError } from '#domain/errors';
+import type { VersionStatus } from '#domain/lifecycle';
 import { transitionVersion } from '#services/registry';
 import {
   cancelledAt,
@@ -28,31 +29,9 @@ const admin = as('root', 'admin');
 const stranger = as('mallory', 'publisher');
 const reader = as('bob', 'reader');
 
-const model = {
-  ...modelItem(),
-  entity: 'model',
-  name: 'churn',
-  owner: 'bob',
-  owners: ['bob'],
-  tags: {},
-  latestVersion: 5,
-  auditSeq: 7,
-  auditHead: 'f'.repeat(64),
-  createdAt: '2026-01-01T00:00:00.000Z',
-  createdBy: 'bob',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  updatedBy: 'bob',
-};
-const version = (n: number, status: string) =>
-  store(keys.version('churn', n), {
-    ...versionItem(),
-    entity: 'version',
-    name: 'churn',
-    version: n,
-    status,
-    revision: 3,
-    createdBy: 'bob',
-  });
+const model = modelItem({ owners: ['bob'], latestVersion: 5, auditSeq: 7 });
+const version = (n: number, status: VersionStatus) =>
+  store(keys.version('churn', n), versionItem({ version: n, status, revision: 3 }));
 
 const deprecate = (p: Principal, n: number, name = 'churn') =>
   transitionVersion(p, name, n, { to: 'DEPRECATED', reason: 'superseded' });
