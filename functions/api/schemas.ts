@@ -1,5 +1,7 @@
 import * as z from 'zod';
-import { NodeKind } from '#domain/lineage';
+import { ModelCard } from '#domain/card';
+import { EnvironmentPolicy } from '#domain/environment';
+import { NodeKind, NodeRef, Relation } from '#domain/lineage';
 import { schema } from '#domain/schema';
 
 /** Answers that have no schema of their own in the domain: stated once here, for the route entries. */
@@ -50,6 +52,63 @@ export const Alias = /* @__PURE__ */ schema(() =>
       createdBy: z.string().meta(d('Who pointed it.')),
     })
     .meta({ id: 'Alias', description: 'An alias and the version it points at.' }),
+);
+
+/** An edge as recorded: the body that was posted, with who recorded it and when. */
+export const EdgeOut = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      from: NodeRef,
+      to: NodeRef,
+      relation: Relation,
+      createdAt: z.string().meta(d('When it was recorded (ISO 8601 UTC).')),
+      createdBy: z.string().meta(d('Who recorded it.')),
+    })
+    .meta({ id: 'LineageEdge', description: 'A lineage edge recorded by hand.' }),
+);
+
+/** The card as it is read: the fields that were put, with the model and the card's revision. */
+export const CardOut = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      model: z.string().meta(d('The model.', 'churn-scorer')),
+      ...ModelCard.shape,
+      revision: z
+        .number()
+        .int()
+        .meta(d("The card's revision (0 before the first PUT); the ETag carries it.", 2)),
+      updatedAt: z.string().optional().meta(d('When the card last changed; absent before the first PUT.')),
+      updatedBy: z.string().optional().meta(d('Who changed it last.')),
+    })
+    .meta({
+      id: 'ModelCardRecord',
+      description: "A model's card as stored: its fields, the model it belongs to and its revision.",
+    }),
+);
+
+/** An environment as the API shows it: its policy with the defaults filled in, and where it comes from. */
+export const EnvironmentOut = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      name: z.string().meta(d('The environment.', 'prod')),
+      ...EnvironmentPolicy.shape,
+      requireReproducibility: z
+        .boolean()
+        .meta(d('Only reproducible versions may be registered for or approved here.')),
+      approvalTtlHours: z
+        .number()
+        .meta(d('How long an approval request waits before it expires (hours).', 72)),
+      source: z
+        .enum(['stored', 'default'])
+        .meta(d('stored: set through the API; default: seeded from configuration and never changed.')),
+      revision: z.number().int().meta(d('The revision (0 for a default); the ETag carries it.', 1)),
+      updatedAt: z.string().optional().meta(d('When an admin last set it; absent for a default.')),
+      updatedBy: z.string().optional().meta(d('Who set it last.')),
+    })
+    .meta({
+      id: 'Environment',
+      description: 'An environment and the policy approvals and deployments follow.',
+    }),
 );
 
 const NodeOut = /* @__PURE__ */ schema(() =>
@@ -296,4 +355,53 @@ export const DriftReport = /* @__PURE__ */ schema(() =>
       description:
         "A drift run: the window's distribution of each feature compared with the version's baseline.",
     }),
+);
+
+/**
+ * A drift run as the list of runs shows it: the run's outcome and each feature's headline
+ * figures, so drift over time reads from one list. The whole report (every figure, the
+ * histograms) stays in S3: `getDriftReport` links to it.
+ */
+export const DriftRunSummary = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      id: z.string().meta(d('The run id.', 'run-0123456789abcdef')),
+      deploymentId: z.string().meta(d('The deployment monitored.')),
+      model: z.string().meta(d('The model deployed.', 'churn-scorer')),
+      environment: z.string().meta(d('Where it is deployed.', 'prod')),
+      window: z
+        .object({
+          from: z.string().meta(d('Start of the window (ISO 8601).')),
+          to: z.string().meta(d('End of the window.')),
+        })
+        .meta(d('The captured data compared with the baseline.')),
+      rows: z.number().int().meta(d('Rows read in the window.', 12000)),
+      driftedShare: z.number().meta(d('Drifted features / features with figures.', 0.25)),
+      status: z.string().meta(d('OK, WARNING, DRIFTED or NO_DATA.', 'WARNING')),
+      health: z.string().optional().meta(d('The run itself: whether every part of the window was read.')),
+      empty: z.boolean().meta(d('True when the window held no rows.')),
+      reason: z.string().optional().meta(d('Why the run found no figures, when it found none.')),
+      drifted: z.array(z.string()).meta(d('The drifted features.', ['tenure_months'])),
+      features: z
+        .array(
+          z.object({
+            name: z.string().meta(d('The column.', 'tenure_months')),
+            kind: z.string().meta(d('numeric or categorical.')),
+            psi: z
+              .number()
+              .nullable()
+              .meta(d('Population Stability Index; null when it cannot be computed.')),
+            jsDistance: z.number().nullable().meta(d('Jensen-Shannon distance (natural log).')),
+            jsDistanceBase2: z.number().nullable().meta(d('The same distance in base 2 (0 to 1).')),
+            drifted: z.boolean().meta(d('Whether any enabled threshold rule holds for it.')),
+          }),
+        )
+        .optional()
+        .meta(d("Each feature's headline figures (absent on runs made before they were kept).")),
+      reportUri: z.string().meta(d('Where the whole report (JSON) is stored.')),
+      reportPageUri: z.string().optional().meta(d('Where the report page (HTML) is stored.')),
+      trigger: z.enum(['schedule', 'request']).meta(d('What started the run.')),
+      at: z.string().meta(d('When the run finished.')),
+    })
+    .meta({ id: 'DriftRunSummary', description: "A drift run in the list of a deployment's runs." }),
 );

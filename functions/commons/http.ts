@@ -455,27 +455,40 @@ const errorPage = (result: APIGatewayProxyResult): APIGatewayProxyResult => {
 };
 
 /**
- * An answer against its route entry. A success must be one of the entry's declared statuses:
- * local mode (and so every test) refuses any other as a fault, AWS logs it. A JSON body that the
- * declared schema does not describe is logged (a defect of the entry or of the operation, as the
- * reference is generated from the entry), and the answer is sent as it is.
+ * An answer against its route entry. A success must be one of the entry's declared statuses, and
+ * its JSON body must match that status's schema: the reference is generated from the entry, so
+ * a mismatch is a defect of the entry or of the operation. Local mode (and so every test) refuses
+ * either as a fault. On AWS the answer is sent as it is and the mismatch is logged at error level
+ * with the route and the paths of the fields that differ, never their values.
  */
 export const checkAnswer = (route: RouteEntry, response: HttpResponse): void => {
   if (response.statusCode >= 400) return;
+  const where = `${route.operationId} (${route.method} ${route.path})`;
   const spec = route.responses[response.statusCode];
   if (!spec) {
-    const problem = `${route.operationId} answered ${response.statusCode}, which its route entry does not declare`;
+    const problem = `${where} answered ${response.statusCode}, which its route entry does not declare`;
     if (config().mode === 'local') throw new Error(problem);
     logger.error('an answer differs from its route entry', { detail: problem });
     return;
   }
   if (!spec.schema || response.body === undefined || typeof response.body === 'string') return;
   const parsed = spec.schema.safeParse(response.body);
-  if (!parsed.success)
-    logger.warn('an answer differs from its route entry', {
-      operation: route.operationId,
-      issues: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`),
-    });
+  if (parsed.success) return;
+  // The path and the kind of each issue only: a message may quote the value, which is data.
+  const issues = parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(body)'}: ${i.code}`);
+  if (config().mode === 'local')
+    throw new Error(
+      `${where} answered a ${response.statusCode} body its route entry does not describe: ${parsed.error.issues
+        .slice(0, 10)
+        .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+        .join('; ')}`,
+    );
+  logger.error('an answer differs from its route entry', {
+    operation: route.operationId,
+    route: `${route.method} ${route.path}`,
+    status: response.statusCode,
+    issues,
+  });
 };
 
 const serialize = (response: HttpResponse): APIGatewayProxyResult => {

@@ -133,6 +133,18 @@ export const Model = /* @__PURE__ */ schema(() =>
 );
 export type Model = z.infer<typeof Model>;
 
+/**
+ * A model as a list shows it: the model without its aliases, which live in items of their own and
+ * are read only for one model at a time (`GET /v1/models/{model}`).
+ */
+export const ModelListItem = /* @__PURE__ */ schema(() =>
+  Model.omit({ aliases: true }).meta({
+    id: 'ModelListItem',
+    description: 'A model in a list: everything of the model but its aliases (read the model for them).',
+  }),
+);
+export type ModelListItem = z.infer<typeof ModelListItem>;
+
 /** The owning team of a stored model; a model from before teams is its single owner. */
 export const teamOf = (model: { owner: string; owners?: readonly string[] | undefined }): string[] =>
   model.owners?.length ? [...model.owners] : [model.owner];

@@ -1,6 +1,6 @@
 import { modelsRoutes } from '#api/routes/models';
 import { etagOf, httpHandler, ifMatchRevision, json, operationsFor } from '#commons/http';
-import { presentCard, presentModel } from '#presentation/representations';
+import { presentCard, presentModel, presentModelSummary } from '#presentation/representations';
 import { createModel, listModels, readCard, readModel, replaceCard, updateModel } from '#services/models';
 
 /** The models resource: create, list, read and change model metadata, and the model card. */
@@ -16,7 +16,7 @@ export const operations = operationsFor(modelsRoutes, {
   listModels: async (request) => {
     const { items, nextCursor } = await listModels(request.input.query);
     return json(200, {
-      items: items.map((m) => presentModel(m)),
+      items: items.map(presentModelSummary),
       ...(nextCursor ? { nextCursor } : {}),
     });
   },

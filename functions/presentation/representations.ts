@@ -4,12 +4,12 @@ import type { AliasItem, ModelItem, VersionItem } from '#adapters/registry-table
 import { isExpired } from '#domain/approval';
 import type { BaselineProfile, FeatureProfile } from '#domain/drift/profile';
 import type { EncodedValues } from '#domain/drift/values-codec';
-import { type Model, mayActOn, teamOf } from '#domain/model';
+import { type Model, type ModelListItem, mayActOn, teamOf } from '#domain/model';
 import { missingForReproducibility } from '#domain/reproducibility';
 import type { Version } from '#domain/version';
 
 /** Stored items as the API shows them: no keys, no chain internals, no upload ids. */
-export const presentModel = (model: ModelItem, aliases?: AliasItem[]) =>
+export const presentModelSummary = (model: ModelItem) =>
   ({
     name: model.name,
     ...(model.description === undefined ? {} : { description: model.description }),
@@ -20,12 +20,18 @@ export const presentModel = (model: ModelItem, aliases?: AliasItem[]) =>
     ...(model.riskTier === undefined ? {} : { riskTier: model.riskTier }),
     ...(model.purpose === undefined ? {} : { purpose: model.purpose }),
     latestVersion: model.latestVersion,
-    ...(aliases ? { aliases: Object.fromEntries(aliases.map((a) => [a.alias, a.version])) } : {}),
     createdAt: model.createdAt,
     createdBy: model.createdBy,
     updatedAt: model.updatedAt,
     updatedBy: model.updatedBy,
-  }) satisfies Partial<Model>;
+  }) satisfies ModelListItem;
+
+/** A model with its aliases, as one model is read. */
+export const presentModel = (model: ModelItem, aliases: readonly AliasItem[]) =>
+  ({
+    ...presentModelSummary(model),
+    aliases: Object.fromEntries(aliases.map((a) => [a.alias, a.version])),
+  }) satisfies Model;
 
 export const presentArtifact = (a: VersionItem['artifact']) => ({
   sha256: a.sha256,

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { EnvironmentPath, EnvironmentPolicy } from '#domain/environment';
 import { defineRoutes } from '../route.ts';
+import { EnvironmentOut } from '../schemas.ts';
 
 export const environmentsRoutes = defineRoutes('environments', [
   {
@@ -16,9 +17,7 @@ export const environmentsRoutes = defineRoutes('environments', [
       200: {
         description: 'the environments',
         schema: z.object({
-          items: z
-            .array(EnvironmentPolicy)
-            .meta({ description: 'Each environment, with its name and policy.' }),
+          items: z.array(EnvironmentOut).meta({ description: 'Each environment, with its name and policy.' }),
         }),
       },
     },
@@ -36,7 +35,7 @@ export const environmentsRoutes = defineRoutes('environments', [
     params: EnvironmentPath,
     body: EnvironmentPolicy,
     headers: { ifMatch: true },
-    responses: { 200: { description: 'the environment', schema: EnvironmentPolicy } },
+    responses: { 200: { description: 'the environment', schema: EnvironmentOut } },
     problems: [400, 403, 412],
   },
 ]);

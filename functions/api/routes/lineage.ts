@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { CreateEdgeBody, LineageQuery } from '#domain/lineage';
 import { defineRoutes } from '../route.ts';
-import { Graph, Html } from '../schemas.ts';
+import { EdgeOut, Graph, Html } from '../schemas.ts';
 
 export const lineageRoutes = defineRoutes('lineage', [
   {
@@ -15,7 +15,7 @@ export const lineageRoutes = defineRoutes('lineage', [
     summary: 'Record a lineage edge',
     body: CreateEdgeBody,
     headers: { idempotencyKey: true },
-    responses: { 201: { description: 'the edge', schema: CreateEdgeBody } },
+    responses: { 201: { description: 'the edge', schema: EdgeOut } },
     problems: [400, 403, 404, 409],
   },
   {

@@ -1,7 +1,14 @@
 import { ModelCard } from '#domain/card';
-import { CreateModelBody, ListModelsQuery, Model, ModelPath, UpdateModelBody } from '#domain/model';
+import {
+  CreateModelBody,
+  ListModelsQuery,
+  Model,
+  ModelListItem,
+  ModelPath,
+  UpdateModelBody,
+} from '#domain/model';
 import { defineRoutes } from '../route.ts';
-import { listOf } from '../schemas.ts';
+import { CardOut, listOf } from '../schemas.ts';
 
 /** Models and their cards (served by the models function). */
 export const modelsRoutes = defineRoutes('models', [
@@ -29,7 +36,7 @@ export const modelsRoutes = defineRoutes('models', [
     role: 'reader',
     summary: 'List models',
     query: ListModelsQuery,
-    responses: { 200: { description: 'a page of models', schema: listOf(Model, 'ModelList') } },
+    responses: { 200: { description: 'a page of models', schema: listOf(ModelListItem, 'ModelList') } },
     problems: [400, 403],
   },
   {
@@ -71,7 +78,7 @@ export const modelsRoutes = defineRoutes('models', [
     role: 'reader',
     summary: 'The model card',
     params: ModelPath,
-    responses: { 200: { description: 'the card', schema: ModelCard } },
+    responses: { 200: { description: 'the card', schema: CardOut } },
     problems: [403, 404],
   },
   {
@@ -86,7 +93,7 @@ export const modelsRoutes = defineRoutes('models', [
     params: ModelPath,
     body: ModelCard,
     headers: { ifMatch: true },
-    responses: { 200: { description: 'the card', schema: ModelCard } },
+    responses: { 200: { description: 'the card', schema: CardOut } },
     problems: [400, 403, 404, 412],
   },
 ]);

@@ -3,7 +3,7 @@ import { DeploymentPath } from '#domain/deployment';
 import { BaselineBody, DriftRunPath, ListRunsQuery, MonitoringBody } from '#domain/monitoring';
 import { VersionPath } from '#domain/version';
 import { defineRoutes } from '../route.ts';
-import { AnyObject, DriftReport } from '../schemas.ts';
+import { AnyObject, DriftRunSummary, listOf } from '../schemas.ts';
 
 export const monitoringRoutes = defineRoutes('monitoring', [
   {
@@ -71,7 +71,7 @@ export const monitoringRoutes = defineRoutes('monitoring', [
     responses: {
       200: {
         description: "a page of runs, each with every feature's PSI and JS distance",
-        schema: z.object({ items: z.array(DriftReport).meta({ description: 'The runs, newest first.' }) }),
+        schema: listOf(DriftRunSummary, 'DriftRunList'),
       },
     },
     problems: [400, 403],
