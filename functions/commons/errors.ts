@@ -10,6 +10,11 @@ export interface FieldProblem {
 }
 
 export abstract class HttpError extends Error {
+  /**
+   * Each error class names itself in a string: the Lambda bundles are minified, and a name taken
+   * from the class (`new.target.name`) would read `t` in the logs and in a task's `errorType`.
+   */
+  abstract override readonly name: string;
   abstract readonly statusCode: number;
   abstract readonly title: string;
   readonly errors: FieldProblem[] | undefined;
@@ -20,7 +25,6 @@ export abstract class HttpError extends Error {
     options: { errors?: FieldProblem[]; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
     super(detail, { cause: options.cause });
-    this.name = new.target.name;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
   }
@@ -32,11 +36,13 @@ export abstract class HttpError extends Error {
 }
 
 export class ValidationError extends HttpError {
+  override readonly name: string = 'ValidationError';
   readonly statusCode = 400;
   readonly title = 'Invalid request';
 }
 
 export class UnauthenticatedError extends HttpError {
+  override readonly name: string = 'UnauthenticatedError';
   readonly statusCode = 401;
   readonly title = 'Unauthenticated';
 }
@@ -50,6 +56,7 @@ export interface AttemptSubject {
 }
 
 export class ForbiddenError extends HttpError {
+  override readonly name: string = 'ForbiddenError';
   readonly statusCode = 403;
   readonly title = 'Forbidden';
   readonly subject: AttemptSubject | undefined;
@@ -64,46 +71,55 @@ export class ForbiddenError extends HttpError {
 }
 
 export class NotFoundError extends HttpError {
+  override readonly name: string = 'NotFoundError';
   readonly statusCode = 404;
   readonly title = 'Not found';
 }
 
 export class MethodNotAllowedError extends HttpError {
+  override readonly name: string = 'MethodNotAllowedError';
   readonly statusCode = 405;
   readonly title = 'Method not allowed';
 }
 
 export class ConflictError extends HttpError {
+  override readonly name: string = 'ConflictError';
   readonly statusCode = 409;
   readonly title = 'Conflict';
 }
 
 export class GoneError extends HttpError {
+  override readonly name: string = 'GoneError';
   readonly statusCode = 410;
   readonly title = 'Gone';
 }
 
 export class PreconditionFailedError extends HttpError {
+  override readonly name: string = 'PreconditionFailedError';
   readonly statusCode = 412;
   readonly title = 'Precondition failed';
 }
 
 export class PayloadTooLargeError extends HttpError {
+  override readonly name: string = 'PayloadTooLargeError';
   readonly statusCode = 413;
   readonly title = 'Payload too large';
 }
 
 export class UnsupportedMediaTypeError extends HttpError {
+  override readonly name: string = 'UnsupportedMediaTypeError';
   readonly statusCode = 415;
   readonly title = 'Unsupported media type';
 }
 
 export class UnprocessableError extends HttpError {
+  override readonly name: string = 'UnprocessableError';
   readonly statusCode = 422;
   readonly title = 'Unprocessable request';
 }
 
 export class ServiceUnavailableError extends HttpError {
+  override readonly name: string = 'ServiceUnavailableError';
   readonly statusCode = 503;
   readonly title = 'Service unavailable';
 }

@@ -12,11 +12,12 @@ export interface RefusalSubject {
 }
 
 export abstract class DomainError extends Error {
+  /** The error's own name, in a string: a minified bundle renames classes (see HttpError). */
+  abstract override readonly name: string;
   readonly subject: RefusalSubject | undefined;
 
   constructor(message: string, options?: { cause?: unknown; subject?: RefusalSubject }) {
     super(message, options);
-    this.name = new.target.name;
     this.subject = options?.subject;
   }
 }
@@ -24,6 +25,7 @@ export abstract class DomainError extends Error {
 // ---- registry ---------------------------------------------------------------------------------
 
 export class ModelExistsError extends DomainError {
+  override readonly name = 'ModelExistsError';
   constructor(readonly model: string) {
     super(`model ${model} already exists`);
   }
@@ -31,6 +33,7 @@ export class ModelExistsError extends DomainError {
 
 /** The version left READY between the read and the write (an alias, a request, a deployment). */
 export class VersionNotReadyError extends DomainError {
+  override readonly name = 'VersionNotReadyError';
   constructor(
     readonly model: string,
     readonly version: number,
@@ -42,6 +45,7 @@ export class VersionNotReadyError extends DomainError {
 
 /** The version's status is not one the change starts from (another request moved it). */
 export class VersionStatusChangedError extends DomainError {
+  override readonly name = 'VersionStatusChangedError';
   constructor(
     readonly model: string,
     readonly version: number,
@@ -53,6 +57,7 @@ export class VersionStatusChangedError extends DomainError {
 
 /** The version changed (revision) while it was written: an If-Match the write no longer meets. */
 export class VersionChangedError extends DomainError {
+  override readonly name = 'VersionChangedError';
   constructor(
     readonly model: string,
     readonly version: number,
@@ -63,6 +68,7 @@ export class VersionChangedError extends DomainError {
 
 /** A deployment of the version is under way: its status stays until it ends. */
 export class VersionDeployingError extends DomainError {
+  override readonly name = 'VersionDeployingError';
   constructor(
     readonly model: string,
     readonly version: number,
@@ -76,6 +82,7 @@ export class VersionDeployingError extends DomainError {
 
 /** The version serves somewhere: it cannot be archived. */
 export class VersionServingError extends DomainError {
+  override readonly name = 'VersionServingError';
   constructor(
     readonly model: string,
     readonly version: number,
@@ -86,12 +93,14 @@ export class VersionServingError extends DomainError {
 
 /** A card or environment policy changed between its read and its write. */
 export class ChangedWhileWrittenError extends DomainError {
+  override readonly name = 'ChangedWhileWrittenError';
   constructor(what: string) {
     super(`the ${what} changed while it was written`);
   }
 }
 
 export class EdgeExistsError extends DomainError {
+  override readonly name = 'EdgeExistsError';
   constructor() {
     super('this edge exists already');
   }
@@ -100,6 +109,7 @@ export class EdgeExistsError extends DomainError {
 // ---- approvals --------------------------------------------------------------------------------
 
 export class ApprovalPendingError extends DomainError {
+  override readonly name = 'ApprovalPendingError';
   constructor(
     readonly version: number,
     readonly environment: string,
@@ -110,6 +120,7 @@ export class ApprovalPendingError extends DomainError {
 
 /** This person decided on this request before: one person decides once. */
 export class ApprovalAlreadyDecidedError extends DomainError {
+  override readonly name = 'ApprovalAlreadyDecidedError';
   constructor(subject: RefusalSubject) {
     super('you have decided on this request already', { subject });
   }
@@ -117,6 +128,7 @@ export class ApprovalAlreadyDecidedError extends DomainError {
 
 /** The registrant of the version (or someone acting as them) tried to decide its approval. */
 export class SelfApprovalError extends DomainError {
+  override readonly name = 'SelfApprovalError';
   constructor(subject: RefusalSubject) {
     super('the person who registered the version cannot decide its approval', { subject });
   }
@@ -124,6 +136,7 @@ export class SelfApprovalError extends DomainError {
 
 /** The caller is in none of the request's approver groups. */
 export class NotAnApproverError extends DomainError {
+  override readonly name = 'NotAnApproverError';
   constructor(subject: RefusalSubject) {
     super('you are not an approver of this request', { subject });
   }
@@ -131,6 +144,7 @@ export class NotAnApproverError extends DomainError {
 
 /** The request's time ran out (or its workflow had timed out when the decision came). */
 export class ApprovalExpiredError extends DomainError {
+  override readonly name = 'ApprovalExpiredError';
   constructor(
     readonly requestId: string,
     detail: string,
@@ -141,6 +155,7 @@ export class ApprovalExpiredError extends DomainError {
 
 /** The request left PENDING (approved, rejected, failed): nothing more is decided on it. */
 export class ApprovalClosedError extends DomainError {
+  override readonly name = 'ApprovalClosedError';
   constructor(
     readonly requestId: string,
     readonly status: string,
@@ -151,6 +166,7 @@ export class ApprovalClosedError extends DomainError {
 
 /** The approver's group has its quorum: one more approval there would count for nothing. */
 export class GroupQuorumReachedError extends DomainError {
+  override readonly name = 'GroupQuorumReachedError';
   constructor(
     readonly group: string,
     readonly minApprovals: number,
@@ -161,6 +177,7 @@ export class GroupQuorumReachedError extends DomainError {
 
 /** Without the registrant, some group has too few members to reach its quorum. */
 export class QuorumUnreachableError extends DomainError {
+  override readonly name = 'QuorumUnreachableError';
   constructor(readonly groups: readonly string[]) {
     super(`no quorum is possible in ${groups.join(', ')}: the registrant of the version may not approve it`);
   }
@@ -168,6 +185,7 @@ export class QuorumUnreachableError extends DomainError {
 
 /** An approval link is single-use. */
 export class LinkUsedError extends DomainError {
+  override readonly name = 'LinkUsedError';
   constructor() {
     super('this link was used already');
   }
@@ -176,6 +194,7 @@ export class LinkUsedError extends DomainError {
 // ---- deployments ------------------------------------------------------------------------------
 
 export class TargetBusyError extends DomainError {
+  override readonly name = 'TargetBusyError';
   constructor(
     readonly targetId: string,
     readonly environment: string,
@@ -185,6 +204,7 @@ export class TargetBusyError extends DomainError {
 }
 
 export class ApprovalRequiredError extends DomainError {
+  override readonly name = 'ApprovalRequiredError';
   constructor(
     readonly environment: string,
     readonly version: number,
@@ -195,6 +215,7 @@ export class ApprovalRequiredError extends DomainError {
 
 /** What served before is archived: a rollback cannot bring it back. */
 export class RollbackTargetArchivedError extends DomainError {
+  override readonly name = 'RollbackTargetArchivedError';
   constructor(
     readonly model: string,
     readonly version: number,
@@ -205,6 +226,7 @@ export class RollbackTargetArchivedError extends DomainError {
 
 /** The deployment or its target changed between the read and the write. */
 export class DeploymentChangedError extends DomainError {
+  override readonly name = 'DeploymentChangedError';
   constructor(readonly deploymentId: string) {
     super(`deployment ${deploymentId} or its target changed; try again`);
   }

@@ -33,6 +33,7 @@ import {
  * audit trail and /v1 keep it.
  */
 export class MlflowError extends HttpError {
+  override readonly name = 'MlflowError';
   readonly title: string;
   constructor(
     readonly mlflowCode: string,

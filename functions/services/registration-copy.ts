@@ -5,7 +5,7 @@ import { getModelAndVersion, type StoredFile, type VersionItem } from '#adapters
 import { config } from '#commons/config';
 import { MAX_FILES, pathProblem, sortFiles } from '#domain/artifact';
 import { mapLimit } from './artifacts.ts';
-import { finish, parseSource, type Source } from './registration.ts';
+import { finish, parseSource, type Source, SourceError } from './registration.ts';
 
 /**
  * The copy job of a version registered by reference: every object under the source is copied
@@ -105,7 +105,7 @@ export const runCopy = async (input: { model: string; version: number }): Promis
     await finish(input.model, input.version, { files });
     return { status: 'READY' };
   } catch (error) {
-    const known = error instanceof CopyRefused || (error as Error).name === 'SourceError';
+    const known = error instanceof CopyRefused || error instanceof SourceError;
     const name = (error as Error).name;
     const reason = known
       ? (error as Error).message

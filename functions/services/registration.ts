@@ -28,7 +28,9 @@ import { insertNextVersion } from './registry.ts';
  */
 export type Source = { kind: 's3'; bucket: string; prefix: string } | { kind: 'file'; path: string };
 
-export class SourceError extends ValidationError {}
+export class SourceError extends ValidationError {
+  override readonly name = 'SourceError';
+}
 
 /** Which sources a version may come from: s3:// in the allowed buckets; file:// in local mode only. */
 export const parseSource = (uri: string): Source => {

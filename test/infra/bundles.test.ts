@@ -65,6 +65,37 @@ describe('Lambda bundles', { timeout: 60_000 }, () => {
       expect(text, id).not.toContain(`id:"${id}"`);
   });
 
+  it('keep the name of every error class, which minifying would otherwise rename (logs, a task error type, checks by name)', async () => {
+    const dir = join(root, '.bench', 'test-bundles');
+    await mkdir(dir, { recursive: true });
+    const entry = join(dir, 'error-names-entry.ts');
+    // Each exported error class, made (any arguments do) and asked its name, inside the bundle.
+    await writeFile(
+      entry,
+      [
+        "import * as http from '#commons/errors';",
+        "import * as domain from '#domain/errors';",
+        "import { SourceError } from '#services/registration';",
+        "import { MlflowError } from '#services/mlflow-registry';",
+        'const classes: Record<string, unknown> = { ...http, ...domain, SourceError, MlflowError };',
+        'const names: Record<string, string> = {};',
+        'for (const [key, value] of Object.entries(classes))',
+        "  if (typeof value === 'function' && value.prototype instanceof Error && !['HttpError', 'DomainError'].includes(key))",
+        "    names[key] = (Reflect.construct(value, Array(4).fill(['x'])) as Error).name;",
+        'process.stdout.write(JSON.stringify(names));',
+      ].join('\n'),
+    );
+    const outfile = join(dir, 'error-names.mjs');
+    await build({ ...LAMBDA_BUILD, absWorkingDir: root, entryPoints: [entry], outfile });
+    const { stdout } = await promisify(execFile)(process.execPath, [outfile], {
+      env: { PATH: process.env.PATH },
+    });
+    const names = JSON.parse(stdout) as Record<string, string>;
+
+    expect(Object.keys(names).length).toBeGreaterThan(30);
+    expect(Object.entries(names).filter(([key, name]) => key !== name)).toEqual([]);
+  });
+
   it('carry only the environment link of the SDK credential chain, and a bundled client signs with the credentials the Lambda runtime sets', async () => {
     const models = await modulesOf('models');
     expect(models).toContain('functions/commons/lambda-credentials.ts');
