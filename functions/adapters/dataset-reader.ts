@@ -146,8 +146,11 @@ export interface ListOptions {
 
 export interface ReadOptions extends ListOptions, FieldOptions {
   format: DatasetFormat;
-  /** read exactly these objects (a share of `listObjects`), in this order, instead of listing the URI */
-  objects?: readonly ListedObject[];
+  /**
+   * read exactly these objects (a share of `listObjects`), in this order, instead of listing the
+   * URI; taken one at a time as the read reaches them
+   */
+  objects?: Iterable<ListedObject>;
   /** the ordered feature names, needed for positional (CSV-encoded, array) capture inputs */
   features?: readonly string[];
 }
@@ -611,7 +614,7 @@ export const listObjects = async (
 
 /** Objects named by a listing (`ListOptions.objects`): opened as they are, nothing listed. */
 async function* listedObjects(
-  objects: readonly ListedObject[],
+  objects: Iterable<ListedObject>,
   options: ListOptions,
 ): AsyncGenerator<SourceObject> {
   for (const listed of objects) {

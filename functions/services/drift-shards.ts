@@ -56,7 +56,14 @@ export interface ShardSummary {
   stats: ShardStats;
 }
 
-export const summariseShard = async (task: ShardTask): Promise<ShardSummary> => {
+/**
+ * Summarises a shard's objects: `task.objects`, or `read`, an iterable taken one object at a
+ * time as the read reaches it (a `FrontRun`, whose end may move while it reads).
+ */
+export const summariseShard = async (
+  task: ShardTask,
+  read: Iterable<ListedObject> = task.objects,
+): Promise<ShardSummary> => {
   const { baseline } = task;
   const features = baseline.features.map((f) => f.name);
   const predictionName = baseline.prediction?.name;
@@ -68,7 +75,7 @@ export const summariseShard = async (task: ShardTask): Promise<ShardSummary> => 
     ...(predictionName ? { prediction: predictionName } : {}),
     from: new Date(task.from),
     to: new Date(task.to),
-    objects: task.objects,
+    objects: read,
     uriPath: 'capture.uri',
   });
   for await (const batch of reader.batches())
@@ -131,6 +138,50 @@ export const splitObjects = (objects: readonly ListedObject[], parts: number): L
   if (current.length > 0) runs.push(current);
   return runs;
 };
+
+/**
+ * This thread's run: objects from the front, read while the worker threads start (they load the
+ * function's bundle, tenths of a second). Once they are ready, `share` splits the objects not
+ * begun between this run and theirs, so nobody waits for the others at the end; each run stays
+ * consecutive, so the summaries still merge in read order.
+ */
+export class FrontRun implements Iterable<ListedObject> {
+  private next = 0;
+  private end: number;
+  private done = false;
+
+  /** `end`: where this run stops unless `share` moves it (the others' runs start there) */
+  constructor(
+    private readonly objects: readonly ListedObject[],
+    end: number,
+  ) {
+    this.end = end;
+  }
+
+  *[Symbol.iterator](): Iterator<ListedObject> {
+    while (this.next < this.end) yield this.objects[this.next++]!;
+    this.done = true;
+  }
+
+  /**
+   * The runs of the `others` threads, which now take the objects after this run's new end: the
+   * objects from the one being read (counted whole, as still to read) to the last are split in
+   * `others + 1` runs of about equal bytes, the first this one's. When this run has ended, the
+   * objects after it are split among the others alone. Fewer runs when too few objects are left.
+   */
+  share(others: number): ListedObject[][] {
+    if (this.done) return splitObjects(this.objects.slice(this.end), others);
+    const from = Math.max(0, this.next - 1);
+    const runs = splitObjects(this.objects.slice(from), others + 1);
+    this.end = from + (runs[0]?.length ?? 0);
+    return runs.slice(1);
+  }
+
+  /** The objects this run read. */
+  read(): ListedObject[] {
+    return this.objects.slice(0, Math.min(this.next, this.end));
+  }
+}
 
 /** Worker threads a drift run uses: `DRIFT_WORKERS`, else one per vCPU the function has. */
 export const driftWorkers = (): number => config().driftWorkers ?? availableParallelism();
@@ -208,6 +259,8 @@ export interface ShardsTiming {
 }
 
 interface WorkerAnswer {
+  /** the worker's first message: its module is loaded, it waits for a task */
+  started?: true;
   summary?: ShardSummary;
   finished?: FinishedPart[];
   error?: WorkerError;
@@ -242,6 +295,8 @@ const spawnWorker = (): Worker => {
 interface ShardWorker {
   worker: Worker;
   spawned: number;
+  /** settled when the worker has loaded its module and waits for a task (rejected if it failed first) */
+  started: Promise<void>;
   /** its next message (rejected when it fails or exits) */
   next(): Promise<WorkerAnswer>;
 }
@@ -253,11 +308,24 @@ const startShardWorker = (): ShardWorker => {
   const waiting: { resolve: (message: WorkerAnswer) => void; reject: (error: Error) => void }[] = [];
   // Kept, not thrown: a worker that fails before anyone waits on it is no unhandled rejection.
   let failure: Error | undefined;
+  let markStarted: () => void = () => undefined;
+  let failStart: (error: Error) => void = () => undefined;
+  const started = new Promise<void>((resolve, reject) => {
+    markStarted = resolve;
+    failStart = reject;
+  });
+  // Observed here too: a worker that fails before anyone waits for its start is no unhandled rejection.
+  started.catch(() => undefined);
   const fail = (error: Error) => {
     failure ??= error;
+    failStart(failure);
     for (const waiter of waiting.splice(0)) waiter.reject(failure);
   };
   worker.on('message', (message: WorkerAnswer) => {
+    if (message.started) {
+      markStarted();
+      return;
+    }
     const waiter = waiting.shift();
     if (waiter) waiter.resolve(message);
     else inbox.push(message);
@@ -272,7 +340,7 @@ const startShardWorker = (): ShardWorker => {
     if (failure) return Promise.reject(failure);
     return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
   };
-  return { worker, spawned, next };
+  return { worker, spawned, started, next };
 };
 
 /**
@@ -383,7 +451,11 @@ export type WorkersSummary = ShardSummary & {
 /**
  * Summarises a window's objects on `workers` threads, each a run of consecutive objects, and
  * merges the runs in order. This thread is one of them (it summarises the first run while the
- * worker threads do the others): one isolate less in memory, and nothing idle. The merge is
+ * worker threads do the others): one isolate less in memory, and nothing idle. It starts reading
+ * at once; when every worker has loaded, the objects not yet begun are shared out again
+ * (`FrontRun`), so the workers' start-up leaves no thread idle at the end. Where the runs split
+ * then depends on timing; the merged summary does not (exactly, up to `exactMax` values; within
+ * the sketch's bound past it, as for any split). The merge is
  * shared too: each thread merges (and, with `figures`, computes the report's figures of) some of
  * the features, since each feature's summaries merge on their own, exactly as
  * `mergeWindowSummaries` merges them; the summaries' buffers move between threads, not copied.
@@ -408,9 +480,9 @@ export const summariseWithWorkers = async (
       received: now,
     };
   };
-  const inThread = async (objects: ListedObject[], timing: ShardTiming) => {
+  const inThread = async (objects: Iterable<ListedObject>, timing: ShardTiming) => {
     const cpu = threadCpuSeconds();
-    const summary = await summariseShard({ ...task, objects });
+    const summary = await summariseShard(task, objects);
     timing.summarised = timing.received = clock();
     const used = cpuSince(cpu);
     if (used !== undefined) timing.cpu = used;
@@ -434,14 +506,34 @@ export const summariseWithWorkers = async (
       ...(figures ? { figures } : {}),
     };
   }
-  const [first, ...rest] = runs;
-  const timings = runs.map((objects, i) => timingOf(i === 0 ? 'main' : 'worker', objects));
   const pool = options.pool ?? new ShardWorkers(0);
-  const helpers = rest.map(() => pool.take());
+  const starting = runs.slice(1).map(() => pool.take());
+  // This thread reads from the front at once, its share of the objects at most; once every worker
+  // is ready, the objects nobody began are shared out again (FrontRun.share).
+  const front = new FrontRun(task.objects, runs[0]!.length);
+  const mainTiming = timingOf('main', []);
+  const workerTimings: ShardTiming[] = [];
+  let helpers: ShardWorker[] = [];
   try {
-    const others = rest.map((objects, i) => inWorker(helpers[i]!, { ...task, objects }, timings[i + 1]!));
+    const mine = inThread(front, mainTiming);
+    const theirs = Promise.all(starting.map((w) => w.started)).then(() => {
+      const shares = front.share(starting.length);
+      helpers = starting.slice(0, shares.length);
+      return Promise.all(
+        shares.map((objects, i) => {
+          const timing = timingOf('worker', objects);
+          workerTimings.push(timing);
+          return inWorker(helpers[i]!, { ...task, objects }, timing);
+        }),
+      );
+    });
     // Every promise observed at once: a failing worker is not an unhandled rejection meanwhile.
-    const summaries = await Promise.all([inThread(first!, timings[0]!), ...others]);
+    const [first, others] = await Promise.all([mine, theirs]);
+    const summaries = [first, ...others];
+    const read = front.read();
+    mainTiming.objects = read.length;
+    mainTiming.bytes = read.reduce((total, o) => total + o.size, 0);
+    const timings = [mainTiming, ...workerTimings];
 
     // Features dealt round-robin to this thread and the helpers (the prediction last).
     const profiles = [...baseline.features, ...(baseline.prediction ? [baseline.prediction] : [])];
@@ -491,12 +583,12 @@ export const summariseWithWorkers = async (
       : undefined;
     return {
       ...merged,
-      workers: runs.length,
+      workers: summaries.length,
       timing: { shards: timings, merged: clock() },
       ...(reportFigures ? { figures: reportFigures } : {}),
     };
   } finally {
-    for (const helper of helpers) void helper.worker.terminate();
+    for (const helper of starting) void helper.worker.terminate();
   }
 };
 
@@ -513,6 +605,7 @@ const buffersOf = (value: unknown, out: Set<ArrayBuffer> = new Set()): ArrayBuff
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_ROLE) {
   const loaded = clock();
+  parentPort!.postMessage({ started: true } satisfies WorkerAnswer);
   const failed = (error: Error & { object?: string; line?: number }) =>
     parentPort!.postMessage({
       error: {

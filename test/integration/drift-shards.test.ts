@@ -7,6 +7,7 @@ import { Xoshiro128 } from '#domain/drift/random';
 import { driftReport } from '#domain/drift/report';
 import { ARTIFACTS_BUCKET, type LocalSystem, startLocalSystem } from '#local/system';
 import {
+  FrontRun,
   type ShardTask,
   splitObjects,
   startShardWorkers,
@@ -168,6 +169,33 @@ describe('drift shards in worker threads', () => {
     expect(runs.map((run) => run.reduce((t, o) => t + o.size, 0))).toEqual([7, 8, 5]);
     expect(splitObjects(objects.slice(0, 2), 5)).toHaveLength(2);
     expect(splitObjects([], 4)).toEqual([]);
+  });
+
+  it('shares out the objects this thread has not begun once the workers are ready', () => {
+    const objects = [4, 4, 4, 4, 4, 4, 4, 4].map((size, i) => ({ uri: `s3://b/k${i}`, size }));
+    // Begun on object 1 of its first share (0..3): objects 1..7 split again in 2, the first its own.
+    const reading = new FrontRun(objects, 4);
+    const taken = reading[Symbol.iterator]();
+    taken.next();
+    taken.next();
+    const theirs = reading.share(1);
+    expect(theirs).toEqual([objects.slice(5)]);
+    const rest: string[] = [];
+    for (let step = taken.next(); !step.done; step = taken.next()) rest.push(step.value.uri);
+    expect(rest).toEqual(['s3://b/k2', 's3://b/k3', 's3://b/k4']);
+    expect(reading.read()).toEqual(objects.slice(0, 5));
+    // Its share read before the workers were ready: theirs as they were, split among them.
+    const early = new FrontRun(objects, 2);
+    expect([...early]).toEqual(objects.slice(0, 2));
+    expect(early.share(2)).toEqual([objects.slice(2, 5), objects.slice(5)]);
+    expect(early.read()).toEqual(objects.slice(0, 2));
+    // Too few objects left for every worker: fewer runs.
+    const late = new FrontRun(objects, 8);
+    const all = late[Symbol.iterator]();
+    for (let i = 0; i < 7; i++) all.next();
+    expect(late.share(3)).toEqual([[objects[7]]]);
+    expect(all.next().done).toBe(true);
+    expect(late.read()).toEqual(objects.slice(0, 7));
   });
 
   it('a capture line that cannot be read fails the run with the object and line named', async () => {
