@@ -26,6 +26,23 @@ const bundle = async (group: string) => {
   return { inputs: output.inputs, text: result.outputFiles![0]!.text };
 };
 
+/**
+ * Bundles a small program with the Lambda settings (minified, as deployed), runs it in a process
+ * of its own with `env`, and returns what it wrote to stdout, parsed as JSON.
+ */
+const runBundled = async (name: string, lines: string[], env: Record<string, string> = {}) => {
+  const dir = join(root, '.bench', 'test-bundles');
+  await mkdir(dir, { recursive: true });
+  const entry = join(dir, `${name}-entry.ts`);
+  await writeFile(entry, lines.join('\n'));
+  const outfile = join(dir, `${name}.mjs`);
+  await build({ ...LAMBDA_BUILD, absWorkingDir: root, entryPoints: [entry], outfile });
+  const { stdout } = await promisify(execFile)(process.execPath, [outfile], {
+    env: { PATH: process.env.PATH, ...env },
+  });
+  return JSON.parse(stdout);
+};
+
 const modulesOf = async (group: string): Promise<string[]> => {
   // A module esbuild tree-shook away entirely is listed with no bytes in the output.
   const { inputs } = await bundle(group);
@@ -66,31 +83,19 @@ describe('Lambda bundles', { timeout: 60_000 }, () => {
   });
 
   it('keep the name of every error class, which minifying would otherwise rename (logs, a task error type, checks by name)', async () => {
-    const dir = join(root, '.bench', 'test-bundles');
-    await mkdir(dir, { recursive: true });
-    const entry = join(dir, 'error-names-entry.ts');
     // Each exported error class, made (any arguments do) and asked its name, inside the bundle.
-    await writeFile(
-      entry,
-      [
-        "import * as http from '#commons/errors';",
-        "import * as domain from '#domain/errors';",
-        "import { SourceError } from '#services/registration';",
-        "import { MlflowError } from '#services/mlflow-registry';",
-        'const classes: Record<string, unknown> = { ...http, ...domain, SourceError, MlflowError };',
-        'const names: Record<string, string> = {};',
-        'for (const [key, value] of Object.entries(classes))',
-        "  if (typeof value === 'function' && value.prototype instanceof Error && !['HttpError', 'DomainError'].includes(key))",
-        "    names[key] = (Reflect.construct(value, Array(4).fill(['x'])) as Error).name;",
-        'process.stdout.write(JSON.stringify(names));',
-      ].join('\n'),
-    );
-    const outfile = join(dir, 'error-names.mjs');
-    await build({ ...LAMBDA_BUILD, absWorkingDir: root, entryPoints: [entry], outfile });
-    const { stdout } = await promisify(execFile)(process.execPath, [outfile], {
-      env: { PATH: process.env.PATH },
-    });
-    const names = JSON.parse(stdout) as Record<string, string>;
+    const names: Record<string, string> = await runBundled('error-names', [
+      "import * as http from '#commons/errors';",
+      "import * as domain from '#domain/errors';",
+      "import { SourceError } from '#services/registration';",
+      "import { MlflowError } from '#services/mlflow-registry';",
+      'const classes: Record<string, unknown> = { ...http, ...domain, SourceError, MlflowError };',
+      'const names: Record<string, string> = {};',
+      'for (const [key, value] of Object.entries(classes))',
+      "  if (typeof value === 'function' && value.prototype instanceof Error && !['HttpError', 'DomainError'].includes(key))",
+      "    names[key] = (Reflect.construct(value, Array(4).fill(['x'])) as Error).name;",
+      'process.stdout.write(JSON.stringify(names));',
+    ]);
 
     expect(Object.keys(names).length).toBeGreaterThan(30);
     expect(Object.entries(names).filter(([key, name]) => key !== name)).toEqual([]);
@@ -106,29 +111,21 @@ describe('Lambda bundles', { timeout: 60_000 }, () => {
     ).toEqual([]);
 
     // A client built in a bundle, in a process with a Lambda function's environment.
-    const dir = join(root, '.bench', 'test-bundles');
-    await mkdir(dir, { recursive: true });
-    const entry = join(dir, 'credentials-entry.ts');
-    await writeFile(
-      entry,
+    const credentials = await runBundled(
+      'credentials',
       [
         "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
         "const client = new DynamoDBClient({ region: 'eu-west-1' });",
         'const credentials = await client.config.credentials();',
         'process.stdout.write(JSON.stringify(credentials));',
-      ].join('\n'),
-    );
-    const outfile = join(dir, 'credentials.mjs');
-    await build({ ...LAMBDA_BUILD, absWorkingDir: root, entryPoints: [entry], outfile });
-    const { stdout } = await promisify(execFile)(process.execPath, [outfile], {
-      env: {
-        PATH: process.env.PATH,
+      ],
+      {
         AWS_ACCESS_KEY_ID: 'ASIAEXAMPLEKEY',
         AWS_SECRET_ACCESS_KEY: 'example-secret',
         AWS_SESSION_TOKEN: 'example-session-token',
       },
-    });
-    expect(JSON.parse(stdout)).toMatchObject({
+    );
+    expect(credentials).toMatchObject({
       accessKeyId: 'ASIAEXAMPLEKEY',
       secretAccessKey: 'example-secret',
       sessionToken: 'example-session-token',
