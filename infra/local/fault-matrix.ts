@@ -392,12 +392,49 @@ const runIn = async (
     system.targets.setAlarm(`${fn}-live-rollback`, 'OK');
     return { name, fn, target };
   };
+  /** An endpoint serving v`deploy` of a model of `versions` versions, and the id of that deployment. */
   const sagemakerServing = async (versions: number, deploy: number) => {
     const name = await model(versions);
     const target = sagemaker(`steward-${name}`);
-    for (let v = 1; v <= deploy; v++) await deployed(name, v, { target, strategy: ALL_AT_ONCE });
-    return { name, target };
+    let id = '';
+    for (let v = 1; v <= deploy; v++) id = (await deployed(name, v, { target, strategy: ALL_AT_ONCE })).id;
+    return { name, target, id };
   };
+
+  /**
+   * The run of a path that deploys version `v` (the model's latest) of `name` to `target` and
+   * checks how it ended, with the simulated target's `faults` in place for the run (none: a plain
+   * deployment).
+   */
+  const faultedDeploy =
+    (
+      name: string,
+      v: number,
+      target: Target,
+      strategy?: Record<string, unknown>,
+      faults: FaultSpec | FaultSpec[] = [],
+    ) =>
+    () =>
+      withFault(faults, async () =>
+        checkDeployment(
+          name,
+          v,
+          await deploy(name, v, { target, ...(strategy ? { strategy } : {}) }),
+          target,
+          'deploy',
+        ),
+      );
+  /** The run of a path that rolls back or takes down deployment `id`, and checks how it ended. */
+  const operated =
+    (name: string, versions: number, id: string, target: Target, operation: 'rollback' | 'decommission') =>
+    async () => {
+      const res =
+        operation === 'rollback'
+          ? await call('POST', `/v1/deployments/${id}/rollback`, { reason: 'fault matrix' })
+          : await call('DELETE', `/v1/deployments/${id}`);
+      must(operation, res, 202);
+      return checkDeployment(name, versions, id, target, operation);
+    };
 
   const PATHS: Path[] = [
     {
@@ -405,34 +442,24 @@ const runIn = async (
       prepare: async () => {
         const name = await model(1);
         const target = sagemaker(`steward-${name}`);
-        return async () =>
-          checkDeployment(
-            name,
-            1,
-            await deploy(name, 1, { target, strategy: ALL_AT_ONCE }),
-            target,
-            'deploy',
-          );
+        return faultedDeploy(name, 1, target, ALL_AT_ONCE);
       },
     },
     {
       name: 'SageMaker endpoint update (blue/green canary)',
       prepare: async () => {
         const { name, target } = await sagemakerServing(2, 1);
-        return async () =>
-          checkDeployment(name, 2, await deploy(name, 2, { target, strategy: CANARY }), target, 'deploy');
+        return faultedDeploy(name, 2, target, CANARY);
       },
     },
     {
       name: 'SageMaker update rolled back by its alarm',
       prepare: async () => {
         const { name, target } = await sagemakerServing(2, 1);
-        return () =>
-          withFault(
-            { target: target.endpointName, alarmDuringBake: `${target.endpointName}-rollback` },
-            async () =>
-              checkDeployment(name, 2, await deploy(name, 2, { target, strategy: CANARY }), target, 'deploy'),
-          );
+        return faultedDeploy(name, 2, target, CANARY, {
+          target: target.endpointName,
+          alarmDuringBake: `${target.endpointName}-rollback`,
+        });
       },
     },
     {
@@ -440,52 +467,24 @@ const runIn = async (
       prepare: async () => {
         const name = await model(1);
         const target = sagemaker(`steward-${name}`);
-        return () =>
-          withFault({ target: target.endpointName, failAt: 'createEndpoint' }, async () =>
-            checkDeployment(
-              name,
-              1,
-              await deploy(name, 1, { target, strategy: ALL_AT_ONCE }),
-              target,
-              'deploy',
-            ),
-          );
+        return faultedDeploy(name, 1, target, ALL_AT_ONCE, {
+          target: target.endpointName,
+          failAt: 'createEndpoint',
+        });
       },
     },
     {
       name: 'SageMaker manual rollback',
       prepare: async () => {
-        const { name, target } = await sagemakerServing(2, 2);
-        const second = must(
-          'read target',
-          await call('GET', `/v1/environments/dev/served?target=sagemaker:${target.endpointName}`),
-          200,
-        );
-        const id = (second.items as { deploymentId: string; to?: string }[]).find((s) => !s.to)!.deploymentId;
-        return async () => {
-          must(
-            'rollback',
-            await call('POST', `/v1/deployments/${id}/rollback`, { reason: 'fault matrix' }),
-            202,
-          );
-          return checkDeployment(name, 2, id, target, 'rollback');
-        };
+        const { name, target, id } = await sagemakerServing(2, 2);
+        return operated(name, 2, id, target, 'rollback');
       },
     },
     {
       name: 'SageMaker decommission',
       prepare: async () => {
-        const { name, target } = await sagemakerServing(1, 1);
-        const served = must(
-          'read target',
-          await call('GET', `/v1/environments/dev/served?target=sagemaker:${target.endpointName}`),
-          200,
-        );
-        const id = (served.items as { deploymentId: string; to?: string }[]).find((s) => !s.to)!.deploymentId;
-        return async () => {
-          must('decommission', await call('DELETE', `/v1/deployments/${id}`), 202);
-          return checkDeployment(name, 1, id, target, 'decommission');
-        };
+        const { name, target, id } = await sagemakerServing(1, 1);
+        return operated(name, 1, id, target, 'decommission');
       },
     },
     {
@@ -499,14 +498,14 @@ const runIn = async (
           outputUri: 's3://data/out/',
           instanceType: 'ml.m5.xlarge',
         };
-        return async () => checkDeployment(name, 1, await deploy(name, 1, { target }), target, 'deploy');
+        return faultedDeploy(name, 1, target);
       },
     },
     {
       name: 'Lambda alias, first version (alias created)',
       prepare: async () => {
         const { name, target } = await lambdaServing(1);
-        return async () => checkDeployment(name, 1, await deploy(name, 1, { target }), target, 'deploy');
+        return faultedDeploy(name, 1, target);
       },
     },
     {
@@ -514,8 +513,7 @@ const runIn = async (
       prepare: async () => {
         const { name, target } = await lambdaServing(2);
         await deployed(name, 1, { target });
-        return async () =>
-          checkDeployment(name, 2, await deploy(name, 2, { target, strategy: CANARY }), target, 'deploy');
+        return faultedDeploy(name, 2, target, CANARY);
       },
     },
     {
@@ -523,10 +521,7 @@ const runIn = async (
       prepare: async () => {
         const { name, fn, target } = await lambdaServing(2);
         await deployed(name, 1, { target });
-        return () =>
-          withFault({ target: fn, alarmDuringBake: `${fn}-live-rollback` }, async () =>
-            checkDeployment(name, 2, await deploy(name, 2, { target, strategy: CANARY }), target, 'deploy'),
-          );
+        return faultedDeploy(name, 2, target, CANARY, { target: fn, alarmDuringBake: `${fn}-live-rollback` });
       },
     },
     {
@@ -535,14 +530,7 @@ const runIn = async (
         const { name, target } = await lambdaServing(2);
         await deployed(name, 1, { target });
         const second = await deployed(name, 2, { target });
-        return async () => {
-          must(
-            'rollback',
-            await call('POST', `/v1/deployments/${second.id}/rollback`, { reason: 'fault matrix' }),
-            202,
-          );
-          return checkDeployment(name, 2, second.id, target, 'rollback');
-        };
+        return operated(name, 2, second.id, target, 'rollback');
       },
     },
     {
@@ -550,10 +538,7 @@ const runIn = async (
       prepare: async () => {
         const { name, target } = await lambdaServing(1);
         const first = await deployed(name, 1, { target });
-        return async () => {
-          must('decommission', await call('DELETE', `/v1/deployments/${first.id}`), 202);
-          return checkDeployment(name, 1, first.id, target, 'decommission');
-        };
+        return operated(name, 1, first.id, target, 'decommission');
       },
     },
     {
@@ -564,14 +549,7 @@ const runIn = async (
           ...sagemaker(`steward-${name}`),
           dataCapture: { destinationS3Uri: 's3://steward-capture/fault-matrix/', samplingPercent: 50 },
         };
-        return async () =>
-          checkDeployment(
-            name,
-            1,
-            await deploy(name, 1, { target, strategy: ALL_AT_ONCE }),
-            target,
-            'deploy',
-          );
+        return faultedDeploy(name, 1, target, ALL_AT_ONCE);
       },
     },
     {
@@ -579,31 +557,20 @@ const runIn = async (
       prepare: async () => {
         const { name, target } = await sagemakerServing(2, 1);
         const endpoint = target.endpointName;
-        return () =>
-          withFault(
-            [
-              { target: endpoint, alarmDuringBake: `${endpoint}-rollback` },
-              { target: endpoint, failAt: 'updateRollback' },
-            ],
-            async () =>
-              checkDeployment(name, 2, await deploy(name, 2, { target, strategy: CANARY }), target, 'deploy'),
-          );
+        return faultedDeploy(name, 2, target, CANARY, [
+          { target: endpoint, alarmDuringBake: `${endpoint}-rollback` },
+          { target: endpoint, failAt: 'updateRollback' },
+        ]);
       },
     },
     {
       name: 'SageMaker update that never settles (poll budget)',
       prepare: async () => {
         const { name, target } = await sagemakerServing(2, 1);
-        return () =>
-          withFault({ target: target.endpointName, failAt: 'endpointSettle' }, async () =>
-            checkDeployment(
-              name,
-              2,
-              await deploy(name, 2, { target, strategy: ALL_AT_ONCE }),
-              target,
-              'deploy',
-            ),
-          );
+        return faultedDeploy(name, 2, target, ALL_AT_ONCE, {
+          target: target.endpointName,
+          failAt: 'endpointSettle',
+        });
       },
     },
     {
@@ -617,7 +584,7 @@ const runIn = async (
           201,
         );
         const target = { kind: 'lambda' as const, functionName: fn, alias: 'live' };
-        return async () => checkDeployment(name, 1, await deploy(name, 1, { target }), target, 'deploy');
+        return faultedDeploy(name, 1, target);
       },
     },
     {
@@ -634,7 +601,7 @@ const runIn = async (
             ExpressionAttributeValues: { ':v': 'fm.3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY' },
           }),
         );
-        return async () => checkDeployment(name, 1, await deploy(name, 1, { target }), target, 'deploy');
+        return faultedDeploy(name, 1, target);
       },
     },
     ...(['approve', 'reject', 'expire'] as const).map(
