@@ -58,7 +58,7 @@ const IMAGE = {
 const version = (n: number, status: VersionStatus, overrides: Partial<VersionItem> = {}) =>
   store(
     keys.version('churn', n),
-    versionItem({ version: n, status, lineage: { image: IMAGE }, createdBy: 'bob', ...overrides }),
+    versionItem({ version: n, status, lineage: { image: IMAGE }, ...overrides }),
   );
 
 const sagemaker = (endpointName = 'steward-churn') => ({
