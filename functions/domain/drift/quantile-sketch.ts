@@ -47,6 +47,75 @@ export interface WeightedValues {
   rankError: number;
 }
 
+/*
+ * The radix sort's loops are functions of their own: as one function, V8 compiled it on stack
+ * replacement inside its first loop, before the code after that loop had ever run, and every
+ * later call entered that code and bailed out after the loop (3,000 deoptimisations over 1 GiB of
+ * capture, the rest of each sort interpreted). So each loop is the end of its function, and
+ * the code that follows it, in the caller, is optimised the usual way, with its feedback.
+ */
+
+/** Flips the keys so that their bits order as the numbers: the sign bit set for positives, every bit flipped for negatives. */
+const flipKeys = (words: Uint32Array, n: number): void => {
+  for (let i = 0; i < n; i++) {
+    const hi = words[2 * i + 1]!;
+    if (hi & 0x80000000) {
+      words[2 * i + 1] = ~hi;
+      words[2 * i] = ~words[2 * i]!;
+    } else words[2 * i + 1] = hi | 0x80000000;
+  }
+};
+
+const unflipKeys = (words: Uint32Array, n: number): void => {
+  for (let i = 0; i < n; i++) {
+    const hi = words[2 * i + 1]!;
+    if (hi & 0x80000000) words[2 * i + 1] = hi & 0x7fffffff;
+    else {
+      words[2 * i + 1] = ~hi;
+      words[2 * i] = ~words[2 * i]!;
+    }
+  }
+};
+
+/** Counts of each 11-bit digit (nothing after the loop: see above). */
+const countDigits = (
+  from: Uint32Array,
+  n: number,
+  word: number,
+  shift: number,
+  counts: Uint32Array,
+): void => {
+  counts.fill(0);
+  for (let i = 0; i < n; i++) counts[(from[2 * i + word]! >>> shift) & 2047]!++;
+};
+
+/** The counts turned into each digit's first position. */
+const digitStarts = (counts: Uint32Array): void => {
+  let sum = 0;
+  for (let d = 0; d < 2048; d++) {
+    const c = counts[d]!;
+    counts[d] = sum;
+    sum += c;
+  }
+};
+
+const scatter = (
+  from: Uint32Array,
+  to: Uint32Array,
+  n: number,
+  word: number,
+  shift: number,
+  counts: Uint32Array,
+): void => {
+  for (let i = 0; i < n; i++) {
+    const lo = from[2 * i]!;
+    const hi = from[2 * i + 1]!;
+    const j = counts[((word === 0 ? lo : hi) >>> shift) & 2047]!++;
+    to[2 * j] = lo;
+    to[2 * j + 1] = hi;
+  }
+};
+
 /**
  * Sorts doubles ascending in place, in the order of a typed array's `sort()` (-0 before 0; no
  * NaN here): an LSD radix sort on the IEEE 754 bits (sign flipped so the bits order as the
@@ -64,47 +133,23 @@ class RadixSorter {
     }
     let from = new Uint32Array(values.buffer, values.byteOffset, n * 2);
     let to = new Uint32Array(spare.buffer, spare.byteOffset, n * 2);
-    for (let i = 0; i < n; i++) {
-      const hi = from[2 * i + 1]!;
-      if (hi & 0x80000000) {
-        from[2 * i + 1] = ~hi;
-        from[2 * i] = ~from[2 * i]!;
-      } else from[2 * i + 1] = hi | 0x80000000;
-    }
+    flipKeys(from, n);
     const counts = this.counts;
     let swapped = false;
     for (let pass = 0; pass < 6; pass++) {
       const word = pass < 3 ? 0 : 1;
       const shift = (pass % 3) * 11;
-      counts.fill(0);
-      for (let i = 0; i < n; i++) counts[(from[2 * i + word]! >>> shift) & 2047]!++;
+      countDigits(from, n, word, shift, counts);
+      // Every key shares this digit: the pass would change nothing.
       if (counts[(from[word]! >>> shift) & 2047] === n) continue;
-      let sum = 0;
-      for (let d = 0; d < 2048; d++) {
-        const c = counts[d]!;
-        counts[d] = sum;
-        sum += c;
-      }
-      for (let i = 0; i < n; i++) {
-        const lo = from[2 * i]!;
-        const hi = from[2 * i + 1]!;
-        const j = counts[((word === 0 ? lo : hi) >>> shift) & 2047]!++;
-        to[2 * j] = lo;
-        to[2 * j + 1] = hi;
-      }
+      digitStarts(counts);
+      scatter(from, to, n, word, shift, counts);
       const t = from;
       from = to;
       to = t;
       swapped = !swapped;
     }
-    for (let i = 0; i < n; i++) {
-      const hi = from[2 * i + 1]!;
-      if (hi & 0x80000000) from[2 * i + 1] = hi & 0x7fffffff;
-      else {
-        from[2 * i + 1] = ~hi;
-        from[2 * i] = ~from[2 * i]!;
-      }
-    }
+    unflipKeys(from, n);
     if (swapped) values.set(new Float64Array(from.buffer, from.byteOffset, n));
   }
 }
