@@ -1,6 +1,5 @@
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
-import { config } from '#commons/config';
 import type { ApprovalStatus } from '#domain/approval';
 import {
   ApprovalAlreadyDecidedError,
@@ -10,8 +9,9 @@ import {
 } from '#domain/errors';
 import { ApprovalItem, type DecisionEntry, LinkItem } from '#domain/items';
 import { ChainConflict, commitMutation, refusedWith, type TransactItem } from './audit-chain.ts';
-import { itemsOf, keys, readItem } from './keys.ts';
+import { itemsOf, keys } from './keys.ts';
 import type { ModelItem } from './registry-table.ts';
+import { getItem, table } from './table.ts';
 
 export type { ApprovalItem, DecisionEntry, LinkItem } from '#domain/items';
 
@@ -21,7 +21,6 @@ export type { ApprovalItem, DecisionEntry, LinkItem } from '#domain/items';
  * only from the value read (so two people racing for the last approval cannot both get it), a
  * link is used once, nothing is decided after the request is.
  */
-const table = () => config().tableName;
 
 const summary = (a: Pick<ApprovalItem, 'id' | 'status' | 'requestedAt'> & { decidedAt?: string }) => ({
   id: a.id,
@@ -30,12 +29,8 @@ const summary = (a: Pick<ApprovalItem, 'id' | 'status' | 'requestedAt'> & { deci
   ...(a.decidedAt ? { decidedAt: a.decidedAt } : {}),
 });
 
-export const getApproval = async (id: string): Promise<ApprovalItem | undefined> => {
-  const { Item } = await doc().send(
-    new GetCommand({ TableName: table(), Key: keys.approval(id), ConsistentRead: true }),
-  );
-  return readItem(ApprovalItem, Item);
-};
+export const getApproval = (id: string): Promise<ApprovalItem | undefined> =>
+  getItem(ApprovalItem, keys.approval(id));
 
 export const listApprovalsOfVersion = async (model: string, version: number): Promise<ApprovalItem[]> => {
   const index = keys.approvalsOfVersion(model, version);
@@ -443,12 +438,8 @@ export const claimLink = async (
   }
 };
 
-export const getLink = async (secretHash: string): Promise<LinkItem | undefined> => {
-  const { Item } = await doc().send(
-    new GetCommand({ TableName: table(), Key: keys.link(secretHash), ConsistentRead: true }),
-  );
-  return readItem(LinkItem, Item);
-};
+export const getLink = (secretHash: string): Promise<LinkItem | undefined> =>
+  getItem(LinkItem, keys.link(secretHash));
 
 /** What became of the deployment an approval was to start (`deployOnApproval`). */
 export const noteDeployment = async (

@@ -17,6 +17,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3 } from '#commons/clients';
 import { config } from '#commons/config';
+import { presignGet } from './presign.ts';
 
 /**
  * The artifacts bucket. Bytes go straight between the caller and S3 through presigned URLs; no
@@ -178,27 +179,20 @@ export const hashObject = async (
   return { sha256: hash.digest('hex'), sizeBytes };
 };
 
-export const presignDownload = async (
+export const presignDownload = (
   bucket: string,
   key: string,
   versionId: string | undefined,
   fileName: string | undefined,
-): Promise<{ url: string; expiresAt: string }> => {
-  const expiresIn = config().presignTtlSeconds;
-  const url = await getSignedUrl(
-    s3(),
-    new GetObjectCommand({
-      Bucket: bucket,
-      Key: key,
-      VersionId: versionId,
-      ...(fileName
-        ? { ResponseContentDisposition: `attachment; filename="${fileName.replaceAll('"', '')}"` }
-        : {}),
-    }),
-    { expiresIn },
-  );
-  return { url, expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString() };
-};
+): Promise<{ url: string; expiresAt: string }> =>
+  presignGet({
+    Bucket: bucket,
+    Key: key,
+    VersionId: versionId,
+    ...(fileName
+      ? { ResponseContentDisposition: `attachment; filename="${fileName.replaceAll('"', '')}"` }
+      : {}),
+  });
 
 export const s3Uri = (bucket: string, key: string): string => `s3://${bucket}/${key}`;
 

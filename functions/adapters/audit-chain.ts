@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
@@ -7,7 +7,8 @@ import { ConflictError } from '#commons/errors';
 import { type AuditEvent, chainEvent, GENESIS_HASH } from '#domain/audit';
 import { ChainHeadItem } from '#domain/items';
 import { markSettled, settleWrite } from './idempotency-store.ts';
-import { keys, readItem } from './keys.ts';
+import { keys } from './keys.ts';
+import { getItem } from './table.ts';
 
 /**
  * Writes a state change and its audit event in one transaction. The model item carries the head
@@ -233,10 +234,6 @@ export const retryOnConflict = async <T>(step: () => Promise<T>, attempts = 200)
 
 /** The head of a chain as the model (or system chain) item keeps it. */
 export const readChainHead = async (name: string): Promise<ChainHead | undefined> => {
-  const { Item } = await doc().send(
-    new GetCommand({ TableName: config().tableName, Key: keys.model(name), ConsistentRead: true }),
-  );
-  if (!Item) return undefined;
-  const { auditSeq, auditHead } = readItem(ChainHeadItem, Item);
-  return { name, auditSeq, auditHead };
+  const head = await getItem(ChainHeadItem, keys.model(name));
+  return head && { name, auditSeq: head.auditSeq, auditHead: head.auditHead };
 };

@@ -1,16 +1,14 @@
-import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { doc } from '#commons/clients';
-import { config } from '#commons/config';
+import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '#domain/audit';
 import { AuditEventItem } from '#domain/items';
 import { keys, pad, readItem } from './keys.ts';
+import { type Page, queryPage, queryPages, table } from './table.ts';
 
 /**
  * Reading the audit trail: by model (its chain, in order), by actor (gsi1) or by day (gsi2),
  * optionally within a time range. Items are only ever appended (see audit-chain.ts); the API's
  * functions hold no permission to update or delete them.
  */
-const table = () => config().tableName;
 
 export type StoredAuditEvent = AuditEvent;
 
@@ -32,22 +30,10 @@ export interface AuditQuery {
 const endOf = (to: string | undefined) => (to ? `${to}~` : '~');
 const startOf = (from: string | undefined) => from ?? '0';
 
-const page = async (
-  input: QueryCommandInput,
+const page = (
+  { ExclusiveStartKey, ...input }: QueryCommandInput,
   limit: number,
-): Promise<{ items: StoredAuditEvent[]; lastKey: Record<string, unknown> | undefined }> => {
-  const items: StoredAuditEvent[] = [];
-  let startKey = input.ExclusiveStartKey;
-  for (let round = 0; round < 10; round++) {
-    const out = await doc().send(
-      new QueryCommand({ ...input, Limit: limit - items.length, ExclusiveStartKey: startKey }),
-    );
-    items.push(...(out.Items ?? []).map(toEvent));
-    startKey = out.LastEvaluatedKey;
-    if (!startKey || items.length >= limit) break;
-  }
-  return { items, lastKey: startKey };
-};
+): Promise<Page<StoredAuditEvent>> => queryPage(input, toEvent, limit, ExclusiveStartKey);
 
 export const listAuditByModel = (q: AuditQuery & { model: string }) => {
   const filters: string[] = [];
@@ -111,20 +97,13 @@ export const listAuditByDay = (day: string, q: AuditQuery) =>
 
 /** The whole chain of a model in order, a page at a time: memory stays flat however long it is. */
 export async function* readChain(model: string): AsyncGenerator<StoredAuditEvent> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await doc().send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.auditPartition(model) },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of out.Items ?? []) yield toEvent(item);
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
+  for await (const page of queryPages({
+    TableName: table(),
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': keys.auditPartition(model) },
+    ConsistentRead: true,
+  }))
+    for (const item of page) yield toEvent(item);
 }
 
 export const auditSortKey = (seq: number) => pad(seq, 12);

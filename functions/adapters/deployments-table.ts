@@ -1,6 +1,5 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
-import { config } from '#commons/config';
 import type { DeploymentStatus } from '#domain/deployment';
 import {
   ApprovalRequiredError,
@@ -20,9 +19,10 @@ import {
 } from '#domain/items';
 import { modelVersionNode } from '#domain/lineage';
 import { ChainConflict, commitMutation, refusedWith, type TransactItem } from './audit-chain.ts';
-import { itemsOf, keys, readItem } from './keys.ts';
+import { itemsOf, keys } from './keys.ts';
 import { edgeWrites } from './lineage-table.ts';
 import type { ModelItem } from './registry-table.ts';
+import { getItem, table } from './table.ts';
 
 export type {
   DeploymentItem,
@@ -41,21 +41,12 @@ export type {
  * served before; `SERVED#` items keep each stretch of time a version served, so "what served on
  * this target at that moment" is one Query.
  */
-const table = () => config().tableName;
 
-export const getDeployment = async (id: string): Promise<DeploymentItem | undefined> => {
-  const { Item } = await doc().send(
-    new GetCommand({ TableName: table(), Key: keys.deployment(id), ConsistentRead: true }),
-  );
-  return readItem(DeploymentItem, Item);
-};
+export const getDeployment = (id: string): Promise<DeploymentItem | undefined> =>
+  getItem(DeploymentItem, keys.deployment(id));
 
-export const getTarget = async (environment: string, targetId: string): Promise<TargetItem | undefined> => {
-  const { Item } = await doc().send(
-    new GetCommand({ TableName: table(), Key: keys.target(environment, targetId), ConsistentRead: true }),
-  );
-  return readItem(TargetItem, Item);
-};
+export const getTarget = (environment: string, targetId: string): Promise<TargetItem | undefined> =>
+  getItem(TargetItem, keys.target(environment, targetId));
 
 export const listDeployments = async (
   model: string,

@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import type { EnvironmentPolicy } from '#domain/environment';
@@ -6,12 +6,12 @@ import { ChangedWhileWrittenError } from '#domain/errors';
 import { EnvironmentItem } from '#domain/items';
 import { commitMutation, readChainHead, refusedWith } from './audit-chain.ts';
 import { keys, readItem, SYSTEM_CHAIN } from './keys.ts';
+import { queryAll, table } from './table.ts';
 
 /**
  * Environment policies. Stored policies override the seeded defaults; every change is audited
  * on the system chain (environments belong to no model).
  */
-const table = () => config().tableName;
 
 export type { EnvironmentItem } from '#domain/items';
 
@@ -20,24 +20,16 @@ const strip = (item: Record<string, unknown>): EnvironmentItem => {
   return readItem(EnvironmentItem, rest);
 };
 
-export const listStoredEnvironments = async (): Promise<EnvironmentItem[]> => {
-  const items: EnvironmentItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await doc().send(
-      new QueryCommand({
-        TableName: table(),
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.environmentsPartition },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(out.Items ?? []).map(strip));
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-};
+export const listStoredEnvironments = (): Promise<EnvironmentItem[]> =>
+  queryAll(
+    {
+      TableName: table(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.environmentsPartition },
+    },
+    strip,
+  );
 
 export const getStoredEnvironment = async (name: string): Promise<EnvironmentItem | undefined> => {
   const { Item } = await doc().send(

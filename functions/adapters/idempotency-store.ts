@@ -2,7 +2,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import {
   DeleteCommand,
-  GetCommand,
   PutCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
@@ -10,7 +9,8 @@ import {
 import { doc } from '#commons/clients';
 import { config } from '#commons/config';
 import { IdempotencyRecord, type StoredResponse } from '#domain/items';
-import { keys, readItem } from './keys.ts';
+import { keys } from './keys.ts';
+import { getItem } from './table.ts';
 
 export type { IdempotencyRecord, StoredResponse } from '#domain/items';
 
@@ -71,12 +71,8 @@ const RECORD_TTL_SECONDS = 24 * 3600;
 /** An IN_PROGRESS record older than this belongs to a request that died; it may be taken over. */
 export const LOCK_SECONDS = 60;
 
-export const getRecord = async (hash: string): Promise<IdempotencyRecord | undefined> => {
-  const { Item } = await doc().send(
-    new GetCommand({ TableName: config().tableName, Key: keys.idempotency(hash), ConsistentRead: true }),
-  );
-  return readItem(IdempotencyRecord, Item);
-};
+export const getRecord = (hash: string): Promise<IdempotencyRecord | undefined> =>
+  getItem(IdempotencyRecord, keys.idempotency(hash));
 
 /** Claim the key: its claim id, or undefined when someone else holds a live claim or a settled record. */
 export const claim = async (

@@ -1,7 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3 } from '#commons/clients';
-import { artifactsBucket, config } from '#commons/config';
+import { artifactsBucket } from '#commons/config';
+import { presignGet } from './presign.ts';
 
 /** Documents Steward keeps in its bucket: baseline profiles, drift reports and their pages. */
 export const putJson = async (key: string, value: unknown): Promise<string> => {
@@ -33,9 +33,8 @@ export const putPage = async (key: string, html: string): Promise<string> => {
 };
 
 export const getJson = async <T>(uri: string): Promise<T> => {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  if (!match) throw new Error(`not an s3:// URI: ${uri}`);
-  const { Body } = await s3().send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
+  const { bucket, key } = parseUri(uri);
+  const { Body } = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return JSON.parse(await Body!.transformToString('utf8')) as T;
 };
 
@@ -68,18 +67,12 @@ const parseUri = (uri: string) => {
 };
 
 /** A presigned GET of a kept page, answered as HTML to be read in place (not downloaded). */
-export const presignPage = async (uri: string): Promise<{ url: string; expiresAt: string }> => {
+export const presignPage = (uri: string): Promise<{ url: string; expiresAt: string }> => {
   const { bucket, key } = parseUri(uri);
-  const expiresIn = config().presignTtlSeconds;
-  const url = await getSignedUrl(
-    s3(),
-    new GetObjectCommand({
-      Bucket: bucket,
-      Key: key,
-      ResponseContentType: 'text/html; charset=utf-8',
-      ResponseContentDisposition: 'inline',
-    }),
-    { expiresIn },
-  );
-  return { url, expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString() };
+  return presignGet({
+    Bucket: bucket,
+    Key: key,
+    ResponseContentType: 'text/html; charset=utf-8',
+    ResponseContentDisposition: 'inline',
+  });
 };

@@ -1,6 +1,5 @@
-import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
-import { config } from '#commons/config';
 import { EdgeExistsError } from '#domain/errors';
 import { EdgeItem } from '#domain/items';
 import {
@@ -13,13 +12,13 @@ import {
 } from '#domain/lineage';
 import { refusedWith, type TransactItem } from './audit-chain.ts';
 import { itemsOf, keys } from './keys.ts';
+import { queryAll, table } from './table.ts';
 
 /**
  * Lineage edges. Each edge is two items, one under its source (`OUT#...`) and one under its
  * target (`IN#...`), so a walk in either direction is one Query per node; a walk fetches each
  * level's nodes in parallel, so the requests in sequence grow with the depth, not the graph.
  */
-const table = () => config().tableName;
 
 /** The two items of each edge, for a transaction; `onlyNew` refuses an edge that exists. */
 export const edgeWrites = (edges: Edge[], at: string, actor: string, onlyNew: boolean): TransactItem[] =>
@@ -49,23 +48,15 @@ export const edgeWrites = (edges: Edge[], at: string, actor: string, onlyNew: bo
     ];
   });
 
-const queryEdges = async (node: NodeRef, side: 'OUT' | 'IN'): Promise<EdgeItem[]> => {
-  const items: EdgeItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await doc().send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :side)',
-        ExpressionAttributeValues: { ':pk': keys.node(nodeKey(node)), ':side': `${side}#` },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []).map(itemsOf(EdgeItem)));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-};
+const queryEdges = (node: NodeRef, side: 'OUT' | 'IN'): Promise<EdgeItem[]> =>
+  queryAll(
+    {
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :side)',
+      ExpressionAttributeValues: { ':pk': keys.node(nodeKey(node)), ':side': `${side}#` },
+    },
+    itemsOf(EdgeItem),
+  );
 
 /** Details of the model-version nodes (status, dates), one parallel round of BatchGets. */
 const describeVersions = async (nodes: NodeRef[]): Promise<Map<string, Record<string, unknown>>> => {

@@ -1,10 +1,10 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { doc } from '#commons/clients';
-import { config } from '#commons/config';
 import { type BaselineSummary, DriftRunItem, MonitorItem } from '#domain/items';
 import { commitMutation } from './audit-chain.ts';
 import { itemsOf, keys, readItem } from './keys.ts';
 import type { ModelItem } from './registry-table.ts';
+import { getItem, queryAll, table } from './table.ts';
 
 export type { BaselineSummary, DriftRunFeature, DriftRunItem, MonitorItem } from '#domain/items';
 
@@ -12,7 +12,6 @@ export type { BaselineSummary, DriftRunFeature, DriftRunItem, MonitorItem } from
  * Baselines, monitors and drift runs. A version's baseline summary and a deployment's monitor
  * are audited changes; drift runs are results, kept as summaries here (the full report is in S3).
  */
-const table = () => config().tableName;
 
 export const setBaseline = (head: ModelItem, version: number, baseline: BaselineSummary, actor: string) =>
   commitMutation({
@@ -36,12 +35,8 @@ export const setBaseline = (head: ModelItem, version: number, baseline: Baseline
     ],
   });
 
-export const getMonitor = async (deploymentId: string): Promise<MonitorItem | undefined> => {
-  const { Item } = await doc().send(
-    new GetCommand({ TableName: table(), Key: keys.monitor(deploymentId), ConsistentRead: true }),
-  );
-  return readItem(MonitorItem, Item);
-};
+export const getMonitor = (deploymentId: string): Promise<MonitorItem | undefined> =>
+  getItem(MonitorItem, keys.monitor(deploymentId));
 
 export const putMonitor = (head: ModelItem, monitor: MonitorItem, previous: MonitorItem | undefined) =>
   commitMutation({
@@ -98,21 +93,16 @@ export const deleteMonitor = (head: ModelItem, monitor: MonitorItem, actor: stri
 
 /** Monitors due by `now`, oldest first. */
 export const dueMonitors = async (now: string, limit = 1000): Promise<MonitorItem[]> => {
-  const items: MonitorItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await doc().send(
-      new QueryCommand({
-        TableName: table(),
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now',
-        ExpressionAttributeValues: { ':pk': keys.monitorsPartition, ':now': `${now}~` },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(out.Items ?? []).map(itemsOf(MonitorItem)));
-    startKey = out.LastEvaluatedKey;
-  } while (startKey && items.length < limit);
+  const items = await queryAll(
+    {
+      TableName: table(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now',
+      ExpressionAttributeValues: { ':pk': keys.monitorsPartition, ':now': `${now}~` },
+    },
+    itemsOf(MonitorItem),
+    limit,
+  );
   return items.slice(0, limit);
 };
 

@@ -1,7 +1,6 @@
 import { BatchGetCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { doc } from '#commons/clients';
-import { config } from '#commons/config';
 import type { AuditEvent } from '#domain/audit';
 import {
   ChangedWhileWrittenError,
@@ -24,24 +23,16 @@ import {
 } from './audit-chain.ts';
 import { itemsOf, keys, MODEL_HEAD_UPPER_BOUND, readItem } from './keys.ts';
 import { edgeWrites } from './lineage-table.ts';
+import { getItem, type Page, queryPage, table } from './table.ts';
 
 export type { AliasItem, CardItem, ModelItem, StoredArtifact, StoredFile, VersionItem } from '#domain/items';
 
-const table = () => config().tableName;
-
-export interface Page<T> {
-  items: T[];
-  lastKey: Record<string, unknown> | undefined;
-}
+export type { Page } from './table.ts';
 
 // ---- models ---------------------------------------------------------------------------------
 
-export const getModel = async (name: string): Promise<ModelItem | undefined> => {
-  const { Item } = await doc().send(
-    new GetCommand({ TableName: table(), Key: keys.model(name), ConsistentRead: true }),
-  );
-  return readItem(ModelItem, Item);
-};
+export const getModel = (name: string): Promise<ModelItem | undefined> =>
+  getItem(ModelItem, keys.model(name));
 
 /** The model and its aliases: one Query over the head of the model's partition. */
 export const getModelWithAliases = async (
@@ -63,41 +54,29 @@ export const getModelWithAliases = async (
   };
 };
 
-export const listModels = async (options: {
+export const listModels = (options: {
   prefix?: string;
   tag?: { key: string; value: string };
   limit: number;
   startKey?: Record<string, unknown>;
 }): Promise<Page<ModelItem>> => {
-  const items: ModelItem[] = [];
-  let startKey = options.startKey;
   const index = keys.modelIndex('');
-  // A tag filter may thin a page out; keep reading (a bounded number of times) to fill it.
-  for (let round = 0; round < 10; round++) {
-    const input: QueryCommandInput = {
-      TableName: table(),
-      IndexName: 'gsi1',
-      KeyConditionExpression: options.prefix
-        ? 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)'
-        : 'gsi1pk = :pk',
-      ExpressionAttributeValues: {
-        ':pk': index.gsi1pk,
-        ...(options.prefix ? { ':prefix': options.prefix } : {}),
-      },
-      Limit: options.limit - items.length,
-      ExclusiveStartKey: startKey,
-    };
-    if (options.tag) {
-      input.FilterExpression = '#tags.#k = :v';
-      input.ExpressionAttributeNames = { '#tags': 'tags', '#k': options.tag.key };
-      input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':v': options.tag.value };
-    }
-    const page = await doc().send(new QueryCommand(input));
-    items.push(...(page.Items ?? []).map(itemsOf(ModelItem)));
-    startKey = page.LastEvaluatedKey;
-    if (!startKey || items.length >= options.limit) break;
+  const input: QueryCommandInput = {
+    TableName: table(),
+    IndexName: 'gsi1',
+    KeyConditionExpression: options.prefix ? 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)' : 'gsi1pk = :pk',
+    ExpressionAttributeValues: {
+      ':pk': index.gsi1pk,
+      ...(options.prefix ? { ':prefix': options.prefix } : {}),
+    },
+  };
+  // A tag filter may thin a page out; queryPage reads on (a bounded number of times) to fill it.
+  if (options.tag) {
+    input.FilterExpression = '#tags.#k = :v';
+    input.ExpressionAttributeNames = { '#tags': 'tags', '#k': options.tag.key };
+    input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':v': options.tag.value };
   }
-  return { items, lastKey: startKey };
+  return queryPage(input, itemsOf(ModelItem), options.limit, options.startKey);
 };
 
 export const createModel = (
@@ -157,12 +136,8 @@ export const markModelDeleted = (
 
 // ---- versions -------------------------------------------------------------------------------
 
-export const getVersion = async (name: string, version: number): Promise<VersionItem | undefined> => {
-  const { Item } = await doc().send(
-    new GetCommand({ TableName: table(), Key: keys.version(name, version), ConsistentRead: true }),
-  );
-  return readItem(VersionItem, Item);
-};
+export const getVersion = (name: string, version: number): Promise<VersionItem | undefined> =>
+  getItem(VersionItem, keys.version(name, version));
 
 /** The model (for its chain head and owner) and one version, in one request. */
 export const getModelAndVersion = async (
@@ -191,32 +166,22 @@ export const getModelAndVersion = async (
   };
 };
 
-export const listVersions = async (
+export const listVersions = (
   name: string,
   options: { status?: VersionStatus; limit: number; startKey?: Record<string, unknown> },
 ): Promise<Page<VersionItem>> => {
-  const items: VersionItem[] = [];
-  let startKey = options.startKey;
-  for (let round = 0; round < 10; round++) {
-    const input: QueryCommandInput = {
-      TableName: table(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
-      ExpressionAttributeValues: { ':pk': keys.model(name).pk, ':v': keys.versionPrefix },
-      ScanIndexForward: false,
-      Limit: options.limit - items.length,
-      ExclusiveStartKey: startKey,
-    };
-    if (options.status) {
-      input.FilterExpression = '#status = :status';
-      input.ExpressionAttributeNames = { '#status': 'status' };
-      input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':status': options.status };
-    }
-    const page = await doc().send(new QueryCommand(input));
-    items.push(...(page.Items ?? []).map(itemsOf(VersionItem)));
-    startKey = page.LastEvaluatedKey;
-    if (!startKey || items.length >= options.limit) break;
+  const input: QueryCommandInput = {
+    TableName: table(),
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
+    ExpressionAttributeValues: { ':pk': keys.model(name).pk, ':v': keys.versionPrefix },
+    ScanIndexForward: false,
+  };
+  if (options.status) {
+    input.FilterExpression = '#status = :status';
+    input.ExpressionAttributeNames = { '#status': 'status' };
+    input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':status': options.status };
   }
-  return { items, lastKey: startKey };
+  return queryPage(input, itemsOf(VersionItem), options.limit, options.startKey);
 };
 
 /** Version n+1 of a model: the model's counter moves with the chain, so numbers have no gaps. */
@@ -465,12 +430,7 @@ export const deleteAlias = (
 
 // ---- model cards ----------------------------------------------------------------------------
 
-export const getCard = async (name: string): Promise<CardItem | undefined> => {
-  const { Item } = await doc().send(
-    new GetCommand({ TableName: table(), Key: keys.card(name), ConsistentRead: true }),
-  );
-  return readItem(CardItem, Item);
-};
+export const getCard = (name: string): Promise<CardItem | undefined> => getItem(CardItem, keys.card(name));
 
 /**
  * Replace the card, guarded by the revision read (0: no card yet). A risk tier on the card is the

@@ -5,6 +5,7 @@ import {
   type DatasetFormat,
   DatasetFormatError,
   type ListedObject,
+  type ReadStats,
   readRecords,
 } from '#adapters/dataset-reader';
 import { type ClientSettings, clientSettings, setClientSettings } from '#commons/clients';
@@ -41,14 +42,8 @@ export interface ShardTask {
   predictions: boolean;
 }
 
-export interface ShardStats {
-  objects: number;
-  bytes: number;
-  lines: number;
-  records: number;
-  outsideWindow: number;
-  untimed: number;
-}
+/** What a shard read: the reader's figures but its listings (the main thread lists, once). */
+export type ShardStats = Omit<ReadStats, 'listings'>;
 
 export interface ShardSummary {
   window: WindowSummary;

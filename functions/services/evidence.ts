@@ -16,6 +16,7 @@ import {
   type ModelItem,
   type VersionItem,
 } from '#adapters/registry-table';
+import { allPages } from '#adapters/table';
 import { NotFoundError } from '#commons/errors';
 import { attemptsChain } from '#domain/audit-query';
 import type { PerformanceFigures } from '#domain/drift/ground-truth';
@@ -83,16 +84,8 @@ const collect = async <T>(items: AsyncIterable<T>): Promise<T[]> => {
 };
 
 /** Every deployment of the model (newest first), a page at a time. */
-const allDeployments = async (model: string): Promise<DeploymentItem[]> => {
-  const out: DeploymentItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await listDeployments(model, { limit: 100, ...(startKey ? { startKey } : {}) });
-    out.push(...page.items);
-    startKey = page.lastKey;
-  } while (startKey);
-  return out;
-};
+const allDeployments = (model: string): Promise<DeploymentItem[]> =>
+  allPages((startKey) => listDeployments(model, { limit: 100, ...(startKey ? { startKey } : {}) }));
 
 const driftEvidence = async (run: DriftRunItem): Promise<DriftRunEvidence> => {
   const { entity: _entity, ...summary } = run;

@@ -14,6 +14,7 @@ import {
   markModelDeleted,
   type VersionItem,
 } from '#adapters/registry-table';
+import { allPages } from '#adapters/table';
 import { decodeCursor, encodeCursor } from '#commons/cursor';
 import { HttpError } from '#commons/errors';
 import { type Principal, requireOwner, requireReader } from '#commons/identity';
@@ -131,16 +132,12 @@ export const aliasesOf = async (name: string): Promise<AliasItem[]> =>
 export const storedModel = (name: string): Promise<ModelItem | undefined> => getModel(name);
 
 /** Every version of a model that MLflow may see, newest first. */
-export const visibleVersions = async (name: string): Promise<VersionItem[]> => {
-  const out: VersionItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await listVersions(name, { limit: 100, ...(startKey ? { startKey } : {}) });
-    out.push(...page.items.filter((v) => !isHidden(v)));
-    startKey = page.lastKey;
-  } while (startKey);
-  return out;
-};
+export const visibleVersions = async (name: string): Promise<VersionItem[]> =>
+  (await everyVersion(name)).filter((v) => !isHidden(v));
+
+/** Every version of a model, hidden or not, newest first. */
+const everyVersion = (name: string): Promise<VersionItem[]> =>
+  allPages((startKey) => listVersions(name, { limit: 100, ...(startKey ? { startKey } : {}) }));
 
 /** The newest version in each stage asked for (every stage when none is). */
 export const latestPerStage = (versions: readonly VersionItem[], stages: readonly string[]) => {
@@ -155,20 +152,12 @@ export const latestPerStage = (versions: readonly VersionItem[], stages: readonl
   return [...seen.values()].sort((a, b) => a.version - b.version);
 };
 
-const allModels = async (prefix: string | undefined): Promise<ModelItem[]> => {
-  const out: ModelItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await listModels({
-      ...(prefix ? { prefix } : {}),
-      limit: 100,
-      ...(startKey ? { startKey } : {}),
-    });
-    out.push(...page.items.filter((m) => !isHidden(m)));
-    startKey = page.lastKey;
-  } while (startKey);
-  return out;
-};
+const allModels = async (prefix: string | undefined): Promise<ModelItem[]> =>
+  (
+    await allPages((startKey) =>
+      listModels({ ...(prefix ? { prefix } : {}), limit: 100, ...(startKey ? { startKey } : {}) }),
+    )
+  ).filter((m) => !isHidden(m));
 
 /** MLflow asks for up to 10,000 at once; a page holds at most this many, with a token for the rest. */
 export const PAGE_CAP = 1000;
@@ -186,19 +175,19 @@ const paginate = async <T>(
   return { page, next };
 };
 
+/** A search as MLflow asks it: filter, order, page size and token, and the cursor's scope. */
+export interface SearchQuery {
+  filter: Comparison[];
+  orderBy: Ordering[];
+  maxResults: number;
+  pageToken: string | undefined;
+  scope: string;
+}
+
 const readModelField = (m: ModelItem) => (f: FilterField) =>
   f.kind === 'tag' ? m.tags?.[f.key] : f.name === 'name' ? m.name : undefined;
 
-export const searchModels = async (
-  principal: Principal,
-  query: {
-    filter: Comparison[];
-    orderBy: Ordering[];
-    maxResults: number;
-    pageToken: string | undefined;
-    scope: string;
-  },
-) => {
+export const searchModels = async (principal: Principal, query: SearchQuery) => {
   requireReader(principal);
   for (const c of query.filter)
     if (c.field.kind === 'attribute' && c.field.name !== 'name')
@@ -226,16 +215,7 @@ const readVersionField = (v: VersionItem) => (f: FilterField) => {
   }
 };
 
-export const searchVersions = async (
-  principal: Principal,
-  query: {
-    filter: Comparison[];
-    orderBy: Ordering[];
-    maxResults: number;
-    pageToken: string | undefined;
-    scope: string;
-  },
-) => {
+export const searchVersions = async (principal: Principal, query: SearchQuery) => {
   requireReader(principal);
   const exact = query.filter.find(
     (c) => c.field.kind === 'attribute' && c.field.name === 'name' && c.op === '=',
@@ -326,13 +306,7 @@ export const deleteModel = async (principal: Principal, name: string) => {
   const found = await getModelWithAliases(name);
   if (!found || isHidden(found.model)) throw notFound(`Registered Model with name=${name} not found`);
   requireOwner(principal, found.model.owner);
-  const all: VersionItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await listVersions(name, { limit: 100, ...(startKey ? { startKey } : {}) });
-    all.push(...page.items);
-    startKey = page.lastKey;
-  } while (startKey);
+  const all = await everyVersion(name);
   const approved = all.filter((v) => Object.keys(v.approvalsByEnvironment ?? {}).length > 0);
   const deployments = await listDeployments(name, { limit: 1 });
   if (approved.length || deployments.items.length)

@@ -16,6 +16,7 @@ import {
   type VersionItem,
   updateModel as writeModel,
 } from '#adapters/registry-table';
+import { allPages } from '#adapters/table';
 import { decodeCursor, encodeCursor } from '#commons/cursor';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '#commons/errors';
 import { type Principal, requireOwner } from '#commons/identity';
@@ -244,13 +245,7 @@ const inventoryRow = (m: ModelItem) => ({
 export type InventoryEntry = ReturnType<typeof inventoryRow>;
 
 /** The model inventory, for model-risk teams: one row per model, every page read. */
-export const inventory = async (): Promise<InventoryEntry[]> => {
-  const rows: InventoryEntry[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await queryModels({ limit: 100, ...(startKey ? { startKey } : {}) });
-    rows.push(...page.items.map(inventoryRow));
-    startKey = page.lastKey;
-  } while (startKey);
-  return rows;
-};
+export const inventory = async (): Promise<InventoryEntry[]> =>
+  (await allPages((startKey) => queryModels({ limit: 100, ...(startKey ? { startKey } : {}) }))).map(
+    inventoryRow,
+  );

@@ -140,17 +140,23 @@ const prepareOperation = async (event: z.infer<typeof PrepareEvent>) => {
     const executionRoleArn = account
       ? `arn:${account.deployRoleArn.split(':')[1]}:iam::${account.id}:role/${prefix}-model-execution`
       : config().sagemakerExecutionRoleArn;
+    /** The SageMaker model both an endpoint and a batch transform run. */
+    const sagemakerModel = () => {
+      if (!executionRoleArn) throw new PlanError(`${ENV.SAGEMAKER_EXECUTION_ROLE_ARN} is not configured`);
+      return {
+        modelName: names,
+        executionRoleArn,
+        container: { Image: imageOf(version.lineage), ...modelData },
+      };
+    };
     if (d.target.kind === 'sagemaker') {
       const t = d.target;
-      if (!executionRoleArn) throw new PlanError(`${ENV.SAGEMAKER_EXECUTION_ROLE_ARN} is not configured`);
       return {
         ...base,
         sagemaker: {
-          modelName: names,
+          ...sagemakerModel(),
           endpointConfigName: names,
           endpointName: t.endpointName,
-          executionRoleArn,
-          container: { Image: imageOf(version.lineage), ...modelData },
           variants: [
             {
               VariantName: 'AllTraffic',
@@ -181,14 +187,11 @@ const prepareOperation = async (event: z.infer<typeof PrepareEvent>) => {
     }
     if (d.target.kind === 'sagemaker-batch') {
       const t = d.target;
-      if (!executionRoleArn) throw new PlanError(`${ENV.SAGEMAKER_EXECUTION_ROLE_ARN} is not configured`);
       return {
         ...base,
         batch: {
-          modelName: names,
+          ...sagemakerModel(),
           transformJobName: names,
-          executionRoleArn,
-          container: { Image: imageOf(version.lineage), ...modelData },
           inputUri: t.inputUri,
           outputUri: t.outputUri,
           contentType: t.contentType,
