@@ -337,7 +337,16 @@ describe('approvals', () => {
     );
     expect((await fetch(link)).status).toBe(410);
     expectProblem(await decideByApi(created.id, 'late@example.com'), 410);
-    // A new request may follow an expired one.
+    // A new request may follow an expired one. The policy gets an hour first: a request that
+    // waits one second may already read EXPIRED when a loaded machine answers it.
+    const longer = await api.call('PUT', `/v1/environments/${env}`, {
+      principal: 'admin',
+      body: {
+        approval: { required: true, groups: [{ name: 'g', members: ['late@example.com'], minApprovals: 1 }] },
+        approvalTtlHours: 1,
+      },
+    });
+    expect(longer.status, longer.text).toBe(200);
     expect((await request(model, env)).status).toBe('PENDING');
   });
 
