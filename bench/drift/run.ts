@@ -5,6 +5,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { LAMBDA_BUNDLING } from '../../infra/aws/bundling.ts';
 import { ensureData, FEATURES } from './generate.ts';
 
 /**
@@ -211,19 +212,24 @@ const main = async () => {
     `data: ${(data.captureBytes / 2 ** 20).toFixed(0)} MiB of SageMaker capture JSON Lines in ${data.captureFiles} files (${data.lines} lines, CSV-encoded, ${FEATURES.length} features + prediction), reference CSV of 50,000 rows; window ${window.from} .. ${window.to}`,
   );
 
-  note('bundling bench/drift/job.ts with esbuild');
+  note('bundling bench/drift/job.ts with esbuild, as the Lambda functions are bundled');
   const jobFile = join(benchDir, 'job.mjs');
+  // The Lambda bundles' settings (infra/aws/bundling.ts: minified, the SDK's ESM builds, the
+  // aliases), so that the job and its worker threads load what a drift run on Lambda loads; only
+  // the target is this machine's Node.
   await build({
     entryPoints: [join(root, 'bench', 'drift', 'job.ts')],
     outfile: jobFile,
+    absWorkingDir: root,
     bundle: true,
+    minify: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: `node${process.versions.node.split('.')[0]}`,
+    mainFields: [...LAMBDA_BUNDLING.mainFields],
+    alias: { ...LAMBDA_BUNDLING.alias },
+    banner: { js: LAMBDA_BUNDLING.banner },
     logLevel: 'warning',
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
   });
   const args = [data.reference, data.capture, window.from, window.to];
   const tsOut = join(benchDir, 'ts-report.json');
@@ -333,6 +339,10 @@ const main = async () => {
     typescript: { ...ts, stderr: undefined, mibPerSecond: tsRate },
     typescript2: { ...ts2, stderr: undefined, mibPerSecond: ts2Rate, workers: double.result.workers },
     workersRatio: ts2Rate / tsRate,
+    workersRatioRuns: {
+      one: ones.map((r) => r.measured.wallSeconds),
+      two: twos.map((r) => r.measured.wallSeconds),
+    },
     phases: { one: single.result.phases, two: double.result.phases },
     loadAverage: { before: loadBefore, after: loadAfter },
   };
@@ -350,6 +360,18 @@ const main = async () => {
   print(
     `throughput ratio 2 workers / 1 worker: ${workersRatio.toFixed(2)}x   target >= ${WORKERS_RATIO_TARGET}x   ${workersRatio >= WORKERS_RATIO_TARGET ? 'PASS' : 'UNDER'}${busiest >= QUIET_LOAD ? `   (NOT A VALID FIGURE: load average ${busiest.toFixed(1)} >= ${QUIET_LOAD}; run again on a quiet machine)` : ''}`,
   );
+  // What the CPU times say, which other work moves far less than wall times: the 1-worker run
+  // lasts about as long as its main thread's CPU time (its helper threads run on the idle core),
+  // the 2-worker run at least half of every thread's CPU time on 2 cores.
+  const cpuOne = (single.result.phases as Phases).cpu;
+  const cpuTwo = (double.result.phases as Phases).cpu;
+  if (cpuOne?.main !== undefined && cpuTwo) {
+    const estimate = cpuOne.main / (cpuTwo.process / 2);
+    print(
+      `CPU-time estimate of that ratio: 1-worker main thread ${cpuOne.main.toFixed(2)} s / (2-worker process ${cpuTwo.process.toFixed(2)} s / 2 cores) = ${estimate.toFixed(2)}x (for 2 free cores: the 2-worker run's serial phases lower it, the 1-worker run's waits for reads raise it)`,
+    );
+    results.cpuRatioEstimate = estimate;
+  }
   // Merged sketches hold other items than one pass's: KS, its p-value and Wasserstein (and so a
   // verdict) may differ within the stated bound; every other figure must be equal.
   const unsketched = (r: { features: Record<string, unknown>[] }) =>
