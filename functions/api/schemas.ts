@@ -123,6 +123,11 @@ const NodeOut = /* @__PURE__ */ schema(() =>
 export const Graph = /* @__PURE__ */ schema(() =>
   z
     .object({
+      root: z
+        .object({ kind: NodeKind, id: z.string() })
+        .meta(d('The start node, as asked.', { kind: 'model-version', id: 'churn-scorer:3' })),
+      direction: z.enum(['upstream', 'downstream', 'both']).meta(d('Which way the walk went.', 'both')),
+      depth: z.number().int().meta(d('How many edges deep the walk went at most.', 5)),
       nodes: z.array(NodeOut).meta(d('The nodes reached, the start node first.')),
       edges: z
         .array(

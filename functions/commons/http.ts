@@ -456,7 +456,7 @@ const errorPage = (result: APIGatewayProxyResult): APIGatewayProxyResult => {
 
 /**
  * An answer against its route entry. A success must be one of the entry's declared statuses, and
- * its JSON body must match that status's schema: the reference is generated from the entry, so
+ * its JSON body must match that status's schema (its `application/json` one, where it has several): the reference is generated from the entry, so
  * a mismatch is a defect of the entry or of the operation. Local mode (and so every test) refuses
  * either as a fault. On AWS the answer is sent as it is and the mismatch is logged at error level
  * with the route and the paths of the fields that differ, never their values.
@@ -471,8 +471,10 @@ export const checkAnswer = (route: RouteEntry, response: HttpResponse): void => 
     logger.error('an answer differs from its route entry', { detail: problem });
     return;
   }
-  if (!spec.schema || response.body === undefined || typeof response.body === 'string') return;
-  const parsed = spec.schema.safeParse(response.body);
+  // A JSON body: the status's schema, or its JSON one where the answer comes in several types.
+  const schema = spec.schema ?? spec.content?.['application/json'];
+  if (!schema || response.body === undefined || typeof response.body === 'string') return;
+  const parsed = schema.safeParse(response.body);
   if (parsed.success) return;
   // The path and the kind of each issue only: a message may quote the value, which is data.
   const issues = parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(body)'}: ${i.code}`);

@@ -123,6 +123,19 @@ describe('an answer against its route entry', () => {
     expect(JSON.stringify(errors.mock.calls)).not.toContain(SECRET);
   });
 
+  it('checks a JSON body against the application/json schema of an answer that comes in several types', () => {
+    inMode('local');
+    const several = {
+      ...entry,
+      responses: {
+        200: { description: 'the thing', content: { 'application/json': Thing, 'text/csv': z.string() } },
+      },
+    };
+    expect(() => checkAnswer(several, json(200, { name: 'x', size: SECRET }))).toThrow(/size/);
+    expect(() => checkAnswer(several, json(200, { name: 'x', size: 3 }))).not.toThrow();
+    expect(() => checkAnswer(several, json(200, 'name,size\nx,3\n'))).not.toThrow();
+  });
+
   it('still refuses an undeclared status in local mode and logs it on AWS', () => {
     inMode('local');
     expect(() => checkAnswer(entry, json(201, { name: 'x', size: 3 }))).toThrow(/does not declare/);
