@@ -157,6 +157,7 @@ export interface ReadOptions extends ListOptions, FieldOptions {
 
 /** A dataset that cannot be read as its format says: 422, naming the object and the line. */
 export class DatasetFormatError extends UnprocessableError {
+  override readonly name: string = 'DatasetFormatError';
   readonly object: string;
   readonly line: number;
   constructor(object: string, line: number, message: string, cause?: unknown) {
