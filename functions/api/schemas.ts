@@ -124,7 +124,7 @@ export const Graph = /* @__PURE__ */ schema(() =>
   z
     .object({
       root: z
-        .object({ kind: NodeKind, id: z.string() })
+        .object({ kind: NodeKind, id: z.string().meta(d('The node id within its kind.', 'churn-scorer:3')) })
         .meta(d('The start node, as asked.', { kind: 'model-version', id: 'churn-scorer:3' })),
       direction: z.enum(['upstream', 'downstream', 'both']).meta(d('Which way the walk went.', 'both')),
       depth: z.number().int().meta(d('How many edges deep the walk went at most.', 5)),
@@ -383,7 +383,15 @@ export const DriftRunSummary = /* @__PURE__ */ schema(() =>
       rows: z.number().int().meta(d('Rows read in the window.', 12000)),
       driftedShare: z.number().meta(d('Drifted features / features with figures.', 0.25)),
       status: z.string().meta(d('OK, WARNING, DRIFTED or NO_DATA.', 'WARNING')),
-      health: z.string().optional().meta(d('The run itself: whether every part of the window was read.')),
+      health: z
+        .string()
+        .optional()
+        .meta(
+          d(
+            "The target's health over the window, from its own metrics: HEALTHY, DEGRADED (5% errors or more), IDLE or UNKNOWN.",
+            'HEALTHY',
+          ),
+        ),
       empty: z.boolean().meta(d('True when the window held no rows.')),
       reason: z.string().optional().meta(d('Why the run found no figures, when it found none.')),
       drifted: z.array(z.string()).meta(d('The drifted features.', ['tenure_months'])),
@@ -409,4 +417,55 @@ export const DriftRunSummary = /* @__PURE__ */ schema(() =>
       at: z.string().meta(d('When the run finished.')),
     })
     .meta({ id: 'DriftRunSummary', description: "A drift run in the list of a deployment's runs." }),
+);
+
+/** One row of the model inventory, as JSON (the CSV has the same columns, flattened). */
+export const InventoryRow = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      name: z.string().meta(d('The model.', 'churn-scorer')),
+      owner: z.string().meta(d('Who answers for it.')),
+      purpose: z.string().optional().meta(d('What it is used for.')),
+      riskTier: z.enum(['low', 'medium', 'high']).optional().meta(d('Its risk tier.', 'medium')),
+      versions: z.number().int().meta(d('How many versions it has registered.', 3)),
+      deployed: z
+        .record(
+          z.string(),
+          z
+            .object({
+              version: z.number().int().meta(d('The version serving there.', 3)),
+              since: z.string().meta(d('Since when (ISO 8601 UTC).')),
+            })
+            .loose(),
+        )
+        .meta(d('What serves where: the version per environment, and since when.')),
+      lastApproval: z
+        .object({
+          id: z.string().meta(d('The approval request.')),
+          environment: z.string().meta(d('For which environment.', 'prod')),
+          version: z.number().int().meta(d('For which version.', 3)),
+          status: z.string().meta(d('PENDING, APPROVED, REJECTED, EXPIRED or FAILED.', 'APPROVED')),
+          at: z.string().meta(d('When it last changed.')),
+        })
+        .loose()
+        .optional()
+        .meta(d('The latest approval request and how it ended.')),
+      lastDriftStatus: z.string().optional().meta(d('The latest drift run status.', 'OK')),
+      lastDrift: z
+        .object({
+          status: z.string().meta(d('OK, WARNING, DRIFTED or NO_DATA.', 'OK')),
+          at: z.string().meta(d('When the run finished.')),
+          driftedShare: z.number().optional().meta(d('Drifted features / features with figures.', 0)),
+        })
+        .loose()
+        .optional()
+        .meta(d('The latest drift run: status, when, drifted share.')),
+      health: z
+        .string()
+        .optional()
+        .meta(d("The serving target's health at the latest drift run: HEALTHY, DEGRADED, IDLE or UNKNOWN.")),
+      validityEnd: z.string().optional().meta(d("The day the card's validation stops holding.")),
+      updatedAt: z.string().meta(d('When the model last changed.')),
+    })
+    .meta({ id: 'InventoryRow', description: 'One row of the model inventory.' }),
 );

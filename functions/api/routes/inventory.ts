@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { InventoryQuery } from '#domain/inventory';
 import { defineRoutes } from '../route.ts';
-import { AnyObject } from '../schemas.ts';
+import { InventoryRow } from '../schemas.ts';
 
 export const inventoryRoutes = defineRoutes('inventory', [
   {
@@ -19,7 +19,7 @@ export const inventoryRoutes = defineRoutes('inventory', [
         description: 'the inventory',
         content: {
           'application/json': z.object({
-            items: z.array(AnyObject).meta({
+            items: z.array(InventoryRow).meta({
               description:
                 'One row per model: name, owner, purpose, riskTier, versions, deployed (environment and target per version), lastApproval, lastDriftStatus, health, validityEnd, updatedAt (the CSV columns).',
             }),
