@@ -5,8 +5,6 @@ import {
   changeVersion,
   getModel,
   getModelAndVersion,
-  insertVersion,
-  type ModelItem,
   type StoredFile,
   type VersionItem,
 } from '#adapters/registry-table';
