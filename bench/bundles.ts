@@ -1,24 +1,31 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { functionGroups } from '#api/routes';
-import { LAMBDA_BUNDLING } from '../infra/aws/bundling.ts';
+import { LAMBDA_ALIASES, LAMBDA_ENTRY, LAMBDA_NODE_MAJOR, lambdaBuild } from '../infra/aws/bundling.ts';
 import { bytes, heading, marker, megabytes, print, type TargetResult, table } from './report.ts';
 
 /**
- * The minified size of each Lambda bundle, built as the CDK app builds it (ServiceFunction, with
- * the settings of infra/aws/bundling.ts: ESM, the runtime's Node version, the createRequire banner,
- * `module` before `main`, the package aliases, the SDK bundled rather than taken from the
- * runtime), but without a source map, so that the figure is the code the runtime loads.
+ * The minified size of each Lambda function's code, built as the CDK app builds it
+ * (ServiceFunction, with infra/aws/bundling.ts: ESM for the runtime's Node, the SDK bundled,
+ * the package aliases, split at `import()`), but without a source map, so that the figures are
+ * the code the runtime loads: all of it (`bytes`, the target), and the part a cold start reads
+ * (`coldBytes`: the entry module and the chunks it imports statically; the other chunks are read
+ * when a request first needs them).
  */
 export const BUNDLE_LIMIT_BYTES = 1_000_000;
 export const EMPTY = 'empty';
 
 export interface Bundle {
   fn: string;
+  /** The entry module, `index.mjs`: what the runtime imports. */
   file: string;
+  /** Every module of the function's code. */
   bytes: number;
-  /** Output bytes per npm package (or per source folder), largest first. */
+  /** The entry module and the chunks it imports statically: what a cold start reads and compiles. */
+  coldBytes: number;
+  files: number;
+  /** Bytes per npm package (or per source folder) in the modules a cold start reads, largest first. */
   packages: [string, number][];
   /** Bytes of zod's locale files in the output: see the note printed under the table. */
   zodLocaleBytes: number;
@@ -28,20 +35,15 @@ export interface Bundle {
 
 const EMPTY_HANDLER = "export const handler = async () => ({ statusCode: 200, body: '' });\n";
 
-/** The esbuild options of every Lambda bundle (test/infra/bundles.test.ts reads the same metafile). */
-export const LAMBDA_BUILD: BuildOptions = {
-  bundle: true,
-  minify: true,
-  platform: 'node',
-  format: 'esm',
-  target: LAMBDA_BUNDLING.target,
-  sourcemap: false,
-  mainFields: [...LAMBDA_BUNDLING.mainFields],
-  banner: { js: LAMBDA_BUNDLING.banner },
-  alias: { ...LAMBDA_BUNDLING.alias },
+/**
+ * The options of one function's build, as deployed but with a metafile and no source map
+ * (test/infra/bundles.test.ts reads the same metafile).
+ */
+export const lambdaBundle = (root: string, entry: string, outdir: string): BuildOptions => ({
+  ...lambdaBuild({ root, entry, outdir, sourcemap: false }),
   metafile: true,
   logLevel: 'silent',
-};
+});
 
 const packageOf = (input: string): string => {
   const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
@@ -49,17 +51,34 @@ const packageOf = (input: string): string => {
   return input.split('/').slice(0, 2).join('/');
 };
 
-const analyse = (metafile: Metafile) => {
-  const output = Object.values(metafile.outputs)[0]!;
+/** The output files a cold start loads: the entry and, transitively, its static imports. */
+export const coldOutputs = (metafile: Metafile, entryOutput: string): string[] => {
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const imported of metafile.outputs[path]?.imports ?? [])
+      if (imported.kind === 'import-statement' && !imported.external) visit(imported.path);
+  };
+  visit(entryOutput);
+  return [...seen];
+};
+
+const analyse = (metafile: Metafile, entryOutput: string) => {
+  const outputs = Object.entries(metafile.outputs).filter(([path]) => path.endsWith('.mjs'));
+  const cold = coldOutputs(metafile, entryOutput);
   const perPackage = new Map<string, number>();
   let zodLocaleBytes = 0;
-  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-    const name = packageOf(input);
-    perPackage.set(name, (perPackage.get(name) ?? 0) + bytesInOutput);
-    if (/node_modules\/zod\/.*\/locales\//.test(input)) zodLocaleBytes += bytesInOutput;
-  }
+  for (const path of cold)
+    for (const [input, { bytesInOutput }] of Object.entries(metafile.outputs[path]!.inputs)) {
+      const name = packageOf(input);
+      perPackage.set(name, (perPackage.get(name) ?? 0) + bytesInOutput);
+      if (/node_modules\/zod\/.*\/locales\//.test(input)) zodLocaleBytes += bytesInOutput;
+    }
   return {
-    bytes: output.bytes,
+    bytes: outputs.reduce((sum, [, output]) => sum + output.bytes, 0),
+    coldBytes: cold.reduce((sum, path) => sum + metafile.outputs[path]!.bytes, 0),
+    files: outputs.length,
     packages: [...perPackage.entries()].sort((a, b) => b[1] - a[1]),
     zodLocaleBytes,
   };
@@ -68,25 +87,16 @@ const analyse = (metafile: Metafile) => {
 export const buildBundles = async (root: string, outDir: string): Promise<Bundle[]> => {
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
+  const emptyEntry = join(outDir, 'empty-handler.ts');
+  await writeFile(emptyEntry, EMPTY_HANDLER);
   const bundles: Bundle[] = [];
   for (const fn of [...functionGroups, EMPTY]) {
-    const file = join(outDir, `${fn}.mjs`);
-    const result = await build({
-      ...LAMBDA_BUILD,
-      absWorkingDir: root,
-      outfile: file,
-      ...(fn === EMPTY
-        ? {
-            stdin: {
-              contents: EMPTY_HANDLER,
-              loader: 'ts',
-              resolveDir: root,
-              sourcefile: 'empty-handler.ts',
-            },
-          }
-        : { entryPoints: [join(root, 'functions/http', `${fn}.ts`)] }),
-    });
-    const figures = analyse(result.metafile!);
+    const dir = join(outDir, fn);
+    const file = join(dir, `${LAMBDA_ENTRY}.mjs`);
+    const entry = fn === EMPTY ? emptyEntry : join(root, 'functions/http', `${fn}.ts`);
+    const result = await build(lambdaBundle(root, entry, dir));
+    // The metafile names outputs relative to the working directory.
+    const figures = analyse(result.metafile!, relative(root, resolve(file)));
     bundles.push({
       fn,
       file,
@@ -111,10 +121,12 @@ export const bundleTargets = (bundles: readonly Bundle[]): TargetResult[] =>
 export const printBundles = (bundles: readonly Bundle[], outDir: string): void => {
   print(heading('Lambda bundle sizes (minified, SDK included)'));
   print(
-    `  esbuild: bundle, minify, ESM, ${LAMBDA_BUNDLING.target}, mainFields module/main, createRequire banner, no externals,`,
+    `  esbuild as the CDK app runs it (infra/aws/bundling.ts): bundle, minify, ESM, node${LAMBDA_NODE_MAJOR}, mainFields`,
   );
-  print(`  aliases ${Object.keys(LAMBDA_BUNDLING.alias).join(', ')} (infra/aws/bundling.ts), no source map.`);
-  print(`  Written to ${outDir}. 1 MB = 1,000,000 bytes (decimal).`);
+  print(`  module/main, SDK included, aliases ${Object.keys(LAMBDA_ALIASES).join(', ')}, split at import();`);
+  print('  no source map. "bytes": every module of the function (the target); "at cold start": the entry');
+  print('  module and the chunks it imports statically, which a cold start reads and compiles; the other');
+  print(`  chunks are read when a request first needs them. Written to ${outDir}. 1 MB = 1,000,000 bytes.`);
   print();
   print(
     table(
@@ -124,7 +136,9 @@ export const printBundles = (bundles: readonly Bundle[], outDir: string): void =
         { title: 'MB', align: 'right' },
         { title: 'target', align: 'right' },
         { title: '' },
-        { title: 'largest parts (bytes in output)' },
+        { title: 'at cold start', align: 'right' },
+        { title: 'files', align: 'right' },
+        { title: 'largest parts at cold start' },
       ],
       bundles.map((b) => [
         b.fn,
@@ -132,6 +146,8 @@ export const printBundles = (bundles: readonly Bundle[], outDir: string): void =
         megabytes(b.bytes),
         b.marker === undefined ? '-' : '<= 1 MB',
         b.marker ?? '',
+        bytes(b.coldBytes),
+        String(b.files),
         b.packages
           .slice(0, 4)
           .map(([name, size]) => `${name} ${Math.round(size / 1000)}k`)

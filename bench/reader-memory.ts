@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { readRecords } from '#adapters/dataset-reader';
-import { s3 } from '#commons/clients';
+import { s3 } from '#commons/s3';
 import { ARTIFACTS_BUCKET, startLocalSystem } from '#local/system';
 import { heading, marker, print, type TargetResult, table } from './report.ts';
 
@@ -70,7 +70,7 @@ export const measureReaderMemory = async (): Promise<ReaderMemory> => {
         }
       })(),
     );
-    await s3().send(
+    await (await s3()).send(
       new PutObjectCommand({
         Bucket: ARTIFACTS_BUCKET,
         Key: KEY,

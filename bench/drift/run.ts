@@ -5,7 +5,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { LAMBDA_BUNDLING } from '../../infra/aws/bundling.ts';
+import { lambdaBuild } from '../../infra/aws/bundling.ts';
 import { ensureData, FEATURES } from './generate.ts';
 
 /**
@@ -213,22 +213,14 @@ const main = async () => {
   );
 
   note('bundling bench/drift/job.ts with esbuild, as the Lambda functions are bundled');
-  const jobFile = join(benchDir, 'job.mjs');
+  const jobDir = join(benchDir, 'job');
+  const jobFile = join(jobDir, 'index.mjs');
   // The Lambda bundles' settings (infra/aws/bundling.ts: minified, the SDK's ESM builds, the
-  // aliases), so that the job and its worker threads load what a drift run on Lambda loads; only
-  // the target is this machine's Node.
+  // aliases, split at import()), so that the job and its worker threads load what a drift run on
+  // Lambda loads; only the target is this machine's Node.
   await build({
-    entryPoints: [join(root, 'bench', 'drift', 'job.ts')],
-    outfile: jobFile,
-    absWorkingDir: root,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'esm',
+    ...lambdaBuild({ root, entry: join(root, 'bench', 'drift', 'job.ts'), outdir: jobDir, sourcemap: false }),
     target: `node${process.versions.node.split('.')[0]}`,
-    mainFields: [...LAMBDA_BUNDLING.mainFields],
-    alias: { ...LAMBDA_BUNDLING.alias },
-    banner: { js: LAMBDA_BUNDLING.banner },
     logLevel: 'warning',
   });
   const args = [data.reference, data.capture, window.from, window.to];

@@ -1,23 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  ListPartsCommand,
-  type Part,
-  PutObjectCommand,
-  UploadPartCommand,
-  UploadPartCopyCommand,
-} from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { s3 } from '#commons/clients';
+import type { Part } from '@aws-sdk/client-s3';
 import { config } from '#commons/config';
-import { presignGet } from './presign.ts';
+import { loadS3, s3 } from '#commons/s3';
+import { loadPresigner, presignGet } from './presign.ts';
 
 /**
  * The artifacts bucket. Bytes go straight between the caller and S3 through presigned URLs; no
@@ -45,11 +31,13 @@ export const planUpload = async (
   sizeBytes: number,
 ): Promise<UploadPlan> => {
   const { presignTtlSeconds: expiresIn, multipartThresholdBytes, s3Checksums } = config();
+  const [{ CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand }, { getSignedUrl }, client] =
+    await Promise.all([loadS3(), loadPresigner(), s3()]);
   const expiresAt = new Date(Date.now() + expiresIn * 1000).toISOString();
   if (sizeBytes < multipartThresholdBytes) {
     const checksum = s3Checksums ? { ChecksumSHA256: hexToBase64(sha256) } : {};
     const url = await getSignedUrl(
-      s3(),
+      client,
       new PutObjectCommand({ Bucket: bucket, Key: key, ContentLength: sizeBytes, ...checksum }),
       {
         expiresIn,
@@ -67,14 +55,14 @@ export const planUpload = async (
   }
   const partBytes = Math.max(config().multipartPartBytes, Math.ceil(sizeBytes / MAX_PARTS));
   const count = Math.ceil(sizeBytes / partBytes);
-  const { UploadId } = await s3().send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
   if (!UploadId) throw new Error('S3 returned no upload id');
   const parts = await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const offset = i * partBytes;
       const size = Math.min(partBytes, sizeBytes - offset);
       const url = await getSignedUrl(
-        s3(),
+        client,
         new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: i + 1, ContentLength: size }),
         { expiresIn, signableHeaders: new Set(['content-length']) },
       );
@@ -95,6 +83,7 @@ export const completeMultipart = async (
   uploadId: string,
   reported: { partNumber: number; etag: string }[] | undefined,
 ): Promise<'completed' | 'missing' | 'gone'> => {
+  const [{ CompleteMultipartUploadCommand, ListPartsCommand }, client] = await Promise.all([loadS3(), s3()]);
   let parts: Part[];
   if (reported?.length) parts = reported.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag }));
   else {
@@ -102,7 +91,7 @@ export const completeMultipart = async (
     let marker: string | undefined;
     try {
       do {
-        const page = await s3().send(
+        const page = await client.send(
           new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
         );
         parts.push(...(page.Parts ?? []).map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag })));
@@ -116,7 +105,7 @@ export const completeMultipart = async (
   if (parts.length === 0) return 'missing';
   parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
   try {
-    await s3().send(
+    await client.send(
       new CompleteMultipartUploadCommand({
         Bucket: bucket,
         Key: key,
@@ -141,8 +130,9 @@ export interface StoredObject {
 }
 
 export const inspectObject = async (bucket: string, key: string): Promise<StoredObject | undefined> => {
+  const [{ HeadObjectCommand }, client] = await Promise.all([loadS3(), s3()]);
   try {
-    const head = await s3().send(
+    const head = await client.send(
       new HeadObjectCommand({
         Bucket: bucket,
         Key: key,
@@ -169,7 +159,10 @@ export const hashObject = async (
   key: string,
   versionId?: string,
 ): Promise<{ sha256: string; sizeBytes: number }> => {
-  const { Body } = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+  const [{ GetObjectCommand }, client] = await Promise.all([loadS3(), s3()]);
+  const { Body } = await client.send(
+    new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }),
+  );
   const hash = createHash('sha256');
   let sizeBytes = 0;
   for await (const chunk of Body as Readable) {
@@ -194,8 +187,6 @@ export const presignDownload = (
       : {}),
   });
 
-export const s3Uri = (bucket: string, key: string): string => `s3://${bucket}/${key}`;
-
 // ---- copies into the store (registration by reference) ----------------------------------------
 
 export interface ListedObject {
@@ -205,10 +196,11 @@ export interface ListedObject {
 
 /** Every object under a prefix, page by page. */
 export const listObjects = async (bucket: string, prefix: string): Promise<ListedObject[]> => {
+  const [{ ListObjectsV2Command }, client] = await Promise.all([loadS3(), s3()]);
   const out: ListedObject[] = [];
   let token: string | undefined;
   do {
-    const page = await s3().send(
+    const page = await client.send(
       new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
     );
     for (const o of page.Contents ?? [])
@@ -232,9 +224,19 @@ export const copyObject = async (options: {
   multipartFrom: number;
 }): Promise<{ sha256: string | undefined; versionId: string | undefined }> => {
   const { from, to } = options;
+  const [
+    {
+      AbortMultipartUploadCommand,
+      CompleteMultipartUploadCommand,
+      CopyObjectCommand,
+      CreateMultipartUploadCommand,
+      UploadPartCopyCommand,
+    },
+    client,
+  ] = await Promise.all([loadS3(), s3()]);
   const source = copySource(from.bucket, from.key);
   if (from.sizeBytes < options.multipartFrom) {
-    const out = await s3().send(
+    const out = await client.send(
       new CopyObjectCommand({
         Bucket: to.bucket,
         Key: to.key,
@@ -249,13 +251,15 @@ export const copyObject = async (options: {
     };
   }
   const partBytes = Math.max(config().multipartPartBytes, Math.ceil(from.sizeBytes / MAX_PARTS));
-  const { UploadId } = await s3().send(new CreateMultipartUploadCommand({ Bucket: to.bucket, Key: to.key }));
+  const { UploadId } = await client.send(
+    new CreateMultipartUploadCommand({ Bucket: to.bucket, Key: to.key }),
+  );
   if (!UploadId) throw new Error('S3 returned no upload id');
   try {
     const parts: Part[] = [];
     for (let offset = 0, n = 1; offset < from.sizeBytes; offset += partBytes, n++) {
       const last = Math.min(offset + partBytes, from.sizeBytes) - 1;
-      const out = await s3().send(
+      const out = await client.send(
         new UploadPartCopyCommand({
           Bucket: to.bucket,
           Key: to.key,
@@ -267,7 +271,7 @@ export const copyObject = async (options: {
       );
       parts.push({ PartNumber: n, ETag: out.CopyPartResult?.ETag });
     }
-    const done = await s3().send(
+    const done = await client.send(
       new CompleteMultipartUploadCommand({
         Bucket: to.bucket,
         Key: to.key,
@@ -277,7 +281,7 @@ export const copyObject = async (options: {
     );
     return { sha256: undefined, versionId: done.VersionId ?? undefined };
   } catch (error) {
-    await s3()
+    await client
       .send(new AbortMultipartUploadCommand({ Bucket: to.bucket, Key: to.key, UploadId }))
       .catch(() => undefined);
     throw error;
@@ -291,7 +295,8 @@ export const putStream = async (
   body: Buffer,
 ): Promise<{ sha256: string; sizeBytes: number; versionId: string | undefined }> => {
   const sha256 = createHash('sha256').update(body).digest('hex');
-  const out = await s3().send(
+  const [{ PutObjectCommand }, client] = await Promise.all([loadS3(), s3()]);
+  const out = await client.send(
     new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length }),
   );
   return { sha256, sizeBytes: body.length, versionId: out.VersionId ?? undefined };

@@ -1,7 +1,6 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { s3 } from '#commons/clients';
 import { config } from '#commons/config';
 import { ENV, s3Keys } from '#commons/facts';
+import { loadS3, s3 } from '#commons/s3';
 
 /**
  * The audit archive bucket (S3 Object Lock): one object per audit event, named by model and
@@ -14,7 +13,8 @@ const bucket = () => {
 };
 
 export const archiveAuditEvent = async (event: { model: string; seq: number } & Record<string, unknown>) => {
-  await s3().send(
+  const [{ PutObjectCommand }, client] = await Promise.all([loadS3(), s3()]);
+  await client.send(
     new PutObjectCommand({
       Bucket: bucket(),
       Key: s3Keys.auditEvent(event.model, event.seq),

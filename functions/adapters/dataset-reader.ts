@@ -5,16 +5,10 @@ import { pipeline, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createGunzip } from 'node:zlib';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { s3 } from '#commons/clients';
+import type { ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { config } from '#commons/config';
 import { UnprocessableError, ValidationError } from '#commons/errors';
+import { loadS3, s3 } from '#commons/s3';
 import {
   CaptureFormatError,
   type CaptureRecord,
@@ -271,6 +265,7 @@ class S3Lister {
 
   private async page(prefix: string, token: string | undefined, delimiter?: string) {
     this.stats.listings++;
+    const { ListObjectsV2Command } = await loadS3();
     return (await this.client.send(
       new ListObjectsV2Command({
         Bucket: this.bucket,
@@ -320,7 +315,8 @@ async function* s3Objects(
   options: ListOptions,
   stats: ReadStats,
 ): AsyncGenerator<SourceObject> {
-  const client = options.client ?? s3();
+  const client = options.client ?? (await s3());
+  const { GetObjectCommand, HeadObjectCommand } = await loadS3();
   const { bucket } = location;
   const objectAt = (key: string, relativeKey: string, size?: number): SourceObject => ({
     name: `s3://${bucket}/${key}`,
@@ -630,7 +626,8 @@ async function* listedObjects(
       };
       continue;
     }
-    const client = options.client ?? s3();
+    const client = options.client ?? (await s3());
+    const { GetObjectCommand } = await loadS3();
     const { bucket, key } = location;
     yield {
       name: listed.uri,

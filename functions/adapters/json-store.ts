@@ -1,12 +1,12 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { s3 } from '#commons/clients';
 import { artifactsBucket } from '#commons/config';
+import { loadS3, s3 } from '#commons/s3';
 import { presignGet } from './presign.ts';
 
 /** Documents Steward keeps in its bucket: baseline profiles, drift reports and their pages. */
 export const putJson = async (key: string, value: unknown): Promise<string> => {
   const bucket = artifactsBucket();
-  await s3().send(
+  const [{ PutObjectCommand }, client] = await Promise.all([loadS3(), s3()]);
+  await client.send(
     new PutObjectCommand({
       Bucket: bucket,
       Key: key,
@@ -20,7 +20,8 @@ export const putJson = async (key: string, value: unknown): Promise<string> => {
 /** A page Steward keeps in its bucket (a drift report), served as HTML through presigned URLs. */
 export const putPage = async (key: string, html: string): Promise<string> => {
   const bucket = artifactsBucket();
-  await s3().send(
+  const [{ PutObjectCommand }, client] = await Promise.all([loadS3(), s3()]);
+  await client.send(
     new PutObjectCommand({
       Bucket: bucket,
       Key: key,
@@ -34,17 +35,19 @@ export const putPage = async (key: string, html: string): Promise<string> => {
 
 export const getJson = async <T>(uri: string): Promise<T> => {
   const { bucket, key } = parseUri(uri);
-  const { Body } = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const [{ GetObjectCommand }, client] = await Promise.all([loadS3(), s3()]);
+  const { Body } = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return JSON.parse(await Body!.transformToString('utf8')) as T;
 };
 
 /** The keys under a prefix of the artifacts bucket, in key order (every page). */
 export const listJsonKeys = async (prefix: string): Promise<string[]> => {
   const bucket = artifactsBucket();
+  const [{ ListObjectsV2Command }, client] = await Promise.all([loadS3(), s3()]);
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await s3().send(
+    const page = await client.send(
       new ListObjectsV2Command({
         Bucket: bucket,
         Prefix: prefix,

@@ -1,7 +1,7 @@
 import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
 import { SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
@@ -60,9 +60,14 @@ export const doc = (): DynamoDBDocumentClient => {
   return cache.doc;
 };
 
-export const s3 = (): S3Client => {
-  cache.s3 ??= new S3Client({ region: config().region, ...settings.s3 });
-  return cache.s3;
+/**
+ * A client made once, or the one `setClients` put in its place: for the clients made outside this
+ * module (S3, `#commons/s3`, whose SDK only the functions that use it import).
+ */
+export const cachedClient = <K extends keyof Clients>(key: K, make: () => Clients[K]): Clients[K] => {
+  const client = cache[key] ?? make();
+  cache[key] = client;
+  return client;
 };
 
 /** Imported on first use: only the cursor key on AWS needs it, once per process. */

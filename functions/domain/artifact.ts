@@ -19,6 +19,9 @@ export const Sha256Hex = /* @__PURE__ */ schema(() =>
 );
 
 /** Each file is an object of its own and an entry of the version item (at most 400 KB). */
+/** Where an object is, as S3 names it: `s3://<bucket>/<key>`. */
+export const s3Uri = (bucket: string, key: string): string => `s3://${bucket}/${key}`;
+
 export const MAX_FILES = 500;
 /** At most 5 TiB: the largest object S3 holds. */
 export const MAX_FILE_BYTES = 5 * 1024 ** 4;

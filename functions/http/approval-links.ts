@@ -5,7 +5,6 @@ import { ForbiddenError } from '#commons/errors';
 import { type HttpRequest, type HttpResponse, httpHandler, operationsFor, PAGE_HEADERS } from '#commons/http';
 import { DecisionForm, LinkPath } from '#domain/approval';
 import { decisionPage, type LinkState, linkStatePage, resultPage } from '#presentation/approval-pages';
-import { lineageSvg } from '#presentation/lineage-svg';
 import { decideByLink, linkPageFacts, openLink } from '#services/approvals';
 
 /**
@@ -39,12 +38,17 @@ const statePage = (state: LinkState, statusCode = STATUS[state.kind]): HttpRespo
   body: linkStatePage(state).html,
 });
 
-/** The decision page's facts, its lineage drawn. */
+/**
+ * The decision page's facts, its lineage drawn. The drawing's layout (dagre) is imported by the
+ * first page that has a lineage to draw, not at cold start: a recorded decision (POST) or a
+ * page for a used, expired or unknown link never needs it.
+ */
 const pageFacts = async (approval: ApprovalItem, member: string) => {
   const { facts, lineage } = await linkPageFacts(approval, member);
+  const lineageSvg = lineage ? (await import('#presentation/lineage-svg')).lineageSvg : undefined;
   return {
     ...facts,
-    ...(lineage
+    ...(lineage && lineageSvg
       ? {
           lineage: lineageSvg(lineage.graph, {
             start: lineage.start,

@@ -1,7 +1,6 @@
 import { lineageRoutes } from '#api/routes/lineage';
 import { httpHandler, json, operationsFor, PAGE_HEADERS } from '#commons/http';
 import { nodeKey, toMermaid } from '#domain/lineage';
-import { lineagePage } from '#presentation/lineage-page';
 import { lineageOf, recordEdge } from '#services/lineage';
 
 /**
@@ -18,7 +17,10 @@ export const operations = operationsFor(lineageRoutes, {
     const format =
       query.format ??
       (accept.includes('text/vnd.mermaid') ? 'mermaid' : accept.includes('text/html') ? 'html' : 'json');
-    if (format === 'html')
+    if (format === 'html') {
+      // The page's layout (dagre) is imported by the first request for a page, not at cold start:
+      // the JSON and Mermaid answers never need it.
+      const { lineagePage } = await import('#presentation/lineage-page');
       return {
         statusCode: 200,
         headers: PAGE_HEADERS,
@@ -30,6 +32,7 @@ export const operations = operationsFor(lineageRoutes, {
             `?${new URLSearchParams({ node: nodeKey(node), direction: query.direction, depth: String(query.depth), format: 'html' })}`,
         }),
       };
+    }
     if (format === 'mermaid')
       return {
         statusCode: 200,

@@ -1,10 +1,10 @@
 import * as z from 'zod';
-import { s3Uri } from '#adapters/artifact-store';
 import type { VersionItem } from '#adapters/registry-table';
 import { mlflowRoutes } from '#api/routes/mlflow';
 import { asHttpError, ConflictError, HttpError } from '#commons/errors';
 import { type HttpRequest, httpHandler, input, json, operationsFor } from '#commons/http';
 import { requireReader, requireRole } from '#commons/identity';
+import { s3Uri } from '#domain/artifact';
 import { FilterSyntaxError, type OrderKey, parseFilter, parseOrderBy } from '#domain/mlflow';
 import { AliasPath, CreateModelBody, ModelPath, SetAliasBody, UpdateModelBody } from '#domain/model';
 import { TransitionBody, UpdateVersionBody } from '#domain/version';

@@ -1,7 +1,7 @@
 import type { ApprovalItem } from '#adapters/approvals-table';
-import { s3Uri } from '#adapters/artifact-store';
 import type { AliasItem, ModelItem, VersionItem } from '#adapters/registry-table';
 import { isExpired } from '#domain/approval';
+import { s3Uri } from '#domain/artifact';
 import type { BaselineProfile, FeatureProfile } from '#domain/drift/profile';
 import type { EncodedValues } from '#domain/drift/values-codec';
 import { type Model, type ModelListItem, mayActOn, teamOf } from '#domain/model';

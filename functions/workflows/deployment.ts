@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { s3Uri } from '#adapters/artifact-store';
 import { retryOnConflict } from '#adapters/audit-chain';
 import {
   type DeploymentItem,
@@ -15,6 +14,7 @@ import { getModel, getVersion } from '#adapters/registry-table';
 import { config } from '#commons/config';
 import { ENV, TASK_ERRORS } from '#commons/facts';
 import { taskHandler } from '#commons/task';
+import { s3Uri } from '#domain/artifact';
 import { blueGreenPolicy, resourceName, Strategy, trafficSteps } from '#domain/deployment';
 
 /**

@@ -1,7 +1,10 @@
+import type { BuildOptions } from 'esbuild';
+
 /**
- * The esbuild settings of every Lambda bundle, read by the CDK app (ServiceFunction) and by the
- * bench (bench/bundles.ts, test/infra/bundles.test.ts), so that the bench measures what is
- * deployed. This module imports nothing, so the bench can load it without the CDK.
+ * How every Lambda function's code is built: the CDK app (ServiceFunction) and the bench
+ * (bench/bundles.ts, test/infra/bundles.test.ts) both call {@link lambdaBuild}, so the bench
+ * measures the code that is deployed. This module imports nothing at run time, so the bench can
+ * load it without the CDK.
  */
 
 /** The Lambda runtime's Node major version; the bundles target it. */
@@ -20,11 +23,47 @@ export const LAMBDA_ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': './functions/commons/lambda-credentials.ts',
 };
 
-export const LAMBDA_BUNDLING = {
+/** ESM output still meets CommonJS dependencies that call require(). */
+const BANNER = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+/** The module the runtime loads, `index.mjs`; a function's handler setting is `index.<export>`. */
+export const LAMBDA_ENTRY = 'index';
+
+/**
+ * The esbuild options of one function: ESM for the runtime's Node, minified, the SDK bundled
+ * rather than the runtime's copy, ESM dependencies' `module` builds first (esbuild tree-shakes
+ * those), the aliases above.
+ *
+ * Split: what the code imports with `import()` (the S3 SDK and its presigner, the OpenAPI
+ * document, Secrets Manager, the SDK's event streams) becomes a file of its own in `chunks/`,
+ * which Node reads and compiles only when a request first needs it. In one file, esbuild would have to keep
+ * such code, and everything it imports, behind lazy wrappers that the runtime still parses at every
+ * cold start and that disable tree-shaking.
+ */
+export const lambdaBuild = (options: {
+  /** The project root: entry and alias paths are resolved from it. */
+  root: string;
+  entry: string;
+  outdir: string;
+  sourcemap: boolean;
+}): BuildOptions => ({
+  absWorkingDir: options.root,
+  entryPoints: { [LAMBDA_ENTRY]: options.entry },
+  outdir: options.outdir,
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
   target: `node${LAMBDA_NODE_MAJOR}`,
-  /** ESM dependencies' `module` builds first: esbuild can tree-shake those. */
+  minify: true,
   mainFields: ['module', 'main'],
-  /** ESM output still meets CommonJS dependencies that call require(). */
-  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  alias: LAMBDA_ALIASES,
-} as const;
+  banner: { js: BANNER },
+  alias: { ...LAMBDA_ALIASES },
+  // The browser's user-agent parser, which the SDK imports only on its browser code path: split
+  // builds would otherwise ship it as a chunk that Node never loads.
+  external: ['bowser'],
+  sourcemap: options.sourcemap,
+  sourcesContent: false,
+});

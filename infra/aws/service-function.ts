@@ -1,12 +1,14 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AssetHashType, DockerImage, Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { buildSync } from 'esbuild';
 import { type FunctionEnvironment, METRICS } from '../../functions/commons/facts.ts';
-import { LAMBDA_BUNDLING, LAMBDA_NODE_MAJOR } from './bundling.ts';
+import { LAMBDA_ENTRY, LAMBDA_NODE_MAJOR, lambdaBuild } from './bundling.ts';
 
 /**
  * Actions whose service has no resource type to name (X-Ray, task-token callbacks), so the only
@@ -91,9 +93,37 @@ if (RUNTIME.name !== `nodejs${LAMBDA_NODE_MAJOR}.x`)
     `infra/aws/bundling.ts targets Node ${LAMBDA_NODE_MAJOR}, the functions run ${RUNTIME.name}`,
   );
 
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * A function's code: esbuild with the options of infra/aws/bundling.ts, run in the synth process
+ * (no Docker), into the asset's folder. Like NodejsFunction's, the asset is the project root bundled,
+ * hashed by its output; a synth that skips bundling (the infra tests) builds nothing.
+ */
+const functionCode = (entry: string): lambda.Code =>
+  lambda.Code.fromAsset(PROJECT_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never pulled: the local bundling below always succeeds or throws.
+      image: DockerImage.fromRegistry('dummy'),
+      // Part of the key the CDK caches bundled assets by (the function below is not): without it
+      // every function would get the first one's code.
+      environment: { STEWARD_ENTRY: relative(PROJECT_ROOT, entry) },
+      local: {
+        tryBundle(outputDir: string): boolean {
+          buildSync({
+            ...lambdaBuild({ root: PROJECT_ROOT, entry, outdir: outputDir, sourcemap: true }),
+            logLevel: 'warning',
+          });
+          return true;
+        },
+      },
+    },
+  });
+
 /** Runtime, architecture, tracing, logging and bundling defaults for every Steward function. */
 export class ServiceFunction extends Construct implements iam.IGrantable {
-  readonly fn: NodejsFunction;
+  readonly fn: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -109,9 +139,9 @@ export class ServiceFunction extends Construct implements iam.IGrantable {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.fn = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: props.handler ?? 'handler',
+    this.fn = new lambda.Function(this, 'Function', {
+      code: functionCode(props.entry),
+      handler: `${LAMBDA_ENTRY}.${props.handler ?? 'handler'}`,
       description: props.description,
       runtime: RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -130,23 +160,6 @@ export class ServiceFunction extends Construct implements iam.IGrantable {
         POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
         NODE_OPTIONS: '--enable-source-maps',
         ...definedOnly(props.environment ?? {}),
-      },
-      // The bench builds its bundles with the same settings (infra/aws/bundling.ts).
-      bundling: {
-        format: OutputFormat.ESM,
-        target: LAMBDA_BUNDLING.target,
-        banner: LAMBDA_BUNDLING.banner,
-        mainFields: [...LAMBDA_BUNDLING.mainFields],
-        esbuildArgs: {
-          '--alias': Object.entries(LAMBDA_BUNDLING.alias).map(([name, path]) => `${name}=${path}`),
-        },
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        // Pin the SDK the code was tested with rather than the runtime's copy.
-        bundleAwsSDK: true,
-        forceDockerBundling: false,
       },
     });
 

@@ -115,10 +115,10 @@ const place = (state: JsonObject, path: string | null, value: Json): Json => {
   return out;
 };
 
-export const distributedMapResources = (client: () => S3Client): Record<string, TaskHandler> => ({
+export const distributedMapResources = (client: () => Promise<S3Client>): Record<string, TaskHandler> => ({
   [MAP_ITEMS_RESOURCE]: async (input) => {
     const params = input as JsonObject;
-    let items = isObject(params.reader) ? await readItems(client(), params.reader) : params.items;
+    let items = isObject(params.reader) ? await readItems(await client(), params.reader) : params.items;
     if (!Array.isArray(items)) throw new TaskFailedError('States.Runtime', 'the Map items are not an array');
     if (isObject(params.batcher)) items = batchItems(items, params.batcher);
     return { items };
@@ -146,8 +146,9 @@ export const distributedMapResources = (client: () => S3Client): Record<string, 
         StopDate: now,
         Status: 'SUCCEEDED',
       }));
+      const s3 = await client();
       const put = (key: string, body: unknown) =>
-        client().send(
+        s3.send(
           new PutObjectCommand({
             Bucket: bucket,
             Key: key,

@@ -5,10 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
-import { s3 as s3Client, setClientSettings, setClients, setSealProbe } from '#commons/clients';
+import { setClientSettings, setClients, setSealProbe } from '#commons/clients';
 import { resetConfig } from '#commons/config';
 import { resetCursorKey } from '#commons/cursor';
 import { type FunctionEnvironment, RoleRule } from '#commons/facts';
+import { s3 as s3Client } from '#commons/s3';
 import { LOCAL_DEFAULT_ENVIRONMENTS } from '#domain/environment';
 import { LocalCloudWatch } from './cloudwatch.ts';
 import { CONSOLE_PREFIX, consoleSite } from './console.ts';
@@ -212,7 +213,7 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
       requestHandler: inProcessHandler(faults.wrapDynamo(dynamo.invoke)),
     }),
   });
-  s3Client().middlewareStack.add(faults.s3Middleware() as never, {
+  (await s3Client()).middlewareStack.add(faults.s3Middleware() as never, {
     step: 'deserialize',
     priority: 'low',
     name: 'stewardLocalFaults',

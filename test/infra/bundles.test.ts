@@ -1,30 +1,48 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { LAMBDA_BUILD } from '../../bench/bundles.ts';
+import { coldOutputs, lambdaBundle } from '../../bench/bundles.ts';
+import { ServiceFunction } from '../../infra/aws/service-function.ts';
 
 /**
- * What a Lambda bundle holds, read from esbuild's metafile with the options of the CDK app's
- * bundling (bench/bundles.ts): facts about the modules in it, not timings (`npm run bench:cold`
- * measures those).
+ * What a Lambda function's code holds, read from esbuild's metafile with the options of the CDK
+ * app's bundling (infra/aws/bundling.ts, through bench/bundles.ts): facts about the modules in it,
+ * not timings (`npm run bench:cold` measures those).
  */
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 const bundle = async (group: string) => {
+  const outdir = join(root, '.bench', 'test-bundles', group);
   const result = await build({
-    ...LAMBDA_BUILD,
-    absWorkingDir: root,
-    entryPoints: [join(root, 'functions/http', `${group}.ts`)],
-    outfile: join(root, '.bench', 'test-bundles', `${group}.mjs`),
+    ...lambdaBundle(root, join(root, 'functions/http', `${group}.ts`), outdir),
     write: false,
   });
-  const output = Object.values(result.metafile!.outputs)[0]!;
-  return { inputs: output.inputs, text: result.outputFiles![0]!.text };
+  const { outputs } = result.metafile!;
+  // A module esbuild tree-shook away entirely is listed with no bytes in the output.
+  const modulesIn = (paths: string[]) => [
+    ...new Set(
+      paths.flatMap((path) =>
+        Object.entries(outputs[path]!.inputs)
+          .filter(([, input]) => input.bytesInOutput > 0)
+          .map(([input]) => input),
+      ),
+    ),
+  ];
+  const entry = relative(root, join(outdir, 'index.mjs'));
+  return {
+    /** Every module of the function's code, in any of its files. */
+    modules: modulesIn(Object.keys(outputs)),
+    /** The modules a cold start reads: the entry file's and its static imports'. */
+    coldModules: modulesIn(coldOutputs(result.metafile!, entry)),
+    text: result.outputFiles!.map((file) => file.text).join('\n'),
+  };
 };
 
 /**
@@ -36,9 +54,9 @@ const runBundled = async (name: string, lines: string[], env: Record<string, str
   await mkdir(dir, { recursive: true });
   const entry = join(dir, `${name}-entry.ts`);
   await writeFile(entry, lines.join('\n'));
-  const outfile = join(dir, `${name}.mjs`);
-  await build({ ...LAMBDA_BUILD, absWorkingDir: root, entryPoints: [entry], outfile });
-  const { stdout } = await promisify(execFile)(process.execPath, [outfile], {
+  const outdir = join(dir, name);
+  await build(lambdaBundle(root, entry, outdir));
+  const { stdout } = await promisify(execFile)(process.execPath, [join(outdir, 'index.mjs')], {
     env: { PATH: process.env.PATH, ...env },
   });
   return JSON.parse(stdout);
@@ -47,13 +65,7 @@ const runBundled = async (name: string, lines: string[], env: Record<string, str
 /** A class declared as a subclass of one of ours (HttpError, DomainError, ValidationError...), not of Error itself. */
 const SUBCLASS = /^(export )?(?:abstract )?class (\w+) extends (?!Error\b)(\w*Error)\b/gm;
 
-const modulesOf = async (group: string): Promise<string[]> => {
-  // A module esbuild tree-shook away entirely is listed with no bytes in the output.
-  const { inputs } = await bundle(group);
-  return Object.entries(inputs)
-    .filter(([, input]) => input.bytesInOutput > 0)
-    .map(([path]) => path);
-};
+const modulesOf = async (group: string): Promise<string[]> => (await bundle(group)).modules;
 
 /** The drift job: its use case, its window summaries and tests, its report and the report's page. */
 const DRIFT_JOB = [
@@ -152,5 +164,76 @@ describe('Lambda bundles', { timeout: 60_000 }, () => {
       secretAccessKey: 'example-secret',
       sessionToken: 'example-session-token',
     });
+  });
+
+  it('read at cold start neither the OpenAPI generator, the routes of other groups, Secrets Manager nor the S3 SDK: those load on first use', async () => {
+    const meta = await bundle('meta');
+    expect(meta.modules).toContain('functions/api/openapi.ts');
+    expect(meta.modules).toContain('functions/api/routes/versions.ts');
+    expect(meta.coldModules).toContain('functions/api/routes/meta.ts');
+    expect(meta.coldModules).not.toContain('functions/api/openapi.ts');
+    expect(meta.coldModules).not.toContain('functions/api/routes/versions.ts');
+
+    const models = await bundle('models');
+    const secrets = (paths: string[]) => paths.filter((path) => path.includes('client-secrets-manager'));
+    expect(secrets(models.modules)).not.toEqual([]);
+    expect(secrets(models.coldModules)).toEqual([]);
+
+    const versions = await bundle('versions');
+    const s3 = (paths: string[]) =>
+      paths.filter((path) => /@aws-sdk\/(client-s3|s3-request-presigner)\//.test(path));
+    expect(s3(versions.modules)).not.toEqual([]);
+    expect(s3(versions.coldModules)).toEqual([]);
+  });
+
+  it('answer from the split files: the meta function built as deployed serves health, then loads the OpenAPI chunk for the document', async () => {
+    const outdir = join(root, '.bench', 'test-bundles', 'meta-run');
+    await build(lambdaBundle(root, join(root, 'functions/http/meta.ts'), outdir));
+    const script = [
+      `const { handler } = await import(${JSON.stringify(pathToFileURL(join(outdir, 'index.mjs')).href)});`,
+      'const get = (path) => handler({ httpMethod: "GET", path, resource: path, headers: {}, body: null,',
+      '  isBase64Encoded: false, pathParameters: null, queryStringParameters: null,',
+      '  requestContext: { requestId: "r1", path, identity: { userArn: "arn:aws:iam::123456789012:user/alice" } } },',
+      '  { awsRequestId: "r1", functionName: "meta", getRemainingTimeInMillis: () => 10000 });',
+      'const health = await get("/v1/health");',
+      'const openapi = await get("/v1/openapi.json");',
+      'process.stdout.write(JSON.stringify({ health, openapi: { statusCode: openapi.statusCode, body: JSON.parse(openapi.body) } }));',
+    ].join('\n');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        TABLE_NAME: 'steward',
+        STEWARD_ROLES: JSON.stringify([{ pattern: '*', roles: ['admin'] }]),
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      },
+    });
+    const answers = JSON.parse(stdout);
+    expect(answers.health).toMatchObject({ statusCode: 200, body: JSON.stringify({ status: 'ok' }) });
+    expect(answers.openapi.statusCode).toBe(200);
+    expect(answers.openapi.body.openapi).toBe('3.1.0');
+    expect(Object.keys(answers.openapi.body.paths)).toContain('/v1/models/{model}/versions');
+  });
+
+  it('give each function its own code when the CDK app bundles them: two entries, two assets, each with its entry module', async () => {
+    const outdir = join(root, '.bench', 'test-bundles', 'cdk.out');
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Bundles');
+    for (const [id, group] of [
+      ['Meta', 'meta'],
+      ['Environments', 'environments'],
+    ] as const)
+      new ServiceFunction(stack, id, {
+        entry: join(root, 'functions/http', `${group}.ts`),
+        description: group,
+        invocation: 'synchronous',
+      });
+    const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+    const keys = functions.map((fn) => (fn.Properties.Code as { S3Key: string }).S3Key);
+    expect(functions.map((fn) => fn.Properties.Handler)).toEqual(['index.handler', 'index.handler']);
+    expect(new Set(keys).size).toBe(2);
+    for (const key of keys)
+      expect(existsSync(join(outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs')), key).toBe(true);
   });
 });

@@ -14,9 +14,9 @@ import {
   readLines,
   readRecords,
 } from '#adapters/dataset-reader';
-import { s3 } from '#commons/clients';
 import { resetConfig } from '#commons/config';
 import { ValidationError } from '#commons/errors';
+import { s3 } from '#commons/s3';
 import type { CaptureRecord } from '#domain/drift/capture';
 import { LabelJoin } from '#domain/drift/ground-truth';
 import { localS3ClientConfig } from '#local/s3';
@@ -44,8 +44,13 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-const put = (key: string, body: string | Buffer, extra: { ContentEncoding?: string } = {}, client = s3()) =>
-  client.send(
+const put = async (
+  key: string,
+  body: string | Buffer,
+  extra: { ContentEncoding?: string } = {},
+  client?: S3Client,
+) =>
+  (client ?? (await s3())).send(
     new PutObjectCommand({
       Bucket: BUCKET,
       Key: key,
@@ -559,7 +564,7 @@ describe('a large object', () => {
         }
       })(),
     );
-    await s3().send(
+    await (await s3()).send(
       new PutObjectCommand({
         Bucket: BUCKET,
         Key: 'big/capture.jsonl',

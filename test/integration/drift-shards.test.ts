@@ -1,7 +1,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listObjects } from '#adapters/dataset-reader';
-import { s3 } from '#commons/clients';
+import { s3 } from '#commons/s3';
 import { BaselineBuilder, type BaselineProfile } from '#domain/drift/profile';
 import { Xoshiro128 } from '#domain/drift/random';
 import { driftReport } from '#domain/drift/report';
@@ -68,7 +68,7 @@ beforeAll(async () => {
         );
       }
       const body = `${lines.join('\n')}\n`;
-      await s3().send(
+      await (await s3()).send(
         new PutObjectCommand({
           Bucket: ARTIFACTS_BUCKET,
           Key: `shards/ep/AllTraffic/2026/11/27/${hour}/part-${part}.jsonl`,
@@ -201,12 +201,12 @@ describe('drift shards in worker threads', () => {
   it('a capture line that cannot be read fails the run with the object and line named', async () => {
     const key = 'broken/ep/AllTraffic/2026/11/27/10/part-0.jsonl';
     const body = `${line('x1', '2026-11-27T10:00:00Z', '1,2,red', '0.5')}\n{"captureData": 5}\n`;
-    await s3().send(
+    await (await s3()).send(
       new PutObjectCommand({ Bucket: ARTIFACTS_BUCKET, Key: key, Body: body, ContentLength: body.length }),
     );
     const good = 'broken/ep/AllTraffic/2026/11/27/11/part-0.jsonl';
     const goodBody = `${line('x2', '2026-11-27T11:00:00Z', '1,2,red', '0.5')}\n`;
-    await s3().send(
+    await (await s3()).send(
       new PutObjectCommand({
         Bucket: ARTIFACTS_BUCKET,
         Key: good,

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3 as stewardS3 } from '#commons/clients';
+import { s3 as stewardS3 } from '#commons/s3';
 import { treeDigest } from '#domain/artifact';
 import { eventually } from '../eventually.ts';
 import { type Api, type ApiResponse, startApi } from './local-api.ts';
@@ -244,7 +244,7 @@ describe('model versions registered by reference', () => {
     await send('POST', 'registered-models/create', { name });
     const weights = randomBytes(13 * MiB);
     const copies: { range: string | undefined; part: number | undefined }[] = [];
-    const spy = stewardS3().middlewareStack;
+    const spy = (await stewardS3()).middlewareStack;
     spy.add(
       (next, context) => async (args) => {
         if (context.commandName === 'UploadPartCopyCommand') {
