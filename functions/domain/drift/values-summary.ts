@@ -88,12 +88,17 @@ export class ValuesAccumulator {
   }
 }
 
+/** Whether `x` goes before (or with) `y` in a typed array's `sort()` order, where -0 precedes 0. */
+const sortsFirst = (x: number, y: number): boolean =>
+  x < y || (x === y && !(x === 0 && Object.is(y, -0) && !Object.is(x, -0)));
+
 const mergeSorted = (a: Float64Array, b: Float64Array): Float64Array => {
   const out = new Float64Array(a.length + b.length);
   let i = 0;
   let j = 0;
   let k = 0;
-  while (i < a.length && j < b.length) out[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  // -0 before 0, as `sort()` orders one pass's values: a shard's 0 must not precede the next's -0.
+  while (i < a.length && j < b.length) out[k++] = sortsFirst(a[i]!, b[j]!) ? a[i++]! : b[j++]!;
   while (i < a.length) out[k++] = a[i++]!;
   while (j < b.length) out[k++] = b[j++]!;
   return out;

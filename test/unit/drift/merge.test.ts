@@ -93,6 +93,23 @@ describe('window summaries merge exactly', () => {
     );
   });
 
+  it('order -0 before 0 across shards, as one pass sorts them', () => {
+    // Found by the property above (seed -1886341506): a shard's 0 went before the next one's -0.
+    const reference = [{ x: 0, y: 0, colour: 'a', score: 0 }];
+    const rows = [
+      { x: 0, y: 0, colour: 'a', score: 0 },
+      { x: -0, y: 0, colour: 'a', score: 0 },
+    ];
+    const baseline = baselineOf(reference);
+    const merged = mergedSummary(baseline, shards(rows, [1]));
+    expect(merged).toEqual(summarise(baseline, rows));
+    const values = merged.features[0]!.kind === 'numeric' ? merged.features[0]!.values : undefined;
+    expect(values?.kind === 'exact' && [...values.values].map((v) => Object.is(v, -0))).toEqual([
+      true,
+      false,
+    ]);
+  });
+
   it('survive the JSON form partial summaries take in S3', () => {
     fc.assert(
       fc.property(referenceRows, windowRows, (reference, rows) => {
