@@ -12,6 +12,7 @@ import { getModelAndVersion } from '#adapters/registry-table';
 import { doc } from '#commons/clients';
 import { resetConfig } from '#commons/config';
 import { type IntegrationKind, THROTTLE_NAMES } from '../asl/retry-policies.ts';
+import { writeDriftData } from './drift-data.ts';
 import { type LocalSystem, type LocalSystemOptions, TABLE_NAME } from './system.ts';
 import type { FaultSpec } from './targets.ts';
 import type { TaskFault } from './workflows.ts';
@@ -757,52 +758,15 @@ const runIn = async (
       const name = await model(1);
       const dir = join(scratch, name);
       const at = new Date(Date.now() - 5 * 60_000);
-      const iso = at.toISOString();
-      const hour = join(
-        dir,
-        'capture',
-        'AllTraffic',
-        iso.slice(0, 4),
-        iso.slice(5, 7),
-        iso.slice(8, 10),
-        iso.slice(11, 13),
-      );
-      await mkdir(hour, { recursive: true });
-      const reference = ['tenure,spend,plan'];
-      for (let i = 0; i < 200; i++) reference.push(`${i % 10},${40 + (i % 20)},${i % 3 ? 'basic' : 'pro'}`);
-      await writeFile(join(dir, 'reference.csv'), `${reference.join('\n')}\n`);
       // Three objects: a window the Distributed Map splits over three children.
-      for (let part = 0; part < 3; part++) {
-        const lines = Array.from({ length: 100 }, (_, j) => {
-          const i = part * 100 + j;
-          return JSON.stringify({
-            captureData: {
-              endpointInput: {
-                observedContentType: 'text/csv',
-                mode: 'INPUT',
-                data: `${i % 10},${60 + (i % 20)},${i % 2 ? 'basic' : 'enterprise'}`,
-                encoding: 'CSV',
-              },
-              endpointOutput: {
-                observedContentType: 'text/csv',
-                mode: 'OUTPUT',
-                data: '0.5',
-                encoding: 'CSV',
-              },
-            },
-            eventMetadata: {
-              eventId: `e-${i}`,
-              inferenceTime: new Date(at.getTime() + i * 100).toISOString(),
-            },
-            eventVersion: '0',
-          });
-        });
-        await writeFile(join(hour, `capture-000${part + 1}.jsonl`), `${lines.join('\n')}\n`);
-      }
+      const data = await writeDriftData(dir, at, {
+        files: ['capture-0001.jsonl', 'capture-0002.jsonl', 'capture-0003.jsonl'],
+        perFile: 100,
+      });
       must(
         'baseline',
         await call('PUT', `/v1/models/${name}/versions/1/baseline`, {
-          dataset: { uri: pathToFileURL(join(dir, 'reference.csv')).href, format: 'csv' },
+          dataset: { uri: data.reference, format: 'csv' },
         }),
         200,
       );
@@ -810,7 +774,7 @@ const runIn = async (
       must(
         'monitor',
         await call('PUT', `/v1/deployments/${d.id}/monitoring`, {
-          capture: { uri: pathToFileURL(join(dir, 'capture')).href, format: 'sagemaker-capture' },
+          capture: { uri: data.capture, format: 'sagemaker-capture' },
           schedule: 'rate(1 hour)',
         }),
         200,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDriftData } from '../../infra/local/drift-data.ts';
 import { eventually } from '../eventually.ts';
 import {
   chromiumAvailable,
@@ -12,7 +13,6 @@ import {
   shoot,
   WORKFLOW_PATIENCE,
 } from './browser.ts';
-import { writeDriftData } from './drift-fixtures.ts';
 import { type Api, startApi } from './local-api.ts';
 import { createModel, publishVersion, uniqueName } from './registry-fixtures.ts';
 

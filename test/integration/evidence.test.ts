@@ -2,9 +2,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDriftData } from '../../infra/local/drift-data.ts';
 import { eventually } from '../eventually.ts';
 import { WORKFLOW_PATIENCE } from './browser.ts';
-import { writeDriftData } from './drift-fixtures.ts';
 import { type Api, startApi } from './local-api.ts';
 import { createModel, expectProblem, publishVersion, uniqueName } from './registry-fixtures.ts';
 

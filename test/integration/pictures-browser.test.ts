@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '#cli/main';
+import { writeDriftData } from '../../infra/local/drift-data.ts';
 import { eventually } from '../eventually.ts';
 import {
   chromiumAvailable,
@@ -13,7 +14,6 @@ import {
   shoot,
   WORKFLOW_PATIENCE,
 } from './browser.ts';
-import { writeDriftData } from './drift-fixtures.ts';
 import { type Api, startApi } from './local-api.ts';
 import { createModel, expectProblem, publishVersion, uniqueName } from './registry-fixtures.ts';
 
