@@ -15,8 +15,9 @@ import { startShardWorkers, summariseWithWorkers, threadCpuSeconds } from '#serv
  * - `run <baseline.json> <capture folder> <from> <to> <out.json> <workers>`: a drift run as
  *   functions/services/drift-runs.ts makes it: the stored profile read, the window's capture
  *   objects listed (listObjects, file://, local mode) and summarised on `workers` threads
- *   (summariseWithWorkers: consecutive runs of objects, summaries merged in order and the
- *   report's figures computed, both shared by the threads; the worker threads started first,
+ *   (summariseWithWorkers: consecutive runs of objects, a thread done with its own taking over
+ *   the back half of the largest run left, summaries merged in order and the report's figures
+ *   computed, both shared by the threads; the worker threads started first,
  *   startShardWorkers), then driftReport. The answer holds the times of its phases and the CPU
  *   time of its threads, which the bench prints.
  *

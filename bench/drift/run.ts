@@ -29,6 +29,8 @@ import { ensureData, FEATURES } from './generate.ts';
  * once per size from a fixed seed under .bench/drift/ (see generate.ts). DRIFT_BENCH_PANDAS=0 skips
  * the pandas + scipy run (about a minute) when only the TypeScript figures are wanted.
  * DRIFT_BENCH_RUNS: runs of each worker count, alternated; the median stands (default 3).
+ * DRIFT_WORKER_* (the drift job's worker tunables, functions/commons/facts.ts) pass through to the
+ * job, to try other settings.
  */
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const benchDir = join(root, '.bench', 'drift');
@@ -227,7 +229,16 @@ const main = async () => {
   const tsOut = join(benchDir, 'ts-report.json');
   const pyOut = join(benchDir, 'pandas-figures.json');
   const loadBefore = loadavg()[0]!;
-  const env = { PATH: process.env.PATH, STEWARD_MODE: 'local', TABLE_NAME: 'steward-drift-bench' };
+  // The drift tunables (DRIFT_WORKER_YOUNG_MB, ...) pass through, to try other settings.
+  const tunables = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => name.startsWith('DRIFT_WORKER_')),
+  );
+  const env = {
+    PATH: process.env.PATH,
+    STEWARD_MODE: 'local',
+    TABLE_NAME: 'steward-drift-bench',
+    ...tunables,
+  };
 
   note('building the baseline profile of the reference CSV (once, as PUT .../baseline does)');
   const baselineFile = join(benchDir, 'baseline.json');

@@ -53,7 +53,7 @@ export interface ShardSummary {
 
 /**
  * Summarises a shard's objects: `task.objects`, or `read`, an iterable taken one object at a
- * time as the read reaches it (a `FrontRun`, whose end may move while it reads).
+ * time as the read reaches it (a run of `SharedRanges`, whose end may move while it reads).
  */
 export const summariseShard = async (
   task: ShardTask,
@@ -135,48 +135,146 @@ export const splitObjects = (objects: readonly ListedObject[], parts: number): L
 };
 
 /**
- * This thread's run: objects from the front, read while the worker threads start (they load the
- * function's bundle, tenths of a second). Once they are ready, `share` splits the objects not
- * begun between this run and theirs, so nobody waits for the others at the end; each run stays
- * consecutive, so the summaries still merge in read order.
+ * The window's objects shared by the threads of a run, as one range of object indices per thread
+ * in a SharedArrayBuffer every thread sees. A thread reads its range from the front (`claim`, one
+ * object at a time, as the reader reaches it); a thread whose range is done takes the back part of
+ * the range with the most bytes left (`steal`), about half of it, and reads that as a new run. So
+ * no thread waits for the others at the end, whether a worker started late, reads slower (a
+ * slower core, a slower S3 object) or got smaller objects, and every run stays consecutive, so
+ * the runs' summaries still merge in read order. Each range is one 64-bit word (its next index in
+ * the low 32 bits, its end in the high 32), changed only by compare-and-swap, so an object is
+ * claimed by exactly one thread.
  */
-export class FrontRun implements Iterable<ListedObject> {
-  private next = 0;
-  private end: number;
-  private done = false;
+export class SharedRanges {
+  private readonly words: BigInt64Array;
+  /** starts[i]: the bytes of the objects before object i (starts[n]: all of them) */
+  private readonly starts: Float64Array;
 
-  /** `end`: where this run stops unless `share` moves it (the others' runs start there) */
+  /** `buffer`: `SharedRanges.share`'s, in any thread; `sizes`: the objects' sizes, in order */
   constructor(
-    private readonly objects: readonly ListedObject[],
-    end: number,
+    readonly buffer: SharedArrayBuffer,
+    sizes: readonly number[],
   ) {
-    this.end = end;
+    this.words = new BigInt64Array(buffer);
+    this.starts = new Float64Array(sizes.length + 1);
+    for (let i = 0; i < sizes.length; i++) this.starts[i + 1] = this.starts[i]! + sizes[i]!;
   }
 
-  *[Symbol.iterator](): Iterator<ListedObject> {
-    while (this.next < this.end) yield this.objects[this.next++]!;
-    this.done = true;
+  /** The ranges of `runs` threads, the i-th thread's first range the i-th of `runs` (consecutive runs of the objects, in order). */
+  static share(
+    objects: readonly ListedObject[],
+    runs: readonly (readonly ListedObject[])[],
+    threads: number,
+  ): SharedRanges {
+    const ranges = new SharedRanges(
+      new SharedArrayBuffer(8 * Math.max(1, threads)),
+      objects.map((o) => o.size),
+    );
+    let first = 0;
+    runs.forEach((run, thread) => {
+      if (thread < threads) Atomics.store(ranges.words, thread, pack(first, first + run.length));
+      first += run.length;
+    });
+    return ranges;
+  }
+
+  get threads(): number {
+    return this.words.length;
+  }
+
+  /** The next object of `thread`'s range, now this thread's alone; undefined when the range is done. */
+  claim(thread: number): number | undefined {
+    for (;;) {
+      const word = Atomics.load(this.words, thread);
+      const [next, end] = unpack(word);
+      if (next >= end) return undefined;
+      if (Atomics.compareExchange(this.words, thread, word, pack(next + 1, end)) === word) return next;
+    }
   }
 
   /**
-   * The runs of the `others` threads, which now take the objects after this run's new end: the
-   * objects from the one being read (counted whole, as still to read) to the last are split in
-   * `others + 1` runs of about equal bytes, the first this one's. When this run has ended, the
-   * objects after it are split among the others alone. Fewer runs when too few objects are left.
+   * Makes `thread`'s (done) range the back part of the range with the most bytes left: the
+   * objects after the one its reader is on, split so that the thief takes about half of their
+   * bytes (one object at least). False when no range has an object left.
    */
-  share(others: number): ListedObject[][] {
-    if (this.done) return splitObjects(this.objects.slice(this.end), others);
-    const from = Math.max(0, this.next - 1);
-    const runs = splitObjects(this.objects.slice(from), others + 1);
-    this.end = from + (runs[0]?.length ?? 0);
-    return runs.slice(1);
-  }
-
-  /** The objects this run read. */
-  read(): ListedObject[] {
-    return this.objects.slice(0, Math.min(this.next, this.end));
+  steal(thread: number): boolean {
+    for (;;) {
+      let victim = -1;
+      let most = 0;
+      for (let t = 0; t < this.words.length; t++) {
+        if (t === thread) continue;
+        const [next, end] = unpack(Atomics.load(this.words, t));
+        const bytes = next < end ? this.starts[end]! - this.starts[next]! + 1 : 0;
+        if (bytes > most) {
+          most = bytes;
+          victim = t;
+        }
+      }
+      if (victim < 0) return false;
+      const word = Atomics.load(this.words, victim);
+      const [next, end] = unpack(word);
+      if (next >= end) continue;
+      // The back part whose bytes come closest to half of what is left (the thief taking more on
+      // a tie: the victim is still on an object), one object at least.
+      const last = this.starts[end]!;
+      const half = (last - this.starts[next]!) / 2;
+      let from = end - 1;
+      while (
+        from > next &&
+        Math.abs(last - this.starts[from - 1]! - half) <= Math.abs(last - this.starts[from]! - half)
+      )
+        from--;
+      if (Atomics.compareExchange(this.words, victim, word, pack(next, from)) !== word) continue;
+      Atomics.store(this.words, thread, pack(from, end));
+      return true;
+    }
   }
 }
+
+const pack = (next: number, end: number): bigint => (BigInt(end) << 32n) | BigInt(next);
+const unpack = (word: bigint): [next: number, end: number] => [
+  Number(word & 0xffffffffn),
+  Number(word >> 32n),
+];
+
+/** A consecutive run of the window's objects and its summary: `first` the index of its first object. */
+export interface Piece {
+  first: number;
+  objects: number;
+  bytes: number;
+  summary: ShardSummary;
+}
+
+/**
+ * What one thread of a run reads: its range of `ranges`, then what it steals, run by run, each
+ * run summarised on its own (a new run is not consecutive with the last).
+ */
+export const summariseRanges = async (
+  task: ShardTask,
+  ranges: SharedRanges,
+  thread: number,
+): Promise<Piece[]> => {
+  const pieces: Piece[] = [];
+  do {
+    let first: number | undefined;
+    let objects = 0;
+    let bytes = 0;
+    const run = {
+      *[Symbol.iterator](): Iterator<ListedObject> {
+        for (let i = ranges.claim(thread); i !== undefined; i = ranges.claim(thread)) {
+          first ??= i;
+          objects++;
+          const object = task.objects[i]!;
+          bytes += object.size;
+          yield object;
+        }
+      },
+    };
+    const summary = await summariseShard(task, run);
+    if (first !== undefined) pieces.push({ first, objects, bytes, summary });
+  } while (ranges.steal(thread));
+  return pieces;
+};
 
 /** Worker threads a drift run uses: `DRIFT_WORKERS`, else one per vCPU the function has. */
 export const driftWorkers = (): number => config().driftWorkers ?? availableParallelism();
@@ -256,7 +354,8 @@ export interface ShardsTiming {
 interface WorkerAnswer {
   /** the worker's first message: its module is loaded, it waits for a task */
   started?: true;
-  summary?: ShardSummary;
+  /** the runs it read, each summarised (none when the others read everything first) */
+  pieces?: Piece[];
   finished?: FinishedPart[];
   error?: WorkerError;
   loaded?: number;
@@ -383,24 +482,36 @@ const shardBaseline = (baseline: BaselineProfile): BaselineProfile => {
   };
 };
 
+/** What a worker is sent: the whole window (it reads the ranges `thread` claims or steals). */
+interface WorkerTask {
+  task: ShardTask;
+  ranges: SharedArrayBuffer;
+  thread: number;
+  clients: ClientSettings;
+}
+
 const inWorker = async (
   shardWorker: ShardWorker,
   task: ShardTask,
+  ranges: SharedRanges,
+  thread: number,
   timing: ShardTiming,
-): Promise<ShardSummary> => {
+): Promise<Piece[]> => {
   timing.spawned = shardWorker.spawned;
   // The worker makes its own S3 client, with the settings this thread's was made with.
   shardWorker.worker.postMessage({
     task: { ...task, baseline: shardBaseline(task.baseline) },
+    ranges: ranges.buffer,
+    thread,
     clients: clientSettings(),
-  });
+  } satisfies WorkerTask);
   const message = await shardWorker.next();
   timing.received = clock();
   timing.loaded = message.loaded ?? timing.loaded;
   timing.ready = message.ready ?? timing.ready;
   timing.summarised = message.summarised ?? timing.summarised;
   if (message.cpu !== undefined) timing.cpu = message.cpu;
-  if (message.summary) return message.summary;
+  if (message.pieces) return message.pieces;
   throw revive(message.error ?? { name: 'Error', message: 'the drift worker failed' });
 };
 
@@ -444,16 +555,16 @@ export type WorkersSummary = ShardSummary & {
 };
 
 /**
- * Summarises a window's objects on `workers` threads, each a run of consecutive objects, and
- * merges the runs in order. This thread is one of them (it summarises the first run while the
- * worker threads do the others): one isolate less in memory, and nothing idle. It starts reading
- * at once; when every worker has loaded, the objects not yet begun are shared out again
- * (`FrontRun`), so the workers' start-up leaves no thread idle at the end. Where the runs split
- * then depends on timing; the merged summary does not (exactly, up to `exactMax` values; within
- * the sketch's bound past it, as for any split). The merge is
- * shared too: each thread merges (and, with `figures`, computes the report's figures of) some of
- * the features, since each feature's summaries merge on their own, exactly as
- * `mergeWindowSummaries` merges them; the summaries' buffers move between threads, not copied.
+ * Summarises a window's objects on `workers` threads and merges what they read in order. This
+ * thread is one of them: one isolate less in memory, and nothing idle. Each thread starts on a
+ * consecutive run of about equal bytes (`splitObjects`); this thread starts at once, each worker
+ * once it has loaded. A thread whose run is done takes over the back half of the largest run
+ * left (`SharedRanges`), so the threads end together whatever their start-up and speed. Where
+ * the runs split then depends on timing; the merged summary does not (exactly, up to `exactMax`
+ * values; within the sketch's bound past it, as for any split). The merge is shared too: each
+ * thread merges (and, with `figures`, computes the report's figures of) some of the features,
+ * since each feature's summaries merge on their own, exactly as `mergeWindowSummaries` merges
+ * them; the summaries' buffers move between threads, not copied.
  */
 export const summariseWithWorkers = async (
   task: ShardTask,
@@ -462,26 +573,18 @@ export const summariseWithWorkers = async (
 ): Promise<WorkersSummary> => {
   const runs = splitObjects(task.objects, Math.max(1, workers));
   const { baseline } = task;
-  const timingOf = (thread: ShardTiming['thread'], objects: ListedObject[]): ShardTiming => {
+  const timingOf = (thread: ShardTiming['thread']): ShardTiming => {
     const now = clock();
     return {
       thread,
-      objects: objects.length,
-      bytes: objects.reduce((total, o) => total + o.size, 0),
+      objects: 0,
+      bytes: 0,
       spawned: now,
       loaded: now,
       ready: now,
       summarised: now,
       received: now,
     };
-  };
-  const inThread = async (objects: Iterable<ListedObject>, timing: ShardTiming) => {
-    const cpu = threadCpuSeconds();
-    const summary = await summariseShard(task, objects);
-    timing.summarised = timing.received = clock();
-    const used = cpuSince(cpu);
-    if (used !== undefined) timing.cpu = used;
-    return summary;
   };
   const figuresOf = (window: WindowSummary): ReportFigures | undefined => {
     if (!options.figures) return undefined;
@@ -491,8 +594,14 @@ export const summariseWithWorkers = async (
       : { features };
   };
   if (runs.length <= 1) {
-    const timing = timingOf('main', task.objects);
-    const summary = await inThread(task.objects, timing);
+    const timing = timingOf('main');
+    const cpu = threadCpuSeconds();
+    const summary = await summariseShard(task);
+    timing.summarised = timing.received = clock();
+    const used = cpuSince(cpu);
+    if (used !== undefined) timing.cpu = used;
+    timing.objects = task.objects.length;
+    timing.bytes = task.objects.reduce((total, o) => total + o.size, 0);
     const figures = figuresOf(summary.window);
     return {
       ...summary,
@@ -502,33 +611,32 @@ export const summariseWithWorkers = async (
     };
   }
   const pool = options.pool ?? new ShardWorkers(0);
-  const starting = runs.slice(1).map(() => pool.take());
-  // This thread reads from the front at once, its share of the objects at most; once every worker
-  // is ready, the objects nobody began are shared out again (FrontRun.share).
-  const front = new FrontRun(task.objects, runs[0]!.length);
-  const mainTiming = timingOf('main', []);
-  const workerTimings: ShardTiming[] = [];
-  let helpers: ShardWorker[] = [];
+  const helpers = runs.slice(1).map(() => pool.take());
+  const ranges = SharedRanges.share(task.objects, runs, runs.length);
+  const mainTiming = timingOf('main');
+  const workerTimings = helpers.map(() => timingOf('worker'));
   try {
-    const mine = inThread(front, mainTiming);
-    const theirs = Promise.all(starting.map((w) => w.started)).then(() => {
-      const shares = front.share(starting.length);
-      helpers = starting.slice(0, shares.length);
-      return Promise.all(
-        shares.map((objects, i) => {
-          const timing = timingOf('worker', objects);
-          workerTimings.push(timing);
-          return inWorker(helpers[i]!, { ...task, objects }, timing);
-        }),
-      );
-    });
+    const mine = (async () => {
+      const cpu = threadCpuSeconds();
+      const pieces = await summariseRanges(task, ranges, 0);
+      mainTiming.summarised = mainTiming.received = clock();
+      const used = cpuSince(cpu);
+      if (used !== undefined) mainTiming.cpu = used;
+      return pieces;
+    })();
+    const theirs = helpers.map((helper, i) => inWorker(helper, task, ranges, i + 1, workerTimings[i]!));
     // Every promise observed at once: a failing worker is not an unhandled rejection meanwhile.
-    const [first, others] = await Promise.all([mine, theirs]);
-    const summaries = [first, ...others];
-    const read = front.read();
-    mainTiming.objects = read.length;
-    mainTiming.bytes = read.reduce((total, o) => total + o.size, 0);
+    const read = await Promise.all([mine, ...theirs]);
     const timings = [mainTiming, ...workerTimings];
+    read.forEach((pieces, thread) => {
+      const timing = timings[thread]!;
+      timing.objects = pieces.reduce((total, p) => total + p.objects, 0);
+      timing.bytes = pieces.reduce((total, p) => total + p.bytes, 0);
+    });
+    const summaries = read
+      .flat()
+      .sort((a, b) => a.first - b.first)
+      .map((p) => p.summary);
 
     // Features dealt round-robin to this thread and the helpers (the prediction last).
     const profiles = [...baseline.features, ...(baseline.prediction ? [baseline.prediction] : [])];
@@ -578,12 +686,13 @@ export const summariseWithWorkers = async (
       : undefined;
     return {
       ...merged,
-      workers: summaries.length,
+      // the threads that read at least one object
+      workers: read.filter((pieces) => pieces.length > 0).length,
       timing: { shards: timings, merged: clock() },
       ...(reportFigures ? { figures: reportFigures } : {}),
     };
   } finally {
-    for (const helper of starting) void helper.worker.terminate();
+    for (const helper of helpers) void helper.worker.terminate();
   }
 };
 
@@ -609,35 +718,36 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_R
         ...(error instanceof DatasetFormatError ? { object: error.object, line: error.line } : {}),
       },
     } satisfies WorkerAnswer);
-  parentPort!.on(
-    'message',
-    (message: { task?: ShardTask; clients?: ClientSettings; finish?: FinishRequest }) => {
-      if (message.task) {
-        const ready = clock();
-        const cpu = threadCpuSeconds();
-        if (message.clients) setClientSettings(message.clients);
-        summariseShard(message.task).then(
-          (summary) =>
-            parentPort!.postMessage(
-              {
-                summary,
-                loaded,
-                ready,
-                summarised: clock(),
-                ...cpuField(cpuSince(cpu)),
-              } satisfies WorkerAnswer,
-              buffersOf(summary),
-            ),
-          failed,
-        );
-      } else if (message.finish) {
-        try {
-          const finished = finishParts(message.finish);
-          parentPort!.postMessage({ finished } satisfies WorkerAnswer, buffersOf(finished));
-        } catch (error) {
-          failed(error as Error);
-        }
+  parentPort!.on('message', (message: Partial<WorkerTask> & { finish?: FinishRequest }) => {
+    if (message.task && message.ranges && message.thread !== undefined) {
+      const ready = clock();
+      const cpu = threadCpuSeconds();
+      if (message.clients) setClientSettings(message.clients);
+      const ranges = new SharedRanges(
+        message.ranges,
+        message.task.objects.map((o) => o.size),
+      );
+      summariseRanges(message.task, ranges, message.thread).then(
+        (pieces) =>
+          parentPort!.postMessage(
+            {
+              pieces,
+              loaded,
+              ready,
+              summarised: clock(),
+              ...cpuField(cpuSince(cpu)),
+            } satisfies WorkerAnswer,
+            buffersOf(pieces),
+          ),
+        failed,
+      );
+    } else if (message.finish) {
+      try {
+        const finished = finishParts(message.finish);
+        parentPort!.postMessage({ finished } satisfies WorkerAnswer, buffersOf(finished));
+      } catch (error) {
+        failed(error as Error);
       }
-    },
-  );
+    }
+  });
 }
