@@ -227,8 +227,12 @@ export const EnvSchema = z.object({
     .default(8 * 2 ** 30),
   /** Drift runs: worker threads; by default one per vCPU the function has. */
   DRIFT_WORKERS: z.coerce.number().int().positive().optional(),
-  /** Drift worker threads' young generation, MB (0: V8's default, 16 MB semi-spaces). */
-  DRIFT_WORKER_YOUNG_MB: z.coerce.number().int().min(0).default(12),
+  /**
+   * Drift worker threads' young generation, MB; by default (0) V8's, as the calling thread's
+   * (16 MB semi-spaces). A smaller one saves memory but costs CPU: at 12 MB a worker scavenged
+   * three times as often, and a 2-thread run used 10% more CPU, for 40 MiB less at its peak.
+   */
+  DRIFT_WORKER_YOUNG_MB: z.coerce.number().int().min(0).default(0),
   /** The SNS topic drift alarms notify; the drift workflow. */
   DRIFT_ALARM_TOPIC_ARN: z.string().min(1).optional(),
   DRIFT_STATE_MACHINE_ARN: z.string().min(1).optional(),

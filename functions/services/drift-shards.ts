@@ -371,8 +371,9 @@ interface WorkerAnswer {
  */
 const spawnWorker = (): Worker => {
   const self = import.meta.url;
-  // A smaller young generation than the main thread's default (16 MB semi-spaces): a shard's
-  // garbage is short-lived strings, and every worker's committed heap counts in the function's memory.
+  // The young generation V8 gives the calling thread, unless DRIFT_WORKER_YOUNG_MB says otherwise
+  // (functions/commons/facts.ts): a shard makes short-lived strings at every line, and a smaller
+  // young generation collects them more often, at a cost in CPU.
   const young = config().driftWorkerYoungMb;
   const options = {
     workerData: { role: WORKER_ROLE },
