@@ -185,22 +185,38 @@ const CHUNK_BYTES = 64 * 1024;
 const READ_BYTES = 16 * CHUNK_BYTES;
 
 /**
- * A plain file as chunks of one reused buffer: a read stream allocates a buffer per chunk, and
+ * A plain file as chunks of two reused buffers: a read stream allocates a buffer per chunk, and
  * those wait for a garbage collection (tens of MB per thread in the drift job). The file is read
  * `READ_BYTES` at a time and handed on `CHUNK_BYTES` at a time, so a batch of records stays one
- * small chunk's. Each chunk is valid until the next is asked for.
+ * small chunk's. While one buffer's chunks are handed on, the next read fills the other: the
+ * thread parsing does not wait for the pool thread reading, which on a machine whose every core
+ * parses would first have to get a core. Each chunk is valid until the next is asked for.
  */
 async function* fileChunks(path: string): AsyncGenerator<Buffer> {
   const handle = await openFile(path, 'r');
+  const buffers = [Buffer.allocUnsafeSlow(READ_BYTES), Buffer.allocUnsafeSlow(READ_BYTES)] as const;
+  const readInto = (buffer: Buffer) => {
+    const read = handle.read(buffer, 0, READ_BYTES, null);
+    // Observed now, awaited later: a failed read ahead is no unhandled rejection meanwhile.
+    read.catch(() => undefined);
+    return read;
+  };
+  let which = 0;
+  let pending: Promise<{ bytesRead: number }> | undefined = readInto(buffers[0]);
   try {
-    const buffer = Buffer.allocUnsafeSlow(READ_BYTES);
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, READ_BYTES, null);
+      const { bytesRead } = await pending;
+      pending = undefined;
       if (bytesRead === 0) return;
+      const buffer = buffers[which]!;
+      which = 1 - which;
+      pending = readInto(buffers[which]!);
       for (let at = 0; at < bytesRead; at += CHUNK_BYTES)
         yield buffer.subarray(at, Math.min(at + CHUNK_BYTES, bytesRead));
     }
   } finally {
+    // A read ahead still running when the caller stops ends before the file closes.
+    await pending?.catch(() => undefined);
     await handle.close();
   }
 }

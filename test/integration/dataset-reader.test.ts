@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -438,6 +439,21 @@ describe('file:// URIs', () => {
     }
     expect(count).toBe(lines.length);
     expect(reader.stats.bytes).toBe(bytes);
+  });
+
+  it('a reader stopped early closes the file, with its read ahead', async () => {
+    const path = join(scratch, 'stopped.jsonl');
+    const line = JSON.stringify({ text: 'x'.repeat(200) });
+    await writeFile(path, `${`${line}\n`.repeat(Math.ceil((3 * MiB) / line.length))}`);
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let round = 0; round < 20; round++) {
+      let seen = 0;
+      for await (const _ of readRecords(pathToFileURL(path).href, { format: 'jsonl' }))
+        if (++seen === 5000) break;
+      expect(seen).toBe(5000);
+    }
+    expect(open()).toBeLessThanOrEqual(before);
   });
 
   it('are refused with a 400 in aws mode, naming the request field', () => {
