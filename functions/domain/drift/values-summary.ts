@@ -3,6 +3,7 @@ import {
   QuantileSketch,
   SKETCH_K,
   type SketchState,
+  sortsFirst,
   type WeightedValues,
   weightedOf,
 } from './quantile-sketch.ts';
@@ -87,10 +88,6 @@ export class ValuesAccumulator {
     return { kind: 'exact', values: values.sort() };
   }
 }
-
-/** Whether `x` goes before (or with) `y` in a typed array's `sort()` order, where -0 precedes 0. */
-const sortsFirst = (x: number, y: number): boolean =>
-  x < y || (x === y && !(x === 0 && Object.is(y, -0) && !Object.is(x, -0)));
 
 const mergeSorted = (a: Float64Array, b: Float64Array): Float64Array => {
   const out = new Float64Array(a.length + b.length);

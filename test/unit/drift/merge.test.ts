@@ -5,7 +5,7 @@ import { ExactSum } from '#domain/drift/exact-sum';
 import { LabelJoin, mergePredictionLogs, PredictionLog } from '#domain/drift/ground-truth';
 import { ks2Samp } from '#domain/drift/ks';
 import { BaselineBuilder, type BaselineProfile } from '#domain/drift/profile';
-import { QuantileSketch } from '#domain/drift/quantile-sketch';
+import { QuantileSketch, sortsFirst } from '#domain/drift/quantile-sketch';
 import { driftReport } from '#domain/drift/report';
 import { decodeWindowSummary, encodeWindowSummary } from '#domain/drift/values-codec';
 import {
@@ -107,6 +107,25 @@ describe('window summaries merge exactly', () => {
     expect(values?.kind === 'exact' && [...values.values].map((v) => Object.is(v, -0))).toEqual([
       true,
       false,
+    ]);
+  });
+
+  it('compare two values as a typed array sorts them, -0 before 0 and infinities included', () => {
+    const special = fc.constantFrom(0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1, -1);
+    const value = fc.oneof(special, fc.double({ noNaN: true }));
+    fc.assert(
+      fc.property(value, value, (x, y) => {
+        const sorted = new Float64Array([x, y]).sort();
+        // x goes first (or with y) exactly when sorting [x, y] leaves x first.
+        expect(sortsFirst(x, y)).toBe(Object.is(sorted[0], x) && (Object.is(sorted[1], y) || x === y));
+      }),
+      { numRuns: 2000 },
+    );
+    expect([sortsFirst(-0, 0), sortsFirst(0, -0), sortsFirst(0, 0), sortsFirst(-0, -0)]).toEqual([
+      true,
+      false,
+      true,
+      true,
     ]);
   });
 
