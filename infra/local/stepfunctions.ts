@@ -192,13 +192,26 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions = {}
     return description;
   }
 
-  function end(execution: Execution, status: ExecutionStatus, fields: Partial<Execution> = {}): void {
+  /**
+   * Ends a running execution. `reported: false` is an execution interrupted by `close` rather than
+   * ended: the process stops under it, so no status change is heard (a journal kept from
+   * `onStatusChange` still has it running, for the next start to reconcile).
+   */
+  function end(
+    execution: Execution,
+    status: ExecutionStatus,
+    fields: Partial<Execution> = {},
+    { reported = true }: { reported?: boolean } = {},
+  ): void {
     if (execution.status !== 'RUNNING') return;
     Object.assign(execution, fields, { status, stopDate: new Date() });
     for (const cleanup of [...execution.cleanups]) cleanup();
     execution.cleanups.clear();
-    options.onStatusChange?.(describe(execution));
+    if (reported) options.onStatusChange?.(describe(execution));
   }
+
+  /** Set by `close`: executions started from then on are recorded as started and never run. */
+  let closed = false;
 
   /** One invocation of a Task state: the override the library calls with the wrapped parameters. */
   function runTask(
@@ -434,6 +447,12 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions = {}
       };
       executions.set(arn, execution);
       options.onStatusChange?.(describe(execution));
+      if (closed) {
+        // As if the process stopped right after StartExecution answered: the next start reconciles it.
+        end(execution, 'ABORTED', { error: 'States.Runtime', cause: INTERRUPTED }, { reported: false });
+        finished();
+        return { executionArn: arn, startDate: execution.startDate };
+      }
       timeoutClass
         .then((klass) => launch(execution, klass))
         .catch((error: unknown) => {
@@ -508,11 +527,18 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions = {}
       return tokens.pending(executionArn);
     },
 
-    /** Stops every running execution (for shutdown and test teardown). */
+    /**
+     * Stops the service as the process stops (shutdown, test teardown): every running execution is
+     * interrupted without a status change being reported, and later starts are recorded but never
+     * run. Nothing is reconciled at close; a journal of running executions hands them to the next
+     * start, as after a crash. The task handlers still running are not awaited here: the caller
+     * knows which of them touch what it is about to close.
+     */
     async close(): Promise<void> {
+      closed = true;
       const running = [...executions.values()].filter((e) => e.status === 'RUNNING');
       for (const execution of running) {
-        end(execution, 'ABORTED');
+        end(execution, 'ABORTED', { error: 'States.Runtime', cause: INTERRUPTED }, { reported: false });
         execution.abort?.();
       }
       await Promise.all(running.map((e) => e.done));
@@ -521,6 +547,9 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions = {}
 }
 
 type TimeoutClass = Awaited<ReturnType<typeof loadTimeoutErrorClass>>;
+
+/** The cause an execution interrupted by `close` carries in this process (nothing reports it). */
+const INTERRUPTED = 'the local Step Functions service was closed while the execution ran';
 
 function unwrap(wrapped: unknown): { params: Json; local: Record<string, Json> } {
   if (!isObject(wrapped) || !isObject(wrapped[LOCAL_KEY])) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,7 +17,8 @@ import { docsPage, landingPage } from './docs.ts';
 import { ensureTable, type LocalDynamo, startLocalDynamo } from './dynamo.ts';
 import { LocalEventBus } from './events.ts';
 import { FaultRules, LocalFaults } from './faults.ts';
-import { createRequestListener } from './http-adapter.ts';
+import { API_FUNCTION_TIMEOUT_MS, createRequestListener } from './http-adapter.ts';
+import { InFlight } from './in-flight.ts';
 import { inProcessHandler } from './in-process-http.ts';
 import { LocalOutbox } from './outbox.ts';
 import { outboxView } from './outbox-filter.ts';
@@ -301,6 +302,13 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     }),
   );
   server.keepAliveTimeout = 5_000;
+  // Work in flight, which close waits for before it stops what that work talks to.
+  let closing = false;
+  const requests = new InFlight();
+  const background = new InFlight();
+  server.on('request', (_req, res: ServerResponse) => {
+    void requests.track(new Promise((done) => res.once('close', done)));
+  });
   await new Promise<void>((done) => server.listen(options.port ?? 0, host, done));
   const { port } = server.address() as AddressInfo;
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
@@ -313,10 +321,13 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   if (lost.length) log(`reconciled ${lost.length} workflow execution(s) lost to the restart`);
 
   // The schedule: EventBridge Scheduler on AWS, a timer here; both start the same state machine.
-  const dispatchDrift = async () => {
-    const { executionArn } = await workflows.service.startExecution('drift', {});
-    return workflows.service.waitForExecution(executionArn);
-  };
+  const dispatchDrift = () =>
+    background.track(
+      (async () => {
+        const { executionArn } = await workflows.service.startExecution('drift', {});
+        return workflows.service.waitForExecution(executionArn);
+      })(),
+    );
   const driftEvery = options.driftIntervalMs ?? Number(process.env.STEWARD_LOCAL_DRIFT_INTERVAL_MS ?? 60_000);
   const scheduler =
     driftEvery > 0
@@ -328,8 +339,15 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
   scheduler?.unref();
 
   // The pending-upload expiry: an EventBridge schedule invokes the same sweep on AWS.
-  const expireUploads = async () =>
-    (await import('../../functions/scheduled/upload-expiry.ts')).sweep({ 'detail-type': 'Scheduled Event' });
+  const expireUploads = () => {
+    if (closing) return Promise.reject(new Error('local mode is closed'));
+    return background.track(
+      (async () =>
+        (await import('../../functions/scheduled/upload-expiry.ts')).sweep({
+          'detail-type': 'Scheduled Event',
+        }))(),
+    );
+  };
   const sweepEvery =
     options.uploadSweepIntervalMs ?? Number(process.env.STEWARD_LOCAL_UPLOAD_SWEEP_MS ?? 60_000);
   const sweeper =
@@ -341,7 +359,6 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
       : undefined;
   sweeper?.unref();
 
-  let closed = false;
   return {
     url,
     dataDir,
@@ -357,15 +374,20 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     prebuildConsole: site.prebuild,
     expireUploads,
     close: async () => {
-      if (closed) return;
-      closed = true;
-      await new Promise<void>((done) => {
-        server.close(() => done());
-        server.closeAllConnections();
-      });
+      if (closing) return;
+      // First no new work, then what is in flight finishes while everything it talks to is up:
+      // the requests being answered, the workflows' functions and reconciles, the schedules' runs.
+      closing = true;
       if (scheduler) clearInterval(scheduler);
       if (sweeper) clearInterval(sweeper);
+      const stopped = new Promise<void>((done) => server.close(() => done()));
+      server.closeIdleConnections();
+      // A request still unanswered past the functions' timeout is cut off.
+      await requests.settled(options.functionTimeoutMs ?? API_FUNCTION_TIMEOUT_MS);
+      server.closeAllConnections();
+      await stopped;
       await workflows.close();
+      await background.settled();
       await targets.close();
       await metricsEndpoint.close();
       await mail.close();

@@ -2,6 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionStatusChange } from '../../functions/workflows/reconcile.ts';
+import { InFlight } from './in-flight.ts';
 import {
   createLocalStepFunctions,
   type ExecutionDescription,
@@ -122,6 +123,10 @@ export interface LocalWorkflows {
   taskCalls(): { executionArn: string; stateName: string; resource: string }[];
   /** Settles once every status-change event raised so far has been reconciled. */
   reconciled(): Promise<void>;
+  /**
+   * Interrupts the running executions (kept in the journal for the next start, reported to no
+   * one), then waits for the function invocations and reconciles already under way.
+   */
   close(): Promise<void>;
 }
 
@@ -217,6 +222,10 @@ export const startLocalWorkflows = async (
     if (execution.status === 'FAILED' || execution.status === 'ABORTED' || execution.status === 'TIMED_OUT')
       void raise(statusChange(entry, execution.status, execution.error, execution.cause));
   };
+  // The functions' invocations still running: an interrupted execution does not stop its Lambda
+  // function, and close waits for them while the emulators they talk to are still up.
+  const invocations = new InFlight();
+  const invocation = (invoke: Invoke) => (input: unknown) => invocations.track(invoke(input));
   const faults: (TaskFault & { injected: number })[] = [];
   const calls: { executionArn: string; stateName: string; resource: string }[] = [];
   /** A handler that first raises the fault injected for the Task state calling it, if any. */
@@ -240,7 +249,7 @@ export const startLocalWorkflows = async (
       Object.entries({
         ...options.services,
         ...Object.fromEntries(
-          Object.entries(LOCAL_FUNCTIONS).map(([name, invoke]) => [name, (input: unknown) => invoke(input)]),
+          Object.entries(LOCAL_FUNCTIONS).map(([name, invoke]) => [name, invocation(invoke)]),
         ),
       }).map(([name, handler]) => [name, withFaults(handler)]),
     ),
@@ -281,8 +290,17 @@ export const startLocalWorkflows = async (
       await pending;
     },
     close: async () => {
-      await endpoint.close();
+      // No new work: running executions are left to the next start (the journal keeps them).
       await service.close();
+      // What is already running finishes against the open emulators: the functions' invocations,
+      // and the reconciles of executions that ended before (which may invoke a function again).
+      for (;;) {
+        const queued = pending;
+        await invocations.settled();
+        await queued;
+        if (invocations.size === 0 && pending === queued) break;
+      }
+      await endpoint.close();
     },
   };
 };
