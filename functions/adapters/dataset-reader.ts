@@ -477,7 +477,8 @@ class LineSplitter {
   }
 }
 
-class LineTooLongError extends Error {
+export class LineTooLongError extends Error {
+  override readonly name = 'LineTooLongError';
   constructor(
     readonly line: number,
     max: number,

@@ -117,12 +117,12 @@ const withoutKeys = (item: Record<string, unknown>): Record<string, unknown> => 
 
 /** An item read from the table that is not what its schema says: a defect, answered as a 500. */
 export class StoredItemError extends Error {
+  override readonly name = 'StoredItemError';
   constructor(
     readonly entity: string,
     issues: string,
   ) {
     super(`a stored ${entity} item does not match its schema: ${issues}`);
-    this.name = 'StoredItemError';
   }
 }
 

@@ -16,7 +16,10 @@ export interface Comparison {
   value: string | string[];
 }
 
-export class FilterSyntaxError extends Error {}
+/** A `filter` or `order_by` MLflow's grammar does not accept: the caller gets INVALID_PARAMETER_VALUE. */
+export class FilterSyntaxError extends Error {
+  override readonly name = 'FilterSyntaxError';
+}
 
 type Token = { t: 'word' | 'string' | 'op' | 'lparen' | 'rparen' | 'comma'; v: string };
 

@@ -73,7 +73,10 @@ const fromFile = async (path: string, into: string): Promise<Found[]> => {
   }));
 };
 
-class CopyRefused extends Error {}
+/** The source holds nothing to copy, or what a version cannot hold: the version FAILS with the reason. */
+export class CopyRefused extends Error {
+  override readonly name = 'CopyRefused';
+}
 
 const copyAll = async (v: VersionItem): Promise<StoredFile[]> => {
   const source = parseSource(v.artifact.source!);

@@ -62,8 +62,41 @@ const runBundled = async (name: string, lines: string[], env: Record<string, str
   return JSON.parse(stdout);
 };
 
-/** A class declared as a subclass of one of ours (HttpError, DomainError, ValidationError...), not of Error itself. */
-const SUBCLASS = /^(export )?(?:abstract )?class (\w+) extends (?!Error\b)(\w*Error)\b/gm;
+/** A class declaration of functions/: whether it is exported or abstract, its name and what it extends. */
+const CLASS = /^(export )?(abstract )?class (\w+) extends (\w+)\b/gm;
+
+interface ErrorClass {
+  file: string;
+  exported: boolean;
+  abstract: boolean;
+  name: string;
+  base: string;
+}
+
+/** Every class of functions/ that extends Error, directly or through classes of ours, found in the sources. */
+const errorClasses = async (): Promise<ErrorClass[]> => {
+  const declared = (await readdir(join(root, 'functions'), { recursive: true }))
+    .filter((file) => file.endsWith('.ts'))
+    .flatMap((file) =>
+      [...readFileSync(join(root, 'functions', file), 'utf8').matchAll(CLASS)].map((m) => ({
+        file,
+        exported: Boolean(m[1]),
+        abstract: Boolean(m[2]),
+        name: m[3]!,
+        base: m[4]!,
+      })),
+    );
+  const errors = new Set(['Error']);
+  for (let grown = true; grown; ) {
+    grown = false;
+    for (const c of declared)
+      if (errors.has(c.base) && !errors.has(c.name)) {
+        errors.add(c.name);
+        grown = true;
+      }
+  }
+  return declared.filter((c) => errors.has(c.name));
+};
 
 const modulesOf = async (group: string): Promise<string[]> => (await bundle(group)).modules;
 
@@ -99,40 +132,42 @@ describe('Lambda bundles', { timeout: 60_000 }, () => {
   });
 
   it('keep the name of every error class, which minifying would otherwise rename (logs, a task error type, checks by name)', async () => {
-    // Every class of functions/ that extends an error class of ours, found in the sources, so a new
-    // one is checked without being listed here; the two modules of error classes whole.
-    const found = (await readdir(join(root, 'functions'), { recursive: true }))
-      .filter((file) => file.endsWith('.ts'))
-      .flatMap((file) =>
-        [...readFileSync(join(root, 'functions', file), 'utf8').matchAll(SUBCLASS)].map((m) => ({
-          file,
-          exported: Boolean(m[1]),
-          name: m[2]!,
-        })),
-      );
-    const imports = found
-      .filter((c) => c.exported)
-      .map((c) => `import { ${c.name} } from '${join(root, 'functions', c.file)}';`);
-    // Each class, made (any arguments do) and asked its name, inside the bundle.
-    const names: Record<string, string> = await runBundled('error-names', [
-      "import * as http from '#commons/errors';",
-      "import * as domain from '#domain/errors';",
-      ...imports,
-      `const classes: Record<string, unknown> = { ...http, ...domain, ${found
-        .filter((c) => c.exported)
-        .map((c) => c.name)
-        .join(', ')} };`,
-      'const names: Record<string, string> = {};',
-      'for (const [key, value] of Object.entries(classes))',
-      "  if (typeof value === 'function' && value.prototype instanceof Error && !['HttpError', 'DomainError'].includes(key))",
-      "    names[key] = (Reflect.construct(value, Array(4).fill(['x'])) as Error).name;",
-      'process.stdout.write(JSON.stringify(names));',
+    // Every class of functions/ that extends Error, directly or not, found in the sources, so a new
+    // one is checked without being listed here.
+    const found = await errorClasses();
+    const concrete = found.filter((c) => !c.abstract);
+    const modules = [...new Set(concrete.map((c) => c.file))];
+    // Each class, made (any arguments do) and asked its name, inside the bundle and from the sources.
+    const make = (value: unknown) => (Reflect.construct(value as never, Array(4).fill(['x'])) as Error).name;
+    const bundled: Record<string, string> = await runBundled('error-names', [
+      ...modules.map((file, i) => `import * as m${i} from '${join(root, 'functions', file)}';`),
+      `const modules: Record<string, Record<string, unknown>> = { ${modules.map((file, i) => `${JSON.stringify(file)}: m${i}`).join(', ')} };`,
+      `const wanted: [string, string][] = ${JSON.stringify(concrete.map((c) => [c.file, c.name]))};`,
+      "const make = (value: unknown) => (Reflect.construct(value as never, Array(4).fill(['x'])) as Error).name;",
+      'process.stdout.write(JSON.stringify(Object.fromEntries(wanted.map(([file, name]) => [name, make(modules[file]![name])]))));',
     ]);
+    const source: Record<string, { name: string; inherited: string }> = {};
+    for (const c of concrete) {
+      const value = (await import(join(root, 'functions', c.file)))[c.name] as new () => Error;
+      const base = Object.getPrototypeOf(value) as unknown;
+      source[c.name] = { name: make(value), inherited: base === Error ? 'Error' : make(base) };
+    }
 
     expect(found.filter((c) => !c.exported).map((c) => `${c.file}: ${c.name}`)).toEqual([]);
-    expect(found.map((c) => c.name)).toEqual(expect.arrayContaining(['DatasetFormatError', 'SourceError']));
-    expect(Object.keys(names).length).toBeGreaterThan(30);
-    expect(Object.entries(names).filter(([key, name]) => key !== name)).toEqual([]);
+    expect(found.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'DatasetFormatError',
+        'SourceError',
+        'CopyRefused',
+        'ChainConflict',
+        'PlanError',
+      ]),
+    );
+    expect(concrete.length).toBeGreaterThan(40);
+    // Each names itself (one that forgets answers its parent's name, or Error's)...
+    expect(Object.entries(source).filter(([, s]) => s.name === s.inherited)).toEqual([]);
+    // ...in a string, which the minified bundle keeps.
+    expect(bundled).toEqual(Object.fromEntries(Object.entries(source).map(([key, s]) => [key, s.name])));
   });
 
   it('carry only the environment link of the SDK credential chain, and a bundled client signs with the credentials the Lambda runtime sets', async () => {

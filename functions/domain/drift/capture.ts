@@ -32,10 +32,7 @@ export interface CaptureRecord {
 
 /** A line or payload that cannot be read; the reader adds the object and the line number. */
 export class CaptureFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CaptureFormatError';
-  }
+  override readonly name = 'CaptureFormatError';
 }
 
 type Json = Record<string, unknown>;
