@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ModelCard } from '#domain/card';
 import { EnvironmentPolicy } from '#domain/environment';
 import { NodeKind, NodeRef, Relation } from '#domain/lineage';
+import { MonitoringBody } from '#domain/monitoring';
 import { schema } from '#domain/schema';
 
 /** Answers that have no schema of their own in the domain: stated once here, for the route entries. */
@@ -247,6 +248,130 @@ export const Manifest = /* @__PURE__ */ schema(() =>
       id: 'Manifest',
       description:
         'What it takes to rebuild a version: code commit, image digest, datasets with their content hashes, params, framework, artifact sha256.',
+    }),
+);
+
+/** What every feature of a baseline profile says, whatever its kind. */
+const profileBase = () => ({
+  name: z.string().meta(d('The column.', 'tenure_months')),
+  rows: z
+    .number()
+    .int()
+    .meta(d('Rows of the reference dataset offered for it, missing values included.', 5000)),
+  missing: z.number().int().meta(d('Rows where it was missing (absent, null or empty).', 12)),
+  missingShare: z.number().meta(d('missing / rows.', 0.0024)),
+  count: z.number().int().meta(d('Values present: rows - missing.', 4988)),
+});
+
+const NumericProfileOut = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      ...profileBase(),
+      kind: z.literal('numeric').meta(d('Binned and KS-tested.')),
+      edges: z
+        .array(z.number())
+        .meta(d('The 9 interior bin edges, the deciles of the reference; empty when it had no values.')),
+      binCounts: z
+        .array(z.number().int())
+        .meta(d('Values per bin (10 bins, open at both ends): bin i holds edges[i-1] <= x < edges[i].')),
+      min: z.number().nullable().meta(d('The smallest reference value (null without values).')),
+      max: z.number().nullable().meta(d('The largest reference value (null without values).')),
+      mean: z.number().nullable().meta(d('The mean of the reference values (null without values).')),
+      std: z
+        .number()
+        .nullable()
+        .meta(d('Their population standard deviation, ddof 0 (null without values).')),
+      ksValues: z
+        .discriminatedUnion('kind', [
+          z
+            .object({
+              kind: z.literal('exact').meta(d('Every value is kept: KS on the full data.')),
+              count: z.number().int().meta(d('How many values are kept.', 4988)),
+            })
+            .meta(d('Every reference value, kept for KS.')),
+          z
+            .object({
+              kind: z.literal('sketch').meta(d('More values than ksExactMax: a quantile sketch.')),
+              count: z.number().int().meta(d('How many values the sketch summarises.', 2000000)),
+              rankErrorBound: z
+                .number()
+                .meta(d("The sketch's rank error bound, as a share of count.", 0.00006)),
+            })
+            .meta(d('A quantile sketch of the reference values, kept for KS.')),
+        ])
+        .meta(d('What is kept of the values for KS and Wasserstein (the values stay in S3).')),
+    })
+    .meta({ title: 'numeric feature', description: 'A numeric feature of the reference.' }),
+);
+
+const CategoricalProfileOut = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      ...profileBase(),
+      kind: z.literal('categorical').meta(d('Counted and chi-square-tested.')),
+      categories: z
+        .array(
+          z.object({
+            value: z.string().meta(d('The category.', 'monthly')),
+            count: z.number().int().meta(d('How many reference rows had it.', 3120)),
+          }),
+        )
+        .meta(d('The categories and their counts, sorted by value (at most 10,000).')),
+      other: z.number().int().meta(d('Values of categories past the first 10,000, counted together.', 0)),
+    })
+    .meta({ title: 'categorical feature', description: 'A categorical feature of the reference.' }),
+);
+
+const FeatureProfileOut = /* @__PURE__ */ schema(() =>
+  z
+    .discriminatedUnion('kind', [NumericProfileOut, CategoricalProfileOut])
+    .meta({ id: 'FeatureProfile', description: "One column's profile in a baseline." }),
+);
+
+/** `PUT .../baseline`: the profile as presentProfile shows it (the KS values stay in S3). */
+export const BaselineProfileOut = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      uri: z
+        .string()
+        .meta(
+          d('Where the whole profile is kept (S3).', 's3://steward-artifacts/baselines/churn-scorer/3.json'),
+        ),
+      rows: z.number().int().meta(d('Rows of the reference dataset.', 5000)),
+      ksExactMax: z
+        .number()
+        .int()
+        .optional()
+        .meta(d('KS is exact while both sides have at most this many values; absent: 100,000.')),
+      features: z.array(FeatureProfileOut).meta(d('Each feature column, in the order of the dataset.')),
+      prediction: FeatureProfileOut.optional().meta(d('The prediction column, profiled apart, when named.')),
+    })
+    .meta({
+      id: 'BaselineProfile',
+      description:
+        "A version's baseline: per feature, bins or categories and what drift runs compare the captured data with.",
+    }),
+);
+
+/** `PUT` and `GET .../monitoring`: the monitor as stored, without its entity. */
+export const MonitorOut = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      deploymentId: z.string().meta(d('The deployment monitored.')),
+      model: z.string().meta(d('The model deployed.', 'churn-scorer')),
+      version: z.number().int().meta(d('The version deployed, whose baseline drift is measured against.', 3)),
+      environment: z.string().meta(d('Where it is deployed.', 'prod')),
+      targetId: z.string().meta(d('The serving target (endpoint, transform or Lambda function).')),
+      ...MonitoringBody.shape,
+      alarmName: z.string().meta(d("The deployment's CloudWatch drift alarm.")),
+      nextRunAt: z.string().meta(d('When the schedule next computes drift (ISO 8601 UTC).')),
+      updatedAt: z.string().meta(d('When the monitor was last put.')),
+      updatedBy: z.string().meta(d('Who put it.')),
+    })
+    .meta({
+      id: 'Monitor',
+      description:
+        "A deployment's monitor: its capture, schedule, thresholds and alarm, and when drift is next computed.",
     }),
 );
 

@@ -3,7 +3,7 @@ import { DeploymentPath } from '#domain/deployment';
 import { BaselineBody, DriftRunPath, ListRunsQuery, MonitoringBody } from '#domain/monitoring';
 import { VersionPath } from '#domain/version';
 import { defineRoutes } from '../route.ts';
-import { AnyObject, DriftRunSummary, listOf } from '../schemas.ts';
+import { BaselineProfileOut, DriftRunSummary, listOf, MonitorOut } from '../schemas.ts';
 
 export const monitoringRoutes = defineRoutes('monitoring', [
   {
@@ -17,7 +17,7 @@ export const monitoringRoutes = defineRoutes('monitoring', [
     summary: "Profile a reference dataset as the version's baseline",
     params: VersionPath,
     body: BaselineBody,
-    responses: { 200: { description: 'the profile', schema: AnyObject } },
+    responses: { 200: { description: 'the profile', schema: BaselineProfileOut } },
     problems: [400, 403, 404, 409, 422],
   },
   {
@@ -31,7 +31,7 @@ export const monitoringRoutes = defineRoutes('monitoring', [
     summary: 'Monitor a deployment for drift (and create its alarm)',
     params: DeploymentPath,
     body: MonitoringBody,
-    responses: { 200: { description: 'the monitor', schema: AnyObject } },
+    responses: { 200: { description: 'the monitor', schema: MonitorOut } },
     problems: [400, 403, 404, 409],
   },
   {
@@ -43,7 +43,7 @@ export const monitoringRoutes = defineRoutes('monitoring', [
     role: 'reader',
     summary: "A deployment's monitor",
     params: DeploymentPath,
-    responses: { 200: { description: 'the monitor', schema: AnyObject } },
+    responses: { 200: { description: 'the monitor', schema: MonitorOut } },
     problems: [403, 404],
   },
   {
