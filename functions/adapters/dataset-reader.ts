@@ -185,6 +185,15 @@ const CHUNK_BYTES = 64 * 1024;
 const READ_BYTES = 16 * CHUNK_BYTES;
 
 /**
+ * Pairs of read buffers that files done with have handed back, for the next file (this thread's
+ * own: each thread has its module instance). A fresh 1 MiB buffer is 256 pages the kernel must
+ * fault in as the first read fills it, which cost this machine about as much as the copy itself;
+ * a window is read file after file, so one pair serves them all.
+ */
+const SPARE_BUFFERS: [Buffer, Buffer][] = [];
+const SPARE_BUFFERS_KEPT = 2;
+
+/**
  * A plain file as chunks of two reused buffers: a read stream allocates a buffer per chunk, and
  * those wait for a garbage collection (tens of MB per thread in the drift job). The file is read
  * `READ_BYTES` at a time and handed on `CHUNK_BYTES` at a time, so a batch of records stays one
@@ -194,7 +203,10 @@ const READ_BYTES = 16 * CHUNK_BYTES;
  */
 async function* fileChunks(path: string): AsyncGenerator<Buffer> {
   const handle = await openFile(path, 'r');
-  const buffers = [Buffer.allocUnsafeSlow(READ_BYTES), Buffer.allocUnsafeSlow(READ_BYTES)] as const;
+  const buffers = SPARE_BUFFERS.pop() ?? [
+    Buffer.allocUnsafeSlow(READ_BYTES),
+    Buffer.allocUnsafeSlow(READ_BYTES),
+  ];
   const readInto = (buffer: Buffer) => {
     const read = handle.read(buffer, 0, READ_BYTES, null);
     // Observed now, awaited later: a failed read ahead is no unhandled rejection meanwhile.
@@ -215,9 +227,11 @@ async function* fileChunks(path: string): AsyncGenerator<Buffer> {
         yield buffer.subarray(at, Math.min(at + CHUNK_BYTES, bytesRead));
     }
   } finally {
-    // A read ahead still running when the caller stops ends before the file closes.
+    // A read ahead still running when the caller stops ends before the file closes and its
+    // buffers go back (the caller holds no chunk past the end).
     await pending?.catch(() => undefined);
     await handle.close();
+    if (SPARE_BUFFERS.length < SPARE_BUFFERS_KEPT) SPARE_BUFFERS.push(buffers);
   }
 }
 

@@ -441,6 +441,38 @@ describe('file:// URIs', () => {
     expect(reader.stats.bytes).toBe(bytes);
   });
 
+  it('files read one after another and side by side in one thread each read whole', async () => {
+    // The read buffers go back for the next file: two files read at once must not share them.
+    const files = await Promise.all(
+      ['left', 'right'].map(async (name, f) => {
+        const lines = Array.from({ length: 12_000 }, (_, i) =>
+          JSON.stringify({ f, i, pad: 'y'.repeat(200 + (i % 50)) }),
+        );
+        const path = join(scratch, `${name}.jsonl`);
+        await writeFile(path, `${lines.join('\n')}\n`);
+        return { path, lines };
+      }),
+    );
+    const readAll = async ({ path, lines }: { path: string; lines: string[] }) => {
+      let count = 0;
+      for await (const record of readRecords(pathToFileURL(path).href, { format: 'jsonl' })) {
+        const expected = JSON.parse(lines[count]!) as { f: number; i: number; pad: string };
+        if (
+          record.features.f !== expected.f ||
+          record.features.i !== expected.i ||
+          record.features.pad !== expected.pad
+        )
+          throw new Error(`${path} record ${count} read as ${JSON.stringify(record.features).slice(0, 80)}`);
+        count++;
+      }
+      return count;
+    };
+    for (let round = 0; round < 3; round++) {
+      expect(await Promise.all(files.map(readAll))).toEqual([12_000, 12_000]);
+      expect(await readAll(files[0]!)).toBe(12_000);
+    }
+  });
+
   it('a reader stopped early closes the file, with its read ahead', async () => {
     const path = join(scratch, 'stopped.jsonl');
     const line = JSON.stringify({ text: 'x'.repeat(200) });
