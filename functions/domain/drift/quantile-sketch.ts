@@ -206,7 +206,9 @@ export class QuantileSketch {
       sketch.levels[h]!.set(items);
       sketch.setSize(h, items.length);
       sketch.parity[h] = state.parity[h] ?? 0;
-      sketch.runs[h] = -1;
+      // A level above 0 holds one sorted run between compactions: known so, its next compaction
+      // merges two runs rather than sorting (level 0 takes `add`'s values in any order: always sorted).
+      sketch.runs[h] = h > 0 && ascending(items, items.length) ? 0 : -1;
     });
     return sketch;
   }
@@ -311,7 +313,7 @@ export class QuantileSketch {
     if (state.min < this.min) this.min = state.min;
     if (state.max > this.max) this.max = state.max;
     state.levels.forEach((items, h) => {
-      this.append(h, items, items.length, false);
+      this.append(h, items, items.length, h > 0 && ascending(items, items.length));
     });
   }
 
@@ -355,7 +357,7 @@ export class QuantileSketch {
 let sortScratch = new Float64Array(0);
 
 /** Whether `values[0..n)` is ascending as a typed array's `sort()` orders it (-0 before 0). */
-const ascending = (values: Float64Array, n: number): boolean => {
+const ascending = (values: ArrayLike<number>, n: number): boolean => {
   for (let i = 1; i < n; i++) {
     const a = values[i - 1]!;
     const b = values[i]!;

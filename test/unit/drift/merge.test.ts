@@ -5,7 +5,8 @@ import { ExactSum } from '#domain/drift/exact-sum';
 import { LabelJoin, mergePredictionLogs, PredictionLog } from '#domain/drift/ground-truth';
 import { ks2Samp } from '#domain/drift/ks';
 import { BaselineBuilder, type BaselineProfile } from '#domain/drift/profile';
-import { QuantileSketch, sortsFirst } from '#domain/drift/quantile-sketch';
+import { QuantileSketch, type SketchState, sortsFirst } from '#domain/drift/quantile-sketch';
+import { Xoshiro128 } from '#domain/drift/random';
 import { driftReport } from '#domain/drift/report';
 import { decodeWindowSummary, encodeWindowSummary } from '#domain/drift/values-codec';
 import {
@@ -239,6 +240,57 @@ describe('the parts of a summary merge exactly', () => {
           }
         },
       ),
+    );
+  });
+
+  it('quantile sketches: a merge keeps the same items whether the levels come sorted or not', () => {
+    // Sorted levels merge as two runs, others are sorted first: what a compaction keeps is the same.
+    // Levels above 0 shuffled (level 0 keeps its order: which of its items wait for the next
+    // compaction depends on it, sorted levels or not).
+    const shuffled = (state: SketchState, seed: number): SketchState => {
+      const random = new Xoshiro128(seed);
+      const levels = state.levels.map((level, h) => {
+        const copy = Float64Array.from(level);
+        if (h === 0) return copy;
+        for (let i = copy.length - 1; i > 0; i--) {
+          const j = Math.floor(random.nextDouble() * (i + 1));
+          [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+        }
+        return copy;
+      });
+      return { ...state, levels };
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: -30, max: 30 }), fc.constantFrom(0, -0, 0.5)), {
+          maxLength: 600,
+        }),
+        fc.array(fc.oneof(fc.integer({ min: -30, max: 30 }), fc.constantFrom(0, -0, 0.5)), {
+          maxLength: 600,
+        }),
+        fc.constantFrom(2, 4, 8),
+        fc.nat(),
+        (xs, ys, k, seed) => {
+          const one = (values: number[]) => {
+            const sketch = new QuantileSketch(k);
+            for (const x of values) sketch.add(x);
+            return sketch.state();
+          };
+          const [a, b] = [one(xs), one(ys)];
+          const sorted = QuantileSketch.from(a);
+          sorted.merge(b);
+          const unsorted = QuantileSketch.from(shuffled(a, seed));
+          unsorted.merge(shuffled(b, seed + 1));
+          const canonical = (state: SketchState) => ({
+            ...state,
+            levels: state.levels.map((level) =>
+              [...Float64Array.from(level).sort()].map((v) => (Object.is(v, -0) ? '-0' : v)),
+            ),
+          });
+          expect(canonical(sorted.state())).toEqual(canonical(unsorted.state()));
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 
