@@ -28,7 +28,7 @@ import { ensureData, FEATURES } from './generate.ts';
  * DRIFT_BENCH_MB: capture size in MiB (default 1024; 100 for a quick run). The data is generated
  * once per size from a fixed seed under .bench/drift/ (see generate.ts). DRIFT_BENCH_PANDAS=0 skips
  * the pandas + scipy run (about a minute) when only the TypeScript figures are wanted.
- * DRIFT_BENCH_RUNS: runs of each worker count, alternated; the median stands (default 3).
+ * DRIFT_BENCH_RUNS: runs of each worker count, alternated; the median stands (default 5).
  * DRIFT_WORKER_* (the drift job's worker tunables, functions/commons/facts.ts) pass through to the
  * job, to try other settings.
  */
@@ -265,7 +265,7 @@ const main = async () => {
   // This machine's wall times vary by a fifth from run to run (seen on a quiet machine: one worker
   // 14.7 to 21.4 s), so each configuration runs DRIFT_BENCH_RUNS times, alternated, and the run
   // with the median wall time stands for it.
-  const runs = Number(process.env.DRIFT_BENCH_RUNS ?? 3);
+  const runs = Number(process.env.DRIFT_BENCH_RUNS ?? 5);
   if (!Number.isInteger(runs) || runs < 1)
     throw new Error('DRIFT_BENCH_RUNS must be a positive whole number');
   const ones: Awaited<ReturnType<typeof runJob>>[] = [];
