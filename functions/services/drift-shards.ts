@@ -516,31 +516,27 @@ const inWorker = async (
   throw revive(message.error ?? { name: 'Error', message: 'the drift worker failed' });
 };
 
-/** One feature to merge (its shards' summaries, in read order), and to compute the figures of. */
+/** One feature to merge: its shards' summaries, in read order. */
 interface FinishPart {
   index: number;
-  profile: FeatureProfile;
   parts: FeatureWindowSummary[];
 }
 
 interface FinishedPart {
   index: number;
   merged: FeatureWindowSummary;
-  figures?: FeatureFigures;
 }
 
-/** What a worker is asked once the shards are in: merge these features (and their figures). */
+/** What a worker is asked once the shards are in: merge these features, answering each as it is merged. */
 interface FinishRequest {
   parts: FinishPart[];
   exactMax: number;
-  figures: boolean;
 }
 
-const finishParts = ({ parts, exactMax, figures }: FinishRequest): FinishedPart[] =>
-  parts.map(({ index, profile, parts: shards }) => {
-    const merged = shards.reduce((a, b) => mergeFeature(a, b, { exactMax }));
-    return { index, merged, ...(figures ? { figures: featureFigures(profile, merged) } : {}) };
-  });
+const mergePart = ({ index, parts }: FinishPart, exactMax: number): FinishedPart => ({
+  index,
+  merged: parts.reduce((a, b) => mergeFeature(a, b, { exactMax })),
+});
 
 export interface ShardsOptions {
   /** worker threads started ahead (`startShardWorkers`); else started here */
@@ -563,9 +559,10 @@ export type WorkersSummary = ShardSummary & {
  * left (`SharedRanges`), so the threads end together whatever their start-up and speed. Where
  * the runs split then depends on timing; the merged summary does not (exactly, up to `exactMax`
  * values; within the sketch's bound past it, as for any split). The merge is shared too: each
- * thread merges (and, with `figures`, computes the report's figures of) some of the features,
- * since each feature's summaries merge on their own, exactly as `mergeWindowSummaries` merges
- * them; the summaries' buffers move between threads, not copied.
+ * feature's summaries merge on their own, exactly as `mergeWindowSummaries` merges them, so the
+ * worker threads merge the features between them while this thread computes the report's
+ * figures of each as it comes (with `figures`; else it merges some too); the summaries' buffers
+ * move between threads, not copied.
  */
 export const summariseWithWorkers = async (
   task: ShardTask,
@@ -639,31 +636,44 @@ export const summariseWithWorkers = async (
       .sort((a, b) => a.first - b.first)
       .map((p) => p.summary);
 
-    // Features dealt round-robin to this thread and the helpers (the prediction last).
-    const profiles = [...baseline.features, ...(baseline.prediction ? [baseline.prediction] : [])];
+    // Each feature's summaries merge on their own. The helpers merge them, features dealt
+    // round-robin (the prediction last), and answer each as it is merged; with `figures`, this
+    // thread computes the figures of each as it comes (the figures' code then warms up in one
+    // isolate, and the reference profiles stay here), else it merges a share too.
     const hasPrediction = summaries.every((s) => s.window.prediction !== undefined);
     const count = baseline.features.length + (baseline.prediction && hasPrediction ? 1 : 0);
-    const threads = helpers.length + 1;
-    const shares: FinishPart[][] = Array.from({ length: threads }, () => []);
+    const figures = options.figures === true;
+    const mergers = figures ? helpers.length : helpers.length + 1;
+    const shares: FinishPart[][] = Array.from({ length: mergers }, () => []);
     for (let index = 0; index < count; index++) {
       const parts = summaries.map((s) =>
         index < baseline.features.length ? s.window.features[index]! : s.window.prediction!,
       );
-      shares[index % threads]!.push({ index, profile: profiles[index]!, parts });
+      shares[index % mergers]!.push({ index, parts });
     }
     const exactMax = baseline.ksExactMax ?? KS_EXACT_MAX;
-    const figures = options.figures === true;
+    const profileOf = (index: number) =>
+      index < baseline.features.length ? baseline.features[index]! : baseline.prediction!;
+    const finished: (FinishedPart & { figures?: FeatureFigures })[] = [];
+    const take = (part: FinishedPart) =>
+      finished.push(
+        figures ? { ...part, figures: featureFigures(profileOf(part.index), part.merged) } : part,
+      );
     const helped = helpers.map(async (helper, h) => {
-      const request: FinishRequest = { parts: shares[h + 1]!, exactMax, figures };
-      helper.worker.postMessage({ finish: request }, buffersOf(request.parts.map((p) => p.parts)));
-      const message = await helper.next();
-      if (message.finished) return message.finished;
-      throw revive(message.error ?? { name: 'Error', message: 'the drift worker failed' });
+      const parts = shares[figures ? h : h + 1] ?? [];
+      if (parts.length === 0) return;
+      const request: FinishRequest = { parts, exactMax };
+      helper.worker.postMessage({ finish: request }, buffersOf(parts.map((p) => p.parts)));
+      for (let answered = 0; answered < parts.length; ) {
+        const message = await helper.next();
+        if (!message.finished)
+          throw revive(message.error ?? { name: 'Error', message: 'the drift worker failed' });
+        for (const part of message.finished) take(part);
+        answered += message.finished.length;
+      }
     });
-    const finished = [
-      finishParts({ parts: shares[0]!, exactMax, figures }),
-      ...(await Promise.all(helped)),
-    ].flat();
+    if (!figures) for (const part of shares[0]!) take(mergePart(part, exactMax));
+    await Promise.all(helped);
     finished.sort((a, b) => a.index - b.index);
 
     const features = finished.slice(0, baseline.features.length);
@@ -744,8 +754,11 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_R
       );
     } else if (message.finish) {
       try {
-        const finished = finishParts(message.finish);
-        parentPort!.postMessage({ finished } satisfies WorkerAnswer, buffersOf(finished));
+        // Each feature answered as soon as it is merged: the parent computes its figures meanwhile.
+        for (const part of message.finish.parts) {
+          const finished = [mergePart(part, message.finish.exactMax)];
+          parentPort!.postMessage({ finished } satisfies WorkerAnswer, buffersOf(finished));
+        }
       } catch (error) {
         failed(error as Error);
       }
