@@ -54,7 +54,11 @@ export interface DriftExecution {
   records: number;
   objects: number;
   lines: number;
-  /** worker threads of the one function, or, for a Distributed Map, of each child */
+  /**
+   * threads that read capture (the calling thread included) in the one function, or, for a
+   * Distributed Map, the most in any child; fewer than the vCPUs when the first threads read
+   * every object before the others had loaded
+   */
   workers: number;
   /** Distributed Map children (absent: the run fitted one function) */
   children?: number;
