@@ -7,7 +7,8 @@ import { type LocalEndpoint, listenLocal } from './listen.ts';
 /**
  * The local stand-in for SES v2: the real SESv2Client sends `SendEmail` here, and the message
  * lands in the outbox (`GET /local/outbox`, and `outbox.jsonl` under the data dir) instead of a
- * mailbox. Links in the text are listed so a person or a test can follow them.
+ * mailbox. Links in the text are listed so a person or a test can follow them. A mail is on disk
+ * before SES answers for it and before the outbox lists it, so a kill -9 right after loses none.
  */
 export interface OutboxMail {
   id: string;
@@ -32,6 +33,22 @@ const LINK = /https?:\/\/[^\s"'<>]+/g;
 /** Senders SES can never verify: the reserved example domains (RFC 2606), such as the shipped placeholder. */
 const UNVERIFIABLE = /@example\.(com|org|net)$/i;
 
+/** The outbox's record of a SendEmail request; throws on a request SES would call malformed. */
+const mailOf = (request: SendEmailRequest): OutboxMail => {
+  const simple = request.Content?.Simple;
+  const text = simple?.Body?.Text?.Data ?? '';
+  return {
+    id: randomUUID(),
+    from: request.FromEmailAddress ?? '',
+    to: request.Destination?.ToAddresses ?? [],
+    subject: simple?.Subject?.Data ?? '',
+    text,
+    html: simple?.Body?.Html?.Data ?? '',
+    links: [...new Set(text.match(LINK) ?? [])],
+    at: new Date().toISOString(),
+  };
+};
+
 export class LocalOutbox {
   readonly mails: OutboxMail[] = [];
   private pending: Promise<void> = Promise.resolve();
@@ -47,25 +64,23 @@ export class LocalOutbox {
     return outbox;
   }
 
-  receive(request: SendEmailRequest): OutboxMail {
-    const simple = request.Content?.Simple;
-    const text = simple?.Body?.Text?.Data ?? '';
-    const mail: OutboxMail = {
-      id: randomUUID(),
-      from: request.FromEmailAddress ?? '',
-      to: request.Destination?.ToAddresses ?? [],
-      subject: simple?.Subject?.Data ?? '',
-      text,
-      html: simple?.Body?.Html?.Data ?? '',
-      links: [...new Set(text.match(LINK) ?? [])],
-      at: new Date().toISOString(),
-    };
+  /** Resolves once the mail is kept: on disk first (with a data dir), then listed. */
+  async receive(request: SendEmailRequest): Promise<OutboxMail> {
+    return this.keep(mailOf(request));
+  }
+
+  private async keep(mail: OutboxMail): Promise<OutboxMail> {
+    if (this.file) await this.append(`${JSON.stringify(mail)}\n`);
     this.mails.push(mail);
-    if (this.file) {
-      const file = this.file;
-      this.pending = this.pending.then(() => appendFile(file, `${JSON.stringify(mail)}\n`, { mode: 0o600 }));
-    }
     return mail;
+  }
+
+  /** Appends in order; a failed append fails its own mail only, not the ones after it. */
+  private append(line: string): Promise<void> {
+    const file = this.file!;
+    const written = this.pending.then(() => appendFile(file, line, { mode: 0o600 }));
+    this.pending = written.catch(() => undefined);
+    return written;
   }
 
   /** As API.md shows it: `[{to, subject, text, html, links, at}]`, one entry per recipient. */
@@ -121,17 +136,28 @@ export class LocalOutbox {
           );
           return;
         }
+        let mail: OutboxMail;
         try {
-          const mail = this.receive(request);
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ MessageId: mail.id }));
+          mail = mailOf(request);
         } catch {
           res.writeHead(400, {
             'content-type': 'application/json',
             'x-amzn-errortype': 'BadRequestException',
           });
           res.end(JSON.stringify({ message: 'malformed SendEmail request' }));
+          return;
         }
+        // SES's 200 says it has the message: answered once the mail is on disk, not before.
+        this.keep(mail).then(
+          () => {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ MessageId: mail.id }));
+          },
+          () => {
+            res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalFailure' });
+            res.end(JSON.stringify({ message: 'the outbox could not keep the mail' }));
+          },
+        );
       });
     });
     return listenLocal(server, host);
