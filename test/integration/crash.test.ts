@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../eventually.ts';
 import { checkInvariants } from './invariants.ts';
 import type { ApiResponse } from './local-api.ts';
+import { freePorts } from './ports.ts';
 import { sha256 } from './registry-fixtures.ts';
 
 /**
@@ -21,16 +21,6 @@ const IMAGE = {
   digest: `sha256:${'c'.repeat(64)}`,
 };
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 describe('a crash in the middle of a burst', () => {
   let dataDir: string;
@@ -96,7 +86,8 @@ describe('a crash in the middle of a burst', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'steward-crash-'));
-    port = await freePort();
+    // S3 listens on port + 1.
+    port = await freePorts(2);
     base = `http://127.0.0.1:${port}`;
     await start();
   });

@@ -1,12 +1,12 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../eventually.ts';
 import { type Api, clientOf } from './local-api.ts';
 import { writerOnceRead } from './pipe.ts';
+import { freePorts } from './ports.ts';
 import { createModel, eventsOf, publishVersion, uniqueName } from './registry-fixtures.ts';
 
 /**
@@ -19,16 +19,6 @@ const IMAGE = {
   uri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/churn',
   digest: `sha256:${'d'.repeat(64)}`,
 };
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 let dataDir: string;
 let child: ChildProcess | undefined;
@@ -73,8 +63,8 @@ const killHard = async () => {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'steward-reconcile-'));
-  const port = await freePort();
-  const s3Port = await freePort();
+  const port = await freePorts(2);
+  const s3Port = port + 1;
   env = {
     ...process.env,
     PORT: String(port),
