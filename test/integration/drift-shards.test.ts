@@ -39,6 +39,16 @@ const line = (id: string, time: string, cells: string, score: string) =>
 
 let baseline: BaselineProfile;
 
+/** The window's capture objects under `uri`, listed as a run lists them, as a shard task. */
+const windowTask = async (uri: string, predictions: boolean): Promise<ShardTask> => {
+  const { objects } = await listObjects(uri, {
+    format: 'sagemaker-capture',
+    from: new Date(FROM),
+    to: new Date(TO),
+  });
+  return { uri, baseline, format: 'sagemaker-capture', from: FROM, to: TO, objects, predictions };
+};
+
 beforeAll(async () => {
   system = await startLocalSystem();
   const random = new Xoshiro128(7);
@@ -88,23 +98,9 @@ afterAll(async () => {
 
 describe('drift shards in worker threads', () => {
   it('merge to the summary and report of one pass', async () => {
-    const uri = `s3://${ARTIFACTS_BUCKET}/shards/ep/AllTraffic/`;
-    const { objects } = await listObjects(uri, {
-      format: 'sagemaker-capture',
-      from: new Date(FROM),
-      to: new Date(TO),
-    });
-    expect(objects).toHaveLength(7);
-    expect(objects.every((o) => o.size > 0)).toBe(true);
-    const task: ShardTask = {
-      uri,
-      baseline,
-      format: 'sagemaker-capture',
-      from: FROM,
-      to: TO,
-      objects,
-      predictions: true,
-    };
+    const task = await windowTask(`s3://${ARTIFACTS_BUCKET}/shards/ep/AllTraffic/`, true);
+    expect(task.objects).toHaveLength(7);
+    expect(task.objects.every((o) => o.size > 0)).toBe(true);
     const one = await summariseShard(task);
     const three = await summariseWithWorkers(task, 3);
     // The threads that read something: the workers load the sources with tsx here, slower than
@@ -129,22 +125,9 @@ describe('drift shards in worker threads', () => {
   });
 
   it('workers started ahead of the task give the same summary, and say when each phase ended', async () => {
-    const uri = `s3://${ARTIFACTS_BUCKET}/shards/ep/AllTraffic/`;
     const pool = startShardWorkers(2);
-    const { objects } = await listObjects(uri, {
-      format: 'sagemaker-capture',
-      from: new Date(FROM),
-      to: new Date(TO),
-    });
-    const task: ShardTask = {
-      uri,
-      baseline,
-      format: 'sagemaker-capture',
-      from: FROM,
-      to: TO,
-      objects,
-      predictions: true,
-    };
+    const task = await windowTask(`s3://${ARTIFACTS_BUCKET}/shards/ep/AllTraffic/`, true);
+    const { objects } = task;
     const two = await summariseWithWorkers(task, 2, { pool, figures: true }).finally(() => pool.close());
     const one = await summariseShard(task);
     expect([1, 2]).toContain(two.workers);
@@ -241,21 +224,8 @@ describe('drift shards in worker threads', () => {
   });
 
   it("a thread alone reads the others' ranges in stolen runs, which merged in order give one pass", async () => {
-    const uri = `s3://${ARTIFACTS_BUCKET}/shards/ep/AllTraffic/`;
-    const { objects } = await listObjects(uri, {
-      format: 'sagemaker-capture',
-      from: new Date(FROM),
-      to: new Date(TO),
-    });
-    const task: ShardTask = {
-      uri,
-      baseline,
-      format: 'sagemaker-capture',
-      from: FROM,
-      to: TO,
-      objects,
-      predictions: true,
-    };
+    const task = await windowTask(`s3://${ARTIFACTS_BUCKET}/shards/ep/AllTraffic/`, true);
+    const { objects } = task;
     // Three threads' ranges, the other two never started: thread 0 steals their objects run by run.
     const ranges = SharedRanges.share(objects, splitObjects(objects, 3), 3);
     const pieces = await summariseRanges(task, ranges, 0);
@@ -290,21 +260,7 @@ describe('drift shards in worker threads', () => {
         ContentLength: goodBody.length,
       }),
     );
-    const uri = `s3://${ARTIFACTS_BUCKET}/broken/ep/AllTraffic/`;
-    const { objects } = await listObjects(uri, {
-      format: 'sagemaker-capture',
-      from: new Date(FROM),
-      to: new Date(TO),
-    });
-    const task: ShardTask = {
-      uri,
-      baseline,
-      format: 'sagemaker-capture',
-      from: FROM,
-      to: TO,
-      objects,
-      predictions: false,
-    };
+    const task = await windowTask(`s3://${ARTIFACTS_BUCKET}/broken/ep/AllTraffic/`, false);
     await expect(summariseWithWorkers(task, 2)).rejects.toMatchObject({
       name: 'DatasetFormatError',
       object: `s3://${ARTIFACTS_BUCKET}/${key}`,
