@@ -178,10 +178,6 @@ export class SharedRanges {
     return ranges;
   }
 
-  get threads(): number {
-    return this.words.length;
-  }
-
   /** The next object of `thread`'s range, now this thread's alone; undefined when the range is done. */
   claim(thread: number): number | undefined {
     for (;;) {
