@@ -65,10 +65,6 @@ export class LocalOutbox {
   }
 
   /** Resolves once the mail is kept: on disk first (with a data dir), then listed. */
-  async receive(request: SendEmailRequest): Promise<OutboxMail> {
-    return this.keep(mailOf(request));
-  }
-
   private async keep(mail: OutboxMail): Promise<OutboxMail> {
     if (this.file) await this.append(`${JSON.stringify(mail)}\n`);
     this.mails.push(mail);
