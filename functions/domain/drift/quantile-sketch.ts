@@ -366,51 +366,111 @@ const ascending = (values: ArrayLike<number>, n: number): boolean => {
   return true;
 };
 
-/** The weighted items of a sketch state, ascending (equal values merged). */
-export const weightedOf = (state: SketchState): WeightedValues => {
-  // Each level sorted on its own (radix, unless it already is: levels above 0 often are), then
-  // all merged at once into the two arrays returned, the lower level first among equal values
-  // (as merging the levels one by one, lower first, would give).
-  const levels = state.levels
-    .map((items, h) => ({ items, weight: 2 ** h }))
-    .filter(({ items }) => items.length > 0)
-    .map(({ items, weight }) => {
-      const sorted = Float64Array.from(items);
-      if (!ascending(sorted, sorted.length)) {
-        if (sortScratch.length < sorted.length) sortScratch = new Float64Array(sorted.length);
-        RADIX.sort(sorted, sorted.length, sortScratch);
-      }
-      return { sorted, weight, at: 0 };
-    });
-  const total = levels.reduce((sum, level) => sum + level.sorted.length, 0);
-  const values = new Float64Array(total);
-  const weights = new Float64Array(total);
-  let m = 0;
-  for (let k = 0; k < total; k++) {
-    // The level whose next item is the least, the lowest such level on a tie (0 and -0 tie).
-    let best = -1;
-    let least = 0;
-    for (let l = 0; l < levels.length; l++) {
-      const level = levels[l]!;
-      if (level.at >= level.sorted.length) continue;
-      const x = level.sorted[level.at]!;
-      if (best < 0 || x < least) {
-        best = l;
-        least = x;
-      }
-    }
-    const level = levels[best]!;
-    level.at++;
-    // Equal values as one item.
-    if (m > 0 && values[m - 1] === least) weights[m - 1]! += level.weight;
-    else {
-      values[m] = least;
-      weights[m++] = level.weight;
+/** Two pairs of arrays the runs of `weightedOf` merge between, kept for the next call. */
+let runValues = [new Float64Array(0), new Float64Array(0)] as const;
+let runWeights = [new Float64Array(0), new Float64Array(0)] as const;
+
+/**
+ * Merges the sorted runs [lo, mid) and [mid, hi) of `values`/`weights` into the same places of
+ * `toValues`/`toWeights`, the first run first among equal values (0 and -0 equal): a stable merge.
+ */
+const mergeRuns = (
+  values: Float64Array,
+  weights: Float64Array,
+  toValues: Float64Array,
+  toWeights: Float64Array,
+  lo: number,
+  mid: number,
+  hi: number,
+): void => {
+  // One loop, tails included: a second loop after it would deoptimise (see `collapse`).
+  let i = lo;
+  let j = mid;
+  for (let k = lo; k < hi; k++) {
+    if (j < hi && (i >= mid || values[j]! < values[i]!)) {
+      toValues[k] = values[j]!;
+      toWeights[k] = weights[j++]!;
+    } else {
+      toValues[k] = values[i]!;
+      toWeights[k] = weights[i++]!;
     }
   }
+};
+
+/**
+ * Equal neighbours of `values[0..n)` as one item of their summed weight, into `out`; returns how
+ * many items. A function of its own, as each loop here: compiled on stack replacement, a loop
+ * inside a longer function has no feedback yet for the code after it, which then deoptimises on
+ * every call.
+ */
+const collapse = (
+  values: Float64Array,
+  weights: Float64Array,
+  n: number,
+  out: Float64Array,
+  outWeights: Float64Array,
+): number => {
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const x = values[i]!;
+    if (m > 0 && out[m - 1] === x) outWeights[m - 1]! += weights[i]!;
+    else {
+      out[m] = x;
+      outWeights[m++] = weights[i]!;
+    }
+  }
+  return m;
+};
+
+/** The weighted items of a sketch state, ascending (equal values merged). */
+export const weightedOf = (state: SketchState): WeightedValues => {
+  // Each level sorted on its own (radix, unless it already is: levels above 0 often are), laid
+  // end to end, lowest level first; then neighbouring runs merged pairwise, stably, until one is
+  // left: the lower level first among equal values, as merging the levels one by one would
+  // give, in log2(levels) linear passes between two reused pairs of arrays.
+  let total = 0;
+  for (const items of state.levels) total += items.length;
+  if (runValues[0].length < total) {
+    runValues = [new Float64Array(total), new Float64Array(total)];
+    runWeights = [new Float64Array(total), new Float64Array(total)];
+  }
+  let values = runValues[0];
+  let weights = runWeights[0];
+  let toValues = runValues[1];
+  let toWeights = runWeights[1];
+  let bounds: number[] = [0];
+  let at = 0;
+  state.levels.forEach((items, h) => {
+    if (items.length === 0) return;
+    const run = values.subarray(at, at + items.length);
+    run.set(items);
+    if (!ascending(run, run.length)) {
+      if (sortScratch.length < run.length) sortScratch = new Float64Array(run.length);
+      RADIX.sort(run, run.length, sortScratch);
+    }
+    weights.fill(2 ** h, at, at + items.length);
+    at += items.length;
+    bounds.push(at);
+  });
+  while (bounds.length > 2) {
+    const next: number[] = [0];
+    for (let r = 0; r + 1 < bounds.length; r += 2) {
+      const lo = bounds[r]!;
+      const mid = bounds[r + 1]!;
+      const hi = bounds[r + 2] ?? mid;
+      mergeRuns(values, weights, toValues, toWeights, lo, mid, hi);
+      next.push(hi);
+    }
+    bounds = next;
+    [values, toValues] = [toValues, values];
+    [weights, toWeights] = [toWeights, weights];
+  }
+  const out = new Float64Array(total);
+  const outWeights = new Float64Array(total);
+  const m = collapse(values, weights, total, out, outWeights);
   return {
-    values: values.subarray(0, m),
-    weights: weights.subarray(0, m),
+    values: out.subarray(0, m),
+    weights: outWeights.subarray(0, m),
     n: state.n,
     rankError: state.n > 0 ? state.errorWeight / state.n : 0,
   };

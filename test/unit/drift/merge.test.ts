@@ -5,7 +5,7 @@ import { ExactSum } from '#domain/drift/exact-sum';
 import { LabelJoin, mergePredictionLogs, PredictionLog } from '#domain/drift/ground-truth';
 import { ks2Samp } from '#domain/drift/ks';
 import { BaselineBuilder, type BaselineProfile } from '#domain/drift/profile';
-import { QuantileSketch, type SketchState, sortsFirst } from '#domain/drift/quantile-sketch';
+import { QuantileSketch, type SketchState, sortsFirst, weightedOf } from '#domain/drift/quantile-sketch';
 import { Xoshiro128 } from '#domain/drift/random';
 import { driftReport } from '#domain/drift/report';
 import { decodeWindowSummary, encodeWindowSummary } from '#domain/drift/values-codec';
@@ -291,6 +291,54 @@ describe('the parts of a summary merge exactly', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('quantile sketches: the weighted items are every level in one ascending order, lower levels first among equals', () => {
+    // The oracle: each level sorted as a typed array sorts it, the levels laid end to end, a stable
+    // sort by value (0 and -0 equal), then equal values as one item that keeps the first one.
+    const oracle = (state: SketchState) => {
+      const items = state.levels.flatMap((level, h) =>
+        [...Float64Array.from(level).sort()].map((value) => ({ value, weight: 2 ** h })),
+      );
+      items.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+      const values: number[] = [];
+      const weights: number[] = [];
+      for (const { value, weight } of items)
+        if (values.length > 0 && values[values.length - 1] === value) weights[weights.length - 1]! += weight;
+        else {
+          values.push(value);
+          weights.push(weight);
+        }
+      return { values, weights };
+    };
+    const signed = (values: ArrayLike<number>) => Array.from(values, (v) => (Object.is(v, -0) ? '-0' : v));
+    const value = fc.oneof(fc.integer({ min: -20, max: 20 }), fc.constantFrom(0, -0, 0.5, -1e300));
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(value, { maxLength: 70 }), { maxLength: 11 }),
+        fc.boolean(),
+        (levels, sortAbove) => {
+          const state: SketchState = {
+            k: 64,
+            n: levels.reduce((n, level, h) => n + level.length * 2 ** h, 0),
+            errorWeight: 3,
+            levels: levels.map((level, h) =>
+              sortAbove && h > 0 ? Float64Array.from(level).sort() : Float64Array.from(level),
+            ),
+            parity: levels.map(() => 0),
+            min: 0,
+            max: 0,
+          };
+          const got = weightedOf(state);
+          const want = oracle(state);
+          expect(signed(got.values)).toEqual(signed(want.values));
+          expect(Array.from(got.weights)).toEqual(want.weights);
+          expect(got.n).toBe(state.n);
+          expect(got.rankError).toBe(state.n > 0 ? 3 / state.n : 0);
+        },
+      ),
+      { numRuns: 400 },
     );
   });
 
