@@ -156,6 +156,52 @@ class RadixSorter {
 
 const RADIX = new RadixSorter();
 
+/*
+ * The compaction's loops are functions of their own, as the radix sort's are: inside `compact`,
+ * V8 compiled it on stack replacement in a loop, reused that code at every later call, and
+ * deoptimised it there whenever the code after the loop first made a level (34 times in a
+ * 2-worker run's merges).
+ */
+
+/** The two sorted runs level[0..mid) and level[mid..size) merged into `merged` (-0 before 0, as sort puts them). */
+const mergeTwoRuns = (level: Float64Array, mid: number, size: number, merged: Float64Array): void => {
+  let i = 0;
+  let j = mid;
+  for (let r = 0; r < size; r++) {
+    if (j >= size) merged[r] = level[i++]!;
+    else if (i >= mid) merged[r] = level[j++]!;
+    else {
+      const a = level[i]!;
+      const b = level[j]!;
+      if (sortsFirst(a, b)) {
+        merged[r] = a;
+        i++;
+      } else {
+        merged[r] = b;
+        j++;
+      }
+    }
+  }
+};
+
+/** Every other item (from `offset`) of from[0..size) to the front of `to` (may be `from`); returns how many. */
+const keepEveryOther = (from: Float64Array, to: Float64Array, size: number, offset: number): number => {
+  let kept = 0;
+  for (let r = offset; r < size; r += 2) to[kept++] = from[r]!;
+  return kept;
+};
+
+/** items[from..from + count) to level[at..]. */
+const copyInto = (
+  level: Float64Array,
+  at: number,
+  items: ArrayLike<number>,
+  from: number,
+  count: number,
+): void => {
+  for (let i = 0; i < count; i++) level[at + i] = items[from + i]!;
+};
+
 /**
  * Whether `x` goes before (or with) `y` in a typed array's `sort()` order, where -0 precedes 0:
  * on a tie, 1/x <= 1/y is false only for x = 0 and y = -0 (Infinity against -Infinity). One
@@ -256,7 +302,7 @@ export class QuantileSketch {
       if (!sorted) this.runs[h] = -1;
       else if (size > 0 && this.runs[h] === 0) this.runs[h] = size;
       else if (size > 0) this.runs[h] = -1;
-      for (let i = 0; i < take; i++) level[size + i] = items[from + i]!;
+      copyInto(level, size, items, from, take);
       from += take;
       this.setSize(h, size + take);
       if (size + take === this.k) this.compact(h);
@@ -274,32 +320,16 @@ export class QuantileSketch {
     this.errorWeight += 2 ** h;
     // The kept items (every other one of the sorted level) go to the front of the level itself,
     // which nothing touches until they are appended above.
-    let kept = 0;
+    let kept: number;
     if (mid > 0) {
       // Two sorted runs: merged into the spare (-0 before 0, as sort puts them), every other kept.
       const merged = (this.spare ??= this.spareArray());
-      let i = 0;
-      let j = mid;
-      for (let r = 0; r < size; r++) {
-        if (j >= size) merged[r] = level[i++]!;
-        else if (i >= mid) merged[r] = level[j++]!;
-        else {
-          const a = level[i]!;
-          const b = level[j]!;
-          if (sortsFirst(a, b)) {
-            merged[r] = a;
-            i++;
-          } else {
-            merged[r] = b;
-            j++;
-          }
-        }
-      }
-      for (let r = offset; r < size; r += 2) level[kept++] = merged[r]!;
+      mergeTwoRuns(level, mid, size, merged);
+      kept = keepEveryOther(merged, level, size, offset);
     } else {
       // Unsorted (level 0, or a level that merged another sketch's): radix-sorted.
       if (mid < 0 || h === 0) RADIX.sort(level, size, (this.spare ??= this.spareArray()));
-      for (let i = offset; i < size; i += 2) level[kept++] = level[i]!;
+      kept = keepEveryOther(level, level, size, offset);
     }
     this.append(h + 1, level, kept, true);
   }
@@ -476,10 +506,8 @@ export const weightedOf = (state: SketchState): WeightedValues => {
   };
 };
 
-/** Sorted exact values as weighted items (weight 1, no error). */
-export const exactWeighted = (sorted: ArrayLike<number>): WeightedValues => {
-  const values = new Float64Array(sorted.length);
-  const weights = new Float64Array(sorted.length);
+/** Equal neighbours of sorted values as one item weighing how many they are; returns how many items (see `collapse`). */
+const collapseOnes = (sorted: ArrayLike<number>, values: Float64Array, weights: Float64Array): number => {
   let m = 0;
   for (let i = 0; i < sorted.length; i++) {
     const x = sorted[i]!;
@@ -489,6 +517,14 @@ export const exactWeighted = (sorted: ArrayLike<number>): WeightedValues => {
       weights[m++] = 1;
     }
   }
+  return m;
+};
+
+/** Sorted exact values as weighted items (weight 1, no error). */
+export const exactWeighted = (sorted: ArrayLike<number>): WeightedValues => {
+  const values = new Float64Array(sorted.length);
+  const weights = new Float64Array(sorted.length);
+  const m = collapseOnes(sorted, values, weights);
   return {
     values: values.subarray(0, m),
     weights: weights.subarray(0, m),

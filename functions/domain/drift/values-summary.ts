@@ -104,12 +104,20 @@ const mergeSorted = (a: Float64Array, b: Float64Array): Float64Array => {
 /** Level arrays of the sketches merges made, for the next merge's sketch (`QuantileSketch.release`). */
 const MERGE_POOL: Float64Array[] = [];
 
-const sketchOf = (summary: ValuesSummary, k: number): QuantileSketch => {
-  if (summary.kind === 'sketch') return QuantileSketch.from(summary.sketch, MERGE_POOL);
-  const sketch = new QuantileSketch(k, MERGE_POOL);
-  for (const x of summary.values) sketch.add(x);
+/**
+ * Adds exact values to a sketch. A function of its own: compiled on stack replacement inside a
+ * longer function, the loop's code had no feedback for what follows it, and deoptimised there at
+ * every merge of a sketch with an exact shard.
+ */
+const addAll = (sketch: QuantileSketch, values: Float64Array): QuantileSketch => {
+  for (let i = 0; i < values.length; i++) sketch.add(values[i]!);
   return sketch;
 };
+
+const sketchOf = (summary: ValuesSummary, k: number): QuantileSketch =>
+  summary.kind === 'sketch'
+    ? QuantileSketch.from(summary.sketch, MERGE_POOL)
+    : addAll(new QuantileSketch(k, MERGE_POOL), summary.values);
 
 export const valuesCount = (summary: ValuesSummary): number =>
   summary.kind === 'exact' ? summary.values.length : summary.sketch.n;
@@ -127,7 +135,7 @@ export const mergeValues = (
     a.kind === 'sketch' ? a.sketch.k : b.kind === 'sketch' ? b.sketch.k : (options.sketchK ?? SKETCH_K);
   const sketch = sketchOf(a, k);
   if (b.kind === 'sketch') sketch.merge(b.sketch);
-  else for (const x of b.values) sketch.add(x);
+  else addAll(sketch, b.values);
   const state = sketch.state();
   sketch.release(MERGE_POOL);
   return { kind: 'sketch', sketch: state };
