@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { WriteChange } from './dynamo.ts';
 
 /**
@@ -8,6 +10,12 @@ import type { WriteChange } from './dynamo.ts';
  * event on the bus for every audit item inserted (a transactional outbox: an event exists exactly
  * when its change committed). Here the local DynamoDB's write hook plays the stream and the pipe,
  * producing the same event shape, kept in memory and in `events.jsonl` under the data dir.
+ *
+ * The write is acknowledged before its event reaches `events.jsonl`, so a `kill -9` may leave the
+ * file short of the last committed audit items (or with a torn last line). The stream would still
+ * deliver them after the crash; here `reconcile`, on start, plays that part: it reads every audit
+ * item of the table in one paginated Scan and emits the event of each one the file lacks
+ * (matched on model and seq), so the invariant holds across a crash.
  */
 export interface DomainEvent {
   version: '0';
@@ -30,8 +38,38 @@ export interface DomainEvent {
   };
 }
 
+/** The event the Pipe puts on the bus for one inserted audit item (unmarshalled). */
+export const eventOf = (item: Record<string, unknown>): DomainEvent => ({
+  version: '0',
+  id: randomUUID(),
+  source: 'steward',
+  'detail-type': String(item.action),
+  time: String(item.at),
+  region: 'local',
+  account: '000000000000',
+  resources: [],
+  detail: {
+    model: String(item.model),
+    seq: String(item.seq),
+    action: String(item.action),
+    target: String(item.target),
+    actor: String(item.actor),
+    at: String(item.at),
+    hash: String(item.hash),
+  },
+});
+
+/** The audit item's fields `eventOf` reads. */
+const EVENT_FIELDS = ['model', 'seq', 'action', 'target', 'actor', 'at', 'hash'] as const;
+
+/** What identifies an audit item's event: its chain and its place in it. */
+const keyOf = (model: string, seq: string): string => `${model}\u0000${seq}`;
+
 export class LocalEventBus {
   readonly events: DomainEvent[] = [];
+  private readonly emitted = new Set<string>();
+  /** Events of writes that commit while `reconcile` runs, emitted after the ones it finds. */
+  private held: DomainEvent[] | undefined;
   private pending: Promise<void> = Promise.resolve();
 
   private constructor(private readonly file: string | undefined) {}
@@ -41,7 +79,16 @@ export class LocalEventBus {
     const bus = new LocalEventBus(file);
     if (file) {
       const text = await readFile(file, 'utf8').catch(() => '');
-      for (const line of text.split('\n')) if (line.trim()) bus.events.push(JSON.parse(line) as DomainEvent);
+      const complete = text.endsWith('\n') ? text.length : text.lastIndexOf('\n') + 1;
+      // A kill -9 in the middle of an append leaves a torn last line: cut it off, so the next
+      // append starts on a line of its own; reconcile emits its event again.
+      if (complete < text.length) await truncate(file, Buffer.byteLength(text.slice(0, complete)));
+      for (const line of text.slice(0, complete).split('\n')) {
+        if (!line.trim()) continue;
+        const event = JSON.parse(line) as DomainEvent;
+        bus.events.push(event);
+        bus.emitted.add(keyOf(event.detail.model, event.detail.seq));
+      }
     }
     return bus;
   }
@@ -50,31 +97,68 @@ export class LocalEventBus {
   readonly onWrite = (change: WriteChange): void => {
     const item = change.newImage as Record<string, unknown> | undefined;
     if (!item || change.oldImage || item.entity !== 'audit') return;
-    const event: DomainEvent = {
-      version: '0',
-      id: randomUUID(),
-      source: 'steward',
-      'detail-type': String(item.action),
-      time: String(item.at),
-      region: 'local',
-      account: '000000000000',
-      resources: [],
-      detail: {
-        model: String(item.model),
-        seq: String(item.seq),
-        action: String(item.action),
-        target: String(item.target),
-        actor: String(item.actor),
-        at: String(item.at),
-        hash: String(item.hash),
-      },
-    };
+    const event = eventOf(item);
+    if (this.held) this.held.push(event);
+    else this.emit(event);
+  };
+
+  /**
+   * What the stream delivers after a crash: the event of every audit item of `tableName` that has
+   * none yet, in order of model and seq. One Scan, paginated, with no request per item; writes
+   * committed meanwhile are held and emitted after, each event still once.
+   */
+  async reconcile(client: DynamoDBClient, tableName: string): Promise<number> {
+    this.held = [];
+    try {
+      const missing: DomainEvent[] = [];
+      let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await client.send(
+          new ScanCommand({
+            TableName: tableName,
+            ConsistentRead: true,
+            FilterExpression: '#entity = :audit',
+            // Only what an event carries: an audit item's other fields need not unmarshall.
+            ProjectionExpression: EVENT_FIELDS.map((field) => `#${field}`).join(', '),
+            ExpressionAttributeNames: {
+              '#entity': 'entity',
+              ...Object.fromEntries(EVENT_FIELDS.map((field) => [`#${field}`, field])),
+            },
+            ExpressionAttributeValues: { ':audit': { S: 'audit' } },
+            ExclusiveStartKey,
+          }),
+        );
+        for (const wire of page.Items ?? []) {
+          const item = unmarshall(wire);
+          if (!this.emitted.has(keyOf(String(item.model), String(item.seq)))) missing.push(eventOf(item));
+        }
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      missing.sort(
+        (a, b) =>
+          (a.detail.model < b.detail.model ? -1 : a.detail.model > b.detail.model ? 1 : 0) ||
+          Number(a.detail.seq) - Number(b.detail.seq),
+      );
+      for (const event of missing) this.emit(event);
+      return missing.length;
+    } finally {
+      const held = this.held;
+      this.held = undefined;
+      for (const event of held) this.emit(event);
+    }
+  }
+
+  /** Kept in memory at once, appended to the file in order; an event already emitted is not again. */
+  private emit(event: DomainEvent): void {
+    const key = keyOf(event.detail.model, event.detail.seq);
+    if (this.emitted.has(key)) return;
+    this.emitted.add(key);
     this.events.push(event);
     if (this.file) {
       const file = this.file;
       this.pending = this.pending.then(() => appendFile(file, `${JSON.stringify(event)}\n`));
     }
-  };
+  }
 
   flush(): Promise<void> {
     return this.pending;

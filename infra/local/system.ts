@@ -227,6 +227,9 @@ export const startLocalSystem = async (options: LocalSystemOptions = {}): Promis
     credentials,
   });
   await ensureTable(admin, TABLE_NAME);
+  // As the stream would after a crash: the events a kill -9 kept out of events.jsonl.
+  const delivered = await events.reconcile(admin, TABLE_NAME);
+  if (delivered) log(`delivered ${delivered} domain event(s) of audit items committed before the restart`);
   admin.destroy();
 
   const site = consoleSite({ s3Endpoint: s3.endpoint });
