@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../eventually.ts';
-import { checkInvariants } from './invariants.ts';
+import { checkEventsMatchAudit, checkInvariants } from './invariants.ts';
 import type { ApiResponse } from './local-api.ts';
 import { freePorts } from './ports.ts';
 import { sha256 } from './registry-fixtures.ts';
@@ -184,6 +184,10 @@ describe('a crash in the middle of a burst', () => {
 
     await start();
 
+    // Assess: every audit item committed before the kill has its domain event, once (the restart
+    // delivers those the kill kept out of events.jsonl).
+    const eventsMatched = await checkEventsMatchAudit(call);
+
     // Assess: nothing acknowledged is lost.
     let lost = 0;
     for (const r of registrations.filter((r) => r.version !== undefined)) {
@@ -230,7 +234,7 @@ describe('a crash in the middle of a burst', () => {
     );
     console.log(
       `[crash] acknowledged=${acknowledged} writesLost=${lost} idempotencyDuplicates=${duplicates} ` +
-        `chainsVerified=${report.chains} deployments=${deployments.length} workflowsSettled=${settled}`,
+        `chainsVerified=${report.chains} eventsMatched=${eventsMatched} deployments=${deployments.length} workflowsSettled=${settled}`,
     );
     expect(settled).toBe(deployments.length);
   }, 240_000);

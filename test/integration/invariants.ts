@@ -70,3 +70,46 @@ export const checkInvariants = async (call: Call, extraChains: string[] = []): P
   }
   return { models: models.length, versions, chains: chains.size };
 };
+
+/**
+ * The transactional outbox, as `GET /local/events` shows it: every audit item of every chain has
+ * exactly one domain event, with its action, target, actor, time and hash, and no event lacks its
+ * audit item. The audit is read before the events and again after, so workflows still writing
+ * meanwhile do not count as a mismatch. Returns how many audit items it matched.
+ */
+export const checkEventsMatchAudit = async (call: Call, extraChains: string[] = []): Promise<number> => {
+  const models = await all(call, '/v1/models');
+  const chains = new Set<string>(['_system', '_attempts', ...extraChains]);
+  for (const model of models) chains.add(model.name).add(`_attempts:${model.name}`);
+  const audit = async () => {
+    const items: Record<string, unknown>[] = [];
+    for (const chain of chains)
+      for (const item of await all(call, `/v1/audit?model=${encodeURIComponent(chain)}`))
+        items.push({ ...item, chain });
+    return items;
+  };
+  const before = await audit();
+  const res = await call('GET', '/local/events');
+  expect(res.status, res.text).toBe(200);
+  const events = (res.body as { detail: Record<string, string> }[]).map((e) => e.detail);
+  const after = new Set((await audit()).map((item) => `${item.chain}#${item.seq}`));
+  const keys = events.map((d) => `${d.model}#${d.seq}`);
+  expect(keys.length - new Set(keys).size, 'domain events delivered twice').toBe(0);
+  for (const item of before) {
+    const event = events.find((d) => d.model === item.chain && d.seq === String(item.seq));
+    expect(event, `the domain event of ${item.chain} #${item.seq}`).toEqual({
+      model: item.chain,
+      seq: String(item.seq),
+      action: item.action,
+      target: item.target,
+      actor: item.actor,
+      at: item.at,
+      hash: item.hash,
+    });
+  }
+  expect(
+    keys.filter((key) => !after.has(key)),
+    'domain events of no audit item',
+  ).toEqual([]);
+  return before.length;
+};
