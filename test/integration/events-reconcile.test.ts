@@ -1,6 +1,7 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keys } from '#adapters/keys';
 import { ensureTable, type LocalDynamo, startLocalDynamo } from '#local/dynamo';
 import { LocalEventBus } from '#local/events';
 
@@ -17,8 +18,7 @@ describe('LocalEventBus.reconcile', () => {
   let doc: DynamoDBDocumentClient;
 
   const audit = (model: string, seq: number) => ({
-    pk: `AUDIT#${model}`,
-    sk: String(seq).padStart(12, '0'),
+    ...keys.audit(model, seq),
     entity: 'audit',
     model,
     seq,

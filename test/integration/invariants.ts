@@ -36,13 +36,18 @@ export interface InvariantReport {
   chains: number;
 }
 
-export const checkInvariants = async (call: Call, extraChains: string[] = []): Promise<InvariantReport> => {
+/** Every model, and every audit chain there is: the system's, the attempts', and two per model. */
+const auditChains = async (call: Call, extraChains: string[]) => {
   const models = await all(call, '/v1/models');
-  let versions = 0;
   const chains = new Set<string>(['_system', '_attempts', ...extraChains]);
+  for (const model of models) chains.add(model.name).add(`_attempts:${model.name}`);
+  return { models, chains };
+};
+
+export const checkInvariants = async (call: Call, extraChains: string[] = []): Promise<InvariantReport> => {
+  const { models, chains } = await auditChains(call, extraChains);
+  let versions = 0;
   for (const model of models) {
-    chains.add(model.name);
-    chains.add(`_attempts:${model.name}`);
     const listed = await all(call, `/v1/models/${encodeURIComponent(model.name)}/versions`);
     const numbers = listed.map((v) => v.version as number).sort((a, b) => a - b);
     expect(numbers, `version numbers of ${model.name}`).toEqual(
@@ -78,9 +83,7 @@ export const checkInvariants = async (call: Call, extraChains: string[] = []): P
  * meanwhile do not count as a mismatch. Returns how many audit items it matched.
  */
 export const checkEventsMatchAudit = async (call: Call, extraChains: string[] = []): Promise<number> => {
-  const models = await all(call, '/v1/models');
-  const chains = new Set<string>(['_system', '_attempts', ...extraChains]);
-  for (const model of models) chains.add(model.name).add(`_attempts:${model.name}`);
+  const { chains } = await auditChains(call, extraChains);
   const audit = async () => {
     const items: Record<string, unknown>[] = [];
     for (const chain of chains)
