@@ -33,6 +33,7 @@ const ConfigSchema = EnvSchema.transform((e) =>
     driftDistributedBytes: e.DRIFT_DISTRIBUTED_BYTES,
     driftChildBytes: e.DRIFT_CHILD_BYTES,
     driftWorkers: e.DRIFT_WORKERS,
+    driftPartBytes: e.DRIFT_PART_BYTES,
     driftWorkerYoungMb: e.DRIFT_WORKER_YOUNG_MB,
     driftAlarmTopicArn: e.DRIFT_ALARM_TOPIC_ARN,
     driftStateMachineArn: e.DRIFT_STATE_MACHINE_ARN,

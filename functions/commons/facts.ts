@@ -225,6 +225,17 @@ export const EnvSchema = z.object({
     .number()
     .positive()
     .default(8 * 2 ** 30),
+  /**
+   * Drift runs with more than one thread: capture objects larger than this many bytes are read in
+   * parts of at most this size (ranged reads), so that the threads share them and end together
+   * (a thread left without work takes half of what another has left, down to a part). Each part
+   * is a GET on S3: smaller parts end the threads closer together, for more requests.
+   */
+  DRIFT_PART_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(4 * 2 ** 20),
   /** Drift runs: worker threads; by default one per vCPU the function has. */
   DRIFT_WORKERS: z.coerce.number().int().positive().optional(),
   /**

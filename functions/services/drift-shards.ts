@@ -5,8 +5,10 @@ import {
   type DatasetFormat,
   DatasetFormatError,
   type ListedObject,
+  listedBytes,
   type ReadStats,
   readRecords,
+  splitIntoParts,
 } from '#adapters/dataset-reader';
 import { type ClientSettings, clientSettings, setClientSettings } from '#commons/clients';
 import { config } from '#commons/config';
@@ -114,13 +116,13 @@ export const mergeShards = (a: ShardSummary, b: ShardSummary, baseline: Baseline
  */
 export const splitObjects = (objects: readonly ListedObject[], parts: number): ListedObject[][] => {
   const runs: ListedObject[][] = [];
-  let left = objects.reduce((total, o) => total + o.size, 0);
+  let left = objects.reduce((total, o) => total + listedBytes(o), 0);
   let current: ListedObject[] = [];
   let bytes = 0;
   for (let i = 0; i < objects.length; i++) {
     const object = objects[i]!;
     current.push(object);
-    bytes += object.size;
+    bytes += listedBytes(object);
     const runsLeft = parts - runs.length;
     const objectsLeft = objects.length - i - 1;
     if (runsLeft > 1 && (bytes >= left / runsLeft || objectsLeft < runsLeft)) {
@@ -168,7 +170,7 @@ export class SharedRanges {
   ): SharedRanges {
     const ranges = new SharedRanges(
       new SharedArrayBuffer(8 * Math.max(1, threads)),
-      objects.map((o) => o.size),
+      objects.map(listedBytes),
     );
     let first = 0;
     runs.forEach((run, thread) => {
@@ -261,7 +263,7 @@ export const summariseRanges = async (
           first ??= i;
           objects++;
           const object = task.objects[i]!;
-          bytes += object.size;
+          bytes += listedBytes(object);
           yield object;
         }
       },
@@ -539,6 +541,8 @@ export interface ShardsOptions {
   pool?: ShardWorkers;
   /** also compute the report's figures of every feature (`driftReport`'s `computed`) */
   figures?: boolean;
+  /** with more than one thread, objects larger than this are read in parts of at most this many bytes (`DRIFT_PART_BYTES`) */
+  partBytes?: number;
 }
 
 export type WorkersSummary = ShardSummary & {
@@ -561,10 +565,16 @@ export type WorkersSummary = ShardSummary & {
  * move between threads, not copied.
  */
 export const summariseWithWorkers = async (
-  task: ShardTask,
+  whole: ShardTask,
   workers: number,
   options: ShardsOptions = {},
 ): Promise<WorkersSummary> => {
+  // Threads share large objects by parts (line formats): a thread left without work can then
+  // take half of what another has left down to a part, not only down to an object.
+  const task =
+    workers > 1 && whole.format !== 'csv'
+      ? { ...whole, objects: splitIntoParts(whole.objects, options.partBytes ?? config().driftPartBytes) }
+      : whole;
   const runs = splitObjects(task.objects, Math.max(1, workers));
   const { baseline } = task;
   const timingOf = (thread: ShardTiming['thread']): ShardTiming => {
@@ -595,7 +605,7 @@ export const summariseWithWorkers = async (
     const used = cpuSince(cpu);
     if (used !== undefined) timing.cpu = used;
     timing.objects = task.objects.length;
-    timing.bytes = task.objects.reduce((total, o) => total + o.size, 0);
+    timing.bytes = task.objects.reduce((total, o) => total + listedBytes(o), 0);
     const figures = figuresOf(summary.window);
     return {
       ...summary,
@@ -730,10 +740,7 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_R
       const ready = clock();
       const cpu = threadCpuSeconds();
       if (message.clients) setClientSettings(message.clients);
-      const ranges = new SharedRanges(
-        message.ranges,
-        message.task.objects.map((o) => o.size),
-      );
+      const ranges = new SharedRanges(message.ranges, message.task.objects.map(listedBytes));
       summariseRanges(message.task, ranges, message.thread).then(
         (pieces) =>
           parentPort!.postMessage(

@@ -7,13 +7,17 @@ import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DatasetFormatError,
+  type ListedObject,
+  listObjects,
   parseDatasetUri,
   type ReadOptions,
   readLines,
   readRecords,
+  splitIntoParts,
 } from '#adapters/dataset-reader';
 import { resetConfig } from '#commons/config';
 import { ValidationError } from '#commons/errors';
@@ -633,4 +637,129 @@ describe('a large object', () => {
     expect(reader.stats.bytes).toBe(count * lineBytes);
     expect(reader.stats.bytes).toBeGreaterThan(200 * MiB);
   }, 180_000);
+});
+
+describe('parts of an object', () => {
+  /** The records and figures of reading `objects` in order (parts or whole objects). */
+  const readOf = async (uri: string, objects: ListedObject[], options: Omit<ReadOptions, 'objects'>) => {
+    const reader = readRecords(uri, { ...options, objects });
+    const records: CaptureRecord[] = [];
+    for await (const batch of reader.batches()) records.push(...batch);
+    return { records, stats: reader.stats };
+  };
+  const failureOf = (uri: string, objects: ListedObject[], options: Omit<ReadOptions, 'objects'>) =>
+    readOf(uri, objects, options).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+  it('are cut at about equal bytes, at most partBytes each, gzip objects whole', () => {
+    const objects = [
+      { uri: 'file:///a.jsonl', size: 10 },
+      { uri: 'file:///b.jsonl', size: 25 },
+      { uri: 'file:///c.jsonl.gz', size: 25 },
+      { uri: 'file:///d.jsonl', size: 0 },
+    ];
+    expect(splitIntoParts(objects, 10)).toEqual([
+      { uri: 'file:///a.jsonl', size: 10 },
+      { uri: 'file:///b.jsonl', size: 25, start: 0, end: 8 },
+      { uri: 'file:///b.jsonl', size: 25, start: 8, end: 17 },
+      { uri: 'file:///b.jsonl', size: 25, start: 17, end: 25 },
+      { uri: 'file:///c.jsonl.gz', size: 25 },
+      { uri: 'file:///d.jsonl', size: 0 },
+    ]);
+  });
+
+  it('read every line of a file exactly once, whatever the cuts (property)', async () => {
+    // Lines of 1- to 4-byte characters, blank lines, CRLF, no final LF, and lines longer than a
+    // part (a part that owns no line), cut at every size down to a byte.
+    const text = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', 'é', '€', '𝄞', '"'), maxLength: 40 });
+    const line = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ n: fc.integer(), t: text }).map((r) => JSON.stringify(r)) },
+      { weight: 1, arbitrary: fc.constantFrom('', '   ') },
+    );
+    const file = fc.record({
+      lines: fc.array(fc.tuple(line, fc.boolean()), { minLength: 1, maxLength: 30 }),
+      finalBreak: fc.boolean(),
+      partBytes: fc.integer({ min: 1, max: 300 }),
+    });
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(file, async ({ lines, finalBreak, partBytes }) => {
+        const body =
+          lines.map(([l, crlf], i) => (i < lines.length - 1 ? `${l}${crlf ? '\r\n' : '\n'}` : l)).join('') +
+          (finalBreak ? '\n' : '');
+        const path = join(scratch, `parts-${round++}.jsonl`);
+        await writeFile(path, body);
+        const uri = pathToFileURL(path).href;
+        const [whole] = (await listObjects(uri, { format: 'jsonl' })).objects;
+        const parts = splitIntoParts([whole!], partBytes);
+        const one = await readOf(uri, [whole!], { format: 'jsonl' });
+        const cut = await readOf(uri, parts, { format: 'jsonl' });
+        expect(cut.records).toEqual(one.records);
+        expect(cut.stats).toEqual(one.stats);
+        expect(cut.stats).toMatchObject({ objects: 1, bytes: Buffer.byteLength(body) });
+        await rm(path);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('name the line of the object in an error, as a whole read does', async () => {
+    const good = (i: number) => JSON.stringify({ n: i, t: 'é'.repeat(i % 9) });
+    const lines = Array.from({ length: 60 }, (_, i) => (i % 7 === 3 ? '' : good(i)));
+    lines[41] = '{"n": 41, "t": ';
+    const path = join(scratch, 'parts-bad.jsonl');
+    await writeFile(path, lines.join('\r\n'));
+    const uri = pathToFileURL(path).href;
+    const [whole] = (await listObjects(uri, { format: 'jsonl' })).objects;
+    const expected = await failureOf(uri, [whole!], { format: 'jsonl' });
+    expect(expected).toMatchObject({ line: 42 });
+    for (const partBytes of [7, 64, 300, 1000]) {
+      const failure = await failureOf(uri, splitIntoParts([whole!], partBytes), { format: 'jsonl' });
+      expect(failure).toBeInstanceOf(DatasetFormatError);
+      expect(failure).toMatchObject({ line: 42, message: (expected as Error).message });
+    }
+    // A line too long, owned by a part that starts after the object's first line.
+    const long = [good(0), good(1), JSON.stringify({ n: 2, t: 'x'.repeat(500) }), good(3)].join('\n');
+    await writeFile(path, long);
+    const failure = await failureOf(uri, splitIntoParts([{ uri, size: Buffer.byteLength(long) }], 100), {
+      format: 'jsonl',
+      maxLineLength: 200,
+    });
+    expect(failure).toMatchObject({
+      line: 3,
+      message: `${uri} line 3: the line is longer than 200 characters`,
+    });
+  });
+
+  it('read from S3 by ranged GETs, a last line past the range included, gzip by Content-Encoding whole', async () => {
+    // Capture lines, one of them 200 KiB: longer than the bytes a part asks for past its end.
+    const lines = Array.from({ length: 40 }, (_, i) =>
+      captureLine(
+        `p${i}`,
+        '2026-11-27T10:00:00Z',
+        `${i},${i % 3},"${i === 17 ? 'w'.repeat(200 * 1024) : 'v'}"`,
+        '0.5',
+      ),
+    );
+    const body = `${lines.join('\n')}\n`;
+    await put('parts/capture.jsonl', body);
+    await put('parts/encoded.jsonl', gzipSync(body), { ContentEncoding: 'gzip' });
+    const options = { format: 'sagemaker-capture' as const, features: FEATURES };
+    for (const key of ['parts/capture.jsonl', 'parts/encoded.jsonl']) {
+      const uri = `s3://${BUCKET}/${key}`;
+      const { objects } = await listObjects(uri, { format: 'sagemaker-capture' });
+      const one = await readOf(uri, objects, options);
+      expect(one.records).toHaveLength(40);
+      const size = objects[0]!.size;
+      for (const partBytes of [1000, Math.ceil(size / 7), Math.ceil(size / 2)]) {
+        const parts = splitIntoParts(objects, partBytes);
+        expect(parts.length).toBeGreaterThan(1);
+        const cut = await readOf(uri, parts, options);
+        expect(cut.records).toEqual(one.records);
+        expect(cut.stats).toEqual(one.stats);
+      }
+    }
+  });
 });

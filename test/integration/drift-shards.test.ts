@@ -124,6 +124,39 @@ describe('drift shards in worker threads', () => {
     );
   });
 
+  it('threads sharing objects by parts merge to the summary of one pass', async () => {
+    const task = await windowTask(`s3://${ARTIFACTS_BUCKET}/shards/ep/AllTraffic/`, true);
+    const one = await summariseShard(task);
+    const parts = await summariseWithWorkers(task, 3, { partBytes: 5000, figures: true });
+    // Each object of about 40 KB read as parts of at most 5,000 bytes, by ranged GETs.
+    expect(parts.timing.shards.reduce((total, s) => total + s.objects, 0)).toBeGreaterThan(8 * 7);
+    expect(parts.window).toEqual(one.window);
+    expect(parts.predictions).toEqual(one.predictions);
+    expect(parts.stats).toEqual(one.stats);
+    expect(driftReport(baseline, parts.window, {}, parts.figures)).toEqual(driftReport(baseline, one.window));
+  });
+
+  it('a line it cannot read in a part is named by its line in the object', async () => {
+    const lines = Array.from({ length: 120 }, (_, i) =>
+      line(`bad${i}`, `2026-11-27T11:${String(i % 60).padStart(2, '0')}:00Z`, `${i},1,red`, '0.5'),
+    );
+    lines[93] = '{"captureData": 5}';
+    const body = `${lines.join('\n')}\n`;
+    await (await s3()).send(
+      new PutObjectCommand({
+        Bucket: ARTIFACTS_BUCKET,
+        Key: 'shards-bad/ep/AllTraffic/2026/11/27/11/part-0.jsonl',
+        Body: body,
+        ContentLength: Buffer.byteLength(body),
+      }),
+    );
+    const task = await windowTask(`s3://${ARTIFACTS_BUCKET}/shards-bad/ep/AllTraffic/`, false);
+    const alone = await summariseShard(task).catch((error: unknown) => error);
+    expect(alone).toMatchObject({ line: 94, statusCode: 422 });
+    const shared = await summariseWithWorkers(task, 2, { partBytes: 4000 }).catch((error: unknown) => error);
+    expect(shared).toMatchObject({ line: 94, statusCode: 422, message: (alone as Error).message });
+  });
+
   it('workers started ahead of the task give the same summary, and say when each phase ended', async () => {
     const pool = startShardWorkers(2);
     const task = await windowTask(`s3://${ARTIFACTS_BUCKET}/shards/ep/AllTraffic/`, true);
