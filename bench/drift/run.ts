@@ -139,7 +139,7 @@ const phaseLines = (name: string, phases: Phases, wallSeconds: number): string[]
         ? `, CPU ${s.cpu.toFixed(2)} s = ${(mib / s.cpu).toFixed(1)} MiB per CPU-second`
         : '';
     lines.push(
-      `  shard ${i} (${s.thread}, ${s.objects} objects, ${mib.toFixed(0)} MiB): start-up ${span(s.spawned, s.loaded)} s (at ${at(s.loaded)}), reading ${at(s.ready)}..${at(s.summarised)} = ${span(s.ready, s.summarised)} s (${(mib / ((s.summarised - s.ready) / 1000)).toFixed(1)} MiB/s${cpu}), handed over ${span(s.summarised, s.received)} s, idle before the last shard ${span(s.received, lastReceived)} s`,
+      `  shard ${i} (${s.thread}, ${s.objects} objects or parts, ${mib.toFixed(0)} MiB): start-up ${span(s.spawned, s.loaded)} s (at ${at(s.loaded)}), reading ${at(s.ready)}..${at(s.summarised)} = ${span(s.ready, s.summarised)} s (${(mib / ((s.summarised - s.ready) / 1000)).toFixed(1)} MiB/s${cpu}), handed over ${span(s.summarised, s.received)} s, idle before the last shard ${span(s.received, lastReceived)} s`,
     );
   });
   lines.push(

@@ -874,8 +874,11 @@ const s3Range = async (
         }
       } finally {
         if (read < expected) {
-          if (expected - read <= PART_TAIL_BYTES) body.resume();
-          else body.destroy();
+          if (expected - read <= PART_TAIL_BYTES) {
+            // Drained: the connection goes back to the pool; an error while draining is no one's.
+            body.on('error', () => undefined);
+            body.resume();
+          } else body.destroy();
         }
       }
       at = stop;

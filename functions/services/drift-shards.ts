@@ -332,6 +332,7 @@ const cpuField = (cpu: number | undefined): { cpu?: number } => (cpu === undefin
  */
 export interface ShardTiming {
   thread: 'main' | 'worker';
+  /** objects, or parts of objects, the thread read */
   objects: number;
   bytes: number;
   spawned: number;
