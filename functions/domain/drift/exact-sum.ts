@@ -33,7 +33,8 @@ export const twoProduct = (a: number, b: number): [number, number] => {
 
 export class ExactSum {
   // The partials, smallest magnitude first, in a typed array (no boxing, no length changes).
-  private partials = new Float64Array(8);
+  // Room for 32: growing it first in the middle of a drift run deoptimised the record loop.
+  private partials = new Float64Array(32);
   private count = 0;
 
   /** Starts from the exact sum of `values` (an expansion, in any order). */

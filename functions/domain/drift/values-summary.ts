@@ -28,14 +28,19 @@ export interface ValuesOptions {
   sketchK?: number;
 }
 
+const FIRST_CHUNK = 16;
+
 export class ValuesAccumulator {
   /**
-   * The exact values, in chunks of the sketch's k doubles: no copies while they grow, and when
-   * they pass `exactMax` each chunk, once fed to the sketch, becomes one of its levels, so the
-   * switch leaves no garbage behind (a thread's dead buffers wait for a full collection).
+   * The exact values, in chunks (a first of a few values, then of the sketch's k doubles): no
+   * copies while they grow, and when they pass `exactMax` each full chunk, once fed to the sketch, becomes one of its levels, so
+   * the switch leaves no garbage behind (a thread's dead buffers wait for a full collection).
    */
-  private chunks: Float64Array[] | undefined = [];
+  private chunks: Float64Array[] = [];
+  /** the chunk `add` fills; its first `filled` are values not yet in `chunks` or the sketch */
+  private chunk: Float64Array;
   private filled = 0;
+  /** the values in `chunks`, or fed to the sketch */
   private count = 0;
   private sketch: QuantileSketch | undefined;
   private readonly exactMax: number;
@@ -44,50 +49,71 @@ export class ValuesAccumulator {
   constructor(options: ValuesOptions = {}) {
     this.exactMax = options.exactMax ?? KS_EXACT_MAX;
     this.k = options.sketchK ?? SKETCH_K;
+    // A first chunk of a few values: `flush` is first called before the JIT optimises the record
+    // loop (a call it had never seen made it deoptimise that loop), the next chunks k each.
+    this.chunk = new Float64Array(Math.min(FIRST_CHUNK, this.k));
   }
 
+  /**
+   * The same few operations whatever the regime: the regime is decided in `flush`, once every k
+   * values, so the code the JIT inlines into the record loop meets no new case when a feature
+   * passes `exactMax` (each new case deoptimised and recompiled the whole loop, in every
+   * thread). The sketch takes the values in the order they came, as if added one by one.
+   */
   add(x: number): void {
+    const chunk = this.chunk;
+    chunk[this.filled++] = x;
+    if (this.filled === chunk.length) this.flush();
+  }
+
+  private flush(): void {
+    const n = this.filled;
+    this.filled = 0;
     if (this.sketch !== undefined) {
-      this.sketch.add(x);
+      feed(this.sketch, this.chunk, 0, n);
       return;
     }
-    const chunks = this.chunks!;
-    let chunk = chunks[chunks.length - 1];
-    if (chunk === undefined || this.filled === chunk.length) {
-      chunk = new Float64Array(Math.min(this.k, this.exactMax + 1 - this.count));
-      chunks.push(chunk);
-      this.filled = 0;
-    }
-    chunk[this.filled++] = x;
-    if (++this.count > this.exactMax) this.toSketch();
+    this.chunks.push(n === this.chunk.length ? this.chunk : this.chunk.subarray(0, n));
+    this.count += n;
+    this.chunk = new Float64Array(this.k);
+    if (this.count > this.exactMax) this.toSketch();
   }
 
   private toSketch(): void {
     const pool: Float64Array[] = [];
     const sketch = new QuantileSketch(this.k, pool);
-    const chunks = this.chunks!;
-    for (let c = 0; c < chunks.length; c++) {
-      const chunk = chunks[c]!;
-      const n = c === chunks.length - 1 ? this.filled : chunk.length;
-      for (let i = 0; i < n; i++) sketch.add(chunk[i]!);
-      pool.push(chunk);
+    for (const chunk of this.chunks) {
+      feed(sketch, chunk, 0, chunk.length);
+      if (chunk.length === this.k) pool.push(chunk);
     }
     this.sketch = sketch;
-    this.chunks = undefined;
+    this.chunks = [];
   }
 
   finish(): ValuesSummary {
-    if (this.sketch !== undefined) return { kind: 'sketch', sketch: this.sketch.state() };
-    const values = new Float64Array(this.count);
-    let at = 0;
-    for (const chunk of this.chunks!) {
-      const n = Math.min(chunk.length, this.count - at);
-      values.set(chunk.subarray(0, n), at);
-      at += n;
+    if (this.sketch === undefined && this.count + this.filled > this.exactMax) {
+      this.flush();
+      if (this.sketch === undefined) this.toSketch();
     }
+    if (this.sketch !== undefined) {
+      this.flush();
+      return { kind: 'sketch', sketch: this.sketch.state() };
+    }
+    const values = new Float64Array(this.count + this.filled);
+    let at = 0;
+    for (const chunk of this.chunks) {
+      values.set(chunk, at);
+      at += chunk.length;
+    }
+    values.set(this.chunk.subarray(0, this.filled), at);
     return { kind: 'exact', values: values.sort() };
   }
 }
+
+/** Adds values[from, to) to the sketch in order (a loop of its own, as the sketch's loops are). */
+const feed = (sketch: QuantileSketch, values: Float64Array, from: number, to: number): void => {
+  for (let i = from; i < to; i++) sketch.add(values[i]!);
+};
 
 const mergeSorted = (a: Float64Array, b: Float64Array): Float64Array => {
   const out = new Float64Array(a.length + b.length);

@@ -29,9 +29,10 @@ const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const parseDecimal = (text: string): number => {
   const n = text.length;
   let i = 0;
-  let c = text.charCodeAt(0);
+  // Every read is within the text (-1 past its end): a read past the end deoptimised the loops.
+  let c = n > 0 ? text.charCodeAt(0) : -1;
   const negative = c === 45;
-  if (c === 43 || c === 45) c = text.charCodeAt(++i); // + -
+  if (c === 43 || c === 45) c = ++i < n ? text.charCodeAt(i) : -1; // + -
   let digits = 0;
   let significant = 0;
   let mantissa = 0;
@@ -40,31 +41,31 @@ const parseDecimal = (text: string): number => {
     digits++;
     if (significant > 0 || c !== 48) significant++;
     mantissa = mantissa * 10 + (c - 48);
-    c = text.charCodeAt(++i);
+    c = ++i < n ? text.charCodeAt(i) : -1;
   }
   if (c === 46) {
     // .
-    c = text.charCodeAt(++i);
+    c = ++i < n ? text.charCodeAt(i) : -1;
     while (c >= 48 && c <= 57) {
       digits++;
       if (significant > 0 || c !== 48) significant++;
       mantissa = mantissa * 10 + (c - 48);
       scale--;
-      c = text.charCodeAt(++i);
+      c = ++i < n ? text.charCodeAt(i) : -1;
     }
   }
   if (digits === 0) return Number.NaN;
   if (c === 101 || c === 69) {
     // e E
-    c = text.charCodeAt(++i);
+    c = ++i < n ? text.charCodeAt(i) : -1;
     const minus = c === 45;
-    if (c === 43 || c === 45) c = text.charCodeAt(++i);
+    if (c === 43 || c === 45) c = ++i < n ? text.charCodeAt(i) : -1;
     let exponentDigits = 0;
     let exponent = 0;
     while (c >= 48 && c <= 57) {
       exponentDigits++;
       if (exponent < 1e6) exponent = exponent * 10 + (c - 48);
-      c = text.charCodeAt(++i);
+      c = ++i < n ? text.charCodeAt(i) : -1;
     }
     if (exponentDigits === 0) return Number.NaN;
     scale += minus ? -exponent : exponent;

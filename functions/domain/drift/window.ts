@@ -105,8 +105,10 @@ export class NumericWindowAccumulator implements FeatureWindowAccumulator {
       return;
     }
     this.bins[binIndex(this.edges, x)]!++;
-    if (x < this.min) this.below++;
-    else if (x > this.max) this.above++;
+    // Counted at every value, not only in branches that may first run once the loop is
+    // optimised (a value past the baseline's range, in the middle of a run, deoptimised it).
+    this.below += x < this.min ? 1 : 0;
+    this.above += x > this.max ? 1 : 0;
     this.sum.add(x);
     this.sumSquares.add(x * x);
     this.values.add(x);

@@ -9,6 +9,7 @@ import { QuantileSketch, type SketchState, sortsFirst, weightedOf } from '#domai
 import { Xoshiro128 } from '#domain/drift/random';
 import { driftReport } from '#domain/drift/report';
 import { decodeWindowSummary, encodeWindowSummary } from '#domain/drift/values-codec';
+import { ValuesAccumulator } from '#domain/drift/values-summary';
 import {
   mergeWindowSummaries,
   WindowAccumulator,
@@ -190,6 +191,31 @@ describe('window summaries merge exactly', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe('a feature accumulates its values', () => {
+  it('exactly up to exactMax, past it as a sketch fed the values one by one in order', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { maxLength: 300 }),
+        fc.integer({ min: 0, max: 120 }),
+        fc.constantFrom(2, 4, 16, 64),
+        (xs, exactMax, sketchK) => {
+          const accumulator = new ValuesAccumulator({ exactMax, sketchK });
+          for (const x of xs) accumulator.add(x);
+          const summary = accumulator.finish();
+          if (xs.length <= exactMax) {
+            expect(summary).toEqual({ kind: 'exact', values: Float64Array.from(xs).sort() });
+            return;
+          }
+          const oracle = new QuantileSketch(sketchK);
+          for (const x of xs) oracle.add(x);
+          expect(summary).toEqual({ kind: 'sketch', sketch: oracle.state() });
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
