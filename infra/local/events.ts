@@ -71,6 +71,8 @@ export class LocalEventBus {
   /** Events of writes that commit while `reconcile` runs, emitted after the ones it finds. */
   private held: DomainEvent[] | undefined;
   private pending: Promise<void> = Promise.resolve();
+  /** Appends that failed since the start (their events are written by the next start's reconcile). */
+  failedAppends = 0;
 
   private constructor(private readonly file: string | undefined) {}
 
@@ -156,10 +158,21 @@ export class LocalEventBus {
     this.events.push(event);
     if (this.file) {
       const file = this.file;
-      this.pending = this.pending.then(() => appendFile(file, `${JSON.stringify(event)}\n`));
+      // A failed append (a full disk) is reported and the appends after it go on: the event is
+      // kept in memory, and the next start's `reconcile` writes it, as the stream redelivers.
+      this.pending = this.pending
+        .then(() => appendFile(file, `${JSON.stringify(event)}\n`))
+        .catch((error: unknown) => {
+          this.failedAppends++;
+          console.error(
+            `[local-events] could not append the event of ${event.detail.model} seq ${event.detail.seq} to ${file}`,
+            error,
+          );
+        });
     }
   }
 
+  /** Settles once every event emitted so far is appended, or reported as not appended; never rejects. */
   flush(): Promise<void> {
     return this.pending;
   }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -124,6 +124,41 @@ describe('domain events across a restart', () => {
     expect(after).toEqual(live);
     expect(keysOf(after).sort()).toEqual(await committed());
     expect(after.at(-1)?.detail).toMatchObject({ model: MODELS[0], seq: '5', action: 'model.updated' });
+    expect(await eventsFile()).toEqual(after);
+  });
+
+  it('goes on when an append fails, and the next start writes the events it could not', async () => {
+    // Prepare: events.jsonl cannot be appended to (a directory stands in its place).
+    const saved = join(dataDir, 'events.saved');
+    await rename(file(), saved);
+    await mkdir(file());
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+
+    // Act: two writes commit while their events cannot be appended.
+    for (const description of ['five', 'six']) {
+      const res = await api!.call('PATCH', `/v1/models/${MODELS[1]}`, { body: { description } });
+      expect(res.status, res.text).toBe(200);
+    }
+    await api!.system.events.flush();
+    const live = await allEvents();
+    const failed = api!.system.events.failedAppends;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    process.off('unhandledRejection', onUnhandled);
+    await api!.close();
+    api = undefined;
+    await rm(file(), { recursive: true });
+    await rename(saved, file());
+    await restart();
+
+    // Assess
+    expect(unhandled).toEqual([]);
+    expect(failed).toBe(2);
+    expect(keysOf(live).slice(-2)).toEqual([`${MODELS[1]}#5`, `${MODELS[1]}#6`]);
+    const after = await allEvents();
+    expect(keysOf(after).sort()).toEqual(await committed());
+    expect(after.map(withoutId)).toEqual(live.map(withoutId));
     expect(await eventsFile()).toEqual(after);
   });
 });
