@@ -33,8 +33,9 @@ const FIRST_CHUNK = 16;
 export class ValuesAccumulator {
   /**
    * The exact values, in chunks (a first of a few values, then of the sketch's k doubles): no
-   * copies while they grow, and when they pass `exactMax` each full chunk, once fed to the sketch, becomes one of its levels, so
-   * the switch leaves no garbage behind (a thread's dead buffers wait for a full collection).
+   * copies while they grow, and when they pass `exactMax` each full chunk, once fed to the
+   * sketch, becomes one of its levels, so the switch leaves no garbage behind (a thread's dead
+   * buffers wait for a full collection).
    */
   private chunks: Float64Array[] = [];
   /** the chunk `add` fills; its first `filled` are values not yet in `chunks` or the sketch */
@@ -70,7 +71,7 @@ export class ValuesAccumulator {
     const n = this.filled;
     this.filled = 0;
     if (this.sketch !== undefined) {
-      feed(this.sketch, this.chunk, 0, n);
+      feed(this.sketch, this.chunk, n);
       return;
     }
     this.chunks.push(n === this.chunk.length ? this.chunk : this.chunk.subarray(0, n));
@@ -83,7 +84,7 @@ export class ValuesAccumulator {
     const pool: Float64Array[] = [];
     const sketch = new QuantileSketch(this.k, pool);
     for (const chunk of this.chunks) {
-      feed(sketch, chunk, 0, chunk.length);
+      feed(sketch, chunk, chunk.length);
       if (chunk.length === this.k) pool.push(chunk);
     }
     this.sketch = sketch;
@@ -110,9 +111,9 @@ export class ValuesAccumulator {
   }
 }
 
-/** Adds values[from, to) to the sketch in order (a loop of its own, as the sketch's loops are). */
-const feed = (sketch: QuantileSketch, values: Float64Array, from: number, to: number): void => {
-  for (let i = from; i < to; i++) sketch.add(values[i]!);
+/** Adds the first `count` values to the sketch in order (a loop of its own, as the sketch's loops are). */
+const feed = (sketch: QuantileSketch, values: Float64Array, count: number): void => {
+  for (let i = 0; i < count; i++) sketch.add(values[i]!);
 };
 
 const mergeSorted = (a: Float64Array, b: Float64Array): Float64Array => {
