@@ -597,12 +597,15 @@ async function* decodedPieces(
   owned: { first: number } = { first: 0 },
 ): AsyncGenerator<string> {
   const part = object.part;
-  const range = part ? await object.openAt!(part.start > 0 ? part.start - 1 : 0, part.end) : undefined;
-  if (part && range && !('chunks' in range) && part.start > 0) return;
+  // Whether this read begins the object (a whole object, or its first part).
+  const begins = !part || part.start === 0;
+  const range = part ? await object.openAt!(begins ? 0 : part.start - 1, part.end) : undefined;
   let stream: Readable | undefined;
   let source: AsyncIterable<Buffer> & { destroy?: () => void };
   if (part && range && 'chunks' in range) source = ownedBytes(range.chunks, part.start, part.end, owned);
   else {
+    // A whole object, or one found gzip-encoded: read whole by its first part, by no other.
+    if (!begins) return;
     const opened = await object.open();
     stream = 'stream' in opened ? opened.stream : undefined;
     source =
@@ -612,12 +615,12 @@ async function* decodedPieces(
           ? pipeline(opened.stream, createGunzip(), () => undefined)
           : opened.stream;
   }
-  if (!part || part.start === 0) stats.objects++;
+  if (begins) stats.objects++;
   // StringDecoder keeps a character split across chunks for the next one; it decodes about twice
   // as fast as TextDecoder in stream mode on Node 20 (measured: 1 GB/s against 0.4-0.6 GB/s).
   const decoder = new StringDecoder('utf8');
   // A byte order mark can only begin the object.
-  let first = !part || part.start === 0;
+  let first = begins;
   try {
     for await (const chunk of source) {
       stats.bytes += chunk.length;
