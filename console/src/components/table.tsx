@@ -45,14 +45,10 @@ export const Chips = ({
   items: readonly (readonly [key: string, label: ComponentChildren])[];
   empty?: string;
 }) =>
-  items.length === 0 ? (
-    <>{empty}</>
-  ) : (
-    <>
-      {items.map(([key, label]) => (
+  items.length === 0
+    ? empty
+    : items.map(([key, label]) => (
         <span key={key} class="chip">
           {label}
         </span>
-      ))}
-    </>
-  );
+      ));
