@@ -35,7 +35,11 @@ const typeOf = (schema: Json): string => {
 };
 
 const example = (schema: Json): string =>
-  schema?.example === undefined ? '' : ` Example: \`${JSON.stringify(schema.example)}\`.`;
+  schema?.example === undefined ? '' : `Example: \`${JSON.stringify(schema.example)}\`.`;
+
+/** A description and its example, as one cell's text (a space between them, none where one is empty). */
+const meaning = (description: unknown, schema: Json): string =>
+  [cell(description), cell(example(schema))].filter(Boolean).join(' ');
 
 /** Each field of an object schema, nested fields as dotted paths, arrays as `[]`. */
 const fieldRows = (schema: Json, prefix = '', depth = 0): string[] => {
@@ -45,7 +49,7 @@ const fieldRows = (schema: Json, prefix = '', depth = 0): string[] => {
   for (const [name, property] of Object.entries<Json>(schema.properties ?? {})) {
     const path = `${prefix}${name}`;
     rows.push(
-      `| \`${path}\` | ${typeOf(property)} | ${required.has(name) ? 'yes' : ''} | ${cell(property.description)}${cell(example(property))} |`,
+      `| \`${path}\` | ${typeOf(property)} | ${required.has(name) ? 'yes' : ''} | ${meaning(property.description, property)} |`,
     );
     const inner = property.type === 'array' ? property.items : property;
     rows.push(...fieldRows(inner, `${path}${property.type === 'array' ? '[]' : ''}.`, depth + 1));
@@ -113,7 +117,7 @@ export const renderReference = (doc: Json): string => {
         lines.push('| parameter | in | type | required | meaning |', '| --- | --- | --- | --- | --- |');
         for (const p of op.parameters)
           lines.push(
-            `| \`${p.name}\` | ${p.in} | ${typeOf(p.schema)} | ${p.required ? 'yes' : ''} | ${cell(p.description)}${cell(example(p.schema))} |`,
+            `| \`${p.name}\` | ${p.in} | ${typeOf(p.schema)} | ${p.required ? 'yes' : ''} | ${meaning(p.description, p.schema)} |`,
           );
         lines.push('');
       }

@@ -136,6 +136,18 @@ export const Graph = /* @__PURE__ */ schema(() =>
             from: NodeOut,
             to: NodeOut,
             relation: z.string().meta(d('What the edge means.', 'trained-on')),
+            attributes: z
+              .record(z.string(), z.unknown())
+              .optional()
+              .meta(
+                d(
+                  "What a registration's edge knows about the link: a dataset's sha256, versionId and role, the code's repository and commit, the image's uri and digest, the training run's uri.",
+                  {
+                    sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+                    role: 'train',
+                  },
+                ),
+              ),
           }),
         )
         .meta(d('The edges between them, pointing the way things flow.')),
@@ -164,6 +176,21 @@ export const AuditEventOut = /* @__PURE__ */ schema(() =>
       description:
         'One committed change (or refused attempt), hash-chained per model: written in the same transaction as the change.',
     }),
+);
+
+/** A stretch of time one version served on a target: the served-by history's record. */
+export const ServedRecord = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      environment: z.string().meta(d('The environment.', 'prod')),
+      targetId: z.string().meta(d('The target as <kind>:<name>.', 'lambda:churn-scorer:live')),
+      model: z.string().meta(d('The model.', 'churn-scorer')),
+      version: z.number().int().meta(d('The version that served.', 3)),
+      deploymentId: z.string().meta(d('The deployment that made it serve.')),
+      from: z.iso.datetime().meta(d('When it began serving (ISO 8601 UTC).')),
+      to: z.iso.datetime().optional().meta(d('When it stopped serving; absent while it still serves.')),
+    })
+    .meta({ id: 'ServedRecord', description: 'A stretch of time one version served on a target.' }),
 );
 
 export const DeploymentOut = /* @__PURE__ */ schema(() =>

@@ -287,6 +287,27 @@ export const ApprovalRequestOut = /* @__PURE__ */ schema(() =>
         )
         .meta(doc('The decisions so far, oldest first.')),
       decidedAt: z.iso.datetime().optional().meta(doc('When the request left PENDING.')),
+      outcomeReason: z
+        .string()
+        .optional()
+        .meta(
+          doc(
+            'Why the request ended as it did, as the approval workflow recorded it (with the error where it FAILED).',
+            'every approver group reached its quorum',
+          ),
+        ),
+      deployOnApproval: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .meta(doc('The deployment body to start once APPROVED, as it was asked for.')),
+      deploymentId: z
+        .string()
+        .optional()
+        .meta(doc('The deployment `deployOnApproval` started once the request was APPROVED.')),
+      deploymentError: z
+        .string()
+        .optional()
+        .meta(doc('Why the deployment `deployOnApproval` asked for could not start.')),
     })
     .meta({
       id: 'ApprovalRequest',

@@ -1,4 +1,4 @@
-import type { DeploymentItem } from '#adapters/deployments-table';
+import type { DeploymentItem, ServedItem } from '#adapters/deployments-table';
 import { deploymentsRoutes } from '#api/routes/deployments';
 import { httpHandler, json, operationsFor } from '#commons/http';
 import { failureReason } from '#domain/deployment';
@@ -32,6 +32,9 @@ export const presentDeployment = (d: DeploymentItem) => ({
   updatedAt: d.updatedAt,
 });
 
+/** A served-by record as the API shows it: the stored item without its entity tag. */
+export const presentServed = ({ entity: _entity, ...record }: ServedItem) => record;
+
 export const operations = operationsFor(deploymentsRoutes, {
   createDeployment: async (request) => {
     const { model, version } = request.input.path;
@@ -63,7 +66,7 @@ export const operations = operationsFor(deploymentsRoutes, {
   getServedHistory: async (request) => {
     const { environment } = request.input.path;
     const query = request.input.query;
-    const items = await servedOn(environment, query.target, query.at);
+    const items = (await servedOn(environment, query.target, query.at)).map(presentServed);
     return json(200, { environment, target: query.target, ...(query.at ? { at: query.at } : {}), items });
   },
 });

@@ -136,6 +136,41 @@ describe('an answer against its route entry', () => {
     expect(() => checkAnswer(several, json(200, 'name,size\nx,3\n'))).not.toThrow();
   });
 
+  it('fails a field the schema does not name, at any depth, and logs only its path on AWS', () => {
+    const Listing = z.object({
+      items: z.array(Thing),
+      tags: z.record(z.string(), z.string()),
+      extra: z.looseObject({ kind: z.string() }),
+      shape: z.union([z.object({ circle: z.number() }), z.object({ square: z.number() })]),
+    });
+    const listing = {
+      ...entry,
+      responses: { 200: { description: 'things', schema: Listing } },
+    };
+    const answer = (item: object, shape: object = { circle: 1 }) =>
+      json(200, {
+        items: [{ name: 'a', size: 1 }, item],
+        tags: { any: 'key' },
+        extra: { kind: 'k', more: 'kept: a loose object documents other keys' },
+        shape,
+      });
+    inMode('local');
+    expect(() => checkAnswer(listing, answer({ name: 'b', size: 2 }))).not.toThrow();
+    expect(() => checkAnswer(listing, answer({ name: 'b', size: 2, pk: SECRET }))).toThrow(
+      /getThing \(GET \/v1\/things\/\{thing\}\) answered a 200 body .*: items\.1\.pk not in its schema/,
+    );
+    expect(() => checkAnswer(listing, answer({ name: 'b', size: 2 }, { circle: 1, radius: 2 }))).toThrow(
+      /shape\.radius not in its schema/,
+    );
+    expect(() => checkAnswer(listing, answer({ name: 'b', size: 2, gone: undefined }))).not.toThrow();
+
+    inMode('aws');
+    expect(() => checkAnswer(listing, answer({ name: 'b', size: 2, pk: SECRET }))).not.toThrow();
+    expect(errors).toHaveBeenCalledTimes(1);
+    expect(errors.mock.calls[0]![1]).toMatchObject({ issues: ['items.1.pk: unrecognized_keys'] });
+    expect(JSON.stringify(errors.mock.calls)).not.toContain(SECRET);
+  });
+
   it('still refuses an undeclared status in local mode and logs it on AWS', () => {
     inMode('local');
     expect(() => checkAnswer(entry, json(201, { name: 'x', size: 3 }))).toThrow(/does not declare/);

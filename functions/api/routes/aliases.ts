@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { AliasPath, SetAliasBody } from '#domain/model';
 import { Version } from '#domain/version';
 import { defineRoutes } from '../route.ts';
@@ -23,12 +24,20 @@ export const aliasesRoutes = defineRoutes('aliases', [
     method: 'GET',
     path: '/v1/models/{model}/aliases/{alias}',
     operationId: 'getAlias',
-    description: 'The version the alias points at, as `GET .../versions/{version}` shows it.',
+    description:
+      'The version the alias points at, as `GET .../versions/{version}` shows it, with `alias`, the alias asked for.',
     auth: 'iam',
     role: 'reader',
     summary: 'The version an alias points at',
     params: AliasPath,
-    responses: { 200: { description: 'the version', schema: Version } },
+    responses: {
+      200: {
+        description: 'the version',
+        schema: Version.extend({
+          alias: z.string().meta({ description: 'The alias asked for.', example: 'champion' }),
+        }).meta({ id: 'AliasedVersion', description: 'A version, read through an alias.' }),
+      },
+    },
     problems: [403, 404],
   },
   {

@@ -10,7 +10,7 @@ import { EnvironmentPath } from '#domain/environment';
 import { ModelPath } from '#domain/model';
 import { VersionPath } from '#domain/version';
 import { defineRoutes } from '../route.ts';
-import { AnyObject, DeploymentOut, listOf } from '../schemas.ts';
+import { AnyObject, DeploymentOut, listOf, ServedRecord } from '../schemas.ts';
 
 export const deploymentsRoutes = defineRoutes('deployments', [
   {
@@ -98,9 +98,14 @@ export const deploymentsRoutes = defineRoutes('deployments', [
       200: {
         description: 'served-by records, newest first',
         schema: z.object({
-          items: z.array(AnyObject).meta({
-            description:
-              'Each stretch of time a version served on the target: deploymentId, model, version, from, to (absent while it still serves).',
+          environment: z.string().meta({ description: 'The environment asked about.' }),
+          target: z.string().meta({ description: 'The target asked about, as <kind>:<name>.' }),
+          at: z.iso
+            .datetime()
+            .optional()
+            .meta({ description: 'The moment asked about, when `at` was given.' }),
+          items: z.array(ServedRecord).meta({
+            description: 'Each stretch of time a version served on the target, newest first.',
           }),
         }),
       },

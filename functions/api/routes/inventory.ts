@@ -19,6 +19,9 @@ export const inventoryRoutes = defineRoutes('inventory', [
         description: 'the inventory',
         content: {
           'application/json': z.object({
+            generatedAt: z.iso
+              .datetime()
+              .meta({ description: 'When the inventory was read (ISO 8601 UTC).' }),
             items: z.array(InventoryRow).meta({
               description:
                 'One row per model: name, owner, purpose, riskTier, versions, deployed (environment and target per version), lastApproval, lastDriftStatus, health, validityEnd, updatedAt (the CSV columns).',
