@@ -10,7 +10,7 @@ import { EnvironmentPath } from '#domain/environment';
 import { ModelPath } from '#domain/model';
 import { VersionPath } from '#domain/version';
 import { defineRoutes } from '../route.ts';
-import { AnyObject, DeploymentOut, listOf, ServedRecord } from '../schemas.ts';
+import { DeploymentOut, listOf, ServedRecord } from '../schemas.ts';
 
 export const deploymentsRoutes = defineRoutes('deployments', [
   {
