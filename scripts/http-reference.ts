@@ -30,6 +30,8 @@ const typeOf = (schema: Json): string => {
   if (schema.type === 'array') return `${typeOf(schema.items)}[]`;
   if (schema.type === 'object' && schema.additionalProperties && !schema.properties)
     return `map of ${typeOf(schema.additionalProperties)}`;
+  // A variant of a union names itself by its title, as its fields' rows do (`target<lambda>.alias`).
+  if (schema.type === 'object' && schema.title) return `object (${schema.title})`;
   const type = Array.isArray(schema.type) ? schema.type.join(' \\| ') : (schema.type ?? 'any');
   return schema.format ? `${type} (${schema.format})` : type;
 };

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ModelCard } from '#domain/card';
+import { Strategy, Target } from '#domain/deployment';
 import { EnvironmentPolicy } from '#domain/environment';
 import { NodeKind, NodeRef, Relation } from '#domain/lineage';
 import { MonitoringBody } from '#domain/monitoring';
@@ -200,13 +201,8 @@ export const DeploymentOut = /* @__PURE__ */ schema(() =>
       model: z.string().meta(d('The model.', 'churn-scorer')),
       version: z.number().int().meta(d('The version deployed.', 3)),
       environment: z.string().meta(d('The environment.', 'prod')),
-      target: z
-        .record(z.string(), z.unknown())
-        .meta(d('Where it goes, as requested (kind sagemaker, lambda or sagemaker-batch).')),
-      strategy: z
-        .record(z.string(), z.unknown())
-        .optional()
-        .meta(d('How traffic moves, with the defaults filled in.')),
+      target: Target.meta(d('Where it goes, as requested, with the defaults filled in.')),
+      strategy: Strategy.optional().meta(d('How traffic moves, with the defaults filled in.')),
       alarms: z.array(z.string()).optional().meta(d('The CloudWatch alarms watched during the bakes.')),
       status: z
         .string()
@@ -231,12 +227,17 @@ export const DeploymentOut = /* @__PURE__ */ schema(() =>
         .meta(d('The operation under way or last done: deploy, rollback or decommission.')),
       reason: z.string().optional().meta(d('The reason given with the request.')),
       history: z
-        .array(z.record(z.string(), z.unknown()))
-        .meta(
-          d(
-            'Every step, oldest first: {at, step, detail?} (step names are kebab-case, e.g. shifting-traffic, rolled-back).',
-          ),
-        ),
+        .array(
+          z.object({
+            at: z.iso.datetime().meta(d('When the step was recorded.')),
+            step: z.string().meta(d('The step, in kebab-case.', 'shifting-traffic')),
+            detail: z
+              .record(z.string(), z.unknown())
+              .optional()
+              .meta(d("What the step recorded: traffic weights, an alarm's name, an error.")),
+          }),
+        )
+        .meta(d('Every step, oldest first (step names are kebab-case, e.g. shifting-traffic, rolled-back).')),
       previousVersion: z
         .number()
         .int()

@@ -53,7 +53,10 @@ export const SageMakerTarget = /* @__PURE__ */ schema(() =>
         .optional()
         .meta(doc('Capture inference data, for drift monitoring.')),
     })
-    .meta(doc('A SageMaker endpoint target. The version needs lineage.image (the serving container).')),
+    .meta({
+      ...doc('A SageMaker endpoint target. The version needs lineage.image (the serving container).'),
+      title: 'sagemaker',
+    }),
 );
 
 export const LambdaTarget = /* @__PURE__ */ schema(() =>
@@ -80,7 +83,7 @@ export const LambdaTarget = /* @__PURE__ */ schema(() =>
         .max(128)
         .meta(doc('The alias that callers invoke; it is moved to the new version.', 'live')),
     })
-    .meta(doc('A Lambda alias target.')),
+    .meta({ ...doc('A Lambda alias target.'), title: 'lambda' }),
 );
 
 export const BatchTarget = /* @__PURE__ */ schema(() =>
@@ -104,7 +107,7 @@ export const BatchTarget = /* @__PURE__ */ schema(() =>
         .meta(doc('The instance type.', 'ml.m5.xlarge')),
       instanceCount: z.number().int().min(1).max(100).default(1).meta(doc('How many instances.', 1)),
     })
-    .meta(doc('A SageMaker batch transform target.')),
+    .meta({ ...doc('A SageMaker batch transform target.'), title: 'sagemaker-batch' }),
 );
 
 export const Target = /* @__PURE__ */ schema(() =>
