@@ -245,7 +245,16 @@ export const DeploymentOut = /* @__PURE__ */ schema(() =>
         .meta(d('The version that served on the target before (what a rollback returns to).')),
       approvalId: z.string().optional().meta(d('The approval request it was started by, or relied on.')),
       resources: z
-        .record(z.string(), z.unknown())
+        .object({
+          sagemakerModelName: z.string().optional().meta(d('The SageMaker model it created.')),
+          endpointConfigName: z.string().optional().meta(d('The endpoint config it created.')),
+          lambdaVersion: z.string().optional().meta(d('The Lambda version it published.', '7')),
+          previousLambdaVersion: z
+            .string()
+            .optional()
+            .meta(d('The Lambda version the alias pointed at before.', '6')),
+          transformJobName: z.string().optional().meta(d('The batch transform job it started.')),
+        })
         .optional()
         .meta(d('What it made on the target (SageMaker model and endpoint config, Lambda version).')),
       createdAt: z.string().optional().meta(d('When it was requested.')),
