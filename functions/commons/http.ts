@@ -458,7 +458,7 @@ const errorPage = (result: APIGatewayProxyResult): APIGatewayProxyResult => {
  * The paths of the keys of `sent` that `parsed` (its schema's parse of it) lacks: the fields no
  * object schema on their path names. Values are never compared, only which keys are there.
  */
-export const undeclaredKeys = (sent: unknown, parsed: unknown, path = ''): string[] => {
+const undeclaredKeys = (sent: unknown, parsed: unknown, path = ''): string[] => {
   if (Array.isArray(sent))
     return Array.isArray(parsed)
       ? sent.flatMap((item, i) => undeclaredKeys(item, parsed[i], `${path}${path ? '.' : ''}${i}`))
@@ -476,7 +476,8 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 
 /**
  * An answer against its route entry. A success must be one of the entry's declared statuses, and
- * its JSON body must match that status's schema (its `application/json` one, where it has several): the reference is generated from the entry, so
+ * its JSON body must match that status's schema (its `application/json` one, where it has
+ * several), with no field the schema does not name: the reference is generated from the entry, so
  * a mismatch is a defect of the entry or of the operation. Local mode (and so every test) refuses
  * either as a fault. On AWS the answer is sent as it is and the mismatch is logged at error level
  * with the route and the paths of the fields that differ, never their values.
